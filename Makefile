@@ -1,0 +1,27 @@
+# pktcapture: PGXS build.  make; make install; make installcheck
+MODULE_big = pktcapture
+OBJS = pktcapture.o pkt_worker.o pkt_store.o pkt_decode.o pkt_topk.o
+EXTENSION = pktcapture
+DATA = pktcapture--1.0.sql
+PGFILEDESC = "pktcapture - capture network packets into a table"
+
+PCAP_CONFIG ?= pcap-config
+PG_CPPFLAGS = $(shell $(PCAP_CONFIG) --cflags) -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
+SHLIB_LINK = $(shell $(PCAP_CONFIG) --libs)
+
+REGRESS = setup interface errors load privileges
+REGRESS_OPTS = --temp-instance=tmp_check --temp-config=$(srcdir)/test/regress.conf
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# The decoder and top-K counter outside the server, plain and sanitized.
+TEST_CC ?= clang
+test/pktdecode: test/pktdecode.c pkt_decode.c pkt_decode.h
+	$(TEST_CC) -O2 -Wall -Wextra -I. -o $@ test/pktdecode.c pkt_decode.c $(SHLIB_LINK)
+test/pktdecode-asan: test/pktdecode.c pkt_decode.c pkt_decode.h
+	$(TEST_CC) -g -O1 -Wall -Wextra -fsanitize=address,undefined -fno-sanitize-recover=all -I. -o $@ test/pktdecode.c pkt_decode.c $(SHLIB_LINK)
+.PHONY: decoder-test
+decoder-test: test/pktdecode-asan
+	./test/pktdecode-asan -q ../shared/pcaps/tcpdump/*

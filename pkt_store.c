@@ -1,0 +1,424 @@
+/*-------------------------------------------------------------------------
+ * pkt_store.c
+ *		From decoded frames to counters, top talkers and rows in packets.
+ *
+ * One PktRun serves a live capture (in its worker) and a file load (in
+ * the calling backend) alike: pkt_run_account() decodes a frame and
+ * counts it, keeping IP packets as pending rows; pkt_run_write() sends
+ * the pending rows to packets in one SPI statement over arrays, through
+ * one plan kept for the whole run; pkt_run_publish() copies counters and
+ * top talkers into the run's shared slot.  The caller owns transactions
+ * and error handling.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <net/if.h>
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "common/pg_prng.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/inet.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "pktcapture.h"
+
+/*
+ * Timestamps a pcap header may carry that timestamptz can hold (from
+ * 1970 to the year 294276; libpcap's time_t is 64 bits).
+ */
+#define PKT_MAX_UNIX_SECONDS INT64CONST(9223371331200)
+
+/* The schema of an extension (PostgreSQL 15 does not export its own). */
+static Oid
+extension_schema(Oid extoid)
+{
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	Oid			nspoid = InvalidOid;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(extoid));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		nspoid = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return nspoid;
+}
+
+/*
+ * The schema-qualified name of the packets table of this database's
+ * pktcapture extension, quoted for SQL.  Sets *relid.
+ */
+char *
+pkt_packets_relname(Oid *relid)
+{
+	Oid			extoid = get_extension_oid("pktcapture", true);
+	Oid			nspoid;
+	char	   *nspname;
+
+	if (!OidIsValid(extoid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("extension \"pktcapture\" is not installed in this database"),
+				 errhint("Run CREATE EXTENSION pktcapture.")));
+	nspoid = extension_schema(extoid);
+	nspname = get_namespace_name(nspoid);
+	*relid = get_relname_relid("packets", nspoid);
+	if (!OidIsValid(*relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table \"%s.packets\" does not exist", nspname),
+				 errhint("Recreate the extension: DROP EXTENSION pktcapture; CREATE EXTENSION pktcapture;")));
+	return quote_qualified_identifier(nspname, "packets");
+}
+
+void
+pkt_run_init(PktRun *run, int slotno, uint32 generation, int linktype,
+			 const char *ifname)
+{
+	memset(run, 0, sizeof(*run));
+	run->slotno = slotno;
+	run->generation = generation;
+	run->linktype = linktype;
+	run->ifname = ifname;
+	run->batch = pkt_batch_size;
+	run->cap = pkt_batch_size;
+	run->rows = MemoryContextAllocHuge(CurrentMemoryContext,
+									   sizeof(PktRow) * (Size) run->cap);
+	run->top_src = pkt_topk_init(MemoryContextAllocHuge(CurrentMemoryContext,
+														pkt_topk_size(pkt_top_capacity)),
+								 pkt_top_capacity, pg_prng_uint64(&pg_global_prng_state));
+	run->top_dst = pkt_topk_init(MemoryContextAllocHuge(CurrentMemoryContext,
+														pkt_topk_size(pkt_top_capacity)),
+								 pkt_top_capacity, pg_prng_uint64(&pg_global_prng_state));
+	run->flush_cxt = AllocSetContextCreate(CurrentMemoryContext,
+										   "pktcapture batch",
+										   ALLOCSET_DEFAULT_SIZES);
+}
+
+static void
+addr_key(const PktInfo *info, const uint8 *addr, uint8 *key)
+{
+	memset(key, 0, PKT_TOPK_KEYLEN);
+	key[0] = info->ip_version;
+	memcpy(key + 1, addr, info->ip_version == 4 ? 4 : 16);
+}
+
+/*
+ * Make room for one more pending row: reuse the space of rows already
+ * written, else grow up to pktcapture.max_pending_rows.  False if full.
+ */
+static bool
+make_room(PktRun *run)
+{
+	int			pending = run->nrows - run->first;
+
+	if (run->nrows < run->cap)
+		return true;
+	if (run->first > 0)
+	{
+		memmove(run->rows, run->rows + run->first, sizeof(PktRow) * (Size) pending);
+		run->first = 0;
+		run->nrows = pending;
+		return true;
+	}
+	if (run->cap < pkt_max_pending_rows)
+	{
+		int			newcap = (int) Min((int64) run->cap * 2, (int64) pkt_max_pending_rows);
+
+		run->rows = repalloc_huge(run->rows, sizeof(PktRow) * (Size) newcap);
+		run->cap = newcap;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Decode and count one frame; keep it as a pending row if it is an IP
+ * packet, or count it as not stored if the rows in hand are at their
+ * bound.
+ */
+void
+pkt_run_account(PktRun *run, const struct timeval *tv, uint32 caplen,
+				uint32 len, const u_char *data)
+{
+	PktInfo		info;
+	PktResult	r;
+	PktRow	   *row;
+	uint8		key[PKT_TOPK_KEYLEN];
+
+	r = pkt_decode(run->linktype, data, caplen, &info);
+	run->c.frames++;
+	run->c.frame_bytes += len;
+	run->c.result_packets[r]++;
+	run->c.result_bytes[r] += len;
+	if (r != PKT_IP)
+		return;
+
+	if (tv->tv_sec < 0 || (int64) tv->tv_sec > PKT_MAX_UNIX_SECONDS ||
+		tv->tv_usec < 0 || tv->tv_usec >= USECS_PER_SEC)
+	{
+		run->c.bad_time++;
+		return;
+	}
+
+	run->c.proto_packets[info.ip_proto]++;
+	run->c.proto_bytes[info.ip_proto] += len;
+	if (info.flags & PKT_F_L4_TRUNCATED)
+		run->c.l4_truncated++;
+	addr_key(&info, info.src, key);
+	pkt_topk_add(run->top_src, key, len);
+	addr_key(&info, info.dst, key);
+	pkt_topk_add(run->top_dst, key, len);
+	run->top_dirty = true;
+
+	if (!make_room(run))
+	{
+		run->c.not_stored++;
+		return;
+	}
+	if (run->nrows == run->first)
+		run->first_row_at = GetCurrentTimestamp();
+	row = &run->rows[run->nrows++];
+	row->ts = ((TimestampTz) tv->tv_sec -
+			   ((POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY)) * USECS_PER_SEC +
+		tv->tv_usec;
+	row->len = len;
+	row->caplen = caplen;
+	row->info = info;
+	run->c.pending++;
+}
+
+#define NCOLS 12
+
+static const Oid col_types[NCOLS] = {
+	TIMESTAMPTZARRAYOID,		/* capture_time */
+	INETARRAYOID,				/* src_ip */
+	INETARRAYOID,				/* dst_ip */
+	INT2ARRAYOID,				/* ip_version */
+	INT2ARRAYOID,				/* ip_proto */
+	INT4ARRAYOID,				/* src_port */
+	INT4ARRAYOID,				/* dst_port */
+	INT2ARRAYOID,				/* tcp_flags */
+	INT4ARRAYOID,				/* packet_size */
+	INT4ARRAYOID,				/* captured_size */
+	INT2ARRAYOID,				/* vlan_id */
+	TEXTARRAYOID,				/* interface */
+};
+
+static SPIPlanPtr
+prepare_insert(void)
+{
+	Oid			relid;
+	char	   *relname = pkt_packets_relname(&relid);
+	StringInfoData sql;
+	SPIPlanPtr	plan;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "INSERT INTO %s (capture_time, src_ip, dst_ip, ip_version, ip_proto, "
+					 "src_port, dst_port, tcp_flags, packet_size, captured_size, vlan_id, interface) "
+					 "SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), "
+					 "pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), "
+					 "pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8), "
+					 "pg_catalog.unnest($9), pg_catalog.unnest($10), pg_catalog.unnest($11), "
+					 "pg_catalog.unnest($12))",
+					 relname);
+	plan = SPI_prepare(sql.data, NCOLS, (Oid *) col_types);
+	if (plan == NULL)
+		elog(ERROR, "could not prepare insert into %s: %s", relname,
+			 SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "could not keep the insert plan");
+	pfree(sql.data);
+	return plan;
+}
+
+static Datum
+make_array(Datum *elems, bool *nulls, int n, Oid elemtype)
+{
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs,
+											  elemtype, typlen, typbyval, typalign));
+}
+
+/* Interface name of a row from "any": its Linux cooked v2 ifindex. */
+static bool
+row_ifname(const PktRun *run, const PktRow *row, char *buf)
+{
+	if (run->ifname != NULL && strcmp(run->ifname, "any") != 0)
+	{
+		strlcpy(buf, run->ifname, IF_NAMESIZE);
+		return true;
+	}
+	if (run->ifname != NULL && (row->info.flags & PKT_F_IFINDEX) &&
+		row->info.ifindex > 0 && if_indextoname(row->info.ifindex, buf) != NULL)
+		return true;
+	return false;
+}
+
+/*
+ * Write up to one batch of pending rows in one statement.  The caller has
+ * connected SPI inside a transaction with an active snapshot; an error
+ * propagates with the rows still pending, so the caller may retry them.
+ */
+void
+pkt_run_write(PktRun *run)
+{
+	int			n = Min(run->nrows - run->first, run->batch);
+	const PktRow *rows = run->rows + run->first;
+	MemoryContext old;
+	Datum		args[NCOLS];
+	Datum	   *col[NCOLS];
+	bool	   *colnull[NCOLS];
+	inet	   *addrs;
+	int			lastifindex = -1;
+	Datum		lastifname = (Datum) 0;
+	bool		lastifnull = true;
+	TimestampTz start;
+	int			ret;
+
+	if (n == 0)
+		return;
+	start = GetCurrentTimestamp();
+	if (run->plan == NULL)
+		run->plan = prepare_insert();
+
+	old = MemoryContextSwitchTo(run->flush_cxt);
+	for (int c = 0; c < NCOLS; c++)
+	{
+		col[c] = palloc(sizeof(Datum) * n);
+		colnull[c] = palloc0(sizeof(bool) * n);
+	}
+	addrs = palloc0(sizeof(inet) * 2 * (Size) n);
+
+	for (int i = 0; i < n; i++)
+	{
+		const PktRow *row = &rows[i];
+		const PktInfo *info = &row->info;
+		inet	   *src = &addrs[2 * i];
+		inet	   *dst = &addrs[2 * i + 1];
+		int			alen = info->ip_version == 4 ? 4 : 16;
+
+		ip_family(src) = ip_family(dst) =
+			info->ip_version == 4 ? PGSQL_AF_INET : PGSQL_AF_INET6;
+		ip_bits(src) = ip_bits(dst) = alen * 8;
+		memcpy(ip_addr(src), info->src, alen);
+		memcpy(ip_addr(dst), info->dst, alen);
+		SET_INET_VARSIZE(src);
+		SET_INET_VARSIZE(dst);
+
+		col[0][i] = TimestampTzGetDatum(row->ts);
+		col[1][i] = InetPGetDatum(src);
+		col[2][i] = InetPGetDatum(dst);
+		col[3][i] = Int16GetDatum(info->ip_version);
+		col[4][i] = Int16GetDatum(info->ip_proto);
+		colnull[5][i] = colnull[6][i] = !(info->flags & PKT_F_PORTS);
+		col[5][i] = Int32GetDatum(info->src_port);
+		col[6][i] = Int32GetDatum(info->dst_port);
+		colnull[7][i] = !(info->flags & PKT_F_TCP_FLAGS);
+		col[7][i] = Int16GetDatum(info->tcp_flags);
+		col[8][i] = Int32GetDatum((int32) Min(row->len, PG_INT32_MAX));
+		col[9][i] = Int32GetDatum((int32) Min(row->caplen, PG_INT32_MAX));
+		colnull[10][i] = !(info->flags & PKT_F_VLAN);
+		col[10][i] = Int16GetDatum(info->vlan_id);
+
+		if (i == 0 || info->ifindex != lastifindex)
+		{
+			char		name[IF_NAMESIZE];
+
+			lastifindex = info->ifindex;
+			lastifnull = !row_ifname(run, row, name);
+			lastifname = lastifnull ? (Datum) 0 : CStringGetTextDatum(name);
+		}
+		col[11][i] = lastifname;
+		colnull[11][i] = lastifnull;
+	}
+
+	args[0] = make_array(col[0], NULL, n, TIMESTAMPTZOID);
+	args[1] = make_array(col[1], NULL, n, INETOID);
+	args[2] = make_array(col[2], NULL, n, INETOID);
+	args[3] = make_array(col[3], NULL, n, INT2OID);
+	args[4] = make_array(col[4], NULL, n, INT2OID);
+	args[5] = make_array(col[5], colnull[5], n, INT4OID);
+	args[6] = make_array(col[6], colnull[6], n, INT4OID);
+	args[7] = make_array(col[7], colnull[7], n, INT2OID);
+	args[8] = make_array(col[8], NULL, n, INT4OID);
+	args[9] = make_array(col[9], NULL, n, INT4OID);
+	args[10] = make_array(col[10], colnull[10], n, INT2OID);
+	args[11] = make_array(col[11], colnull[11], n, TEXTOID);
+	MemoryContextSwitchTo(old);
+
+	ret = SPI_execute_plan(run->plan, args, NULL, false, 0);
+	if (ret != SPI_OK_INSERT)
+		elog(ERROR, "insert into packets failed: %s", SPI_result_code_string(ret));
+	MemoryContextReset(run->flush_cxt);
+
+	run->c.stored += n;
+	run->c.pending -= n;
+	run->first += n;
+	if (run->first == run->nrows)
+		run->first = run->nrows = 0;
+	run->last_flush_at = GetCurrentTimestamp();
+	run->last_flush_ms = (double) (run->last_flush_at - start) / 1000.0;
+}
+
+/* Copy counters, and top talkers if asked, into the run's slot. */
+void
+pkt_run_publish(PktRun *run, bool with_top)
+{
+	PktSharedTop src;
+	PktSharedTop dst;
+	PktSlot    *slot;
+
+	if (with_top && run->top_dirty)
+	{
+		src.n = pkt_topk_top(run->top_src, src.items, PKT_TOP_SHARED);
+		src.approximate = pkt_topk_is_approximate(run->top_src);
+		src.error_bound = pkt_topk_error_bound(run->top_src);
+		dst.n = pkt_topk_top(run->top_dst, dst.items, PKT_TOP_SHARED);
+		dst.approximate = pkt_topk_is_approximate(run->top_dst);
+		dst.error_bound = pkt_topk_error_bound(run->top_dst);
+	}
+
+	LWLockAcquire(pkt_shared->lock, LW_EXCLUSIVE);
+	slot = pkt_slot_lookup(run->slotno, run->generation);
+	if (slot != NULL)
+	{
+		memcpy(&slot->c, &run->c, sizeof(PktCounters));
+		slot->last_flush_at = run->last_flush_at;
+		slot->last_flush_ms = run->last_flush_ms;
+		if (with_top && run->top_dirty)
+		{
+			slot->top_src = src;
+			slot->top_dst = dst;
+		}
+	}
+	LWLockRelease(pkt_shared->lock);
+	if (with_top)
+		run->top_dirty = false;
+	run->last_publish_at = GetCurrentTimestamp();
+}

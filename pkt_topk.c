@@ -1,0 +1,314 @@
+/*-------------------------------------------------------------------------
+ * pkt_topk.c
+ *		Bounded top-talker counter (exact, then Space-Saving).
+ *
+ * While fewer than 'capacity' distinct keys have been seen, every key has
+ * its own exact counter.  When a new key arrives and the table is full,
+ * the counter switches for good to Space-Saving (Metwally, Agrawal and El
+ * Abbadi, "Efficient Computation of Frequent and Top-k Elements in Data
+ * Streams", ICDT 2005): the key with the smallest count is replaced by
+ * the newcomer, which inherits that count as its possible overcount
+ * ('error').  Then, for N packets counted:
+ *	- every stored count overestimates the true count by at most its error;
+ *	- the smallest stored count, and so every error, is at most N/capacity;
+ *	- any key with more than N/capacity packets is in the table.
+ * A key that entered before the switch and was never evicted keeps an
+ * exact count (error 0), which is why heavy hitters of skewed traffic
+ * come out exact.
+ *
+ * Layout, all inside one caller-provided block: an array of entries, an
+ * open-addressing hash index (linear probing, backward-shift deletion)
+ * keyed by a seeded hash so hostile addresses cannot force collisions,
+ * and, in Space-Saving mode, a binary min-heap of entries by count.
+ *-------------------------------------------------------------------------
+ */
+#include "pkt_topk.h"
+
+#include <string.h>
+
+#define EMPTY_SLOT UINT32_MAX
+
+typedef struct TopKEntry
+{
+	uint8_t		key[PKT_TOPK_KEYLEN];
+	uint64_t	packets;
+	uint64_t	bytes;
+	uint64_t	error;
+	uint32_t	heap_pos;
+} TopKEntry;
+
+struct PktTopK
+{
+	uint32_t	capacity;
+	uint32_t	nentries;
+	uint32_t	mask;			/* hash index size - 1 */
+	bool		approximate;
+	uint64_t	seed;
+	TopKEntry  *entries;
+	uint32_t   *index;			/* entry number or EMPTY_SLOT */
+	uint32_t   *heap;			/* entry numbers, min-heap on packets */
+};
+
+static uint32_t
+index_size(uint32_t capacity)
+{
+	uint32_t	size = 16;
+
+	/* keep the load factor at or below one half */
+	while (size < capacity * 2 && size < (UINT32_C(1) << 31))
+		size <<= 1;
+	return size;
+}
+
+#define ALIGN8(x) (((x) + 7) & ~(size_t) 7)
+
+size_t
+pkt_topk_size(uint32_t capacity)
+{
+	if (capacity < 1)
+		capacity = 1;
+	return ALIGN8(sizeof(PktTopK)) +
+		ALIGN8((size_t) capacity * sizeof(TopKEntry)) +
+		ALIGN8((size_t) index_size(capacity) * sizeof(uint32_t)) +
+		ALIGN8((size_t) capacity * sizeof(uint32_t));
+}
+
+PktTopK *
+pkt_topk_init(void *mem, uint32_t capacity, uint64_t seed)
+{
+	PktTopK    *tk = mem;
+	char	   *p = mem;
+
+	if (capacity < 1)
+		capacity = 1;
+	memset(tk, 0, sizeof(*tk));
+	tk->capacity = capacity;
+	tk->mask = index_size(capacity) - 1;
+	tk->seed = seed;
+	p += ALIGN8(sizeof(PktTopK));
+	tk->entries = (TopKEntry *) p;
+	p += ALIGN8((size_t) capacity * sizeof(TopKEntry));
+	tk->index = (uint32_t *) p;
+	p += ALIGN8((size_t) index_size(capacity) * sizeof(uint32_t));
+	tk->heap = (uint32_t *) p;
+	memset(tk->index, 0xFF, (size_t) (tk->mask + 1) * sizeof(uint32_t));
+	return tk;
+}
+
+/* A seeded 64-bit mix (splitmix64 finaliser) over the key bytes. */
+static uint64_t
+mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= UINT64_C(0xbf58476d1ce4e5b9);
+	x ^= x >> 27;
+	x *= UINT64_C(0x94d049bb133111eb);
+	x ^= x >> 31;
+	return x;
+}
+
+static uint32_t
+hash_key(const PktTopK *tk, const uint8_t *key)
+{
+	uint64_t	a;
+	uint64_t	b;
+	uint64_t	h;
+
+	memcpy(&a, key + 1, 8);
+	memcpy(&b, key + 9, 8);
+	h = mix64(tk->seed ^ key[0]);
+	h = mix64(h ^ a);
+	h = mix64(h ^ b);
+	return (uint32_t) h;
+}
+
+/* Index slot holding key, or the empty slot where it would go. */
+static uint32_t
+find_slot(const PktTopK *tk, const uint8_t *key)
+{
+	uint32_t	i = hash_key(tk, key) & tk->mask;
+
+	while (tk->index[i] != EMPTY_SLOT &&
+		   memcmp(tk->entries[tk->index[i]].key, key, PKT_TOPK_KEYLEN) != 0)
+		i = (i + 1) & tk->mask;
+	return i;
+}
+
+/* Remove the key at slot i, shifting back the probe chain behind it. */
+static void
+delete_slot(PktTopK *tk, uint32_t i)
+{
+	uint32_t	j = i;
+
+	for (;;)
+	{
+		uint32_t	home;
+
+		j = (j + 1) & tk->mask;
+		if (tk->index[j] == EMPTY_SLOT)
+			break;
+		home = hash_key(tk, tk->entries[tk->index[j]].key) & tk->mask;
+		/* move j back to i unless its home lies cyclically in (i, j] */
+		if ((i < j) ? (home <= i || home > j) : (home <= i && home > j))
+		{
+			tk->index[i] = tk->index[j];
+			i = j;
+		}
+	}
+	tk->index[i] = EMPTY_SLOT;
+}
+
+static void
+heap_swap(PktTopK *tk, uint32_t a, uint32_t b)
+{
+	uint32_t	ea = tk->heap[a];
+	uint32_t	eb = tk->heap[b];
+
+	tk->heap[a] = eb;
+	tk->heap[b] = ea;
+	tk->entries[eb].heap_pos = a;
+	tk->entries[ea].heap_pos = b;
+}
+
+/* Counts only grow, so an entry only ever moves down the min-heap. */
+static void
+heap_sift_down(PktTopK *tk, uint32_t pos)
+{
+	uint32_t	n = tk->nentries;
+
+	for (;;)
+	{
+		uint32_t	l = 2 * pos + 1;
+		uint32_t	r = l + 1;
+		uint32_t	m = pos;
+
+		if (l < n && tk->entries[tk->heap[l]].packets < tk->entries[tk->heap[m]].packets)
+			m = l;
+		if (r < n && tk->entries[tk->heap[r]].packets < tk->entries[tk->heap[m]].packets)
+			m = r;
+		if (m == pos)
+			return;
+		heap_swap(tk, pos, m);
+		pos = m;
+	}
+}
+
+static void
+heap_build(PktTopK *tk)
+{
+	for (uint32_t i = 0; i < tk->nentries; i++)
+	{
+		tk->heap[i] = i;
+		tk->entries[i].heap_pos = i;
+	}
+	for (uint32_t i = tk->nentries / 2; i-- > 0;)
+		heap_sift_down(tk, i);
+}
+
+void
+pkt_topk_add(PktTopK *tk, const uint8_t *key, uint64_t bytes)
+{
+	uint32_t	slot = find_slot(tk, key);
+	uint32_t	e;
+
+	if (tk->index[slot] != EMPTY_SLOT)
+	{
+		e = tk->index[slot];
+		tk->entries[e].packets++;
+		tk->entries[e].bytes += bytes;
+		if (tk->approximate)
+			heap_sift_down(tk, tk->entries[e].heap_pos);
+		return;
+	}
+
+	if (tk->nentries < tk->capacity)
+	{
+		e = tk->nentries++;
+		memcpy(tk->entries[e].key, key, PKT_TOPK_KEYLEN);
+		tk->entries[e].packets = 1;
+		tk->entries[e].bytes = bytes;
+		tk->entries[e].error = 0;
+		tk->index[slot] = e;
+		return;
+	}
+
+	/* table full: Space-Saving replaces the entry with the smallest count */
+	if (!tk->approximate)
+	{
+		heap_build(tk);
+		tk->approximate = true;
+	}
+	e = tk->heap[0];
+	delete_slot(tk, find_slot(tk, tk->entries[e].key));
+	memcpy(tk->entries[e].key, key, PKT_TOPK_KEYLEN);
+	tk->entries[e].error = tk->entries[e].packets;
+	tk->entries[e].packets++;
+	tk->entries[e].bytes += bytes;
+	tk->index[find_slot(tk, key)] = e;
+	heap_sift_down(tk, 0);
+}
+
+/* Order: most packets first; ties broken by key so output is stable. */
+static bool
+item_before(const TopKEntry *a, const TopKEntry *b)
+{
+	if (a->packets != b->packets)
+		return a->packets > b->packets;
+	return memcmp(a->key, b->key, PKT_TOPK_KEYLEN) < 0;
+}
+
+int
+pkt_topk_top(const PktTopK *tk, PktTopKItem *out, int n)
+{
+	const TopKEntry *best[64];
+	int			nbest = 0;
+
+	if (n > 64)
+		n = 64;
+	if (n <= 0)
+		return 0;
+	for (uint32_t i = 0; i < tk->nentries; i++)
+	{
+		const TopKEntry *e = &tk->entries[i];
+		int			pos;
+
+		if (nbest == n && !item_before(e, best[n - 1]))
+			continue;
+		pos = (nbest < n) ? nbest++ : n - 1;
+		while (pos > 0 && item_before(e, best[pos - 1]))
+		{
+			best[pos] = best[pos - 1];
+			pos--;
+		}
+		best[pos] = e;
+	}
+	for (int i = 0; i < nbest; i++)
+	{
+		memcpy(out[i].key, best[i]->key, PKT_TOPK_KEYLEN);
+		out[i].packets = best[i]->packets;
+		out[i].bytes = best[i]->bytes;
+		out[i].error = best[i]->error;
+	}
+	return nbest;
+}
+
+bool
+pkt_topk_is_approximate(const PktTopK *tk)
+{
+	return tk->approximate;
+}
+
+/* Largest possible overcount of any stored key: the smallest count. */
+uint64_t
+pkt_topk_error_bound(const PktTopK *tk)
+{
+	if (!tk->approximate)
+		return 0;
+	return tk->entries[tk->heap[0]].packets;
+}
+
+uint32_t
+pkt_topk_count(const PktTopK *tk)
+{
+	return tk->nentries;
+}

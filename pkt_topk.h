@@ -1,0 +1,37 @@
+/*-------------------------------------------------------------------------
+ * pkt_topk.h
+ *		Top talkers in bounded memory: exact counts up to a capacity,
+ *		then the Space-Saving algorithm with a known error bound.
+ *
+ * Pure code: the caller hands in one block of memory (pkt_topk_size()),
+ * so the server allocates it with palloc and the tests with malloc.
+ *-------------------------------------------------------------------------
+ */
+#ifndef PKT_TOPK_H
+#define PKT_TOPK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PKT_TOPK_KEYLEN 17		/* IP version byte + 16 address bytes */
+
+typedef struct PktTopKItem
+{
+	uint8_t		key[PKT_TOPK_KEYLEN];
+	uint64_t	packets;		/* may overcount by at most 'error' */
+	uint64_t	bytes;			/* may overcount as packets does */
+	uint64_t	error;			/* 0 while counts are exact */
+} PktTopKItem;
+
+typedef struct PktTopK PktTopK;
+
+extern size_t pkt_topk_size(uint32_t capacity);
+extern PktTopK *pkt_topk_init(void *mem, uint32_t capacity, uint64_t seed);
+extern void pkt_topk_add(PktTopK *tk, const uint8_t *key, uint64_t bytes);
+extern int	pkt_topk_top(const PktTopK *tk, PktTopKItem *out, int n);
+extern bool pkt_topk_is_approximate(const PktTopK *tk);
+extern uint64_t pkt_topk_error_bound(const PktTopK *tk);
+extern uint32_t pkt_topk_count(const PktTopK *tk);
+
+#endif							/* PKT_TOPK_H */

@@ -1,0 +1,179 @@
+/*-------------------------------------------------------------------------
+ * pktcapture.h
+ *		Shared declarations of the pktcapture extension.
+ *
+ * Shared memory holds plain data only: one PktSlot per capture (running,
+ * or the last one on that interface or file), guarded by one LWLock.
+ * A condition variable tells waiting backends when a slot changes state.
+ *-------------------------------------------------------------------------
+ */
+#ifndef PKTCAPTURE_H
+#define PKTCAPTURE_H
+
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+#include "executor/spi.h"
+#include "storage/condition_variable.h"
+#include "storage/lwlock.h"
+
+#include <pcap/pcap.h>
+
+#include "pkt_decode.h"
+#include "pkt_topk.h"
+
+#define PKT_NAME_LEN	256		/* interface name, or file path as shown */
+#define PKT_FILTER_LEN	1024	/* BPF filter text */
+#define PKT_ERROR_LEN	256
+#define PKT_TOP_SHARED	10		/* top talkers published per direction */
+
+typedef enum PktOpenError
+{
+	PKT_OPEN_OK = 0,
+	PKT_OPEN_NO_DEVICE,
+	PKT_OPEN_PERM,
+	PKT_OPEN_FILTER,
+	PKT_OPEN_OTHER
+} PktOpenError;
+
+typedef enum PktState
+{
+	PKT_STATE_FREE = 0,
+	PKT_STATE_STARTING,			/* worker registered, pcap not yet open */
+	PKT_STATE_RUNNING,
+	PKT_STATE_STOPPING,			/* stop requested, rows being written */
+	PKT_STATE_STOPPED,
+	PKT_STATE_FAILED
+} PktState;
+
+/* Counters of one capture; the invariants are in README "Statistics". */
+typedef struct PktCounters
+{
+	uint64		frames;			/* every frame libpcap handed us */
+	uint64		frame_bytes;
+	uint64		result_packets[PKT_NRESULTS];	/* by PktResult */
+	uint64		result_bytes[PKT_NRESULTS];
+	uint64		stored;			/* rows committed */
+	uint64		pending;		/* rows decoded, not yet committed */
+	uint64		not_stored;		/* rows given up on */
+	uint64		bad_time;		/* IP packets whose timestamp is out of range */
+	uint64		l4_truncated;	/* stored, but without ports */
+	uint64		kernel_dropped; /* pcap_stats ps_drop */
+	uint64		if_dropped;		/* pcap_stats ps_ifdrop */
+	uint64		proto_packets[256];
+	uint64		proto_bytes[256];
+} PktCounters;
+
+typedef struct PktSharedTop
+{
+	int			n;
+	bool		approximate;
+	uint64		error_bound;
+	PktTopKItem items[PKT_TOP_SHARED];
+} PktSharedTop;
+
+typedef struct PktSlot
+{
+	PktState	state;
+	bool		is_file;		/* pkt_load rather than a live capture */
+	bool		stop_requested;
+	uint32		generation;		/* bumped at each reuse of the slot */
+	int			pid;
+	Oid			dboid;
+	Oid			roleoid;
+	char		name[PKT_NAME_LEN];
+	char		filter[PKT_FILTER_LEN];
+	int			snaplen;
+	int			buffer_kb;
+	bool		promisc;
+	int			linktype;
+	TimestampTz started_at;
+	TimestampTz stopped_at;
+	TimestampTz last_flush_at;
+	double		last_flush_ms;
+	PktOpenError open_error;	/* why a worker could not start */
+	char		error[PKT_ERROR_LEN];
+	PktCounters c;
+	PktSharedTop top_src;
+	PktSharedTop top_dst;
+} PktSlot;
+
+typedef struct PktShared
+{
+	LWLock	   *lock;
+	ConditionVariable cv;
+	int			nslots;
+	PktSlot		slots[FLEXIBLE_ARRAY_MEMBER];
+} PktShared;
+
+/* GUCs */
+extern int	pkt_max_captures;
+extern int	pkt_batch_size;
+extern int	pkt_flush_interval_ms;
+extern int	pkt_snaplen;
+extern int	pkt_buffer_kb;
+extern bool pkt_promiscuous;
+extern int	pkt_log_interval_s;
+extern int	pkt_top_capacity;
+extern int	pkt_max_pending_rows;
+
+extern PktShared *pkt_shared;
+
+/*
+ * What one capture (live or file) keeps in its own memory: the counters
+ * and top talkers it publishes, and the rows not yet written.
+ */
+typedef struct PktRow
+{
+	TimestampTz ts;
+	uint32		len;			/* bytes on the wire */
+	uint32		caplen;
+	PktInfo		info;
+} PktRow;
+
+typedef struct PktRun
+{
+	int			slotno;
+	uint32		generation;
+	int			linktype;
+	const char *ifname;			/* live capture: interface of every row */
+	PktCounters c;
+	PktTopK    *top_src;
+	PktTopK    *top_dst;
+	bool		top_dirty;
+	PktRow	   *rows;			/* pending rows are rows[first .. nrows) */
+	int			first;
+	int			nrows;
+	int			cap;			/* allocated; grows while writes fail */
+	int			batch;			/* rows per statement */
+	MemoryContext flush_cxt;	/* reset after each batch */
+	SPIPlanPtr	plan;
+	TimestampTz first_row_at;	/* when the oldest pending row was added */
+	TimestampTz last_publish_at;
+	TimestampTz last_flush_at;
+	double		last_flush_ms;
+} PktRun;
+
+/* pkt_store.c */
+extern void pkt_run_init(PktRun *run, int slotno, uint32 generation,
+						 int linktype, const char *ifname);
+extern void pkt_run_account(PktRun *run, const struct timeval *ts,
+							uint32 caplen, uint32 len, const u_char *data);
+extern void pkt_run_write(PktRun *run);
+extern void pkt_run_publish(PktRun *run, bool with_top);
+extern char *pkt_packets_relname(Oid *relid);
+
+/* pktcapture.c */
+extern PktSlot *pkt_slot_lookup(int slotno, uint32 generation);
+extern void pkt_slot_finish(int slotno, uint32 generation, PktState state,
+							const char *error);
+extern void pkt_require_loaded(void);
+
+/* pkt_worker.c */
+extern PGDLLEXPORT void pkt_worker_main(Datum main_arg);
+extern pcap_t *pkt_open_live(const PktSlot *cfg, PktOpenError *err,
+							 char *msg, size_t msglen);
+extern void pkt_report_open_error(PktOpenError err, const char *ifname,
+								  const char *filter, const char *msg);
+
+#endif							/* PKTCAPTURE_H */
