@@ -332,7 +332,7 @@ check_insert_privilege(void)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to insert into table %s", relname),
-				 errdetail("The capture writes its rows as the role that starts it."),
+				 errdetail("Rows are written as the role that starts the capture or the load."),
 				 errhint("GRANT INSERT ON %s TO %s;", relname,
 						 quote_identifier(GetUserNameFromId(GetUserId(), false)))));
 }
@@ -927,6 +927,7 @@ pkt_load(PG_FUNCTION_ARGS)
 	volatile uint32 generation = 0;
 	PktRun		run;
 	volatile int64 frame = 0;
+	char		damage[PKT_ERROR_LEN] = "";
 
 	pkt_require_loaded();
 	if (!has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
@@ -940,12 +941,14 @@ pkt_load(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("capture file name must not be null")));
 	path = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	check_insert_privilege();
 
 	p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
 	if (p == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_FILE),
-				 errmsg("could not open capture file \"%s\": %s", path, errbuf)));
+				 errmsg("could not open capture file \"%s\"", path),
+				 errdetail("libpcap reports: %s", errbuf)));
 
 	PG_TRY();
 	{
@@ -976,12 +979,16 @@ pkt_load(PG_FUNCTION_ARGS)
 			pkt_run_account(&run, &hdr->ts, hdr->caplen, hdr->len, data);
 		}
 		if (rc == PCAP_ERROR)
+		{
+			snprintf(damage, sizeof(damage), "damaged after frame " INT64_FORMAT ": %s",
+					 frame, pcap_geterr(p));
 			ereport(WARNING,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("capture file \"%s\" is damaged after frame " INT64_FORMAT,
 							path, frame),
 					 errdetail("libpcap reports: %s", pcap_geterr(p)),
 					 errhint("The " INT64_FORMAT " frames before the damage were loaded.", frame)));
+		}
 		while (run.nrows - run.first > 0)
 			pkt_run_write(&run);
 		SPI_finish();
@@ -996,6 +1003,7 @@ pkt_load(PG_FUNCTION_ARGS)
 	}
 	PG_END_TRY();
 	pcap_close(p);
-	pkt_slot_finish(slotno, generation, PKT_STATE_STOPPED, NULL);
+	pkt_slot_finish(slotno, generation, PKT_STATE_STOPPED,
+					damage[0] ? damage : NULL);
 	PG_RETURN_INT64((int64) run.c.stored);
 }

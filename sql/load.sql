@@ -1,0 +1,60 @@
+-- load: pkt_load reads capture files through the same decoder as a capture.
+-- Expected rows were checked against tshark 4.0 (`tshark -n -T fields -e
+-- ip.src -e ip.dst -e ip.proto -e ipv6.src -e ipv6.dst -e frame.len
+-- -e frame.time_epoch -e vlan.id -e tcp.srcport -e udp.srcport`).
+\getenv abs_srcdir PG_ABS_SRCDIR
+\getenv abs_builddir PG_ABS_BUILDDIR
+\set corpus :abs_srcdir '/../shared/pcaps/tcpdump/'
+SET timezone = 'UTC';
+-- Ethernet, IPv4, TCP: 11 frames, all IP
+\set f :corpus 'dns_tcp_8053.pcap'
+SELECT pkt_load(:'f');
+SELECT src_ip, dst_ip, protocol, packet_size, capture_time, src_port, dst_port,
+       tcp_flags, captured_size, vlan_id, interface
+FROM packets ORDER BY id;
+-- the statistics of the load agree with the rows
+SELECT section, item, packets, bytes FROM pkt_stats(:'f')
+WHERE section IN ('total', 'protocol', 'top_source', 'top_destination', 'capture');
+SELECT protocol, count(*), sum(packet_size) FROM packets GROUP BY 1;
+SELECT kind, state, frames, packets, rows_stored, not_ip, malformed, truncated
+FROM pkt_status() WHERE interface = :'f';
+TRUNCATE packets;
+-- Linux cooked capture v1, UDP over loopback
+\set f :corpus 'RADIUS-RFC4675.pcap'
+SELECT pkt_load(:'f');
+SELECT src_ip, dst_ip, protocol, packet_size, capture_time, src_port, dst_port
+FROM packets ORDER BY id;
+TRUNCATE packets;
+-- 802.1Q tag 100, GRE (protocol 47, no ports)
+\set f :corpus 'NHRP_registration.pcap'
+SELECT pkt_load(:'f');
+SELECT src_ip, dst_ip, protocol, packet_size, capture_time, src_port, vlan_id
+FROM packets ORDER BY id;
+TRUNCATE packets;
+-- IPv6 with a hop-by-hop header before TCP (BIG TCP: 80094 bytes on the wire)
+\set f :corpus 'bigtcp-ipv6-hbh.pcap'
+SELECT pkt_load(:'f');
+SELECT src_ip, dst_ip, ip_version, protocol, packet_size, capture_time, src_port
+FROM packets ORDER BY id;
+TRUNCATE packets;
+-- IPv6, UDP (DHCPv6)
+\set f :corpus 'dhcpv6-domain-list.pcap'
+SELECT pkt_load(:'f');
+SELECT src_ip, dst_ip, ip_version, protocol, packet_size, capture_time, src_port, dst_port
+FROM packets ORDER BY id;
+TRUNCATE packets;
+-- a file cut short: the frames before the damage are kept, with a warning
+\set f :corpus 'dns_tcp_8053.pcap'
+\set cut :abs_builddir '/results/dns_tcp_8053-cut.pcap'
+\set cmd 'head -c 700 ' :'f' ' > ' :'cut'
+COPY (SELECT) TO PROGRAM :'cmd';
+SET client_min_messages = error;  -- the WARNING names a temporary path
+SELECT pkt_load(:'cut') AS rows_before_damage;
+RESET client_min_messages;
+SELECT count(*) FROM packets;
+SELECT state, frames, rows_stored, error FROM pkt_status() WHERE interface = :'cut';
+TRUNCATE packets;
+-- non-IP frames are counted, not stored: spanning tree BPDUs
+\set f :corpus '802.1D_spanning_tree.pcap'
+SELECT pkt_load(:'f');
+SELECT frames, packets, not_ip FROM pkt_status() WHERE interface = :'f';

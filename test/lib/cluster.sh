@@ -1,0 +1,66 @@
+# test/lib/cluster.sh: start and stop a throwaway PostgreSQL cluster for tests.
+#
+# Source it from a script running as root.  The cluster runs as the
+# postgres user, in a temporary directory, on a free port, listening only
+# on a Unix socket, with the capabilities a capture needs (CAP_NET_RAW,
+# CAP_NET_ADMIN) as ambient capabilities.  It never touches a system-wide
+# cluster.
+#
+#   cluster_start DIR [extra postgresql.conf lines...]   sets PGHOST PGPORT
+#   cluster_psql [psql args...]                          as superuser postgres
+#   cluster_stop
+PG_BINDIR=${PG_BINDIR:-$(pg_config --bindir)}
+
+cluster_free_port() {
+	local port
+	for port in $(seq 55432 55532); do
+		if ! ss -ltnH "sport = :$port" 2>/dev/null | grep -q . &&
+			[ ! -e "/tmp/.s.PGSQL.$port" ]; then
+			echo "$port"
+			return 0
+		fi
+	done
+	return 1
+}
+
+cluster_as_postgres() {
+	setpriv --reuid=postgres --regid=postgres --init-groups \
+		--inh-caps=+net_raw,+net_admin --ambient-caps=+net_raw,+net_admin -- "$@"
+}
+
+cluster_start() {
+	CLUSTER_DIR=$1
+	shift
+	mkdir -p "$CLUSTER_DIR"
+	chown postgres: "$CLUSTER_DIR"
+	PGPORT=$(cluster_free_port) || { echo "no free port" >&2; return 1; }
+	PGHOST=$CLUSTER_DIR
+	export PGHOST PGPORT
+	cluster_as_postgres "$PG_BINDIR/initdb" -D "$CLUSTER_DIR/data" -A trust -U postgres \
+		--no-sync >"$CLUSTER_DIR/initdb.log" 2>&1 || { cat "$CLUSTER_DIR/initdb.log"; return 1; }
+	{
+		echo "port = $PGPORT"
+		echo "listen_addresses = ''"
+		echo "unix_socket_directories = '$CLUSTER_DIR'"
+		echo "max_worker_processes = 16"
+		echo "fsync = off"
+		echo "log_line_prefix = '%m [%p] '"
+		for line in "$@"; do echo "$line"; done
+	} >>"$CLUSTER_DIR/data/postgresql.conf"
+	cluster_as_postgres "$PG_BINDIR/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" \
+		-w -t 60 start >/dev/null || { cat "$CLUSTER_DIR/server.log"; return 1; }
+}
+
+cluster_psql() {
+	psql -X -q -v ON_ERROR_STOP=1 -U postgres -d "${CLUSTER_DB:-postgres}" "$@"
+}
+
+cluster_postmaster_pid() {
+	head -1 "$CLUSTER_DIR/data/postmaster.pid"
+}
+
+cluster_stop() {
+	[ -n "${CLUSTER_DIR:-}" ] && [ -f "$CLUSTER_DIR/data/postmaster.pid" ] &&
+		cluster_as_postgres "$PG_BINDIR/pg_ctl" -D "$CLUSTER_DIR/data" -m fast -w stop >/dev/null 2>&1
+	return 0
+}
