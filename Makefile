@@ -11,6 +11,8 @@ SHLIB_LINK = $(shell $(PCAP_CONFIG) --libs)
 
 REGRESS = setup interface errors load privileges
 REGRESS_OPTS = --temp-instance=tmp_check --temp-config=$(srcdir)/test/regress.conf
+TAP_TESTS = 1
+PROVE_TESTS = test/t/*.pl
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

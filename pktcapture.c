@@ -117,11 +117,6 @@ pkt_shmem_startup(void)
 void
 _PG_init(void)
 {
-	DefineCustomIntVariable("pktcapture.max_captures",
-							"Maximum number of captures and loads at once, running or kept for their statistics.",
-							"Each live capture uses one background worker: keep max_worker_processes large enough.",
-							&pkt_max_captures, 8, 1, 64,
-							PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("pktcapture.batch_size",
 							"Rows written to packets in one statement.",
 							NULL, &pkt_batch_size, 10000, 1, 1000000,
@@ -156,10 +151,22 @@ _PG_init(void)
 							"Rows a capture keeps in memory while the database refuses them.",
 							NULL, &pkt_max_pending_rows, 1000000, 1000, 100000000,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
-	MarkGUCPrefixReserved("pktcapture");
-
+	/*
+	 * Loaded later than shared_preload_libraries, the module can neither
+	 * define PGC_POSTMASTER settings nor get shared memory; its functions
+	 * then fail with a hint (pkt_require_loaded).
+	 */
 	if (!process_shared_preload_libraries_in_progress)
+	{
+		MarkGUCPrefixReserved("pktcapture");
 		return;
+	}
+	DefineCustomIntVariable("pktcapture.max_captures",
+							"Maximum number of captures and loads at once, running or kept for their statistics.",
+							"Each live capture uses one background worker: keep max_worker_processes large enough.",
+							&pkt_max_captures, 8, 1, 64,
+							PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	MarkGUCPrefixReserved("pktcapture");
 
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = pkt_shmem_request;
