@@ -1,0 +1,145 @@
+#!/bin/bash
+# quickstart.sh: set everything up, then capture with live statistics.
+#
+#   sudo ./quickstart.sh
+#
+# 1. installs what is missing (Debian 12 packages), builds and installs the
+#    extension;
+# 2. prepares a PostgreSQL server that preloads pktcapture and may capture:
+#    by default a private cluster in /var/lib/pktcapture (port 5433, socket
+#    in /var/run/pktcapture), run as postgres with CAP_NET_RAW, with the
+#    original program's defaults: database packetdb, role packetuser,
+#    password packetpass.  Set DB_HOST (and DB_PORT, DB_NAME, DB_USER,
+#    DB_PASSWORD) to use an existing server instead;
+# 3. lists the interfaces and asks which one to capture (or takes
+#    PKT_INTERFACE; PKT_FILTER sets a BPF filter);
+# 4. starts the capture and shows the statistics every second until Ctrl+C
+#    (or for PKT_DURATION seconds), then stops the capture, which writes
+#    every row, and prints the final statistics.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+PRIVATE_DIR=${PKT_PRIVATE_DIR:-/var/lib/pktcapture}
+PRIVATE_PORT=${PKT_PRIVATE_PORT:-5433}
+SOCKET_DIR=/var/run/pktcapture
+
+say() { printf 'pktcapture: %s\n' "$*"; }
+die() { printf 'pktcapture: %s\n' "$*" >&2; exit 1; }
+
+[ "$(id -u)" -eq 0 ] || die "run me as root (sudo ./quickstart.sh): I install packages and start a server that may capture"
+
+"$here/scripts/install-deps.sh"
+PG_BINDIR=$(pg_config --bindir)
+say "building and installing the extension"
+make -s -C "$here" >/dev/null
+make -s -C "$here" install >/dev/null
+
+as_postgres() {
+	setpriv --reuid=postgres --regid=postgres --init-groups \
+		--inh-caps=+net_raw,+net_admin --ambient-caps=+net_raw,+net_admin -- "$@"
+}
+
+if [ -z "${DB_HOST:-}" ]; then
+	DB_HOST=localhost
+	DB_PORT=$PRIVATE_PORT
+	DB_NAME=${DB_NAME:-packetdb}
+	DB_USER=${DB_USER:-packetuser}
+	DB_PASSWORD=${DB_PASSWORD:-packetpass}
+	data=$PRIVATE_DIR/data
+	mkdir -p "$PRIVATE_DIR" "$SOCKET_DIR"
+	chown postgres: "$PRIVATE_DIR" "$SOCKET_DIR"
+	if [ ! -f "$data/PG_VERSION" ]; then
+		say "creating a private PostgreSQL cluster in $data (port $DB_PORT)"
+		as_postgres "$PG_BINDIR/initdb" -D "$data" -U postgres --auth-local=peer \
+			--auth-host=scram-sha-256 >/dev/null
+		cat >>"$data/postgresql.conf" <<-EOF
+			# pktcapture quick start
+			port = $DB_PORT
+			listen_addresses = 'localhost'
+			unix_socket_directories = '$SOCKET_DIR'
+			shared_preload_libraries = 'pktcapture'
+			max_worker_processes = 16
+		EOF
+	fi
+	if ! as_postgres "$PG_BINDIR/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+		say "starting it with the CAP_NET_RAW capability (log: $PRIVATE_DIR/server.log)"
+		as_postgres "$PG_BINDIR/pg_ctl" -D "$data" -l "$PRIVATE_DIR/server.log" -w start >/dev/null ||
+			die "the server did not start; see $PRIVATE_DIR/server.log"
+	fi
+	admin() { as_postgres psql -X -q -h "$SOCKET_DIR" -p "$DB_PORT" -U postgres -v ON_ERROR_STOP=1 "$@"; }
+	admin -d postgres -v pass="$DB_PASSWORD" -v user="$DB_USER" <<-'EOF'
+		SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', :'user', :'pass')
+		WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'user') \gexec
+	EOF
+	admin -d postgres -v db="$DB_NAME" -v user="$DB_USER" <<-'EOF'
+		SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'user')
+		WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db') \gexec
+	EOF
+	admin -d "$DB_NAME" -v user="$DB_USER" <<-'EOF'
+		CREATE EXTENSION IF NOT EXISTS pktcapture;
+		SELECT format('GRANT EXECUTE ON FUNCTION pkt_start(text, text), pkt_stop(text), pkt_stats(text), pkt_status(), pkt_interfaces() TO %I', :'user') \gexec
+		SELECT format('GRANT SELECT, INSERT, DELETE, TRUNCATE ON packets TO %I', :'user') \gexec
+	EOF
+else
+	DB_PORT=${DB_PORT:-5432}
+	DB_NAME=${DB_NAME:-packetdb}
+	DB_USER=${DB_USER:-packetuser}
+	DB_PASSWORD=${DB_PASSWORD:-packetpass}
+	say "using the server at $DB_HOST:$DB_PORT, database $DB_NAME, role $DB_USER"
+fi
+
+export PGHOST=$DB_HOST PGPORT=$DB_PORT PGDATABASE=$DB_NAME PGUSER=$DB_USER PGPASSWORD=$DB_PASSWORD
+export PGAPPNAME=pktcapture-quickstart PGTZ=${TZ:-UTC}
+q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+# qv SQL [psql args]: SQL may use :'var' set with -v (psql -c does not interpolate)
+qv() { local sql=$1; shift; printf '%s\n' "$sql" | q "$@"; }
+
+q -c 'SELECT 1' >/dev/null || die "cannot connect to $DB_HOST:$DB_PORT as $DB_USER"
+if ! q -At -c "SELECT 1 FROM pg_extension WHERE extname = 'pktcapture'" | grep -q 1; then
+	die "extension pktcapture is not installed in $DB_NAME: a superuser must run CREATE EXTENSION pktcapture there (and preload it: shared_preload_libraries = 'pktcapture')"
+fi
+say "connected to database $DB_NAME at $DB_HOST:$DB_PORT as $DB_USER; table packets is ready"
+
+say "capture interfaces:"
+q -c "SELECT name, array_to_string(addresses, ' ') AS addresses, array_to_string(flags, ',') AS flags
+      FROM pkt_interfaces()
+      WHERE NOT 'loopback' = ANY (flags) OR name = 'lo'
+      ORDER BY 'up' = ANY (flags) DESC, name"
+iface=${PKT_INTERFACE:-}
+if [ -z "$iface" ]; then
+	[ -r /dev/tty ] || die "no terminal to ask for the interface: set PKT_INTERFACE"
+	read -r -p "Interface to capture (e.g. eth0, any): " iface </dev/tty
+fi
+[ -n "$iface" ] || die "no interface given"
+
+# a clear error, as the original program gave, for an interface that does not exist
+if ! qv "SELECT pkt_start(:'iface', NULLIF(:'filter', ''))" -At \
+	-v iface="$iface" -v filter="${PKT_FILTER:-}" >/dev/null; then
+	die "could not start the capture on \"$iface\""
+fi
+
+stop_requested=0
+trap 'stop_requested=1' INT TERM
+deadline=0
+[ -n "${PKT_DURATION:-}" ] && deadline=$((SECONDS + PKT_DURATION))
+
+show_stats() {
+	qv "SELECT section, item, packets, bytes FROM pkt_stats(:'iface')" -v iface="$iface"
+}
+
+while [ "$stop_requested" -eq 0 ]; do
+	[ -t 1 ] && printf '\033[H\033[2J'
+	printf 'pktcapture on %s — %s — Ctrl+C stops the capture\n\n' "$iface" "$(date '+%H:%M:%S')"
+	show_stats || true
+	[ "$deadline" -gt 0 ] && [ "$SECONDS" -ge "$deadline" ] && break
+	sleep 1 || true
+done
+trap - INT TERM
+
+say "stopping the capture on $iface (every remaining row is written first)"
+qv "SELECT pkt_stop(:'iface')" -At -v iface="$iface" >/dev/null
+printf '\nFinal statistics for %s:\n\n' "$iface"
+show_stats
+qv "SELECT rows_stored, kernel_dropped, not_stored, started_at, stopped_at
+    FROM pkt_status() WHERE interface = :'iface'" -v iface="$iface"
+say "the rows are in table packets: psql -h $DB_HOST -p $DB_PORT -U $DB_USER $DB_NAME (password $DB_PASSWORD)"

@@ -1,0 +1,116 @@
+#!/bin/bash
+# test/run.sh: the whole test suite.  Run as root on Debian 12:
+#
+#   sudo test/run.sh
+#
+# Installs what the tests need, builds and installs the extension, then
+# runs each suite and prints one line per suite and a closing
+# "N passed, M failed".  Every server it starts is a throwaway cluster in
+# a temporary directory; it never touches a system-wide cluster.  The
+# shared capture corpus is read in place from ../shared/pcaps.
+#
+# Suites (run one with: test/run.sh NAME...):
+#   decoder   the decoder outside the server, ASan + UBSan, whole corpus
+#   fuzz      the fuzz harnesses' replay of the corpus and regressions
+#   regress   pg_regress (sql/, expected/) and TAP tests (test/t/)
+#   golden    pkt_load of every corpus file against tshark's answers
+#   live      a capture on a veth pair against tcpdump on the same link
+set -u
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+[ "$(id -u)" -eq 0 ] || { echo "test/run.sh: run as root (sudo test/run.sh)" >&2; exit 2; }
+SHARED=$(cd "$ROOT/../shared" 2>/dev/null && pwd) ||
+	{ echo "test/run.sh: ../shared (the capture corpus) is missing beside the project" >&2; exit 2; }
+export PKT_CORPUS=$SHARED/pcaps/tcpdump
+
+suites=("$@")
+[ ${#suites[@]} -eq 0 ] && suites=(decoder fuzz regress golden live)
+
+scripts/install-deps.sh --test || exit 2
+make -s >/dev/null || exit 2
+make -s install >/dev/null || exit 2
+
+WORK=$(mktemp -d /tmp/pktcapture-test.XXXXXX)
+LOGDIR=${PKT_TEST_LOGDIR:-$ROOT/test/logs}
+mkdir -p "$LOGDIR"
+chmod 755 "$WORK"
+cleanup() {
+	[ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+as_postgres() {
+	setpriv --reuid=postgres --regid=postgres --init-groups \
+		--inh-caps=+net_raw,+net_admin --ambient-caps=+net_raw,+net_admin -- "$@"
+}
+
+# pg_regress and TAP refuse root: run them as postgres in a copy it owns,
+# with ../shared beside it as in the project.
+copy_tree() {
+	mkdir -p "$WORK/tree"
+	tar -C "$ROOT" --exclude=.git --exclude=results --exclude=tmp_check -cf - . |
+		tar -C "$WORK/tree" -xf -
+	ln -sfn "$SHARED" "$WORK/shared"
+	mv "$WORK/tree" "$WORK/pktcapture"
+	chown -R postgres: "$WORK/pktcapture"
+}
+
+suite_decoder() {
+	make -s test/pktdecode-asan >/dev/null &&
+		./test/pktdecode-asan -q "$PKT_CORPUS"/* 2>&1 | tail -n 3
+	# any sanitizer report aborts the program, so the exit code says it all
+	return "${PIPESTATUS[0]}"
+}
+
+suite_fuzz() {
+	[ -f fuzz/Makefile ] || { echo "no fuzz/Makefile"; return 1; }
+	make -s -C fuzz replay
+}
+
+suite_regress() {
+	copy_tree
+	(cd "$WORK/pktcapture" && as_postgres make -s installcheck)
+	local rc=$?
+	if [ $rc -ne 0 ]; then
+		cat "$WORK/pktcapture/regression.diffs" 2>/dev/null | head -n 100
+		for f in "$WORK"/pktcapture/tmp_check/log/regress_log_*; do
+			[ -f "$f" ] && grep -E "^not ok|Failed test|got:|expected:" "$f" | head -n 40
+		done
+	fi
+	return $rc
+}
+
+suite_golden() {
+	test/golden/run.sh
+}
+
+suite_live() {
+	test/live-test.sh
+}
+
+passed=0
+failed=0
+failures=()
+for s in "${suites[@]}"; do
+	if ! declare -F "suite_$s" >/dev/null; then
+		echo "test/run.sh: no suite named $s" >&2
+		exit 2
+	fi
+	echo "=== $s"
+	start=$SECONDS
+	if "suite_$s" >"$LOGDIR/$s.log" 2>&1; then
+		tail -n 5 "$LOGDIR/$s.log"
+		echo "--- $s: ok ($((SECONDS - start)) s)"
+		passed=$((passed + 1))
+	else
+		tail -n 60 "$LOGDIR/$s.log"
+		echo "--- $s: FAILED ($((SECONDS - start)) s; full log above or in $LOGDIR/$s.log)"
+		failed=$((failed + 1))
+		failures+=("$s")
+	fi
+done
+
+[ $failed -gt 0 ] && echo "failed suites: ${failures[*]}"
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
