@@ -265,19 +265,41 @@ make_array(Datum *elems, bool *nulls, int n, Oid elemtype)
 											  elemtype, typlen, typbyval, typalign));
 }
 
-/* Interface name of a row from "any": its Linux cooked v2 ifindex. */
+/*
+ * Interface name of a row: the capture's, or for "any" the one its Linux
+ * cooked v2 ifindex names now.  Rows from files have none.
+ */
 static bool
-row_ifname(const PktRun *run, const PktRow *row, char *buf)
+row_ifname(PktRun *run, const PktRow *row, char *buf)
 {
-	if (run->ifname != NULL && strcmp(run->ifname, "any") != 0)
+	int32		ifindex = row->info.ifindex;
+
+	if (run->ifname == NULL)
+		return false;
+	if (strcmp(run->ifname, "any") != 0)
 	{
 		strlcpy(buf, run->ifname, IF_NAMESIZE);
 		return true;
 	}
-	if (run->ifname != NULL && (row->info.flags & PKT_F_IFINDEX) &&
-		row->info.ifindex > 0 && if_indextoname(row->info.ifindex, buf) != NULL)
-		return true;
-	return false;
+	if (!(row->info.flags & PKT_F_IFINDEX) || ifindex <= 0)
+		return false;
+	for (int i = 0; i < run->nifnames; i++)
+	{
+		if (run->ifindex[i] == ifindex)
+		{
+			strlcpy(buf, run->ifname_of[i], IF_NAMESIZE);
+			return buf[0] != '\0';
+		}
+	}
+	if (if_indextoname(ifindex, buf) == NULL)
+		buf[0] = '\0';
+	if (run->nifnames < lengthof(run->ifindex))
+	{
+		run->ifindex[run->nifnames] = ifindex;
+		strlcpy(run->ifname_of[run->nifnames], buf, IF_NAMESIZE);
+		run->nifnames++;
+	}
+	return buf[0] != '\0';
 }
 
 /*
@@ -304,6 +326,7 @@ pkt_run_write(PktRun *run)
 	if (n == 0)
 		return;
 	start = GetCurrentTimestamp();
+	run->nifnames = 0;			/* interfaces come and go: look again */
 	if (run->plan == NULL)
 		run->plan = prepare_insert();
 

@@ -528,6 +528,19 @@ pkt_worker_main(Datum main_arg)
 		(void) WaitEventSetWait(wes, timeout, events, lengthof(events),
 								PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
+
+		/*
+		 * A cancel (pg_cancel_backend) aborts a batch being written, which
+		 * is then retried; between batches there is nothing to cancel, and
+		 * an ERROR here would end the worker with rows in hand.
+		 */
+		if (QueryCancelPending)
+		{
+			QueryCancelPending = false;
+			ereport(LOG,
+					(errmsg("pktcapture: cancel request ignored between batches"),
+					 errhint("SELECT pkt_stop('%s') stops the capture.", cfg.name)));
+		}
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
 		{

@@ -255,6 +255,15 @@ pkt_slot_claim(const char *name, bool is_file, const char *filter,
 				found = i;
 			continue;
 		}
+		/* a process that died without a word (kill -9) holds nothing */
+		if (slot_is_active(slot) && slot->pid > 0 &&
+			kill(slot->pid, 0) != 0 && errno == ESRCH)
+		{
+			slot->state = PKT_STATE_FAILED;
+			slot->pid = 0;
+			slot->stopped_at = GetCurrentTimestamp();
+			strlcpy(slot->error, "its process exited without finishing", sizeof(slot->error));
+		}
 		if (strcmp(slot->name, name) == 0 && slot->is_file == is_file)
 		{
 			if (slot_is_active(slot))
@@ -916,6 +925,69 @@ pkt_interfaces(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/* What pkt_load must undo if it fails or its backend exits. */
+typedef struct LoadState
+{
+	pcap_t	   *p;
+	int			slotno;
+	uint32		generation;
+} LoadState;
+
+static void
+load_cleanup(int code, Datum arg)
+{
+	LoadState  *ls = (LoadState *) DatumGetPointer(arg);
+
+	pcap_close(ls->p);
+	if (ls->slotno >= 0)
+		pkt_slot_finish(ls->slotno, ls->generation, PKT_STATE_FAILED,
+						"the load was cancelled or failed");
+}
+
+/* Read the whole file into packets; say in damage where it broke, if it did. */
+static void
+read_capture_file(LoadState *ls, const char *path, PktRun *run, char *damage, size_t damagelen)
+{
+	struct pcap_pkthdr *hdr;
+	const u_char *data;
+	int			rc;
+	int64		frame = 0;
+
+	pkt_run_init(run, ls->slotno, ls->generation, pcap_datalink(ls->p), NULL);
+	LWLockAcquire(pkt_shared->lock, LW_EXCLUSIVE);
+	pkt_shared->slots[ls->slotno].linktype = run->linktype;
+	LWLockRelease(pkt_shared->lock);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	while ((rc = pcap_next_ex(ls->p, &hdr, &data)) == 1)
+	{
+		if (++frame % 10000 == 0)
+		{
+			CHECK_FOR_INTERRUPTS();
+			pkt_run_publish(run, false);
+		}
+		if (run->nrows - run->first >= run->batch)
+			pkt_run_write(run);
+		pkt_run_account(run, &hdr->ts, hdr->caplen, hdr->len, data);
+	}
+	if (rc == PCAP_ERROR)
+	{
+		snprintf(damage, damagelen, "damaged after frame " INT64_FORMAT ": %s",
+				 frame, pcap_geterr(ls->p));
+		ereport(WARNING,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("capture file \"%s\" is damaged after frame " INT64_FORMAT,
+						path, frame),
+				 errdetail("libpcap reports: %s", pcap_geterr(ls->p)),
+				 errhint("The " INT64_FORMAT " frames before the damage were loaded.", frame)));
+	}
+	while (run->nrows - run->first > 0)
+		pkt_run_write(run);
+	SPI_finish();
+	pkt_run_publish(run, true);
+}
+
 /*
  * pkt_load(path text) RETURNS bigint
  *
@@ -929,11 +1001,8 @@ pkt_load(PG_FUNCTION_ARGS)
 {
 	char	   *path;
 	char		errbuf[PCAP_ERRBUF_SIZE];
-	pcap_t	   *p;
-	volatile int slotno = -1;
-	volatile uint32 generation = 0;
+	LoadState	ls;
 	PktRun		run;
-	volatile int64 frame = 0;
 	char		damage[PKT_ERROR_LEN] = "";
 
 	pkt_require_loaded();
@@ -950,67 +1019,23 @@ pkt_load(PG_FUNCTION_ARGS)
 	path = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	check_insert_privilege();
 
-	p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
-	if (p == NULL)
+	ls.p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
+	if (ls.p == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_FILE),
 				 errmsg("could not open capture file \"%s\"", path),
 				 errdetail("libpcap reports: %s", errbuf)));
+	ls.slotno = -1;
 
-	PG_TRY();
+	/* also on FATAL (a terminated backend): the slot must not stay "running" */
+	PG_ENSURE_ERROR_CLEANUP(load_cleanup, PointerGetDatum(&ls));
 	{
-		struct pcap_pkthdr *hdr;
-		const u_char *data;
-		int			rc;
-
-		uint32		gen;
-
-		slotno = pkt_slot_claim(path, true, NULL, &gen);
-		generation = gen;
-		pkt_run_init(&run, slotno, generation, pcap_datalink(p), NULL);
-		LWLockAcquire(pkt_shared->lock, LW_EXCLUSIVE);
-		pkt_shared->slots[slotno].linktype = run.linktype;
-		LWLockRelease(pkt_shared->lock);
-
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		while ((rc = pcap_next_ex(p, &hdr, &data)) == 1)
-		{
-			frame++;
-			if (run.nrows - run.first >= run.batch)
-			{
-				pkt_run_write(&run);
-				CHECK_FOR_INTERRUPTS();
-				pkt_run_publish(&run, false);
-			}
-			pkt_run_account(&run, &hdr->ts, hdr->caplen, hdr->len, data);
-		}
-		if (rc == PCAP_ERROR)
-		{
-			snprintf(damage, sizeof(damage), "damaged after frame " INT64_FORMAT ": %s",
-					 frame, pcap_geterr(p));
-			ereport(WARNING,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("capture file \"%s\" is damaged after frame " INT64_FORMAT,
-							path, frame),
-					 errdetail("libpcap reports: %s", pcap_geterr(p)),
-					 errhint("The " INT64_FORMAT " frames before the damage were loaded.", frame)));
-		}
-		while (run.nrows - run.first > 0)
-			pkt_run_write(&run);
-		SPI_finish();
-		pkt_run_publish(&run, true);
+		ls.slotno = pkt_slot_claim(path, true, NULL, &ls.generation);
+		read_capture_file(&ls, path, &run, damage, sizeof(damage));
 	}
-	PG_CATCH();
-	{
-		pcap_close(p);
-		if (slotno >= 0)
-			pkt_slot_finish(slotno, generation, PKT_STATE_FAILED, "the load was cancelled or failed");
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	pcap_close(p);
-	pkt_slot_finish(slotno, generation, PKT_STATE_STOPPED,
+	PG_END_ENSURE_ERROR_CLEANUP(load_cleanup, PointerGetDatum(&ls));
+	pcap_close(ls.p);
+	pkt_slot_finish(ls.slotno, ls.generation, PKT_STATE_STOPPED,
 					damage[0] ? damage : NULL);
 	PG_RETURN_INT64((int64) run.c.stored);
 }

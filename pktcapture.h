@@ -17,6 +17,7 @@
 #include "storage/condition_variable.h"
 #include "storage/lwlock.h"
 
+#include <net/if.h>
 #include <pcap/pcap.h>
 
 #include "pkt_decode.h"
@@ -152,6 +153,10 @@ typedef struct PktRun
 	TimestampTz last_publish_at;
 	TimestampTz last_flush_at;
 	double		last_flush_ms;
+	/* interface names by ifindex, for "any"; emptied at each batch */
+	int			nifnames;
+	int32		ifindex[16];
+	char		ifname_of[16][IF_NAMESIZE];
 } PktRun;
 
 /* pkt_store.c */
