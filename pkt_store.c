@@ -409,6 +409,44 @@ pkt_run_write(PktRun *run)
 	run->last_flush_ms = (double) (run->last_flush_at - start) / 1000.0;
 }
 
+/*
+ * Packets and bytes per second over the last PKT_RATE_WINDOW_MS, from the
+ * samples taken at each publish.
+ */
+static void
+recent_rate(PktRun *run, TimestampTz now, double *pps, double *Bps)
+{
+	int			oldest = -1;
+	uint64		packets = run->c.result_packets[PKT_IP];
+	uint64		bytes = run->c.result_bytes[PKT_IP];
+	double		secs;
+
+	run->sample_at[run->sample_next] = now;
+	run->sample_packets[run->sample_next] = packets;
+	run->sample_bytes[run->sample_next] = bytes;
+	run->sample_next = (run->sample_next + 1) % PKT_RATE_SAMPLES;
+	if (run->nsamples < PKT_RATE_SAMPLES)
+		run->nsamples++;
+
+	/* the oldest sample still inside the window */
+	for (int i = 0; i < run->nsamples; i++)
+	{
+		int			k = (run->sample_next - run->nsamples + i + PKT_RATE_SAMPLES) % PKT_RATE_SAMPLES;
+
+		if (run->sample_at[k] >= now - PKT_RATE_WINDOW_MS * INT64CONST(1000))
+		{
+			oldest = k;
+			break;
+		}
+	}
+	*pps = *Bps = 0;
+	if (oldest < 0 || run->sample_at[oldest] >= now)
+		return;
+	secs = (double) (now - run->sample_at[oldest]) / USECS_PER_SEC;
+	*pps = (double) (packets - run->sample_packets[oldest]) / secs;
+	*Bps = (double) (bytes - run->sample_bytes[oldest]) / secs;
+}
+
 /* Copy counters, and top talkers if asked, into the run's slot. */
 void
 pkt_run_publish(PktRun *run, bool with_top)
@@ -416,6 +454,9 @@ pkt_run_publish(PktRun *run, bool with_top)
 	PktSharedTop src;
 	PktSharedTop dst;
 	PktSlot    *slot;
+	TimestampTz now = GetCurrentTimestamp();
+	double		pps;
+	double		Bps;
 
 	if (with_top && run->top_dirty)
 	{
@@ -427,11 +468,15 @@ pkt_run_publish(PktRun *run, bool with_top)
 		dst.error_bound = pkt_topk_error_bound(run->top_dst);
 	}
 
+	recent_rate(run, now, &pps, &Bps);
+
 	LWLockAcquire(pkt_shared->lock, LW_EXCLUSIVE);
 	slot = pkt_slot_lookup(run->slotno, run->generation);
 	if (slot != NULL)
 	{
 		memcpy(&slot->c, &run->c, sizeof(PktCounters));
+		slot->rate_pps = pps;
+		slot->rate_Bps = Bps;
 		slot->last_flush_at = run->last_flush_at;
 		slot->last_flush_ms = run->last_flush_ms;
 		if (with_top && run->top_dirty)
@@ -443,5 +488,5 @@ pkt_run_publish(PktRun *run, bool with_top)
 	LWLockRelease(pkt_shared->lock);
 	if (with_top)
 		run->top_dirty = false;
-	run->last_publish_at = GetCurrentTimestamp();
+	run->last_publish_at = now;
 }

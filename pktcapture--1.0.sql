@@ -51,7 +51,8 @@ COMMENT ON FUNCTION pkt_stop(text) IS
 
 CREATE FUNCTION pkt_stats(interface text DEFAULT NULL,
     OUT capture text, OUT section text, OUT item text,
-    OUT packets bigint, OUT bytes bigint)
+    OUT packets bigint, OUT bytes bigint,
+    OUT share double precision, OUT note text)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'pkt_stats'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED ROWS 40;

@@ -28,6 +28,7 @@
 #include "postgres.h"
 
 #include <ifaddrs.h>
+#include <math.h>
 #include <net/if.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -645,44 +646,68 @@ addr_label(const uint8 *key, char *buf, size_t len)
 	strlcpy(buf, DatumGetCString(DirectFunctionCall1(inet_out, InetPGetDatum(&ip))), len);
 }
 
-static void
-stats_row(Tuplestorestate *ts, TupleDesc desc, const char *name,
-		  const char *section, const char *item, uint64 packets,
-		  bool have_bytes, uint64 bytes)
+/* Builds the rows of pkt_stats for one capture. */
+typedef struct StatsOut
 {
-	Datum		values[5];
-	bool		nulls[5] = {false, false, false, false, false};
+	Tuplestorestate *ts;
+	TupleDesc	desc;
+	const char *name;
+	uint64		total;			/* IP packets, for the shares */
+} StatsOut;
 
-	values[0] = CStringGetTextDatum(name);
+#define STATS_NCOLS 7
+
+static void
+stats_row(StatsOut *out, const char *section, const char *item,
+		  int64 packets, bool have_bytes, int64 bytes, bool have_share,
+		  const char *note)
+{
+	Datum		values[STATS_NCOLS];
+	bool		nulls[STATS_NCOLS];
+
+	memset(nulls, 0, sizeof(nulls));
+	values[0] = CStringGetTextDatum(out->name);
 	values[1] = CStringGetTextDatum(section);
 	values[2] = CStringGetTextDatum(item);
-	values[3] = Int64GetDatum((int64) packets);
-	values[4] = Int64GetDatum((int64) bytes);
+	values[3] = Int64GetDatum(packets);
+	values[4] = Int64GetDatum(bytes);
 	nulls[4] = !have_bytes;
-	tuplestore_putvalues(ts, desc, values, nulls);
+	/* percent of all IP packets, to a tenth */
+	nulls[5] = !have_share || out->total == 0;
+	values[5] = Float8GetDatum(out->total == 0 ? 0 :
+							   rint((double) packets * 1000.0 / (double) out->total) / 10.0);
+	nulls[6] = note == NULL;
+	values[6] = note ? CStringGetTextDatum(note) : (Datum) 0;
+	tuplestore_putvalues(out->ts, out->desc, values, nulls);
 }
 
 static void
-stats_top_rows(Tuplestorestate *ts, TupleDesc desc, const char *name,
-			   const char *section, const PktSharedTop *top)
+stats_top_rows(StatsOut *out, const char *section, const PktSharedTop *top)
 {
 	for (int i = 0; i < top->n && i < 5; i++)
 	{
 		char		label[64];
+		char		note[128];
 
 		addr_label(top->items[i].key, label, sizeof(label));
-		stats_row(ts, desc, name, section, label, top->items[i].packets,
-				  true, top->items[i].bytes);
+		if (top->items[i].error > 0)
+			snprintf(note, sizeof(note),
+					 "approximate: at most " UINT64_FORMAT " packets too many",
+					 top->items[i].error);
+		stats_row(out, section, label, (int64) top->items[i].packets,
+				  true, (int64) top->items[i].bytes, true,
+				  top->items[i].error > 0 ? note : NULL);
 	}
 }
 
 /*
  * pkt_stats(interface text DEFAULT NULL)
- *	RETURNS TABLE (interface text, section text, item text,
- *				   packets bigint, bytes bigint)
+ *	RETURNS TABLE (capture text, section text, item text, packets bigint,
+ *				   bytes bigint, share float8, note text)
  *
  * The summary the original program printed, one line a row, for the
  * running capture or the last one, of one interface (or file) or all.
+ * Rate rows hold packets and bytes per second.
  */
 Datum
 pkt_stats(PG_FUNCTION_ARGS)
@@ -700,11 +725,29 @@ pkt_stats(PG_FUNCTION_ARGS)
 	{
 		const PktSlot *slot = &slots[s];
 		const PktCounters *c = &slot->c;
+		StatsOut	out;
 		int			order[256];
 		int			norder = 0;
+		TimestampTz end;
+		double		secs;
 
-		stats_row(rsinfo->setResult, rsinfo->setDesc, slot->name, "total", "packets",
-				  c->result_packets[PKT_IP], true, c->result_bytes[PKT_IP]);
+		out.ts = rsinfo->setResult;
+		out.desc = rsinfo->setDesc;
+		out.name = slot->name;
+		out.total = c->result_packets[PKT_IP];
+
+		stats_row(&out, "total", "packets", (int64) c->result_packets[PKT_IP],
+				  true, (int64) c->result_bytes[PKT_IP], true, NULL);
+
+		end = slot_is_active(slot) ? GetCurrentTimestamp() : slot->stopped_at;
+		secs = (double) (end - slot->started_at) / USECS_PER_SEC;
+		if (slot_is_active(slot))
+			stats_row(&out, "rate", "last 5 s", (int64) rint(slot->rate_pps), true,
+					  (int64) rint(slot->rate_Bps), false, "per second");
+		if (secs > 0)
+			stats_row(&out, "rate", "since start",
+					  (int64) rint(c->result_packets[PKT_IP] / secs), true,
+					  (int64) rint(c->result_bytes[PKT_IP] / secs), false, "per second");
 
 		/* protocols, most packets first */
 		for (int p = 0; p < 256; p++)
@@ -723,34 +766,33 @@ pkt_stats(PG_FUNCTION_ARGS)
 			char		label[8];
 
 			protocol_label(order[i], label, sizeof(label));
-			stats_row(rsinfo->setResult, rsinfo->setDesc, slot->name, "protocol", label,
-					  c->proto_packets[order[i]], true, c->proto_bytes[order[i]]);
+			stats_row(&out, "protocol", label, (int64) c->proto_packets[order[i]],
+					  true, (int64) c->proto_bytes[order[i]], true, NULL);
 		}
 
-		stats_top_rows(rsinfo->setResult, rsinfo->setDesc, slot->name, "top_source", &slot->top_src);
-		stats_top_rows(rsinfo->setResult, rsinfo->setDesc, slot->name, "top_destination", &slot->top_dst);
+		stats_top_rows(&out, "top_source", &slot->top_src);
+		stats_top_rows(&out, "top_destination", &slot->top_dst);
 
-		stats_row(rsinfo->setResult, rsinfo->setDesc, slot->name, "capture", "frames seen",
-				  c->frames, true, c->frame_bytes);
-		stats_row(rsinfo->setResult, rsinfo->setDesc, slot->name, "capture", "rows stored",
-				  c->stored, false, 0);
-		stats_row(rsinfo->setResult, rsinfo->setDesc, slot->name, "capture", "rows pending",
-				  c->pending, false, 0);
-		stats_row(rsinfo->setResult, rsinfo->setDesc, slot->name, "loss", "kernel dropped",
-				  c->kernel_dropped, false, 0);
-		stats_row(rsinfo->setResult, rsinfo->setDesc, slot->name, "loss", "interface dropped",
-				  c->if_dropped, false, 0);
-		stats_row(rsinfo->setResult, rsinfo->setDesc, slot->name, "loss", "truncated",
-				  c->result_packets[PKT_TRUNCATED], true, c->result_bytes[PKT_TRUNCATED]);
-		stats_row(rsinfo->setResult, rsinfo->setDesc, slot->name, "loss", "malformed",
-				  c->result_packets[PKT_MALFORMED] + c->bad_time, true,
-				  c->result_bytes[PKT_MALFORMED]);
-		stats_row(rsinfo->setResult, rsinfo->setDesc, slot->name, "loss", "unsupported link type",
-				  c->result_packets[PKT_UNSUPPORTED], true, c->result_bytes[PKT_UNSUPPORTED]);
-		stats_row(rsinfo->setResult, rsinfo->setDesc, slot->name, "loss", "not ip",
-				  c->result_packets[PKT_NOT_IP], true, c->result_bytes[PKT_NOT_IP]);
-		stats_row(rsinfo->setResult, rsinfo->setDesc, slot->name, "loss", "not stored",
-				  c->not_stored, false, 0);
+		stats_row(&out, "capture", "frames seen", (int64) c->frames, true,
+				  (int64) c->frame_bytes, false, NULL);
+		stats_row(&out, "capture", "rows stored", (int64) c->stored, false, 0, false, NULL);
+		stats_row(&out, "capture", "rows pending", (int64) c->pending, false, 0, false, NULL);
+		stats_row(&out, "loss", "kernel dropped", (int64) c->kernel_dropped, false, 0,
+				  false, NULL);
+		stats_row(&out, "loss", "interface dropped", (int64) c->if_dropped, false, 0,
+				  false, NULL);
+		stats_row(&out, "loss", "truncated", (int64) c->result_packets[PKT_TRUNCATED], true,
+				  (int64) c->result_bytes[PKT_TRUNCATED], false, NULL);
+		stats_row(&out, "loss", "malformed",
+				  (int64) (c->result_packets[PKT_MALFORMED] + c->bad_time), true,
+				  (int64) c->result_bytes[PKT_MALFORMED], false,
+				  c->bad_time > 0 ? "includes packets with an impossible timestamp" : NULL);
+		stats_row(&out, "loss", "unsupported link type",
+				  (int64) c->result_packets[PKT_UNSUPPORTED], true,
+				  (int64) c->result_bytes[PKT_UNSUPPORTED], false, NULL);
+		stats_row(&out, "loss", "not ip", (int64) c->result_packets[PKT_NOT_IP], true,
+				  (int64) c->result_bytes[PKT_NOT_IP], false, NULL);
+		stats_row(&out, "loss", "not stored", (int64) c->not_stored, false, 0, false, NULL);
 	}
 	return (Datum) 0;
 }

@@ -27,6 +27,8 @@
 #define PKT_FILTER_LEN	1024	/* BPF filter text */
 #define PKT_ERROR_LEN	256
 #define PKT_TOP_SHARED	10		/* top talkers published per direction */
+#define PKT_RATE_WINDOW_MS 5000 /* "last few seconds" of the rates */
+#define PKT_RATE_SAMPLES 32		/* ring of publish-time samples */
 
 typedef enum PktOpenError
 {
@@ -97,6 +99,8 @@ typedef struct PktSlot
 	PktCounters c;
 	PktSharedTop top_src;
 	PktSharedTop top_dst;
+	double		rate_pps;		/* IP packets/s over the last PKT_RATE_WINDOW_MS */
+	double		rate_Bps;		/* their bytes/s */
 } PktSlot;
 
 typedef struct PktShared
@@ -151,6 +155,12 @@ typedef struct PktRun
 	SPIPlanPtr	plan;
 	TimestampTz first_row_at;	/* when the oldest pending row was added */
 	TimestampTz last_publish_at;
+	/* samples for the recent rate: (time, IP packets, IP bytes) */
+	int			nsamples;
+	int			sample_next;
+	TimestampTz sample_at[PKT_RATE_SAMPLES];
+	uint64		sample_packets[PKT_RATE_SAMPLES];
+	uint64		sample_bytes[PKT_RATE_SAMPLES];
 	TimestampTz last_flush_at;
 	double		last_flush_ms;
 	/* interface names by ifindex, for "any"; emptied at each batch */

@@ -13,7 +13,7 @@ SELECT src_ip, dst_ip, protocol, packet_size, capture_time, src_port, dst_port,
        tcp_flags, captured_size, vlan_id, interface
 FROM packets ORDER BY id;
 -- the statistics of the load agree with the rows
-SELECT section, item, packets, bytes FROM pkt_stats(:'f')
+SELECT section, item, packets, bytes, share, note FROM pkt_stats(:'f')
 WHERE section IN ('total', 'protocol', 'top_source', 'top_destination', 'capture');
 SELECT protocol, count(*), sum(packet_size) FROM packets GROUP BY 1;
 SELECT kind, state, frames, packets, rows_stored, not_ip, malformed, truncated
