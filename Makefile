@@ -18,6 +18,9 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS tracks no header dependencies without --enable-depend
+$(OBJS): pktcapture.h pkt_decode.h pkt_topk.h
+
 # The decoder and top-K counter outside the server, plain and sanitized.
 TEST_CC ?= clang
 test/pktdecode: test/pktdecode.c pkt_decode.c pkt_decode.h
