@@ -24,6 +24,7 @@
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "common/pg_prng.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -40,53 +41,63 @@
  */
 #define PKT_MAX_UNIX_SECONDS INT64CONST(9223371331200)
 
-/* The schema of an extension (PostgreSQL 15 does not export its own). */
-static Oid
-extension_schema(Oid extoid)
+/* Schema and owner of an extension (PostgreSQL 15 exports neither). */
+static void
+extension_info(Oid extoid, Oid *nspoid, Oid *owner)
 {
 	Relation	rel;
 	SysScanDesc scan;
 	ScanKeyData key;
 	HeapTuple	tup;
-	Oid			nspoid = InvalidOid;
 
+	*nspoid = *owner = InvalidOid;
 	rel = table_open(ExtensionRelationId, AccessShareLock);
 	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
 				ObjectIdGetDatum(extoid));
 	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
 	tup = systable_getnext(scan);
 	if (HeapTupleIsValid(tup))
-		nspoid = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+	{
+		*nspoid = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+		*owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
+	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
-	return nspoid;
 }
 
-/*
- * The schema-qualified name of the packets table of this database's
- * pktcapture extension, quoted for SQL.  Sets *relid.
- */
-char *
-pkt_packets_relname(Oid *relid)
+static Oid
+extension_oid(void)
 {
 	Oid			extoid = get_extension_oid("pktcapture", true);
-	Oid			nspoid;
-	char	   *nspname;
 
 	if (!OidIsValid(extoid))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("extension \"pktcapture\" is not installed in this database"),
 				 errhint("Run CREATE EXTENSION pktcapture.")));
-	nspoid = extension_schema(extoid);
+	return extoid;
+}
+
+/*
+ * The schema-qualified, quoted name of one of the tables of this
+ * database's pktcapture extension; sets *relid.
+ */
+char *
+pkt_ext_relname(const char *table, Oid *relid)
+{
+	Oid			nspoid;
+	Oid			owner;
+	char	   *nspname;
+
+	extension_info(extension_oid(), &nspoid, &owner);
 	nspname = get_namespace_name(nspoid);
-	*relid = get_relname_relid("packets", nspoid);
+	*relid = get_relname_relid(table, nspoid);
 	if (!OidIsValid(*relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("table \"%s.packets\" does not exist", nspname),
+				 errmsg("table \"%s.%s\" does not exist", nspname, table),
 				 errhint("Recreate the extension: DROP EXTENSION pktcapture; CREATE EXTENSION pktcapture;")));
-	return quote_qualified_identifier(nspname, "packets");
+	return quote_qualified_identifier(nspname, table);
 }
 
 void
@@ -94,6 +105,7 @@ pkt_run_init(PktRun *run, int slotno, uint32 generation, int linktype,
 			 const char *ifname)
 {
 	memset(run, 0, sizeof(*run));
+	run->cxt = CurrentMemoryContext;
 	run->slotno = slotno;
 	run->generation = generation;
 	run->linktype = linktype;
@@ -208,7 +220,7 @@ pkt_run_account(PktRun *run, const struct timeval *tv, uint32 caplen,
 
 #define NCOLS 12
 
-static const Oid col_types[NCOLS] = {
+static const Oid col_types[NCOLS + 1] = {
 	TIMESTAMPTZARRAYOID,		/* capture_time */
 	INETARRAYOID,				/* src_ip */
 	INETARRAYOID,				/* dst_ip */
@@ -221,27 +233,29 @@ static const Oid col_types[NCOLS] = {
 	INT4ARRAYOID,				/* captured_size */
 	INT2ARRAYOID,				/* vlan_id */
 	TEXTARRAYOID,				/* interface */
+	INT4OID,					/* run_id, the same for every row */
 };
 
 static SPIPlanPtr
 prepare_insert(void)
 {
 	Oid			relid;
-	char	   *relname = pkt_packets_relname(&relid);
+	char	   *relname = pkt_ext_relname("packets", &relid);
 	StringInfoData sql;
 	SPIPlanPtr	plan;
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "INSERT INTO %s (capture_time, src_ip, dst_ip, ip_version, ip_proto, "
-					 "src_port, dst_port, tcp_flags, packet_size, captured_size, vlan_id, interface) "
-					 "SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), "
+					 "src_port, dst_port, tcp_flags, packet_size, captured_size, vlan_id, interface, "
+					 "run_id) "
+					 "SELECT u.*, $13 FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), "
 					 "pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), "
 					 "pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8), "
 					 "pg_catalog.unnest($9), pg_catalog.unnest($10), pg_catalog.unnest($11), "
-					 "pg_catalog.unnest($12))",
+					 "pg_catalog.unnest($12)) AS u",
 					 relname);
-	plan = SPI_prepare(sql.data, NCOLS, (Oid *) col_types);
+	plan = SPI_prepare(sql.data, NCOLS + 1, (Oid *) col_types);
 	if (plan == NULL)
 		elog(ERROR, "could not prepare insert into %s: %s", relname,
 			 SPI_result_code_string(SPI_result));
@@ -313,7 +327,7 @@ pkt_run_write(PktRun *run)
 	int			n = Min(run->nrows - run->first, run->batch);
 	const PktRow *rows = run->rows + run->first;
 	MemoryContext old;
-	Datum		args[NCOLS];
+	Datum		args[NCOLS + 1];
 	Datum	   *col[NCOLS];
 	bool	   *colnull[NCOLS];
 	inet	   *addrs;
@@ -393,12 +407,16 @@ pkt_run_write(PktRun *run)
 	args[9] = make_array(col[9], NULL, n, INT4OID);
 	args[10] = make_array(col[10], colnull[10], n, INT2OID);
 	args[11] = make_array(col[11], colnull[11], n, TEXTOID);
+	args[12] = Int32GetDatum(run->run_id);
 	MemoryContextSwitchTo(old);
 
 	ret = SPI_execute_plan(run->plan, args, NULL, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "insert into packets failed: %s", SPI_result_code_string(ret));
 	MemoryContextReset(run->flush_cxt);
+
+	/* the ledger moves in the same transaction as the rows it counts */
+	pkt_ledger_update(run, run->c.stored + n, NULL, NULL);
 
 	run->c.stored += n;
 	run->c.pending -= n;
@@ -489,4 +507,159 @@ pkt_run_publish(PktRun *run, bool with_top)
 	if (with_top)
 		run->top_dirty = false;
 	run->last_publish_at = now;
+}
+
+/* ------------------------------------------------------------------------
+ * The run ledger, table pkt_runs: one row per capture or load, written in
+ * the transactions that write its rows, so that it never disagrees with
+ * them, even after a crash.
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * The ledger is the extension's own bookkeeping: it is written with the
+ * extension owner's rights, as a SECURITY DEFINER function would, so a
+ * role that may capture needs no privilege on pkt_runs.
+ */
+static void
+ledger_execute(const char *sql, int nargs, Oid *argtypes, Datum *args,
+			   const char *nulls, int expected, long tcount)
+{
+	Oid			save_userid;
+	int			save_sec;
+	Oid			nspoid;
+	Oid			owner;
+	volatile int ret = 0;
+
+	extension_info(extension_oid(), &nspoid, &owner);
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	PG_TRY();
+	{
+		ret = SPI_execute_with_args(sql, nargs, argtypes, args, nulls, false, tcount);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec);
+	}
+	PG_END_TRY();
+	if (ret != expected)
+		elog(ERROR, "could not update the run ledger: %s", SPI_result_code_string(ret));
+}
+
+/*
+ * Open the ledger row of a run; mark "interrupted" the runs of this
+ * database left "running" by a process that is gone.  The caller has
+ * connected SPI inside a transaction.
+ */
+void
+pkt_ledger_open(PktRun *run, const char *kind, const char *source,
+				const char *filter)
+{
+	Oid			relid;
+	char	   *relname = pkt_ext_relname("pkt_runs", &relid);
+	StringInfoData sql;
+	Datum		live[64];
+	int			nlive = 0;
+	Datum		args[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
+	Oid			argtypes[4] = {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
+	bool		isnull;
+
+	LWLockAcquire(pkt_shared->lock, LW_SHARED);
+	for (int i = 0; i < pkt_shared->nslots && nlive < lengthof(live); i++)
+	{
+		PktSlot    *slot = &pkt_shared->slots[i];
+
+		if (slot->dboid == MyDatabaseId && slot->run_id > 0 &&
+			(slot->state == PKT_STATE_STARTING || slot->state == PKT_STATE_RUNNING ||
+			 slot->state == PKT_STATE_STOPPING))
+			live[nlive++] = Int32GetDatum(slot->run_id);
+	}
+	LWLockRelease(pkt_shared->lock);
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "UPDATE %s SET state = 'interrupted' "
+					 "WHERE state = 'running' AND run_id <> ALL ($1)", relname);
+	args[0] = PointerGetDatum(construct_array(live, nlive, INT4OID, 4, true, TYPALIGN_INT));
+	ledger_execute(sql.data, 1, (Oid[]) {INT4ARRAYOID}, args, NULL, SPI_OK_UPDATE, 0);
+
+	resetStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "INSERT INTO %s (kind, source, filter, started_at, state) "
+					 "VALUES ($1, $2, $3, $4, 'running') RETURNING run_id", relname);
+	args[0] = CStringGetTextDatum(kind);
+	args[1] = CStringGetTextDatum(source);
+	args[2] = filter ? CStringGetTextDatum(filter) : (Datum) 0;
+	nulls[2] = filter ? ' ' : 'n';
+	args[3] = TimestampTzGetDatum(GetCurrentTimestamp());
+	ledger_execute(sql.data, 4, argtypes, args, nulls, SPI_OK_INSERT_RETURNING, 1);
+	run->run_id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+											  SPI_tuptable->tupdesc, 1, &isnull));
+	pfree(sql.data);
+}
+
+/*
+ * Bring the ledger row up to date: rows_stored as given, the other
+ * counters as they are now; with a state, the run ends.
+ */
+void
+pkt_ledger_update(PktRun *run, uint64 rows_stored, const char *state,
+				  const char *error)
+{
+	const PktCounters *c = &run->c;
+	Oid			relid;
+	char	   *relname;
+	Datum		args[15];
+	char		nulls[15];
+	Oid			argtypes[15];
+
+	if (run->run_id <= 0)
+		return;
+	if (run->ledger_sql == NULL)
+	{
+		StringInfoData sql;
+
+		relname = pkt_ext_relname("pkt_runs", &relid);
+		initStringInfo(&sql);
+		appendStringInfo(&sql,
+						 "UPDATE %s SET frames = $2, packets = $3, bytes = $4, rows_stored = $5, "
+						 "kernel_dropped = $6, interface_dropped = $7, truncated = $8, "
+						 "malformed = $9, unsupported = $10, not_ip = $11, not_stored = $12, "
+						 "state = coalesce($13, state), "
+						 "stopped_at = CASE WHEN $13 IS NULL THEN stopped_at ELSE $14 END, "
+						 "error = coalesce($15, error) "
+						 "WHERE run_id = $1", relname);
+		run->ledger_sql = MemoryContextStrdup(run->cxt, sql.data);
+		pfree(sql.data);
+	}
+
+	memset(nulls, ' ', sizeof(nulls));
+	argtypes[0] = INT4OID;
+	args[0] = Int32GetDatum(run->run_id);
+	for (int i = 1; i <= 11; i++)
+		argtypes[i] = INT8OID;
+	args[1] = Int64GetDatum((int64) c->frames);
+	args[2] = Int64GetDatum((int64) c->result_packets[PKT_IP]);
+	args[3] = Int64GetDatum((int64) c->result_bytes[PKT_IP]);
+	args[4] = Int64GetDatum((int64) rows_stored);
+	args[5] = Int64GetDatum((int64) c->kernel_dropped);
+	args[6] = Int64GetDatum((int64) c->if_dropped);
+	args[7] = Int64GetDatum((int64) c->result_packets[PKT_TRUNCATED]);
+	args[8] = Int64GetDatum((int64) (c->result_packets[PKT_MALFORMED] + c->bad_time));
+	args[9] = Int64GetDatum((int64) c->result_packets[PKT_UNSUPPORTED]);
+	args[10] = Int64GetDatum((int64) c->result_packets[PKT_NOT_IP]);
+	args[11] = Int64GetDatum((int64) c->not_stored);
+	argtypes[12] = TEXTOID;
+	args[12] = state ? CStringGetTextDatum(state) : (Datum) 0;
+	nulls[12] = state ? ' ' : 'n';
+	argtypes[13] = TIMESTAMPTZOID;
+	args[13] = TimestampTzGetDatum(GetCurrentTimestamp());
+	argtypes[14] = TEXTOID;
+	args[14] = error ? CStringGetTextDatum(error) : (Datum) 0;
+	nulls[14] = error ? ' ' : 'n';
+
+	ledger_execute(run->ledger_sql, 15, argtypes, args, nulls, SPI_OK_UPDATE, 0);
 }

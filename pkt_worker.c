@@ -191,11 +191,18 @@ pkt_report_open_error(PktOpenError err, const char *ifname, const char *filter,
 					 errdetail("libpcap reports: %s", msg),
 					 errhint("The filter uses tcpdump's syntax, described in pcap-filter(7).")));
 			break;
+		case PKT_OPEN_SETUP:
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("the capture worker for interface \"%s\" could not start", ifname),
+					 errdetail("%s", msg),
+					 errhint("The server log has the details.")));
+			break;
 		default:
 			ereport(ERROR,
 					(errcode(ERRCODE_SYSTEM_ERROR),
 					 errmsg("could not capture on interface \"%s\"", ifname),
-					 errdetail("libpcap reports: %s", msg)));
+					 errdetail("%s", msg)));
 			break;
 	}
 }
@@ -298,6 +305,43 @@ worker_write(PktRun *run, WriteState *ws, const char *ifname)
 	return !ws->table_gone;
 }
 
+/* The run's last ledger update: its final counters and state. */
+static void
+worker_close_ledger(PktRun *run, WriteState *ws, const char *state, const char *error)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+
+	if (ws->table_gone)
+		return;
+	PG_TRY();
+	{
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		PushActiveSnapshot(GetTransactionSnapshot());
+		pkt_ledger_update(run, run->c.stored, state, error);
+		SPI_finish();
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		ereport(WARNING,
+				(errmsg("pktcapture: could not record the end of run %d in pkt_runs: %s",
+						run->run_id, edata->message)));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+}
+
 /* Is a write due now: a full batch, or the oldest row waited long enough? */
 static bool
 write_due(const PktRun *run, const WriteState *ws, TimestampTz now)
@@ -391,6 +435,56 @@ worker_log_progress(PktRun *run, const char *ifname, uint64 *last_stored,
 	*last_log = now;
 }
 
+/*
+ * The table must be there before we say the capture runs; the run's
+ * ledger row is written then.  If that fails, the slot says why (for
+ * pkt_start) and the worker exits.  Returns the table's name.
+ */
+static char *
+worker_prepare(PktRun *run, const PktSlot *cfg, MemoryContext runcxt)
+{
+	char	   *relname = NULL;
+	Oid			relid;
+	PktSlot    *slot;
+
+	PG_TRY();
+	{
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		relname = pkt_ext_relname("packets", &relid);
+		relname = MemoryContextStrdup(runcxt, relname);
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		PushActiveSnapshot(GetTransactionSnapshot());
+		pkt_ledger_open(run, "live", cfg->name, cfg->filter[0] ? cfg->filter : NULL);
+		SPI_finish();
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(runcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		LWLockAcquire(pkt_shared->lock, LW_EXCLUSIVE);
+		slot = pkt_slot_lookup(my_slotno, my_generation);
+		if (slot != NULL)
+			slot->open_error = PKT_OPEN_SETUP;
+		LWLockRelease(pkt_shared->lock);
+		pkt_slot_finish(my_slotno, my_generation, PKT_STATE_FAILED, edata->message);
+		ereport(LOG,
+				(errmsg("pktcapture: the capture on interface \"%s\" could not start: %s",
+						cfg->name, edata->message)));
+		proc_exit(0);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(runcxt);
+	return relname;
+}
+
 void
 pkt_worker_main(Datum main_arg)
 {
@@ -409,7 +503,6 @@ pkt_worker_main(Datum main_arg)
 	TimestampTz last_log;
 	bool		failed = false;
 	char	   *relname;
-	Oid			relid;
 
 	my_slotno = DatumGetInt32(main_arg);
 	memcpy(&my_generation, MyBgworkerEntry->bgw_extra, sizeof(my_generation));
@@ -466,18 +559,13 @@ pkt_worker_main(Datum main_arg)
 	ctx.ws = &ws;
 	ctx.ifname = cfg.name;
 
-	/* the table must be there before we say the capture runs */
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	relname = pkt_packets_relname(&relid);
-	relname = MemoryContextStrdup(runcxt, relname);
-	CommitTransactionCommand();
-	MemoryContextSwitchTo(runcxt);
+	relname = worker_prepare(&run, &cfg, runcxt);
 
 	LWLockAcquire(pkt_shared->lock, LW_EXCLUSIVE);
 	slot = pkt_slot_lookup(my_slotno, my_generation);
 	if (slot != NULL)
 	{
+		slot->run_id = run.run_id;
 		slot->linktype = run.linktype;
 		if (slot->state == PKT_STATE_STARTING)
 			slot->state = slot->stop_requested ? PKT_STATE_STOPPING : PKT_STATE_RUNNING;
@@ -610,6 +698,8 @@ pkt_worker_main(Datum main_arg)
 	}
 	pkt_run_publish(&run, true);
 	pcap_close(p);
+	worker_close_ledger(&run, &ws, failed ? "failed" : (ws.table_gone ? "failed" : "stopped"),
+						failed ? error : (ws.table_gone ? "table packets was dropped" : NULL));
 
 	ereport(LOG,
 			(errmsg("pktcapture: capture stopped on interface \"%s\": " UINT64_FORMAT " packets (" UINT64_FORMAT " bytes), " UINT64_FORMAT " rows stored",

@@ -21,7 +21,8 @@ CREATE TABLE packets (
     tcp_flags     smallint,               -- the 12 flag bits of TCP
     captured_size integer     NOT NULL,   -- bytes captured (snap length)
     vlan_id       smallint,               -- outermost 802.1Q/802.1ad tag
-    interface     text                    -- NULL for rows from files
+    interface     text,                   -- NULL for rows from files
+    run_id        integer                 -- the capture or load: pkt_runs
 );
 
 COMMENT ON TABLE packets IS 'One row per captured IP packet (pktcapture)';
@@ -29,9 +30,38 @@ COMMENT ON TABLE packets IS 'One row per captured IP packet (pktcapture)';
 -- Time windows are the common question; BRIN costs little per insert.
 CREATE INDEX packets_capture_time_idx ON packets USING brin (capture_time);
 
+-- One row per capture or load, kept up to date in the transactions that
+-- write its rows: proof afterwards of what was and was not stored.
+CREATE TABLE pkt_runs (
+    run_id            integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    kind              text        NOT NULL CHECK (kind IN ('live', 'file')),
+    source            text        NOT NULL,   -- interface or file path
+    filter            text,
+    started_at        timestamptz NOT NULL,
+    stopped_at        timestamptz,
+    state             text        NOT NULL
+                      CHECK (state IN ('running', 'stopped', 'failed', 'interrupted')),
+    frames            bigint      NOT NULL DEFAULT 0,
+    packets           bigint      NOT NULL DEFAULT 0,
+    bytes             bigint      NOT NULL DEFAULT 0,
+    rows_stored       bigint      NOT NULL DEFAULT 0,
+    kernel_dropped    bigint      NOT NULL DEFAULT 0,
+    interface_dropped bigint      NOT NULL DEFAULT 0,
+    truncated         bigint      NOT NULL DEFAULT 0,
+    malformed         bigint      NOT NULL DEFAULT 0,
+    unsupported       bigint      NOT NULL DEFAULT 0,
+    not_ip            bigint      NOT NULL DEFAULT 0,
+    not_stored        bigint      NOT NULL DEFAULT 0,
+    error             text
+);
+
+COMMENT ON TABLE pkt_runs IS 'Ledger of pktcapture captures and loads';
+
 -- Captured rows are user data: pg_dump keeps them.
 SELECT pg_catalog.pg_extension_config_dump('packets', '');
 SELECT pg_catalog.pg_extension_config_dump('packets_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('pkt_runs', '');
+SELECT pg_catalog.pg_extension_config_dump('pkt_runs_run_id_seq', '');
 
 CREATE FUNCTION pkt_start(interface text, filter text DEFAULT NULL)
 RETURNS integer
@@ -61,7 +91,7 @@ COMMENT ON FUNCTION pkt_stats(text) IS
 'Statistics of the running or last capture: totals, protocols, top talkers, losses';
 
 CREATE FUNCTION pkt_status(
-    OUT interface text, OUT kind text, OUT filter text, OUT pid integer,
+    OUT run_id integer, OUT interface text, OUT kind text, OUT filter text, OUT pid integer,
     OUT state text, OUT started_at timestamptz, OUT stopped_at timestamptz,
     OUT frames bigint, OUT packets bigint, OUT bytes bigint,
     OUT rows_stored bigint, OUT rows_pending bigint,
@@ -105,3 +135,4 @@ REVOKE ALL ON FUNCTION pkt_interfaces() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pkt_stats(text) TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pkt_status() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pkt_interfaces() TO pg_monitor;
+GRANT SELECT ON pkt_runs TO pg_monitor;

@@ -344,7 +344,7 @@ check_insert_privilege(void)
 	Oid			relid;
 	char	   *relname;
 
-	relname = pkt_packets_relname(&relid);
+	relname = pkt_ext_relname("packets", &relid);
 	if (pg_class_aclcheck(relid, GetUserId(), ACL_INSERT) != ACLCHECK_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -816,11 +816,13 @@ pkt_status(PG_FUNCTION_ARGS)
 	{
 		const PktSlot *slot = &slots[s];
 		const PktCounters *c = &slot->c;
-		Datum		values[24];
-		bool		nulls[24];
+		Datum		values[25];
+		bool		nulls[25];
 		int			i = 0;
 
 		memset(nulls, 0, sizeof(nulls));
+		nulls[i] = slot->run_id <= 0;
+		values[i++] = Int32GetDatum(slot->run_id);
 		values[i++] = CStringGetTextDatum(slot->name);
 		values[i++] = CStringGetTextDatum(slot->is_file ? "file" : "live");
 		nulls[i] = slot->filter[0] == '\0';
@@ -850,7 +852,7 @@ pkt_status(PG_FUNCTION_ARGS)
 		values[i++] = Float8GetDatum(slot->last_flush_ms);
 		nulls[i] = slot->error[0] == '\0';
 		values[i++] = CStringGetTextDatum(slot->error);
-		Assert(i == 23);
+		Assert(i == 24);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
@@ -1002,6 +1004,10 @@ read_capture_file(LoadState *ls, const char *path, PktRun *run, char *damage, si
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	pkt_ledger_open(run, "file", path, NULL);
+	LWLockAcquire(pkt_shared->lock, LW_EXCLUSIVE);
+	pkt_shared->slots[ls->slotno].run_id = run->run_id;
+	LWLockRelease(pkt_shared->lock);
 	while ((rc = pcap_next_ex(ls->p, &hdr, &data)) == 1)
 	{
 		if (++frame % 10000 == 0)
@@ -1026,6 +1032,7 @@ read_capture_file(LoadState *ls, const char *path, PktRun *run, char *damage, si
 	}
 	while (run->nrows - run->first > 0)
 		pkt_run_write(run);
+	pkt_ledger_update(run, run->c.stored, "stopped", damage[0] ? damage : NULL);
 	SPI_finish();
 	pkt_run_publish(run, true);
 }

@@ -36,6 +36,7 @@ typedef enum PktOpenError
 	PKT_OPEN_NO_DEVICE,
 	PKT_OPEN_PERM,
 	PKT_OPEN_FILTER,
+	PKT_OPEN_SETUP,				/* the worker could not prepare its writes */
 	PKT_OPEN_OTHER
 } PktOpenError;
 
@@ -81,6 +82,7 @@ typedef struct PktSlot
 	bool		is_file;		/* pkt_load rather than a live capture */
 	bool		stop_requested;
 	uint32		generation;		/* bumped at each reuse of the slot */
+	int32		run_id;			/* its row in pkt_runs */
 	int			pid;
 	Oid			dboid;
 	Oid			roleoid;
@@ -140,6 +142,9 @@ typedef struct PktRun
 {
 	int			slotno;
 	uint32		generation;
+	int32		run_id;			/* pkt_runs row, 0 if none */
+	char	   *ledger_sql;
+	MemoryContext cxt;			/* where the run's own allocations live */
 	int			linktype;
 	const char *ifname;			/* live capture: interface of every row */
 	PktCounters c;
@@ -176,7 +181,11 @@ extern void pkt_run_account(PktRun *run, const struct timeval *ts,
 							uint32 caplen, uint32 len, const u_char *data);
 extern void pkt_run_write(PktRun *run);
 extern void pkt_run_publish(PktRun *run, bool with_top);
-extern char *pkt_packets_relname(Oid *relid);
+extern char *pkt_ext_relname(const char *table, Oid *relid);
+extern void pkt_ledger_open(PktRun *run, const char *kind, const char *source,
+							const char *filter);
+extern void pkt_ledger_update(PktRun *run, uint64 rows_stored, const char *state,
+							  const char *error);
 
 /* pktcapture.c */
 extern PktSlot *pkt_slot_lookup(int slotno, uint32 generation);

@@ -18,6 +18,10 @@ WHERE section IN ('total', 'protocol', 'top_source', 'top_destination', 'capture
 SELECT protocol, count(*), sum(packet_size) FROM packets GROUP BY 1;
 SELECT kind, state, frames, packets, rows_stored, not_ip, malformed, truncated
 FROM pkt_status() WHERE interface = :'f';
+-- the ledger counts exactly the rows that carry its run_id
+SELECT r.kind, r.state, r.frames, r.packets, r.rows_stored, count(p.id) AS rows_found
+FROM pkt_runs r JOIN packets p USING (run_id)
+GROUP BY r.run_id ORDER BY r.run_id;
 TRUNCATE packets;
 -- Linux cooked capture v1, UDP over loopback
 \set f :corpus 'RADIUS-RFC4675.pcap'
@@ -58,3 +62,7 @@ TRUNCATE packets;
 \set f :corpus '802.1D_spanning_tree.pcap'
 SELECT pkt_load(:'f');
 SELECT frames, packets, not_ip FROM pkt_status() WHERE interface = :'f';
+-- the ledger has one line per load, with its outcome
+SELECT regexp_replace(source, '.*/', '') AS file, kind, state, frames, packets,
+       rows_stored, not_ip, not_stored, error, stopped_at >= started_at AS ordered
+FROM pkt_runs ORDER BY run_id;

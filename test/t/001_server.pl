@@ -70,6 +70,10 @@ is($node->safe_psql('postgres',
 		"SELECT packets || ' ' || bytes FROM pkt_stats('lo') WHERE section = 'total'"),
 	'500 ' . 500 * 106, 'final statistics match the rows');
 
+is($node->safe_psql('postgres',
+		"SELECT kind || ' ' || source || ' ' || state || ' ' || packets || ' ' || rows_stored || ' ' || not_stored FROM pkt_runs"),
+	'live lo stopped 500 500 0', 'the run ledger has the final counts');
+
 # A fast shutdown writes the rows in hand before the worker exits.
 $node->safe_psql('postgres', 'TRUNCATE packets');
 $node->safe_psql('postgres', "SELECT pkt_start('lo', '$filter')");
