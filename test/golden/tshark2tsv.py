@@ -8,7 +8,7 @@ tshark dissects as IP:
 protocol is TCP, UDP or the protocol number, taken from the OUTERMOST IP
 header; for IPv6, the upper-layer protocol after the extension headers of
 that outermost header (RFC 8200 / IANA "IPv6 Extension Header Types").
-capture_time is frame.time_epoch truncated to microseconds.
+capture_time is frame.time_epoch truncated to microseconds (see epoch_us).
 The first line is "#frames<TAB>N": the number of frames tshark read.
 
 Standard library only.  Reads stdin, writes stdout.
@@ -75,6 +75,26 @@ def ipv6_upper(protos, start, f):
     return nxt
 
 
+def epoch_us(t):
+    """frame.time_epoch -> seconds with 6 decimals, truncated.
+
+    tshark prints seconds "." nanoseconds, and prints the nanoseconds as
+    they are in the file even when they are out of range (more than 9
+    digits, files with an invalid fraction): then they are a count of
+    nanoseconds, not a decimal fraction."""
+    neg = t.startswith("-")
+    t = t.lstrip("-")
+    sec, _, frac = t.partition(".")
+    if len(frac) > 9:
+        ns = int(frac)
+    else:
+        ns = int((frac + "000000000")[:9])
+    total = int(sec or "0") * 1000000000 + ns
+    us = total // 1000
+    return "%s%d.%06d" % ("-" if neg and us else "", us // 1000000,
+                          us % 1000000)
+
+
 def reduce_line(line):
     vals = line.rstrip("\n").split("\t")
     vals += [""] * (len(FIELDS) - len(vals))
@@ -96,12 +116,7 @@ def reduce_line(line):
         proto = ipv6_upper(protos, outer, f)
     if src is None or dst is None or proto is None:
         return None         # tshark has no addresses: not a storable packet
-    t = f["frame.time_epoch"]
-    if "." in t:
-        sec, frac = t.split(".", 1)
-        t = sec + "." + (frac + "000000")[:6]
-    else:
-        t = t + ".000000"
+    t = epoch_us(f["frame.time_epoch"])
     return "\t".join([f["frame.number"], src, dst,
                       PROTO_NAME.get(proto, str(proto)), f["frame.len"], t])
 
