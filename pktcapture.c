@@ -167,7 +167,21 @@ _PG_init(void)
 							"Each live capture uses one background worker: keep max_worker_processes large enough.",
 							&pkt_max_captures, 8, 1, 64,
 							PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("pktcapture.autostart",
+							   "Interfaces to capture from server start, comma-separated.",
+							   "A capture that fails is started again; one stopped with pkt_stop() is not.",
+							   &pkt_autostart, "", PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("pktcapture.autostart_filter",
+							   "BPF filter of the autostarted captures.",
+							   NULL, &pkt_autostart_filter, "", PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("pktcapture.database",
+							   "Database whose packets table the autostarted captures fill.",
+							   NULL, &pkt_database, "postgres", PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("pktcapture.role",
+							   "Role the autostarted captures write as; empty for the bootstrap superuser.",
+							   NULL, &pkt_role, "", PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("pktcapture");
+	pkt_launcher_register();
 
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = pkt_shmem_request;
@@ -224,8 +238,8 @@ pkt_slot_finish(int slotno, uint32 generation, PktState state, const char *error
 	ConditionVariableBroadcast(&pkt_shared->cv);
 }
 
-static bool
-slot_is_active(const PktSlot *slot)
+bool
+pkt_slot_is_active(const PktSlot *slot)
 {
 	return slot->state == PKT_STATE_STARTING ||
 		slot->state == PKT_STATE_RUNNING ||
@@ -257,7 +271,7 @@ pkt_slot_claim(const char *name, bool is_file, const char *filter,
 			continue;
 		}
 		/* a process that died without a word (kill -9) holds nothing */
-		if (slot_is_active(slot) && slot->pid > 0 &&
+		if (pkt_slot_is_active(slot) && slot->pid > 0 &&
 			kill(slot->pid, 0) != 0 && errno == ESRCH)
 		{
 			slot->state = PKT_STATE_FAILED;
@@ -267,7 +281,7 @@ pkt_slot_claim(const char *name, bool is_file, const char *filter,
 		}
 		if (strcmp(slot->name, name) == 0 && slot->is_file == is_file)
 		{
-			if (slot_is_active(slot))
+			if (pkt_slot_is_active(slot))
 			{
 				int			pid = slot->pid;
 
@@ -284,7 +298,7 @@ pkt_slot_claim(const char *name, bool is_file, const char *filter,
 			found = i;
 			break;
 		}
-		if (!slot_is_active(slot) &&
+		if (!pkt_slot_is_active(slot) &&
 			(oldest < 0 ||
 			 slot->stopped_at < pkt_shared->slots[oldest].stopped_at))
 			oldest = i;
@@ -355,6 +369,60 @@ check_insert_privilege(void)
 }
 
 /*
+ * Claim a slot for a live capture and start its worker; returns the slot
+ * number once the worker process runs (it may still be opening pcap).
+ * Serves pkt_start and the autostart launcher.
+ */
+int
+pkt_capture_launch(const char *ifname, const char *filter, bool autostart,
+				   uint32 *generation, BackgroundWorkerHandle **handle, pid_t *pid)
+{
+	BackgroundWorker worker;
+	int			slotno;
+
+	slotno = pkt_slot_claim(ifname, false, filter, generation);
+	if (autostart)
+	{
+		LWLockAcquire(pkt_shared->lock, LW_EXCLUSIVE);
+		pkt_shared->slots[slotno].autostart = true;
+		LWLockRelease(pkt_shared->lock);
+	}
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	strlcpy(worker.bgw_library_name, "pktcapture", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "pkt_worker_main", BGW_MAXLEN);
+	snprintf(worker.bgw_name, BGW_MAXLEN, "pktcapture %s", ifname);
+	strlcpy(worker.bgw_type, "pktcapture", BGW_MAXLEN);
+	worker.bgw_main_arg = Int32GetDatum(slotno);
+	memcpy(worker.bgw_extra, generation, sizeof(*generation));
+	worker.bgw_notify_pid = MyProcPid;
+
+	if (!RegisterDynamicBackgroundWorker(&worker, handle))
+	{
+		pkt_slot_finish(slotno, *generation, PKT_STATE_FAILED,
+						"no background worker slot was free");
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("could not start the capture worker for interface \"%s\"", ifname),
+				 errdetail("No background worker slot is free."),
+				 errhint("Raise max_worker_processes (it counts every capture) and restart the server.")));
+	}
+	if (WaitForBackgroundWorkerStartup(*handle, pid) != BGWH_STARTED)
+	{
+		pkt_slot_finish(slotno, *generation, PKT_STATE_FAILED,
+						"the background worker did not start");
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+				 errmsg("could not start the capture worker for interface \"%s\"", ifname),
+				 errhint("The server log may say why.")));
+	}
+	return slotno;
+}
+
+/*
  * pkt_start(interface text, filter text DEFAULT NULL) RETURNS integer
  *
  * Starts capturing on the interface; returns the worker's PID once the
@@ -371,7 +439,6 @@ pkt_start(PG_FUNCTION_ARGS)
 	char		msg[PCAP_ERRBUF_SIZE + 256];
 	int			slotno;
 	uint32		generation;
-	BackgroundWorker worker;
 	BackgroundWorkerHandle *handle;
 	pid_t		pid;
 	PktState	state;
@@ -413,39 +480,7 @@ pkt_start(PG_FUNCTION_ARGS)
 		pkt_report_open_error(err, ifname, filter, msg);
 	pcap_close(p);
 
-	slotno = pkt_slot_claim(ifname, false, filter, &generation);
-
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	strlcpy(worker.bgw_library_name, "pktcapture", BGW_MAXLEN);
-	strlcpy(worker.bgw_function_name, "pkt_worker_main", BGW_MAXLEN);
-	snprintf(worker.bgw_name, BGW_MAXLEN, "pktcapture %s", ifname);
-	strlcpy(worker.bgw_type, "pktcapture", BGW_MAXLEN);
-	worker.bgw_main_arg = Int32GetDatum(slotno);
-	memcpy(worker.bgw_extra, &generation, sizeof(generation));
-	worker.bgw_notify_pid = MyProcPid;
-
-	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
-	{
-		pkt_slot_finish(slotno, generation, PKT_STATE_FAILED,
-						"no background worker slot was free");
-		ereport(ERROR,
-				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-				 errmsg("could not start the capture worker for interface \"%s\"", ifname),
-				 errdetail("No background worker slot is free."),
-				 errhint("Raise max_worker_processes (it counts every capture) and restart the server.")));
-	}
-	if (WaitForBackgroundWorkerStartup(handle, &pid) != BGWH_STARTED)
-	{
-		pkt_slot_finish(slotno, generation, PKT_STATE_FAILED,
-						"the background worker did not start");
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
-				 errmsg("could not start the capture worker for interface \"%s\"", ifname),
-				 errhint("The server log may say why.")));
-	}
+	slotno = pkt_capture_launch(ifname, filter, false, &generation, &handle, &pid);
 
 	/* wait until the worker has its capture open, or has given up */
 	ConditionVariablePrepareToSleep(&pkt_shared->cv);
@@ -503,7 +538,7 @@ pkt_stop(PG_FUNCTION_ARGS)
 	{
 		PktSlot    *slot = &pkt_shared->slots[i];
 
-		if (slot->is_file || !slot_is_active(slot))
+		if (slot->is_file || !pkt_slot_is_active(slot))
 			continue;
 		if (ifname != NULL && strcmp(slot->name, ifname) != 0)
 			continue;
@@ -536,7 +571,7 @@ pkt_stop(PG_FUNCTION_ARGS)
 		{
 			PktSlot    *slot = pkt_slot_lookup(slotnos[i], gens[i]);
 
-			if (slot == NULL || !slot_is_active(slot))
+			if (slot == NULL || !pkt_slot_is_active(slot))
 				continue;
 
 			/*
@@ -739,9 +774,9 @@ pkt_stats(PG_FUNCTION_ARGS)
 		stats_row(&out, "total", "packets", (int64) c->result_packets[PKT_IP],
 				  true, (int64) c->result_bytes[PKT_IP], true, NULL);
 
-		end = slot_is_active(slot) ? GetCurrentTimestamp() : slot->stopped_at;
+		end = pkt_slot_is_active(slot) ? GetCurrentTimestamp() : slot->stopped_at;
 		secs = (double) (end - slot->started_at) / USECS_PER_SEC;
-		if (slot_is_active(slot))
+		if (pkt_slot_is_active(slot))
 			stats_row(&out, "rate", "last 5 s", (int64) rint(slot->rate_pps), true,
 					  (int64) rint(slot->rate_Bps), false, "per second");
 		if (secs > 0)

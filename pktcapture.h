@@ -14,6 +14,7 @@
 
 #include "datatype/timestamp.h"
 #include "executor/spi.h"
+#include "postmaster/bgworker.h"
 #include "storage/condition_variable.h"
 #include "storage/lwlock.h"
 
@@ -80,6 +81,7 @@ typedef struct PktSlot
 {
 	PktState	state;
 	bool		is_file;		/* pkt_load rather than a live capture */
+	bool		autostart;		/* started by the launcher, which restarts it */
 	bool		stop_requested;
 	uint32		generation;		/* bumped at each reuse of the slot */
 	int32		run_id;			/* its row in pkt_runs */
@@ -192,6 +194,18 @@ extern PktSlot *pkt_slot_lookup(int slotno, uint32 generation);
 extern void pkt_slot_finish(int slotno, uint32 generation, PktState state,
 							const char *error);
 extern void pkt_require_loaded(void);
+extern int	pkt_capture_launch(const char *ifname, const char *filter, bool autostart,
+							   uint32 *generation, BackgroundWorkerHandle **handle,
+							   pid_t *pid);
+extern bool pkt_slot_is_active(const PktSlot *slot);
+
+/* pkt_launcher.c */
+extern char *pkt_autostart;
+extern char *pkt_autostart_filter;
+extern char *pkt_database;
+extern char *pkt_role;
+extern void pkt_launcher_register(void);
+extern PGDLLEXPORT void pkt_launcher_main(Datum main_arg);
 
 /* pkt_worker.c */
 extern PGDLLEXPORT void pkt_worker_main(Datum main_arg);
