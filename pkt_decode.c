@@ -14,7 +14,8 @@
  * - the outermost IP header is the one recorded;
  * - IPv6 extension headers are walked to the upper-layer protocol;
  * - ports come from TCP, UDP, UDP-Lite, SCTP and DCCP, and only from the
- *   first fragment of a fragmented datagram;
+ *   first fragment of a fragmented datagram; the transport header is read
+ *   within the length the IP header gives, never from link-layer padding;
  * - a frame that ends before both IP addresses is truncated; a header
  *   that contradicts itself is malformed; a frame whose IP header is
  *   whole but whose transport header was cut by the snap length is still
@@ -121,36 +122,59 @@ cur_skip(PktCursor *c, size_t n)
 #define IPPROTO_NUM_SCTP	132
 #define IPPROTO_NUM_UDPLITE 136
 
+/*
+ * Bound the cursor to the n bytes the IP header says follow.  Returns true
+ * if the capture ends before them (the snap length cut the packet), false
+ * if they are all there, in which case bytes past them (Ethernet padding)
+ * are no longer visible.
+ */
+static bool
+cur_limit(PktCursor *c, size_t n)
+{
+	if (c->len < n)
+		return true;
+	c->len = n;
+	return false;
+}
+
+/*
+ * The transport header, in the bytes the IP header says it carries.  A
+ * header that does not fit is only "truncated" if the capture cut it;
+ * if the IP packet itself is too short, it simply has no ports.
+ */
 static void
-decode_transport(PktCursor *c, PktInfo *info)
+decode_transport(PktCursor *c, PktInfo *info, bool capture_cut)
 {
 	switch (info->ip_proto)
 	{
 		case IPPROTO_NUM_TCP:
-			if (!cur_has(c, 0, 14))
-			{
-				info->flags |= PKT_F_L4_TRUNCATED;
-				return;
-			}
-			info->tcp_flags = cur_be16(c, 12) & 0x0FFF;
-			info->flags |= PKT_F_TCP_FLAGS;
-			/* FALLTHROUGH */
 		case IPPROTO_NUM_UDP:
 		case IPPROTO_NUM_DCCP:
 		case IPPROTO_NUM_SCTP:
 		case IPPROTO_NUM_UDPLITE:
-			if (!cur_has(c, 0, 4))
-			{
-				info->flags |= PKT_F_L4_TRUNCATED;
-				return;
-			}
-			info->src_port = cur_be16(c, 0);
-			info->dst_port = cur_be16(c, 2);
-			info->flags |= PKT_F_PORTS;
 			break;
 		default:
-			break;
+			return;
 	}
+	if (!cur_has(c, 0, 4))
+	{
+		if (capture_cut)
+			info->flags |= PKT_F_L4_TRUNCATED;
+		return;
+	}
+	info->src_port = cur_be16(c, 0);
+	info->dst_port = cur_be16(c, 2);
+	info->flags |= PKT_F_PORTS;
+	if (info->ip_proto != IPPROTO_NUM_TCP)
+		return;
+	if (!cur_has(c, 12, 2))
+	{
+		if (capture_cut)
+			info->flags |= PKT_F_L4_TRUNCATED;
+		return;
+	}
+	info->tcp_flags = cur_be16(c, 12) & 0x0FFF;
+	info->flags |= PKT_F_TCP_FLAGS;
 }
 
 /* ------------------------------------------------------------------------
@@ -214,7 +238,8 @@ decode_ipv4(PktCursor *c, PktInfo *info)
 		info->flags |= PKT_F_L4_TRUNCATED;
 		return PKT_IP;
 	}
-	decode_transport(c, info);
+	decode_transport(c, info,
+					 total_len == 0 ? true : cur_limit(c, (size_t) total_len - hlen));
 	return PKT_IP;
 }
 
@@ -255,6 +280,8 @@ static PktResult
 decode_ipv6(PktCursor *c, PktInfo *info)
 {
 	uint8_t		nh;
+	uint16_t	payload_len;
+	bool		capture_cut;
 
 	if (!cur_has(c, 0, 40))
 		return PKT_TRUNCATED;
@@ -262,10 +289,13 @@ decode_ipv6(PktCursor *c, PktInfo *info)
 		return PKT_MALFORMED;
 
 	info->ip_version = 6;
+	payload_len = cur_be16(c, 4);
 	nh = cur_u8(c, 6);
 	cur_copy(c, 8, info->src, 16);
 	cur_copy(c, 24, info->dst, 16);
 	cur_skip(c, 40);
+	/* a payload length of 0 is a jumbogram (RFC 2675) or TSO: unbounded */
+	capture_cut = payload_len == 0 ? true : cur_limit(c, payload_len);
 
 	/*
 	 * Each extension header moves the cursor forward by at least 8 bytes,
@@ -307,14 +337,18 @@ decode_ipv6(PktCursor *c, PktInfo *info)
 					break;
 				}
 			default:
-				decode_transport(c, info);
+				decode_transport(c, info, capture_cut);
 				return PKT_IP;
 		}
 		nh = cur_u8(c, 0);
 		if (c->overrun || !cur_skip(c, ext_len))
 		{
-			/* the snap length cut the chain: keep the header type we know */
-			info->flags |= PKT_F_L4_TRUNCATED;
+			/*
+			 * The chain is cut, by the capture or by the payload length:
+			 * the protocol recorded is the type of the header that is cut.
+			 */
+			if (capture_cut)
+				info->flags |= PKT_F_L4_TRUNCATED;
 			return PKT_IP;
 		}
 	}

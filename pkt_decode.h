@@ -48,6 +48,20 @@ typedef struct PktInfo
 	uint8_t		dst[16];
 } PktInfo;
 
+/*
+ * Seconds of a pcap timestamp.  pcap files store them as an unsigned
+ * 32-bit number, which libpcap 1.10 sign-extends into time_t: times after
+ * January 2038 arrive negative.  Undo that; real negative times do not
+ * occur in pcap files.
+ */
+static inline int64_t
+pkt_pcap_seconds(int64_t sec)
+{
+	if (sec < 0 && sec >= INT32_MIN)
+		return sec + (INT64_C(1) << 32);
+	return sec;
+}
+
 extern PktResult pkt_decode(int dlt, const uint8_t *frame, size_t caplen,
 							PktInfo *info);
 extern bool pkt_dlt_supported(int dlt);

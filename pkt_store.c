@@ -175,6 +175,7 @@ pkt_run_account(PktRun *run, const struct timeval *tv, uint32 caplen,
 	PktResult	r;
 	PktRow	   *row;
 	uint8		key[PKT_TOPK_KEYLEN];
+	int64		sec;
 
 	r = pkt_decode(run->linktype, data, caplen, &info);
 	run->c.frames++;
@@ -184,7 +185,8 @@ pkt_run_account(PktRun *run, const struct timeval *tv, uint32 caplen,
 	if (r != PKT_IP)
 		return;
 
-	if (tv->tv_sec < 0 || (int64) tv->tv_sec > PKT_MAX_UNIX_SECONDS ||
+	sec = pkt_pcap_seconds(tv->tv_sec);
+	if (sec < 0 || sec > PKT_MAX_UNIX_SECONDS ||
 		tv->tv_usec < 0 || tv->tv_usec >= USECS_PER_SEC)
 	{
 		run->c.bad_time++;
@@ -209,7 +211,7 @@ pkt_run_account(PktRun *run, const struct timeval *tv, uint32 caplen,
 	if (run->nrows == run->first)
 		run->first_row_at = GetCurrentTimestamp();
 	row = &run->rows[run->nrows++];
-	row->ts = ((TimestampTz) tv->tv_sec -
+	row->ts = ((TimestampTz) sec -
 			   ((POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY)) * USECS_PER_SEC +
 		tv->tv_usec;
 	row->len = len;

@@ -20,7 +20,8 @@ typedef struct PktTopKItem
 {
 	uint8_t		key[PKT_TOPK_KEYLEN];
 	uint64_t	packets;		/* may overcount by at most 'error' */
-	uint64_t	bytes;			/* may overcount as packets does */
+	uint64_t	bytes;			/* exact while error is 0, else approximate
+								 * (either way: eviction is by packets) */
 	uint64_t	error;			/* 0 while counts are exact */
 } PktTopKItem;
 

@@ -79,7 +79,7 @@ decode_file(const char *path, int quiet)
 		else
 			printf("\\N\t");
 		printf("%u\t%u\t%lld.%06ld\n", hdr->len, hdr->caplen,
-			   (long long) hdr->ts.tv_sec, (long) hdr->ts.tv_usec);
+			   (long long) pkt_pcap_seconds(hdr->ts.tv_sec), (long) hdr->ts.tv_usec);
 	}
 	fprintf(stderr, "%s: link %d (%s) frames %ld ip %ld not_ip %ld unsupported %ld "
 			"truncated %ld malformed %ld%s%s\n",

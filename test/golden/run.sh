@@ -1,0 +1,54 @@
+#!/bin/bash
+# test/golden/run.sh: pkt_load every corpus file into a throwaway server and
+# compare the stored rows with tshark's answers (expected/, differences.tsv).
+# Also checks that no input took the server down: same postmaster PID at
+# the end, no process terminated by a signal in the log.
+# Run as root (from test/run.sh golden).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+corpus=${PKT_CORPUS:-$(cd "$here/../../../shared/pcaps/tcpdump" && pwd)}
+. "$here/../lib/cluster.sh"
+
+work=$(mktemp -d /tmp/pktcapture-golden.XXXXXX)
+chmod 755 "$work"
+trap 'cluster_stop; rm -rf "$work"' EXIT
+
+cluster_start "$work/pg" "shared_preload_libraries = 'pktcapture'" || exit 1
+cluster_psql -c 'CREATE EXTENSION pktcapture' || exit 1
+pm_pid=$(cluster_postmaster_pid)
+
+# One pkt_load per file, each in its own statement: a file libpcap cannot
+# open is an ERROR for that file only (tshark has no rows for those either).
+{
+	for f in "$corpus"/*; do
+		printf "SELECT pkt_load('%s');\n" "${f//\'/\'\'}"
+	done
+} >"$work/load.sql"
+psql -X -q -U postgres -d postgres -f "$work/load.sql" >"$work/load.out" 2>"$work/load.err"
+echo "loaded: $(grep -c '^ *[0-9]' "$work/load.out") files gave rows counts; $(grep -c ERROR "$work/load.err") could not be opened"
+
+# Rows per file, in file order, as compare.py reads them.
+mkdir -p "$work/actual"
+for f in "$corpus"/*; do : >"$work/actual/$(basename "$f").tsv"; done
+cluster_psql -At -F $'\t' -c "
+	SELECT r.source, host(p.src_ip), host(p.dst_ip), p.protocol, p.packet_size,
+	       to_char(extract(epoch FROM p.capture_time), 'FM99999999990.000000')
+	FROM packets p JOIN pkt_runs r USING (run_id)
+	ORDER BY p.id" |
+	awk -F'\t' -v dir="$work/actual" '{
+		n = split($1, parts, "/"); out = dir "/" parts[n] ".tsv"
+		print $2 "\t" $3 "\t" $4 "\t" $5 "\t" $6 > out
+	}'
+
+rc=0
+python3 "$here/compare.py" --actual "$work/actual" || rc=1
+
+# the corpus is hostile input: the server must still be the same
+if [ "$(cluster_postmaster_pid)" != "$pm_pid" ] ||
+	grep -E "terminated by signal|was terminated|server process .* exited" "$CLUSTER_DIR/server.log"; then
+	echo "FAIL: the server restarted while loading the corpus"
+	rc=1
+else
+	echo "server: same postmaster ($pm_pid), no process killed"
+fi
+exit $rc
