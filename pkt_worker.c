@@ -129,6 +129,27 @@ pkt_open_live(const PktSlot *cfg, PktOpenError *err, char *msg, size_t msglen)
 		return NULL;
 	}
 
+	/*
+	 * "any" offers Linux cooked v1 and v2; only v2 carries the interface
+	 * index that names each row's interface.  libpcap 1.10 defaults to v1.
+	 * (Before the filter: it is compiled for the link type.)
+	 */
+	{
+		int		   *dlts;
+		int			ndlts = pcap_list_datalinks(p, &dlts);
+
+		for (int i = 0; i < ndlts; i++)
+		{
+			if (dlts[i] == DLT_LINUX_SLL2)
+			{
+				(void) pcap_set_datalink(p, DLT_LINUX_SLL2);
+				break;
+			}
+		}
+		if (ndlts > 0)
+			pcap_free_datalinks(dlts);
+	}
+
 	if (cfg->filter[0] != '\0')
 	{
 		struct bpf_program prog;
