@@ -124,8 +124,10 @@ fuzz_check_info(int dlt, PktResult r, const PktInfo *info)
 	else
 		FUZZ_CHECK(dlt != DLT_IPV4, "dlt %d: IPv6 from DLT_IPV4", dlt);
 
-	FUZZ_CHECK(!((info->flags & PKT_F_PORTS) && (info->flags & PKT_F_L4_TRUNCATED)),
-			   "dlt %d: both PKT_F_PORTS and PKT_F_L4_TRUNCATED", dlt);
+	/* ports and a cut transport header together: only TCP cut before its flags */
+	FUZZ_CHECK(!((info->flags & PKT_F_PORTS) && (info->flags & PKT_F_L4_TRUNCATED)) ||
+			   (info->ip_proto == 6 && !(info->flags & PKT_F_TCP_FLAGS)),
+			   "dlt %d: PKT_F_PORTS and PKT_F_L4_TRUNCATED but not a TCP header cut before its flags", dlt);
 	FUZZ_CHECK((info->flags & PKT_F_PORTS) || (info->src_port == 0 && info->dst_port == 0),
 			   "dlt %d: ports %u/%u without PKT_F_PORTS", dlt, info->src_port,
 			   info->dst_port);
