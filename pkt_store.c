@@ -41,6 +41,9 @@
  */
 #define PKT_MAX_UNIX_SECONDS INT64CONST(9223371331200)
 
+static void owner_execute(SPIPlanPtr plan, const char *sql, int nargs, Oid *argtypes,
+						  Datum *args, const char *nulls, int expected, long tcount);
+
 /* Schema and owner of an extension (PostgreSQL 15 exports neither). */
 static void
 extension_info(Oid extoid, Oid *nspoid, Oid *owner)
@@ -319,6 +322,89 @@ row_ifname(PktRun *run, const PktRow *row, char *buf)
 }
 
 /*
+ * The per-minute summaries behind pkt_report(), from the arrays of the
+ * batch just inserted, in the same transaction: they never disagree with
+ * the rows.  Written with the extension owner's rights (pktcapture's own
+ * bookkeeping).  Every name is schema-qualified and every operator is
+ * pg_catalog's, so no search_path can change what these statements do.
+ */
+#define MINUTE_OF(col) \
+	"pg_catalog.date_bin('1 minute'::pg_catalog.interval, " col ", " \
+	"'2000-01-01 00:00:00+00'::pg_catalog.timestamptz)"
+#define PLUS " OPERATOR(pg_catalog.+) "
+
+static const Oid summary_types[6] = {
+	TIMESTAMPTZARRAYOID, INETARRAYOID, INT4ARRAYOID, INT4OID, INETARRAYOID,
+	INT2ARRAYOID
+};
+
+static SPIPlanPtr
+prepare_summary(const char *table)
+{
+	Oid			relid;
+	char	   *relname = pkt_ext_relname(table, &relid);
+	StringInfoData sql;
+	SPIPlanPtr	plan;
+
+	initStringInfo(&sql);
+	if (strcmp(table, "pkt_summary") == 0)
+		appendStringInfo(&sql,
+						 "INSERT INTO %s AS s (minute, run_id, ip_proto, packets, bytes, first_seen, last_seen) "
+						 "SELECT " MINUTE_OF("u.t") ", $4, u.p, pg_catalog.count(*), pg_catalog.sum(u.l), "
+						 "pg_catalog.min(u.t), pg_catalog.max(u.t) "
+						 "FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($6), pg_catalog.unnest($3)) "
+						 "AS u(t, p, l) GROUP BY 1, 3 "
+						 "ON CONFLICT (minute, run_id, ip_proto) DO UPDATE SET "
+						 "packets = s.packets" PLUS "excluded.packets, "
+						 "bytes = s.bytes" PLUS "excluded.bytes, "
+						 "first_seen = LEAST(s.first_seen, excluded.first_seen), "
+						 "last_seen = GREATEST(s.last_seen, excluded.last_seen)",
+						 relname);
+	else
+		appendStringInfo(&sql,
+						 "INSERT INTO %s AS s (minute, run_id, direction, addr, packets, bytes) "
+						 "SELECT " MINUTE_OF("u.t") ", $4, d.dir, d.addr, pg_catalog.count(*), "
+						 "pg_catalog.sum(u.l) "
+						 "FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), "
+						 "pg_catalog.unnest($5), pg_catalog.unnest($3)) AS u(t, src, dst, l) "
+						 "CROSS JOIN LATERAL (VALUES ('s'::pg_catalog.\"char\", u.src), "
+						 "('d'::pg_catalog.\"char\", u.dst)) AS d(dir, addr) "
+						 "GROUP BY 1, 3, 4 "
+						 "ON CONFLICT (minute, run_id, direction, addr) DO UPDATE SET "
+						 "packets = s.packets" PLUS "excluded.packets, "
+						 "bytes = s.bytes" PLUS "excluded.bytes",
+						 relname);
+	plan = SPI_prepare(sql.data, lengthof(summary_types), (Oid *) summary_types);
+	if (plan == NULL)
+		elog(ERROR, "could not prepare the update of %s: %s", relname,
+			 SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "could not keep the summary plan");
+	pfree(sql.data);
+	return plan;
+}
+
+static void
+write_summaries(PktRun *run, Datum *cols)
+{
+	Datum		args[6];
+
+	if (run->summary_plan[0] == NULL)
+	{
+		run->summary_plan[0] = prepare_summary("pkt_summary");
+		run->summary_plan[1] = prepare_summary("pkt_summary_addr");
+	}
+	args[0] = cols[0];			/* capture_time */
+	args[1] = cols[1];			/* src_ip */
+	args[2] = cols[8];			/* packet_size */
+	args[3] = Int32GetDatum(run->run_id);
+	args[4] = cols[2];			/* dst_ip */
+	args[5] = cols[4];			/* ip_proto */
+	owner_execute(run->summary_plan[0], NULL, 0, NULL, args, NULL, SPI_OK_INSERT, 0);
+	owner_execute(run->summary_plan[1], NULL, 0, NULL, args, NULL, SPI_OK_INSERT, 0);
+}
+
+/*
  * Write up to one batch of pending rows in one statement.  The caller has
  * connected SPI inside a transaction with an active snapshot; an error
  * propagates with the rows still pending, so the caller may retry them.
@@ -415,6 +501,7 @@ pkt_run_write(PktRun *run)
 	ret = SPI_execute_plan(run->plan, args, NULL, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "insert into packets failed: %s", SPI_result_code_string(ret));
+	write_summaries(run, args);
 	MemoryContextReset(run->flush_cxt);
 
 	/* the ledger moves in the same transaction as the rows it counts */
@@ -524,8 +611,8 @@ pkt_run_publish(PktRun *run, bool with_top)
  * role that may capture needs no privilege on pkt_runs.
  */
 static void
-ledger_execute(const char *sql, int nargs, Oid *argtypes, Datum *args,
-			   const char *nulls, int expected, long tcount)
+owner_execute(SPIPlanPtr plan, const char *sql, int nargs, Oid *argtypes,
+			  Datum *args, const char *nulls, int expected, long tcount)
 {
 	Oid			save_userid;
 	int			save_sec;
@@ -539,7 +626,10 @@ ledger_execute(const char *sql, int nargs, Oid *argtypes, Datum *args,
 						   SECURITY_RESTRICTED_OPERATION);
 	PG_TRY();
 	{
-		ret = SPI_execute_with_args(sql, nargs, argtypes, args, nulls, false, tcount);
+		if (plan != NULL)
+			ret = SPI_execute_plan(plan, args, nulls, false, tcount);
+		else
+			ret = SPI_execute_with_args(sql, nargs, argtypes, args, nulls, false, tcount);
 	}
 	PG_FINALLY();
 	{
@@ -547,7 +637,15 @@ ledger_execute(const char *sql, int nargs, Oid *argtypes, Datum *args,
 	}
 	PG_END_TRY();
 	if (ret != expected)
-		elog(ERROR, "could not update the run ledger: %s", SPI_result_code_string(ret));
+		elog(ERROR, "could not update pktcapture's bookkeeping: %s",
+			 SPI_result_code_string(ret));
+}
+
+static void
+ledger_execute(const char *sql, int nargs, Oid *argtypes, Datum *args,
+			   const char *nulls, int expected, long tcount)
+{
+	owner_execute(NULL, sql, nargs, argtypes, args, nulls, expected, tcount);
 }
 
 /*
@@ -664,4 +762,18 @@ pkt_ledger_update(PktRun *run, uint64 rows_stored, const char *state,
 	nulls[14] = error ? ' ' : 'n';
 
 	ledger_execute(run->ledger_sql, 15, argtypes, args, nulls, SPI_OK_UPDATE, 0);
+}
+
+/* Free what a run keeps beyond its memory context: its saved plans. */
+void
+pkt_run_release(PktRun *run)
+{
+	if (run->plan)
+		SPI_freeplan(run->plan);
+	for (int i = 0; i < lengthof(run->summary_plan); i++)
+	{
+		if (run->summary_plan[i])
+			SPI_freeplan(run->summary_plan[i]);
+	}
+	run->plan = run->summary_plan[0] = run->summary_plan[1] = NULL;
 }

@@ -57,11 +57,39 @@ CREATE TABLE pkt_runs (
 
 COMMENT ON TABLE pkt_runs IS 'Ledger of pktcapture captures and loads';
 
+-- Per-minute summaries behind pkt_report(), written in the transactions
+-- that write the rows they sum, so they never disagree with packets.
+CREATE TABLE pkt_summary (
+    minute      timestamptz NOT NULL,   -- start of the minute (UTC-aligned)
+    run_id      integer     NOT NULL,
+    ip_proto    smallint    NOT NULL,
+    packets     bigint      NOT NULL,
+    bytes       bigint      NOT NULL,
+    first_seen  timestamptz NOT NULL,
+    last_seen   timestamptz NOT NULL,
+    PRIMARY KEY (minute, run_id, ip_proto)
+);
+
+CREATE TABLE pkt_summary_addr (
+    minute      timestamptz NOT NULL,
+    run_id      integer     NOT NULL,
+    direction   "char"      NOT NULL CHECK (direction IN ('s', 'd')),  -- source, destination
+    addr        inet        NOT NULL,
+    packets     bigint      NOT NULL,
+    bytes       bigint      NOT NULL,
+    PRIMARY KEY (minute, run_id, direction, addr)
+);
+
+COMMENT ON TABLE pkt_summary IS 'pktcapture: packets and bytes per minute, run and protocol';
+COMMENT ON TABLE pkt_summary_addr IS 'pktcapture: packets and bytes per minute, run and address';
+
 -- Captured rows are user data: pg_dump keeps them.
 SELECT pg_catalog.pg_extension_config_dump('packets', '');
 SELECT pg_catalog.pg_extension_config_dump('packets_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('pkt_runs', '');
 SELECT pg_catalog.pg_extension_config_dump('pkt_runs_run_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('pkt_summary', '');
+SELECT pg_catalog.pg_extension_config_dump('pkt_summary_addr', '');
 
 CREATE FUNCTION pkt_start(interface text, filter text DEFAULT NULL)
 RETURNS integer
@@ -124,6 +152,120 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION pkt_load(text) IS
 'Load a pcap or pcapng file into packets; returns the rows stored';
 
+-- Reports over what is stored, from the per-minute summaries: the same
+-- figures as pkt_stats(), over a window of whole minutes (from_time is
+-- rounded down to its minute, the minute holding to_time is included).
+CREATE FUNCTION pkt_report_between(from_time timestamptz, to_time timestamptz,
+    top integer DEFAULT 5, interface text DEFAULT NULL,
+    OUT section text, OUT item text, OUT packets bigint, OUT bytes bigint,
+    OUT share double precision, OUT first_seen timestamptz, OUT last_seen timestamptz)
+RETURNS SETOF record
+LANGUAGE sql STABLE
+SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+WITH runs AS (
+    SELECT r.run_id FROM pkt_runs r
+    WHERE pkt_report_between.interface IS NULL OR r.source = pkt_report_between.interface
+), p AS (
+    SELECT s.ip_proto, sum(s.packets)::bigint AS packets, sum(s.bytes)::bigint AS bytes,
+           min(s.first_seen) AS first_seen, max(s.last_seen) AS last_seen
+    FROM pkt_summary s
+    WHERE s.minute >= date_bin('1 minute', from_time, '2000-01-01 00:00:00+00')
+      AND s.minute <= to_time
+      AND s.run_id IN (SELECT run_id FROM runs)
+    GROUP BY s.ip_proto
+), t AS (
+    SELECT sum(p.packets)::bigint AS packets, sum(p.bytes)::bigint AS bytes,
+           min(p.first_seen) AS first_seen, max(p.last_seen) AS last_seen
+    FROM p
+), a AS (
+    SELECT s.direction, s.addr, sum(s.packets)::bigint AS packets, sum(s.bytes)::bigint AS bytes
+    FROM pkt_summary_addr s
+    WHERE s.minute >= date_bin('1 minute', from_time, '2000-01-01 00:00:00+00')
+      AND s.minute <= to_time
+      AND s.run_id IN (SELECT run_id FROM runs)
+    GROUP BY s.direction, s.addr
+), lines AS (
+    SELECT 1 AS o, 0::bigint AS r, 'total'::text AS section, 'packets'::text AS item,
+           t.packets, t.bytes, t.first_seen, t.last_seen
+    FROM t WHERE t.packets IS NOT NULL
+    UNION ALL
+    SELECT 2, row_number() OVER (ORDER BY p.packets DESC, p.ip_proto), 'protocol',
+           CASE p.ip_proto WHEN 6 THEN 'TCP' WHEN 17 THEN 'UDP' ELSE p.ip_proto::text END,
+           p.packets, p.bytes, p.first_seen, p.last_seen
+    FROM p
+    UNION ALL
+    SELECT 3 + (a.direction = 'd')::int, a.r,
+           CASE a.direction WHEN 's' THEN 'top_source' ELSE 'top_destination' END,
+           host(a.addr), a.packets, a.bytes, NULL, NULL
+    FROM (SELECT a.*, row_number() OVER (PARTITION BY a.direction
+                                         ORDER BY a.packets DESC, a.addr) AS r
+          FROM a) a
+    WHERE a.r <= top
+    UNION ALL
+    SELECT 5 + (a.direction = 'd')::int, a.r,
+           CASE a.direction WHEN 's' THEN 'top_source_bytes' ELSE 'top_destination_bytes' END,
+           host(a.addr), a.packets, a.bytes, NULL, NULL
+    FROM (SELECT a.*, row_number() OVER (PARTITION BY a.direction
+                                         ORDER BY a.bytes DESC, a.addr) AS r
+          FROM a) a
+    WHERE a.r <= top
+)
+SELECT l.section, l.item, l.packets, l.bytes,
+       round(100.0 * l.packets / nullif(t.packets, 0), 1)::double precision,
+       l.first_seen, l.last_seen
+FROM lines l, t
+ORDER BY l.o, l.r
+$$;
+
+COMMENT ON FUNCTION pkt_report_between(timestamptz, timestamptz, integer, text) IS
+'Totals, protocols and top talkers of what is stored, over a window of whole minutes';
+
+CREATE FUNCTION pkt_report(since interval DEFAULT '1 hour', top integer DEFAULT 5,
+    interface text DEFAULT NULL,
+    OUT section text, OUT item text, OUT packets bigint, OUT bytes bigint,
+    OUT share double precision, OUT first_seen timestamptz, OUT last_seen timestamptz)
+RETURNS SETOF record
+LANGUAGE sql STABLE
+SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+SELECT * FROM pkt_report_between(now() - since, 'infinity', top, interface)
+$$;
+
+COMMENT ON FUNCTION pkt_report(interval, integer, text) IS
+'Totals, protocols and top talkers of what was stored in the last interval';
+
+-- After rows were deleted from packets (retention), make the summaries
+-- agree with what is left.  Returns the number of summary rows written.
+CREATE FUNCTION pkt_summary_rebuild()
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+DECLARE
+    n bigint;
+    m bigint;
+BEGIN
+    LOCK TABLE packets IN SHARE MODE;  -- no capture writes meanwhile
+    TRUNCATE pkt_summary, pkt_summary_addr;
+    INSERT INTO pkt_summary (minute, run_id, ip_proto, packets, bytes, first_seen, last_seen)
+    SELECT date_bin('1 minute', capture_time, '2000-01-01 00:00:00+00'), run_id, ip_proto,
+           count(*), sum(packet_size), min(capture_time), max(capture_time)
+    FROM packets WHERE run_id IS NOT NULL GROUP BY 1, 2, 3;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    INSERT INTO pkt_summary_addr (minute, run_id, direction, addr, packets, bytes)
+    SELECT date_bin('1 minute', capture_time, '2000-01-01 00:00:00+00'), run_id, d.dir, d.addr,
+           count(*), sum(packet_size)
+    FROM packets CROSS JOIN LATERAL (VALUES ('s'::"char", src_ip), ('d'::"char", dst_ip)) AS d(dir, addr)
+    WHERE run_id IS NOT NULL GROUP BY 1, 2, 3, 4;
+    GET DIAGNOSTICS m = ROW_COUNT;
+    RETURN n + m;
+END
+$$;
+
+COMMENT ON FUNCTION pkt_summary_rebuild() IS
+'Recompute the per-minute summaries from packets (after a retention DELETE)';
+
 -- Capturing and reading server files are for roles a DBA trusts.
 REVOKE ALL ON FUNCTION pkt_start(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pkt_stop(text) FROM PUBLIC;
@@ -135,4 +277,9 @@ REVOKE ALL ON FUNCTION pkt_interfaces() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pkt_stats(text) TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pkt_status() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pkt_interfaces() TO pg_monitor;
-GRANT SELECT ON pkt_runs TO pg_monitor;
+GRANT SELECT ON pkt_runs, pkt_summary, pkt_summary_addr TO pg_monitor;
+REVOKE ALL ON FUNCTION pkt_summary_rebuild() FROM PUBLIC;
+REVOKE ALL ON FUNCTION pkt_report(interval, integer, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION pkt_report_between(timestamptz, timestamptz, integer, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pkt_report(interval, integer, text) TO pg_monitor;
+GRANT EXECUTE ON FUNCTION pkt_report_between(timestamptz, timestamptz, integer, text) TO pg_monitor;

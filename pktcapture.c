@@ -1010,6 +1010,7 @@ typedef struct LoadState
 	pcap_t	   *p;
 	int			slotno;
 	uint32		generation;
+	PktRun	   *run;
 } LoadState;
 
 static void
@@ -1018,6 +1019,7 @@ load_cleanup(int code, Datum arg)
 	LoadState  *ls = (LoadState *) DatumGetPointer(arg);
 
 	pcap_close(ls->p);
+	pkt_run_release(ls->run);
 	if (ls->slotno >= 0)
 		pkt_slot_finish(ls->slotno, ls->generation, PKT_STATE_FAILED,
 						"the load was cancelled or failed");
@@ -1110,6 +1112,8 @@ pkt_load(PG_FUNCTION_ARGS)
 				 errmsg("could not open capture file \"%s\"", path),
 				 errdetail("libpcap reports: %s", errbuf)));
 	ls.slotno = -1;
+	memset(&run, 0, sizeof(run));
+	ls.run = &run;
 
 	/* also on FATAL (a terminated backend): the slot must not stay "running" */
 	PG_ENSURE_ERROR_CLEANUP(load_cleanup, PointerGetDatum(&ls));
@@ -1119,6 +1123,7 @@ pkt_load(PG_FUNCTION_ARGS)
 	}
 	PG_END_ENSURE_ERROR_CLEANUP(load_cleanup, PointerGetDatum(&ls));
 	pcap_close(ls.p);
+	pkt_run_release(&run);
 	pkt_slot_finish(ls.slotno, ls.generation, PKT_STATE_STOPPED,
 					damage[0] ? damage : NULL);
 	PG_RETURN_INT64((int64) run.c.stored);

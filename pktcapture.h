@@ -160,6 +160,7 @@ typedef struct PktRun
 	int			batch;			/* rows per statement */
 	MemoryContext flush_cxt;	/* reset after each batch */
 	SPIPlanPtr	plan;
+	SPIPlanPtr	summary_plan[2];	/* pkt_summary, pkt_summary_addr */
 	TimestampTz first_row_at;	/* when the oldest pending row was added */
 	TimestampTz last_publish_at;
 	/* samples for the recent rate: (time, IP packets, IP bytes) */
@@ -183,6 +184,7 @@ extern void pkt_run_account(PktRun *run, const struct timeval *ts,
 							uint32 caplen, uint32 len, const u_char *data);
 extern void pkt_run_write(PktRun *run);
 extern void pkt_run_publish(PktRun *run, bool with_top);
+extern void pkt_run_release(PktRun *run);
 extern char *pkt_ext_relname(const char *table, Oid *relid);
 extern void pkt_ledger_open(PktRun *run, const char *kind, const char *source,
 							const char *filter);

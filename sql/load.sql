@@ -18,6 +18,29 @@ WHERE section IN ('total', 'protocol', 'top_source', 'top_destination', 'capture
 SELECT protocol, count(*), sum(packet_size) FROM packets GROUP BY 1;
 SELECT kind, state, frames, packets, rows_stored, not_ip, malformed, truncated
 FROM pkt_status() WHERE interface = :'f';
+-- pkt_report over the stored rows gives the same figures
+SELECT * FROM pkt_report_between('2020-03-02 15:00+00', '2020-03-02 16:00+00');
+-- ... as GROUP BY over packets, in both directions (no row may differ)
+WITH report AS (
+    SELECT section, item, packets, bytes
+    FROM pkt_report_between('2020-03-02 15:00+00', '2020-03-02 16:00+00', 100)
+    WHERE section IN ('total', 'protocol', 'top_source', 'top_destination')
+), direct AS (
+    SELECT 'total' AS section, 'packets' AS item, count(*) AS packets, sum(packet_size) AS bytes FROM packets
+    UNION ALL SELECT 'protocol', protocol, count(*), sum(packet_size) FROM packets GROUP BY protocol
+    UNION ALL SELECT 'top_source', host(src_ip), count(*), sum(packet_size) FROM packets GROUP BY src_ip
+    UNION ALL SELECT 'top_destination', host(dst_ip), count(*), sum(packet_size) FROM packets GROUP BY dst_ip
+)
+SELECT 'only in report' AS side, * FROM (SELECT * FROM report EXCEPT SELECT * FROM direct) x
+UNION ALL
+SELECT 'only in GROUP BY', * FROM (SELECT * FROM direct EXCEPT SELECT * FROM report) y;
+-- ... and as pkt_stats
+SELECT section, item, packets, bytes FROM pkt_stats(:'f')
+WHERE section IN ('total', 'protocol', 'top_source', 'top_destination')
+EXCEPT
+SELECT section, item, packets, bytes FROM pkt_report_between('2020-03-02 15:00+00', '2020-03-02 16:00+00');
+-- a window that misses the capture is empty
+SELECT count(*) FROM pkt_report_between('2020-03-02 16:00+00', '2020-03-02 17:00+00');
 -- the ledger counts exactly the rows that carry its run_id
 SELECT r.kind, r.state, r.frames, r.packets, r.rows_stored, count(p.id) AS rows_found
 FROM pkt_runs r JOIN packets p USING (run_id)
