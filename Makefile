@@ -27,6 +27,12 @@ test/pktdecode: test/pktdecode.c pkt_decode.c pkt_decode.h
 	$(TEST_CC) -O2 -Wall -Wextra -I. -o $@ test/pktdecode.c pkt_decode.c $(SHLIB_LINK)
 test/pktdecode-asan: test/pktdecode.c pkt_decode.c pkt_decode.h
 	$(TEST_CC) -g -O1 -Wall -Wextra -fsanitize=address,undefined -fno-sanitize-recover=all -I. -o $@ test/pktdecode.c pkt_decode.c $(SHLIB_LINK)
+test/topk_test: test/topk_test.c pkt_topk.c pkt_topk.h
+	$(TEST_CC) -O2 -Wall -Wextra -I. -o $@ test/topk_test.c pkt_topk.c
+test/topk_test-asan: test/topk_test.c pkt_topk.c pkt_topk.h
+	$(TEST_CC) -g -O1 -Wall -Wextra -fsanitize=address,undefined -fno-sanitize-recover=all -I. -o $@ test/topk_test.c pkt_topk.c
+EXTRA_CLEAN = test/pktdecode test/pktdecode-asan test/topk_test test/topk_test-asan
+
 .PHONY: decoder-test
 decoder-test: test/pktdecode-asan
 	./test/pktdecode-asan -q ../shared/pcaps/tcpdump/*

@@ -10,7 +10,8 @@
 # shared capture corpus is read in place from ../shared/pcaps.
 #
 # Suites (run one with: test/run.sh NAME...):
-#   decoder   the decoder outside the server, ASan + UBSan, whole corpus
+#   decoder   the decoder outside the server, ASan + UBSan, whole corpus;
+#             the bounded top-talker counter under 10 M hostile packets
 #   fuzz      the fuzz harnesses' replay of the corpus and regressions
 #   regress   pg_regress (sql/, expected/) and TAP tests (test/t/)
 #   golden    pkt_load of every corpus file against tshark's answers
@@ -57,10 +58,14 @@ copy_tree() {
 }
 
 suite_decoder() {
-	make -s test/pktdecode-asan >/dev/null &&
-		./test/pktdecode-asan -q "$PKT_CORPUS"/* 2>&1 | tail -n 3
+	make -s test/pktdecode-asan test/topk_test-asan test/topk_test >/dev/null || return 1
 	# any sanitizer report aborts the program, so the exit code says it all
-	return "${PIPESTATUS[0]}"
+	./test/pktdecode-asan -q "$PKT_CORPUS"/* >"$LOGDIR/decoder-files.log" 2>&1 ||
+		{ tail -n 20 "$LOGDIR/decoder-files.log"; return 1; }
+	echo "decoder: $(ls "$PKT_CORPUS" | wc -l) corpus files under ASan + UBSan, no report"
+	# bounded top talkers: 2 M packets under the sanitizers, 10 M at full speed
+	./test/topk_test-asan 2000000 | tail -n 1 &&
+		./test/topk_test 10000000
 }
 
 suite_fuzz() {
