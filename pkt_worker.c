@@ -266,7 +266,7 @@ worker_write(PktRun *run, WriteState *ws, const char *ifname)
 				elog(ERROR, "SPI_connect failed");
 			PushActiveSnapshot(GetTransactionSnapshot());
 			pgstat_report_activity(STATE_RUNNING, "pktcapture: writing rows to packets");
-			pkt_run_write(run);
+			pkt_run_write(run, true);
 			SPI_finish();
 			PopActiveSnapshot();
 			CommitTransactionCommand();
@@ -280,6 +280,7 @@ worker_write(PktRun *run, WriteState *ws, const char *ifname)
 			edata = CopyErrorData();
 			FlushErrorState();
 			AbortCurrentTransaction();
+			pkt_run_discard_summaries(run);
 			ok = false;
 			now = GetCurrentTimestamp();
 

@@ -91,6 +91,24 @@ SELECT pg_catalog.pg_extension_config_dump('pkt_runs_run_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('pkt_summary', '');
 SELECT pg_catalog.pg_extension_config_dump('pkt_summary_addr', '');
 
+-- How the writer hands a batch to its INSERT statement (see pkt_store.c):
+-- one column of the batch this backend is writing, named by a random
+-- token; called with anything else they raise an error.
+CREATE FUNCTION pkt_batch_timestamptz(bigint, integer) RETURNS SETOF timestamptz
+AS 'MODULE_PATHNAME', 'pkt_batch_column' LANGUAGE C STRICT;
+CREATE FUNCTION pkt_batch_inet(bigint, integer) RETURNS SETOF inet
+AS 'MODULE_PATHNAME', 'pkt_batch_column' LANGUAGE C STRICT;
+CREATE FUNCTION pkt_batch_int2(bigint, integer) RETURNS SETOF smallint
+AS 'MODULE_PATHNAME', 'pkt_batch_column' LANGUAGE C STRICT;
+CREATE FUNCTION pkt_batch_int4(bigint, integer) RETURNS SETOF integer
+AS 'MODULE_PATHNAME', 'pkt_batch_column' LANGUAGE C STRICT;
+CREATE FUNCTION pkt_batch_int8(bigint, integer) RETURNS SETOF bigint
+AS 'MODULE_PATHNAME', 'pkt_batch_column' LANGUAGE C STRICT;
+CREATE FUNCTION pkt_batch_text(bigint, integer) RETURNS SETOF text
+AS 'MODULE_PATHNAME', 'pkt_batch_column' LANGUAGE C STRICT;
+CREATE FUNCTION pkt_batch_char(bigint, integer) RETURNS SETOF "char"
+AS 'MODULE_PATHNAME', 'pkt_batch_column' LANGUAGE C STRICT;
+
 CREATE FUNCTION pkt_start(interface text, filter text DEFAULT NULL)
 RETURNS integer
 AS 'MODULE_PATHNAME', 'pkt_start'

@@ -1053,7 +1053,7 @@ read_capture_file(LoadState *ls, const char *path, PktRun *run, char *damage, si
 			pkt_run_publish(run, false);
 		}
 		if (run->nrows - run->first >= run->batch)
-			pkt_run_write(run);
+			pkt_run_write(run, false);
 		pkt_run_account(run, &hdr->ts, hdr->caplen, hdr->len, data);
 	}
 	if (rc == PCAP_ERROR)
@@ -1068,7 +1068,8 @@ read_capture_file(LoadState *ls, const char *path, PktRun *run, char *damage, si
 				 errhint("The " INT64_FORMAT " frames before the damage were loaded.", frame)));
 	}
 	while (run->nrows - run->first > 0)
-		pkt_run_write(run);
+		pkt_run_write(run, false);
+	pkt_run_write_summaries(run);
 	pkt_ledger_update(run, run->c.stored, "stopped", damage[0] ? damage : NULL);
 	SPI_finish();
 	pkt_run_publish(run, true);

@@ -159,8 +159,12 @@ typedef struct PktRun
 	int			cap;			/* allocated; grows while writes fail */
 	int			batch;			/* rows per statement */
 	MemoryContext flush_cxt;	/* reset after each batch */
-	SPIPlanPtr	plan;
-	SPIPlanPtr	summary_plan[2];	/* pkt_summary, pkt_summary_addr */
+	MemoryContext sum_cxt;		/* summaries not yet written */
+	struct HTAB *sum_protos;
+	struct HTAB *sum_addrs;
+	struct PktValuesStmt *insert;	/* prepared statements (pkt_store.c) */
+	struct PktValuesStmt *summary;
+	struct PktValuesStmt *summary_addr;
 	TimestampTz first_row_at;	/* when the oldest pending row was added */
 	TimestampTz last_publish_at;
 	/* samples for the recent rate: (time, IP packets, IP bytes) */
@@ -182,10 +186,13 @@ extern void pkt_run_init(PktRun *run, int slotno, uint32 generation,
 						 int linktype, const char *ifname);
 extern void pkt_run_account(PktRun *run, const struct timeval *ts,
 							uint32 caplen, uint32 len, const u_char *data);
-extern void pkt_run_write(PktRun *run);
+extern void pkt_run_write(PktRun *run, bool with_summaries);
+extern void pkt_run_write_summaries(PktRun *run);
+extern void pkt_run_discard_summaries(PktRun *run);
 extern void pkt_run_publish(PktRun *run, bool with_top);
 extern void pkt_run_release(PktRun *run);
 extern char *pkt_ext_relname(const char *table, Oid *relid);
+extern char *pkt_ext_schema(void);
 extern void pkt_ledger_open(PktRun *run, const char *kind, const char *source,
 							const char *filter);
 extern void pkt_ledger_update(PktRun *run, uint64 rows_stored, const char *state,

@@ -33,3 +33,6 @@ SELECT pkt_load(NULL);
 \set VERBOSITY sqlstate
 SELECT pkt_load(:'notpcap');
 \set VERBOSITY default
+-- the writer's batch functions serve nothing outside its own statements
+SELECT pkt_batch_int4(42, 0);
+SELECT * FROM pkt_batch_text(NULL, 0);

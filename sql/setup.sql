@@ -7,7 +7,9 @@ SELECT p.proname, oidvectortypes(p.proargtypes) AS argument_types,
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE n.nspname = 'public' AND p.proname LIKE 'pkt\_%'
 ORDER BY 1;
--- nothing is executable by PUBLIC; monitoring functions go to pg_monitor
+-- nothing is executable by PUBLIC but the writer's pkt_batch_* functions (they
+-- read only the batch of the statement they are part of); monitoring
+-- functions go to pg_monitor
 SELECT p.proname,
        has_function_privilege('public', p.oid, 'EXECUTE') AS public,
        has_function_privilege('pg_monitor', p.oid, 'EXECUTE') AS pg_monitor
