@@ -13,9 +13,9 @@
 #    DB_PASSWORD) to use an existing server instead;
 # 3. lists the interfaces and asks which one to capture (or takes
 #    PKT_INTERFACE; PKT_FILTER sets a BPF filter);
-# 4. starts the capture and shows the statistics every second until Ctrl+C
-#    (or for PKT_DURATION seconds), then stops the capture, which writes
-#    every row, and prints the final statistics.
+# 4. starts the capture and shows it live in pktop (client/), refreshed every
+#    second, until q or Ctrl+C (or for PKT_DURATION seconds), which stop the
+#    capture, write every row, and print the final statistics.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -33,6 +33,7 @@ PG_BINDIR=$(pg_config --bindir)
 say "building and installing the extension"
 make -s -C "$here" >/dev/null
 make -s -C "$here" install >/dev/null
+make -s -C "$here/client" >/dev/null
 
 as_postgres() {
 	setpriv --reuid=postgres --regid=postgres --init-groups \
@@ -61,6 +62,13 @@ if [ -z "${DB_HOST:-}" ]; then
 			max_worker_processes = 16
 		EOF
 	fi
+	# a server started before the library was (re)installed runs the old code
+	lib=$(pg_config --pkglibdir)/pktcapture.so
+	if [ -f "$data/postmaster.pid" ] && as_postgres "$PG_BINDIR/pg_ctl" -D "$data" status >/dev/null 2>&1 &&
+		[ "$(stat -c %Y "$lib")" -gt "$(sed -n 3p "$data/postmaster.pid")" ]; then
+		say "restarting the private cluster: the extension was reinstalled"
+		as_postgres "$PG_BINDIR/pg_ctl" -D "$data" -m fast -w stop >/dev/null
+	fi
 	if ! as_postgres "$PG_BINDIR/pg_ctl" -D "$data" status >/dev/null 2>&1; then
 		say "starting it with the CAP_NET_RAW capability (log: $PRIVATE_DIR/server.log)"
 		as_postgres "$PG_BINDIR/pg_ctl" -D "$data" -l "$PRIVATE_DIR/server.log" -w start >/dev/null ||
@@ -77,6 +85,7 @@ if [ -z "${DB_HOST:-}" ]; then
 	EOF
 	admin -d "$DB_NAME" -v user="$DB_USER" <<-'EOF'
 		CREATE EXTENSION IF NOT EXISTS pktcapture;
+		ALTER EXTENSION pktcapture UPDATE;
 		SELECT format('GRANT EXECUTE ON FUNCTION pkt_start(text, text), pkt_stop(text), pkt_stats(text), pkt_status(), pkt_interfaces() TO %I', :'user') \gexec
 		SELECT format('GRANT SELECT, INSERT, DELETE, TRUNCATE ON packets TO %I', :'user') \gexec
 	EOF
@@ -118,28 +127,10 @@ if ! qv "SELECT pkt_start(:'iface', NULLIF(:'filter', ''))" -At \
 	die "could not start the capture on \"$iface\""
 fi
 
-stop_requested=0
-trap 'stop_requested=1' INT TERM
-deadline=0
-[ -n "${PKT_DURATION:-}" ] && deadline=$((SECONDS + PKT_DURATION))
-
-show_stats() {
-	qv "SELECT section, item, packets, bytes FROM pkt_stats(:'iface')" -v iface="$iface"
-}
-
-while [ "$stop_requested" -eq 0 ]; do
-	[ -t 1 ] && printf '\033[H\033[2J'
-	printf 'pktcapture on %s — %s — Ctrl+C stops the capture\n\n' "$iface" "$(date '+%H:%M:%S')"
-	show_stats || true
-	[ "$deadline" -gt 0 ] && [ "$SECONDS" -ge "$deadline" ] && break
-	sleep 1 || true
-done
-trap - INT TERM
-
-say "stopping the capture on $iface (every remaining row is written first)"
-qv "SELECT pkt_stop(:'iface')" -At -v iface="$iface" >/dev/null
-printf '\nFinal statistics for %s:\n\n' "$iface"
-show_stats
+# The live view: refreshed every second until q or Ctrl+C, which stop the
+# capture (every remaining row is written) and print the final statistics.
+"$here/client/pktop" -i "$iface" ${PKT_DURATION:+--duration "$PKT_DURATION"} ||
+	die "the live view ended with an error"
 qv "SELECT rows_stored, kernel_dropped, not_stored, started_at, stopped_at
     FROM pkt_status() WHERE interface = :'iface'" -v iface="$iface"
 say "the rows are in table packets: psql -h $DB_HOST -p $DB_PORT -U $DB_USER $DB_NAME (password $DB_PASSWORD)"

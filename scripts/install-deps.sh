@@ -6,7 +6,7 @@
 set -eu
 
 packages=(make gcc postgresql-15 postgresql-client-15 postgresql-server-dev-15
-	libpcap-dev iproute2 util-linux)
+	libpcap-dev libpq-dev libncurses-dev iproute2 util-linux)
 if [ "${1:-}" = "--test" ]; then
 	packages+=(clang libclang-rt-14-dev llvm tshark tcpdump tcpreplay
 		libipc-run-perl python3 tmux)

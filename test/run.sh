@@ -16,6 +16,7 @@
 #   regress   pg_regress (sql/, expected/) and TAP tests (test/t/)
 #   golden    pkt_load of every corpus file against tshark's answers
 #   live      a capture on a veth pair against tcpdump on the same link
+#   view      the live terminal view (client/pktop) in tmux, as a user sees it
 set -u
 
 cd "$(dirname "$0")/.."
@@ -26,7 +27,7 @@ SHARED=$(cd "$ROOT/../shared" 2>/dev/null && pwd) ||
 export PKT_CORPUS=$SHARED/pcaps/tcpdump
 
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(decoder fuzz regress golden live)
+[ ${#suites[@]} -eq 0 ] && suites=(decoder fuzz regress golden live view)
 
 scripts/install-deps.sh --test || exit 2
 make -s >/dev/null || exit 2
@@ -92,6 +93,10 @@ suite_golden() {
 
 suite_live() {
 	test/live-test.sh
+}
+
+suite_view() {
+	VIEW_NO_INSTALL=1 test/view-test.sh
 }
 
 passed=0

@@ -1,0 +1,508 @@
+#!/bin/bash
+# test/view-test.sh: pktop, the live terminal view, checked as a user sees it.
+#
+#   sudo test/view-test.sh
+#
+# 1. builds client/pktop (make -C client) and the extension (make install,
+#    skipped with VIEW_NO_INSTALL=1), starts a throwaway cluster
+#    (test/lib/cluster.sh) with pktcapture preloaded;
+# 2. sends UDP datagrams on loopback only: a bounded python3 loop from five
+#    source addresses 127.77.1.x to five destinations 127.77.2.x, all to
+#    one port, with distinct weights shuffled per run; the generator writes
+#    which source and destination send most (the expected values come from
+#    it, never from pktop).  Captures use the BPF filter "udp and dst port
+#    PORT";
+# 3. runs pktop --start lo --filter ... in a detached tmux session of
+#    80x24, captures the pane several times and checks: title, totals, the
+#    protocol table, the top 5 sources and destinations in the generator's
+#    order (the heavy source first), the loss line, the help line; the
+#    total grows between captures; nothing is wider than the window;
+# 4. resizes the window to 132x40 and checks the wide layout uses it
+#    (side-by-side charts, a loss column, bars beside the top talkers,
+#    lines past column 100, rows past 30);
+# 5. sends q: pktop exits 0, pkt_status() says stopped, the final
+#    statistics are printed after the full screen, their total equals the
+#    rows in packets for that run and the heavy source is first;
+# 6. a second run stopped with C-c: the same;
+# 7. plain-text mode (stdout not a terminal): one snapshot a second, no
+#    escape sequences, --no-stop leaves the capture running;
+# 8. the server goes away under pktop: a clear error on screen, pktop keeps
+#    running, and recovers when the server is back; q still exits 0;
+# 9. pktop with no capture running exits 1 with a clear message.
+#
+# Prints one line per check and, last, "view: N passed, M failed".  Exit 0
+# when every check passed, 1 otherwise.  The work directory (pane captures,
+# server log) is kept when a check fails, or with VIEW_KEEP=1.
+set -u
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+[ "$(id -u)" -eq 0 ] || { echo "view-test: run as root" >&2; exit 2; }
+VIEW_KEEP=${VIEW_KEEP:-0}
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+
+passed=0
+failed=0
+ok() {
+	passed=$((passed + 1))
+	echo "ok - $*"
+}
+not_ok() {
+	failed=$((failed + 1))
+	echo "not ok - $*"
+}
+# check WHAT COMMAND...: ok when COMMAND succeeds
+check() {
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+finish() {
+	echo "view: $passed passed, $failed failed"
+	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+	exit $?
+}
+
+# --- what the test needs -------------------------------------------------
+need_pkgs=()
+command -v tmux >/dev/null || need_pkgs+=(tmux)
+[ -e /usr/include/ncursesw/curses.h ] || need_pkgs+=(libncurses-dev)
+[ -e "$(pg_config --includedir)/libpq-fe.h" ] || need_pkgs+=(libpq-dev)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need_pkgs[@]}" >/dev/null ||
+		{ echo "view-test: cannot install ${need_pkgs[*]}" >&2; exit 2; }
+fi
+if [ "${VIEW_NO_INSTALL:-0}" != 1 ]; then
+	make -s -C "$ROOT" >/dev/null && make -s -C "$ROOT" install >/dev/null ||
+		{ echo "view-test: the extension does not build" >&2; exit 2; }
+fi
+if make -s -C "$ROOT/client" >"$ROOT/client/.build.log" 2>&1 && [ ! -s "$ROOT/client/.build.log" ]; then
+	ok "pktop builds without a warning"
+else
+	cat "$ROOT/client/.build.log"
+	not_ok "pktop builds without a warning"
+fi
+rm -f "$ROOT/client/.build.log"
+PKTOP=$ROOT/client/pktop
+[ -x "$PKTOP" ] || finish
+
+WORK=$(mktemp -d /tmp/pktop-view.XXXXXX)
+chmod 755 "$WORK"
+TMUX_SOCK=$WORK/tmux.sock
+GEN_PID=
+
+# shellcheck source=lib/cluster.sh
+. "$ROOT/test/lib/cluster.sh"
+
+cleanup() {
+	[ -n "$GEN_PID" ] && kill "$GEN_PID" 2>/dev/null
+	tmux -S "$TMUX_SOCK" kill-server 2>/dev/null
+	cluster_stop
+	if [ "$failed" -eq 0 ] && [ "$VIEW_KEEP" != 1 ]; then
+		rm -rf "$WORK"
+	else
+		echo "view-test: work directory kept: $WORK"
+	fi
+}
+trap cleanup EXIT
+
+cluster_start "$WORK/cluster" "shared_preload_libraries = 'pktcapture'" ||
+	{ not_ok "cluster starts"; finish; }
+cluster_psql -c 'CREATE EXTENSION pktcapture' >/dev/null ||
+	{ not_ok "CREATE EXTENSION pktcapture"; finish; }
+export PGUSER=postgres PGDATABASE=postgres PGHOST PGPORT
+sql() { cluster_psql -At -c "$1" 2>/dev/null; }
+
+# --- traffic: bounded, loopback only, expected order known -------------
+PORT=$((41000 + RANDOM % 9000))
+FILTER="udp and dst port $PORT"
+cat >"$WORK/gen.py" <<'EOF'
+# gen.py PORT SECONDS RATE EXPECT_FILE: UDP on loopback, weighted talkers.
+import json, random, socket, sys, time
+
+port, secs, rate, expect = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+rng = random.Random()
+weights = [10, 6, 4, 2, 1]          # distinct: the order is certain
+srcs = ["127.77.1.%d" % i for i in range(1, 6)]
+dsts = ["127.77.2.%d" % i for i in range(1, 6)]
+rng.shuffle(srcs)
+rng.shuffle(dsts)
+with open(expect, "w") as f:        # most packets first
+    json.dump({"sources": srcs, "destinations": dsts}, f)
+socks = {}
+for a in srcs:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((a, 0))
+    socks[a] = s
+src_seq = [a for a, w in zip(srcs, weights) for _ in range(w)]
+dst_seq = [a for a, w in zip(dsts, weights) for _ in range(w)]
+n, t0 = 0, time.time()
+while time.time() - t0 < secs:
+    src = src_seq[n % len(src_seq)]
+    dst = dst_seq[(n * 7) % len(dst_seq)]   # 7 is prime to 23: every pair
+    try:
+        socks[src].sendto(b"p" * (40 + n % 300), (dst, port))
+    except OSError:
+        pass
+    n += 1
+    if n % 20 == 0:
+        ahead = n / rate - (time.time() - t0)
+        if ahead > 0:
+            time.sleep(ahead)
+EOF
+"$PY" "$WORK/gen.py" "$PORT" 240 2000 "$WORK/expect.json" >"$WORK/gen.log" 2>&1 &
+GEN_PID=$!
+for _ in $(seq 50); do [ -s "$WORK/expect.json" ] && break; sleep 0.1; done
+read -r -a EXP_SRC <<<"$("$PY" -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["sources"]))' "$WORK/expect.json" 2>/dev/null)"
+read -r -a EXP_DST <<<"$("$PY" -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["destinations"]))' "$WORK/expect.json" 2>/dev/null)"
+if [ ${#EXP_SRC[@]} -ne 5 ] || [ ${#EXP_DST[@]} -ne 5 ]; then
+	not_ok "traffic generator runs"
+	cat "$WORK/gen.log"
+	finish
+fi
+echo "# traffic to port $PORT; heavy source ${EXP_SRC[0]}, heavy destination ${EXP_DST[0]}"
+
+# --- tmux helpers --------------------------------------------------------
+# The pane runs run-pktop.sh: pktop with the test's environment, then its
+# exit status in RCFILE, then a sleep that keeps the pane to be read.
+cat >"$WORK/run-pktop.sh" <<EOF
+#!/bin/bash
+export LANG=C.UTF-8 LC_ALL=C.UTF-8 PGHOST='$PGHOST' PGPORT='$PGPORT' PGUSER=postgres
+rcfile=\$1
+export PGDATABASE=\$2
+shift 2
+'$PKTOP' "\$@"
+echo \$? >"\$rcfile"
+exec sleep 300
+EOF
+chmod 755 "$WORK/run-pktop.sh"
+
+tm() { LANG=C.UTF-8 tmux -S "$TMUX_SOCK" "$@"; }
+# start_view SESSION RCFILE PKTOP-ARGS...  (VIEW_DB: the database)
+start_view() {
+	local s=$1 rc=$2
+	shift 2
+	rm -f "$rc"
+	tm -f /dev/null new-session -d -s "$s" -x 80 -y 24 "$WORK/run-pktop.sh" "$rc" "${VIEW_DB:-postgres}" "$@"
+}
+snap() { tm capture-pane -p -t "$1" >"$2" 2>/dev/null; }
+# wait_for SECONDS COMMAND...: until COMMAND succeeds, at most SECONDS
+wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift
+	while [ "$SECONDS" -lt "$deadline" ]; do
+		"$@" && return 0
+		sleep 0.25
+	done
+	"$@"
+}
+pane_has() { tm capture-pane -p -t "$1" 2>/dev/null | grep -q -- "$2"; }
+pane_lacks() { ! pane_has "$1" "$2"; }
+state_of() { sql "SELECT state FROM pkt_status() WHERE interface = 'lo' ORDER BY started_at DESC LIMIT 1"; }
+is_state() { [ "$(state_of)" = "$1" ]; }
+
+# screen.py PANE check...: checks one pane capture as a user reads it.
+cat >"$WORK/screen.py" <<'EOF'
+import re, sys, json
+
+IP = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b")
+
+def load(path):
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return f.read().split("\n")
+
+def total(lines):
+    for l in lines:
+        m = re.match(r"^\s+packets\s+([\d,]+)\s", l)
+        if m:
+            return int(m.group(1).replace(",", ""))
+    return None
+
+def tops(lines):
+    """The addresses under TOP SOURCES and TOP DESTINATIONS, in order."""
+    for i, l in enumerate(lines):
+        if "TOP SOURCES" in l:
+            src, dst = [], []
+            split = l.find("TOP DESTINATIONS")
+            rows = lines[i + 1:i + 6]
+            if split < 0:           # stacked: destinations below
+                j = next((k for k in range(i, len(lines)) if "TOP DESTINATIONS" in lines[k]), None)
+                src = [IP.findall(r)[0] for r in rows if IP.findall(r)]
+                if j is not None:
+                    dst = [IP.findall(r)[0] for r in lines[j + 1:j + 6] if IP.findall(r)]
+                return src, dst
+            for r in rows:
+                a, b = IP.findall(r[:split]), IP.findall(r[split:])
+                if a: src.append(a[0])
+                if b: dst.append(b[0])
+            return src, dst
+    return [], []
+
+def final_tops(lines, section):
+    out = []
+    for i, l in enumerate(lines):
+        if l.strip() == section:
+            for r in lines[i + 1:i + 6]:
+                m = IP.match(r.strip())
+                if m:
+                    out.append(m.group(0))
+            return out
+    return out
+
+cmd, path = sys.argv[1], sys.argv[2]
+lines = load(path)
+if cmd == "total":
+    t = total(lines)
+    print(t if t is not None else "")
+elif cmd == "tops":
+    s, d = tops(lines)
+    print(" ".join(s)); print(" ".join(d))
+elif cmd == "width":                # rightmost used column, rows used
+    used = [l.rstrip() for l in lines]
+    print(max(len(l) for l in used), sum(1 for l in used if l.strip()))
+elif cmd == "final":                # IP packets and top lists after the screen
+    start = max((i for i, l in enumerate(lines) if l.startswith("Final statistics for")), default=None)
+    if start is None:
+        print(""); print(""); print(""); sys.exit(0)
+    body = lines[start:]
+    n = ""
+    for l in body:
+        m = re.match(r"^\s+IP packets\s+([\d,]+)", l)
+        if m:
+            n = m.group(1).replace(",", "")
+    print(n)
+    print(" ".join(final_tops(body, "top sources")))
+    print(" ".join(final_tops(body, "top destinations")))
+EOF
+scr() { "$PY" "$WORK/screen.py" "$@"; }
+
+# --- 1. the live screen at 80x24, stopped with q -------------------------
+start_view v1 "$WORK/rc1" --start lo --filter "$FILTER"
+if wait_for 20 pane_has v1 "${EXP_SRC[4]}"; then
+	ok "pktop shows the capture at 80x24"
+else
+	not_ok "pktop shows the capture at 80x24"
+	snap v1 "$WORK/pane-start.txt"
+	cat "$WORK/pane-start.txt"
+fi
+sleep 1
+snap v1 "$WORK/pane1.txt"
+sleep 2.5
+snap v1 "$WORK/pane2.txt"
+sleep 2.5
+snap v1 "$WORK/pane3.txt"
+echo "# 80x24:"
+sed 's/^/#   |/' "$WORK/pane3.txt"
+
+size=$(tm display-message -p -t v1 '#{window_width}x#{window_height}')
+check "the window is 80x24 ($size)" [ "$size" = 80x24 ]
+read -r w rows <<<"$(scr width "$WORK/pane3.txt")"
+check "nothing drawn past column 80 (widest line ${w:-?})" [ "${w:-999}" -le 80 ]
+check "the screen fills the window (rows used: ${rows:-?})" [ "${rows:-0}" -ge 18 ]
+title=$(head -n 1 "$WORK/pane3.txt")
+check "title line names interface, state and uptime" \
+	bash -c '[[ $1 == *pktop* && $1 == *lo* && $1 == *running* && $1 =~ up\ [0-9]+:[0-9]{2}:[0-9]{2} ]]' _ "$title"
+t1=$(scr total "$WORK/pane1.txt")
+t2=$(scr total "$WORK/pane2.txt")
+t3=$(scr total "$WORK/pane3.txt")
+check "the total is shown (${t1:-none}, ${t2:-none}, ${t3:-none})" [ "${t1:-0}" -gt 0 ]
+check "the total grows between captures" eval '[ "${t2:-0}" -gt "${t1:-0}" ] && [ "${t3:-0}" -gt "${t2:-0}" ]'
+check "rates are shown in pkt/s" grep -Eq 'packets .*pkt/s .*pkt/s' "$WORK/pane3.txt"
+check "rates are shown in bit/s" grep -Eq 'data .*bit/s .*bit/s' "$WORK/pane3.txt"
+check "the protocol table shows UDP at 100%" grep -Eq '^ +UDP +[0-9][0-9,.]* ?k? +[0-9.]+ [kM]?B +100%' "$WORK/pane3.txt"
+{
+	read -r -a got_src
+	read -r -a got_dst
+} < <(scr tops "$WORK/pane3.txt")
+check "top 5 sources in the generator's order (${got_src[*]:-none})" \
+	[ "${got_src[*]:-}" = "${EXP_SRC[*]}" ]
+check "the heavy source ${EXP_SRC[0]} is first" [ "${got_src[0]:-}" = "${EXP_SRC[0]}" ]
+check "top 5 destinations in the generator's order (${got_dst[*]:-none})" \
+	[ "${got_dst[*]:-}" = "${EXP_DST[*]}" ]
+check "the loss counters are shown" grep -q 'kernel dropped 0' "$WORK/pane3.txt"
+check "the help line says how to quit" bash -c 'tail -n 1 "$1" | grep -q "q quit"' _ "$WORK/pane3.txt"
+check "the capture runs with the filter pktop was given" \
+	[ "$(sql "SELECT filter FROM pkt_status() WHERE interface = 'lo' AND state = 'running'")" = "$FILTER" ]
+
+# --- 2. resized to 132x40 ------------------------------------------------
+tm resize-window -t v1 -x 132 -y 40
+sleep 2.5
+snap v1 "$WORK/pane-wide.txt"
+echo "# 132x40:"
+sed 's/^/#   |/' "$WORK/pane-wide.txt"
+size=$(tm display-message -p -t v1 '#{window_width}x#{window_height}')
+check "the window is 132x40 ($size)" [ "$size" = 132x40 ]
+read -r w rows <<<"$(scr width "$WORK/pane-wide.txt")"
+check "the wide layout uses the width (widest line ${w:-?} > 100)" eval '[ "${w:-0}" -gt 100 ] && [ "${w:-0}" -le 132 ]'
+check "the wide layout uses the height (rows used ${rows:-?} >= 30)" [ "${rows:-0}" -ge 30 ]
+check "wide: packets/s and bits/s charts side by side" grep -q 'PACKETS/S.*BITS/S' "$WORK/pane-wide.txt"
+check "wide: loss counters in a column" grep -Eq 'kernel dropped +0 *$' "$WORK/pane-wide.txt"
+check "wide: bars beside the top talkers" grep -Eq "${EXP_SRC[0]//./\\.} .*% +█" "$WORK/pane-wide.txt"
+{
+	read -r -a got_src
+	read -r -a got_dst
+} < <(scr tops "$WORK/pane-wide.txt")
+check "wide: top sources still in order, heavy first" [ "${got_src[*]:-}" = "${EXP_SRC[*]}" ]
+check "wide: top destinations in order" [ "${got_dst[*]:-}" = "${EXP_DST[*]}" ]
+
+# --- 3. q stops the capture and prints the final statistics --------------
+tm send-keys -t v1 q
+if wait_for 30 test -s "$WORK/rc1"; then
+	check "q: pktop exits 0" [ "$(cat "$WORK/rc1")" = 0 ]
+else
+	not_ok "q: pktop exits within 30 s"
+fi
+check "q: the capture is stopped (pkt_status: $(state_of))" is_state stopped
+tm capture-pane -p -t v1 -S -200 >"$WORK/final1.txt"
+{
+	read -r fin_total
+	read -r -a fin_src
+	read -r -a fin_dst
+} < <(scr final "$WORK/final1.txt")
+rows_in_table=$(sql "SELECT count(*) FROM packets WHERE run_id = (SELECT run_id FROM pkt_status() WHERE interface = 'lo')")
+status_total=$(sql "SELECT packets FROM pkt_status() WHERE interface = 'lo'")
+check "q: final statistics printed after the full screen" grep -q '^Final statistics for lo (stopped' "$WORK/final1.txt"
+check "q: final total ${fin_total:-none} = rows stored in packets ${rows_in_table:-?}" \
+	eval '[ -n "$fin_total" ] && [ "$fin_total" = "$rows_in_table" ] && [ "$fin_total" = "$status_total" ]'
+check "q: final total >= the last total on screen" [ "${fin_total:-0}" -ge "${t3:-1}" ]
+check "q: final top sources in the generator's order" [ "${fin_src[*]:-}" = "${EXP_SRC[*]}" ]
+check "q: final top destinations in the generator's order" [ "${fin_dst[*]:-}" = "${EXP_DST[*]}" ]
+check "q: the final statistics fit 80 columns" \
+	bash -c 'sed -n "/^Final statistics/,\$p" "$1" | awk "length > 80 { bad = 1 } END { exit bad }"' _ "$WORK/final1.txt"
+tm kill-session -t v1 2>/dev/null
+
+# --- 4. a second run, stopped with Ctrl+C --------------------------------
+start_view v2 "$WORK/rc2" --start lo --filter "$FILTER"
+if wait_for 20 pane_has v2 "${EXP_SRC[4]}"; then
+	ok "C-c run: pktop shows the capture"
+else
+	not_ok "C-c run: pktop shows the capture"
+fi
+sleep 1.5
+tm send-keys -t v2 C-c
+if wait_for 30 test -s "$WORK/rc2"; then
+	check "C-c: pktop exits 0" [ "$(cat "$WORK/rc2")" = 0 ]
+else
+	not_ok "C-c: pktop exits within 30 s"
+fi
+check "C-c: the capture is stopped (pkt_status: $(state_of))" is_state stopped
+tm capture-pane -p -t v2 -S -200 >"$WORK/final2.txt"
+{
+	read -r fin_total
+	read -r -a fin_src
+	read -r -a fin_dst
+} < <(scr final "$WORK/final2.txt")
+check "C-c: final statistics printed" grep -q '^Final statistics for lo (stopped' "$WORK/final2.txt"
+check "C-c: final total ${fin_total:-none} > 0, heavy source first" \
+	eval '[ "${fin_total:-0}" -gt 0 ] && [ "${fin_src[0]:-}" = "${EXP_SRC[0]}" ]'
+tm kill-session -t v2 2>/dev/null
+
+# --- 5. plain text when stdout is not a terminal -------------------------
+LANG=C.UTF-8 timeout 30 "$PKTOP" --start lo --filter "$FILTER" --duration 3.5 --no-stop \
+	>"$WORK/plain.txt" 2>"$WORK/plain.err" </dev/null
+rc=$?
+check "plain: exits 0 (rc $rc)" [ "$rc" = 0 ]
+n=$(grep -c '^-- [0-9:]*  lo  running' "$WORK/plain.txt")
+check "plain: one snapshot a second ($n in 3.5 s)" eval '[ "$n" -ge 3 ] && [ "$n" -le 5 ]'
+check "plain: no escape sequences" bash -c '! grep -q $'"'"'\x1b'"'"' "$1"' _ "$WORK/plain.txt"
+check "plain: the heavy source is first in the snapshots" \
+	grep -q "^   top src    ${EXP_SRC[0]//./\\.} " "$WORK/plain.txt"
+check "plain: --no-stop leaves the capture running" is_state running
+check "plain: prints the statistics at exit" grep -q '^Statistics (the capture keeps running) for lo' "$WORK/plain.txt"
+sed 's/^/#   |/' "$WORK/plain.txt" | head -n 9
+
+# --- 6. the server goes away under pktop, and comes back -----------------
+start_view v3 "$WORK/rc3" -i lo
+wait_for 20 pane_has v3 "${EXP_SRC[4]}" >/dev/null
+cluster_as_postgres "$PG_BINDIR/pg_ctl" -D "$CLUSTER_DIR/data" -m fast -w stop >/dev/null 2>&1
+if wait_for 10 pane_has v3 "cannot reach the server\|lost the server"; then
+	ok "server gone: pktop says so on screen"
+else
+	not_ok "server gone: pktop says so on screen"
+fi
+snap v3 "$WORK/pane-noserver.txt"
+grep -m1 'server' "$WORK/pane-noserver.txt" | sed 's/^/#   |/'
+sleep 2
+check "server gone: pktop keeps running" [ ! -e "$WORK/rc3" ]
+check "server gone: the title says no server" bash -c 'head -n 1 "$1" | grep -q "no server"' _ "$WORK/pane-noserver.txt"
+cluster_as_postgres "$PG_BINDIR/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" -w -t 60 start >/dev/null 2>&1
+if wait_for 10 pane_lacks v3 "cannot reach the server"; then
+	ok "server back: pktop reconnects"
+else
+	not_ok "server back: pktop reconnects"
+fi
+check "server back: the capture is gone and pktop says so" wait_for 5 pane_has v3 'no capture named "lo"'
+tm send-keys -t v3 q
+if wait_for 30 test -s "$WORK/rc3"; then
+	check "server back: q exits 0" [ "$(cat "$WORK/rc3")" = 0 ]
+else
+	not_ok "server back: q exits within 30 s"
+fi
+tm kill-session -t v3 2>/dev/null
+
+# --- 7. odd values from the server: NULLs, huge, negative, NaN, long ----
+# A database whose pkt_stats and pkt_status are SQL functions returning
+# what the real ones never should; pktop must draw them and not crash.
+cluster_psql -c 'CREATE DATABASE odd' >/dev/null
+CLUSTER_DB=odd cluster_psql >/dev/null <<'EOF'
+CREATE FUNCTION pkt_stats(text, OUT capture text, OUT section text, OUT item text,
+    OUT packets bigint, OUT bytes bigint, OUT share float8, OUT note text)
+RETURNS SETOF record LANGUAGE sql AS $$
+  VALUES ('odd', 'total', 'packets', 9223372036854775807, 9223372036854775807, 'NaN'::float8, NULL),
+         ('odd', 'rate', 'last 5 s', NULL, -5, NULL, 'per second'),
+         ('odd', 'rate', 'since start', -9223372036854775808, 9223372036854775807, NULL, NULL),
+         ('odd', 'future', 'something new', 1, 1, 1, 'ignored')
+  UNION ALL
+  SELECT 'odd', 'protocol', CASE WHEN i % 50 = 0 THEN NULL ELSE i::text END, i * 1000000000000, NULL,
+         CASE WHEN i = 1 THEN 1e308 ELSE -3 END, NULL FROM generate_series(1, 300) i
+  UNION ALL
+  SELECT 'odd', 'top_source', CASE i WHEN 1 THEN 'ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255'
+         WHEN 2 THEN E'bad\tname\nwith\x01controls' ELSE '10.0.0.' || i END,
+         CASE WHEN i < 3 THEN NULL ELSE 100 - i END, -1, 'Infinity'::float8, 'approximate: at most 99999999999 packets too many'
+  FROM generate_series(1, 20) i
+  UNION ALL
+  SELECT 'odd', 'capture', 'frames seen', NULL, NULL, NULL, NULL
+  UNION ALL
+  SELECT 'odd', 'loss', 'kernel dropped', 12345, NULL, NULL, NULL
+  UNION ALL
+  SELECT 'odd', 'loss', 'not stored', 9223372036854775807, NULL, NULL, NULL
+$$;
+CREATE FUNCTION pkt_status(OUT interface text, OUT kind text, OUT filter text, OUT pid integer,
+    OUT state text, OUT started_at timestamptz, OUT stopped_at timestamptz,
+    OUT last_batch_ms float8, OUT error text)
+RETURNS SETOF record LANGUAGE sql AS $$
+  VALUES ('odd', 'live', repeat('port 1 or ', 40), NULL::integer, 'running',
+          now() - interval '400 days', NULL::timestamptz, 'NaN'::float8, 'a worker error text')
+$$;
+EOF
+VIEW_DB=odd start_view v4 "$WORK/rc4" -i odd --no-stop
+sleep 3
+snap v4 "$WORK/pane-odd.txt"
+for size in "132 40" "60 16" "30 8" "200 60" "80 24"; do
+	read -r x y <<<"$size"
+	tm resize-window -t v4 -x "$x" -y "$y"
+	sleep 1.2
+done
+snap v4 "$WORK/pane-odd2.txt"
+sed 's/^/#   |/' "$WORK/pane-odd2.txt"
+check "odd values: pktop draws them and keeps running through resizes" \
+	eval '[ ! -e "$WORK/rc4" ] && grep -q "9.2 E" "$WORK/pane-odd2.txt"'
+check "odd values: the approximate counts are marked" grep -q '~' "$WORK/pane-odd2.txt"
+tm send-keys -t v4 q
+wait_for 15 test -s "$WORK/rc4" >/dev/null
+check "odd values: q exits 0 (--no-stop)" [ "$(cat "$WORK/rc4" 2>/dev/null)" = 0 ]
+tm kill-session -t v4 2>/dev/null
+PGDATABASE=odd timeout 20 "$PKTOP" -i odd --no-stop --duration 1.5 >"$WORK/odd-plain.txt" 2>&1 </dev/null
+check "odd values: plain text mode exits 0" [ $? = 0 ]
+
+# --- 8. no capture running -----------------------------------------------
+"$PKTOP" >"$WORK/none.out" 2>"$WORK/none.err" </dev/null
+rc=$?
+check "no capture: exits 1 with a clear message" \
+	eval '[ "$rc" = 1 ] && grep -q "no capture is running" "$WORK/none.err"'
+"$PKTOP" --start no-such-if0 >"$WORK/bad.out" 2>"$WORK/bad.err" </dev/null
+rc=$?
+check "unknown interface: exits 1 with the server's message" \
+	eval '[ "$rc" = 1 ] && grep -q "no-such-if0" "$WORK/bad.err"'
+
+finish
