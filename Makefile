@@ -36,3 +36,8 @@ EXTRA_CLEAN = test/pktdecode test/pktdecode-asan test/topk_test test/topk_test-a
 .PHONY: decoder-test
 decoder-test: test/pktdecode-asan
 	./test/pktdecode-asan -q ../shared/pcaps/tcpdump/*
+
+# The benchmark (root; a few minutes): see bench/README.md
+.PHONY: bench
+bench:
+	bench/run.sh

@@ -1,0 +1,779 @@
+#!/bin/bash
+# bench/run.sh: pktcapture benchmark.  Run as root from anywhere:
+#
+#   sudo bench/run.sh [NAME=VALUE ...]        e.g. bench/run.sh PACKETS=200000 SKIP=pgbench
+#
+# Starts a throwaway cluster (test/lib/cluster.sh) with pktcapture preloaded,
+# generates a deterministic capture (bench/gen-pcap.py), measures, prints a
+# table (metric, value, reference, ratio) and writes it, with the profile,
+# to bench/results-latest.txt.  Everything it creates (cluster, network
+# namespace and veth pair, temporary files, background processes) is removed
+# on exit, also on error or Ctrl+C; KEEP=1 keeps the work directory.
+#
+# Sections (SKIP="a b" leaves some out, ONLY="a b" runs only those; "load"
+# always runs, the others use its file and figures):
+#   load     pkt_load into an empty packets vs the same rows by psql \copy
+#            (FORMAT binary) and by server-side COPY into a LIKE ... INCLUDING
+#            ALL copy of packets; checks rows against the generator's totals
+#   tshark   tshark -T fields | awk | psql \copy, on a sample, vs pkt_load of it
+#   decode   the decoder alone (bench/decode-bench.c), frames/s on one core
+#   live     netns + veth, tcpreplay --topspeed, pkt_start vs tcpdump -w /dev/null
+#   pgbench  pgbench -S and TPC-B-like tps: idle, traffic only, traffic + capture
+#   growth   pkt_load of 1M rows into a table of GROWTH_ROWS vs into an empty one
+#   profile  perf record --call-graph dwarf of one pkt_load, stage shares
+#   schema   \copy binary into variants of the table (no PK, no BRIN, ...)
+#
+# Settings (environment or NAME=VALUE arguments), defaults in brackets:
+#   PACKETS [1000000] frames generated     SEED [42]        SNAPLEN [128]
+#   REPS [3] repetitions of the load/COPY timings (median reported)
+#   TSHARK_PACKETS [100000] sample for tshark ("all": whole file)
+#   DECODE_REPS [5]   PGBENCH_TIME [15] s per pgbench run   PGBENCH_SCALE [10]
+#   GROWTH_ROWS [10000000] rows in the table before the timed load (50000000...)
+#   SCHEMA_REPS [2]   PERF_FREQ [499] Hz   SHARED_BUFFERS [1GB]
+#   MAX_WAL_SIZE [16GB] (no checkpoint inside a timed load)
+#   INSTALL [0] 1: make && make install in the source tree first
+#   RESULTS [bench/results-latest.txt]     KEEP [0]
+# Timings are wall clock and noisy: compare the ratios of one run.
+set -u
+
+BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
+SRC_DIR=$(dirname "$BENCH_DIR")
+
+for arg in "$@"; do
+	case $arg in
+	-h | --help)
+		sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'
+		exit 0
+		;;
+	[A-Z_]*=*) export "${arg?}" ;;
+	*)
+		echo "unknown argument: $arg (use NAME=VALUE, see --help)" >&2
+		exit 2
+		;;
+	esac
+done
+
+PACKETS=${PACKETS:-1000000}
+SEED=${SEED:-42}
+SNAPLEN=${SNAPLEN:-128}
+REPS=${REPS:-3}
+TSHARK_PACKETS=${TSHARK_PACKETS:-100000}
+DECODE_REPS=${DECODE_REPS:-5}
+PGBENCH_TIME=${PGBENCH_TIME:-15}
+PGBENCH_SCALE=${PGBENCH_SCALE:-10}
+GROWTH_ROWS=${GROWTH_ROWS:-10000000}
+SCHEMA_REPS=${SCHEMA_REPS:-2}
+PERF_FREQ=${PERF_FREQ:-499}
+SHARED_BUFFERS=${SHARED_BUFFERS:-1GB}
+MAX_WAL_SIZE=${MAX_WAL_SIZE:-16GB}
+INSTALL=${INSTALL:-0}
+KEEP=${KEEP:-0}
+SKIP=${SKIP:-}
+ONLY=${ONLY:-}
+RESULTS=${RESULTS:-$BENCH_DIR/results-latest.txt}
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+log() {
+	echo "# [$(date +%H:%M:%S) t+${SECONDS}s] $*" >&2
+}
+enabled() {
+	[ "$1" = load ] && return 0
+	if [ -n "$ONLY" ]; then
+		[[ " $ONLY " == *" $1 "* ]] || return 1
+	fi
+	[[ " $SKIP " == *" $1 "* ]] && return 1
+	return 0
+}
+
+[ "$(id -u)" -eq 0 ] || die "must run as root (the cluster runs as postgres; the live part needs netns)"
+for cmd in psql pg_config setpriv gcc pcap-config "$PY" tcpdump; do
+	command -v "$cmd" >/dev/null || die "$cmd not found"
+done
+enabled tshark && { command -v tshark >/dev/null && command -v mawk >/dev/null || die "tshark and mawk needed (SKIP=tshark)"; }
+enabled live && { command -v tcpreplay >/dev/null && command -v ip >/dev/null || die "tcpreplay and ip needed (SKIP=live)"; }
+enabled pgbench && { command -v tcpreplay >/dev/null || die "tcpreplay needed (SKIP=pgbench)"; }
+PGBENCH=$(command -v pgbench || echo "$(pg_config --bindir)/pgbench")
+enabled pgbench && { [ -x "$PGBENCH" ] || die "pgbench not found (SKIP=pgbench)"; }
+enabled profile && { command -v perf >/dev/null || die "perf not found: apt-get install linux-perf (or SKIP=profile)"; }
+
+# shellcheck source=../test/lib/cluster.sh
+. "$SRC_DIR/test/lib/cluster.sh"
+
+WORK=$(mktemp -d /tmp/pktc-bench.XXXXXX) || die "mktemp failed"
+chmod 755 "$WORK"
+export WORK
+NS=pktb-ns-$$
+V0=pktb0-$$
+V0=${V0:0:15}
+V1=pktb1-$$
+V1=${V1:0:15}
+BG_PIDS=""
+NET_UP=0
+cleaned=0
+cleanup() {
+	[ "$cleaned" -eq 1 ] && return
+	cleaned=1
+	for p in $BG_PIDS; do
+		kill "$p" 2>/dev/null
+	done
+	for p in $BG_PIDS; do
+		wait "$p" 2>/dev/null
+	done
+	cluster_stop
+	if [ "$NET_UP" -eq 1 ]; then
+		ip link del "$V0" 2>/dev/null
+		ip netns del "$NS" 2>/dev/null
+	fi
+	if [ "$KEEP" = 1 ]; then
+		echo "# work directory kept: $WORK" >&2
+	else
+		rm -rf "$WORK"
+	fi
+}
+trap cleanup EXIT
+trap 'echo "bench: interrupted" >&2; exit 130' INT TERM HUP
+
+# ---------------------------------------------------------------------------
+# results
+# ---------------------------------------------------------------------------
+ROWS=()
+NOTES=()
+row() { # row METRIC VALUE REFERENCE RATIO
+	ROWS+=("$(printf '%-50s %-14s %-32s %s' "$1" "$2" "$3" "$4")")
+	printf '%-50s %-14s %-32s %s\n' "$1" "$2" "$3" "$4" >&2
+}
+note() {
+	NOTES+=("$*")
+	echo "# note: $*" >&2
+}
+calc() { # calc FORMAT EXPR
+	awk "BEGIN { printf \"$1\", $2 }" 2>/dev/null
+}
+ratio() { # ratio A B -> A/B (2 decimals, 4 below 0.1), "-" if B is 0 or missing
+	awk -v a="${1:-}" -v b="${2:-}" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else { r = a / b; printf (r < 0.1 && r > -0.1 ? "%.4f" : "%.2f"), r } }'
+}
+median() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) printf "%.3f", v[(NR + 1) / 2]; else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+jget() { # jget KEY [KEY2]
+	"$PY" -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+for k in sys.argv[2:]:
+    d = d[k]
+print(d)' "$WORK/capture.pcap.json" "$@"
+}
+q() {
+	cluster_psql -At -c "$1"
+}
+checkpoint() {
+	cluster_psql -c "CHECKPOINT" >/dev/null
+}
+
+# memwatch PID OUT: peak RssAnon and last VmHWM (kB) of PID, every 20 ms
+cat >"$WORK/memwatch.sh" <<'EOF'
+#!/bin/bash
+pid=$1 out=$2 max=0 hwm=0
+while [ -r "/proc/$pid/status" ]; do
+	while read -r k v _; do
+		case $k in
+		RssAnon:) [ "$v" -gt "$max" ] && max=$v ;;
+		VmHWM:) hwm=$v ;;
+		esac
+	done <"/proc/$pid/status" 2>/dev/null || break
+	echo "$max $hwm" >"$out"
+	sleep 0.02
+done
+EOF
+chmod 755 "$WORK/memwatch.sh"
+
+# timed NAME STATEMENT: run STATEMENT (SQL or a psql meta-command) in a new
+# session; T = its wall-clock seconds (taken inside the session, connection
+# excluded); $WORK/mem.NAME = "peak_RssAnon_kB VmHWM_kB" of its backend.
+timed() {
+	local name=$1 stmt=$2
+	rm -f "$WORK/t0" "$WORK/t1"
+	cluster_psql -At >"$WORK/out.$name" 2>"$WORK/err.$name" <<EOF || { T=""; log "$name failed: $(cat "$WORK/err.$name")"; return 1; }
+SELECT pg_backend_pid() AS bpid \gset
+\setenv BPID :bpid
+\! "\$WORK/memwatch.sh" "\$BPID" "\$WORK/mem.$name" >/dev/null 2>&1 &
+\! date +%s.%N >"\$WORK/t0"
+$stmt
+\! date +%s.%N >"\$WORK/t1"
+\! awk '/^VmHWM:/ { h = \$2 } /^RssAnon:/ { a = \$2 } END { print a, h }' "/proc/\$BPID/status" >"\$WORK/mem.$name.end"
+EOF
+	T=$(awk 'NR == FNR { a = $1; next } { printf "%.3f", $1 - a }' "$WORK/t0" "$WORK/t1")
+}
+# mem NAME -> "peak_anon_MB hwm_MB"
+mem() {
+	awk 'NR == FNR { pa = $1; next } { if ($1 > pa) pa = $1; h = $2 } END { printf "%.0f %.0f", pa / 1024, h / 1024 }' \
+		"$WORK/mem.$1" "$WORK/mem.$1.end" 2>/dev/null
+}
+
+# ---------------------------------------------------------------------------
+# setup
+# ---------------------------------------------------------------------------
+if [ "$INSTALL" = 1 ]; then
+	log "make && make install in $SRC_DIR"
+	(cd "$SRC_DIR" && make -s && make -s install) >"$WORK/install.log" 2>&1 ||
+		{ cat "$WORK/install.log" >&2; die "build failed"; }
+fi
+SO=$(pg_config --pkglibdir)/pktcapture.so
+[ -f "$SO" ] || die "$SO not installed: run make install in $SRC_DIR (or INSTALL=1)"
+SO_MD5=$(md5sum <"$SO" | cut -c1-12)
+BUILT_MD5=$( [ -f "$SRC_DIR/pktcapture.so" ] && md5sum <"$SRC_DIR/pktcapture.so" | cut -c1-12)
+GIT_HEAD=$(git -C "$SRC_DIR" log -1 --format='%h %s' 2>/dev/null | cut -c1-72)
+GIT_DIRTY=$(git -C "$SRC_DIR" status --porcelain --untracked-files=no 2>/dev/null | grep -c .)
+
+log "generating $PACKETS frames (seed $SEED, snaplen $SNAPLEN)"
+PCAP=$WORK/capture.pcap
+t0=$(date +%s.%N)
+"$PY" "$BENCH_DIR/gen-pcap.py" --out "$PCAP" --count "$PACKETS" --seed "$SEED" \
+	--snaplen "$SNAPLEN" >"$WORK/gen.txt" || die "generator failed"
+t1=$(date +%s.%N)
+chmod 644 "$PCAP"
+cat "$WORK/gen.txt" >&2
+IP_PACKETS=$(jget ip_packets)
+FRAMES=$(jget frames)
+GEN_S=$(calc %.1f "$t1 - $t0")
+
+# A private copy of the library: others may reinstall it during the run, and
+# backends load a replaced file anew.  The server finds it first through
+# dynamic_library_path; the extension's functions are pointed at it below.
+# A hard link, not a copy: the same inode as $libdir's file, so CREATE
+# EXTENSION (which loads '$libdir/pktcapture') finds it already loaded.
+mkdir -p "$WORK/lib" && chmod a+rx "$WORK/lib"
+if ln "$SO" "$WORK/lib/pktcapture.so" 2>/dev/null; then
+	LIBNOTE="private hard link (a reinstall during the run does not change it) to"
+else
+	LIBNOTE="(could not hard-link it: a reinstall during the run would mix versions)"
+fi
+LOADAVG0=$(cut -d' ' -f1-3 /proc/loadavg)
+log "starting the cluster"
+cluster_start "$WORK/cluster" "shared_preload_libraries = 'pktcapture'" \
+	"dynamic_library_path = '$WORK/lib:\$libdir'" "autovacuum = off" \
+	"shared_buffers = $SHARED_BUFFERS" "max_wal_size = $MAX_WAL_SIZE" \
+	"checkpoint_timeout = 30min" "log_checkpoints = on" ||
+	die "could not start the cluster"
+cluster_psql -q >/dev/null <<'EOF' || die "CREATE EXTENSION pktcapture failed"
+BEGIN;
+CREATE EXTENSION pktcapture;
+UPDATE pg_proc SET probin = 'pktcapture' WHERE probin = '$libdir/pktcapture';
+COMMIT;
+EOF
+MAPPED=$(cluster_psql -At <<'EOF' 2>/dev/null
+SELECT pg_backend_pid() AS bpid \gset
+\setenv BPID :bpid
+SELECT count(*) FROM pkt_status();
+\! grep -o '/[^ ]*pktcapture.so' /proc/$BPID/maps | sort -u
+EOF
+)
+log "library mapped by a backend: $(echo "$MAPPED" | tail -n +2 | tr '\n' ' ')"
+# every ordinary table of the extension (packets, ledger, summaries...)
+EXT_TABLES=$(q "SELECT string_agg(c.oid::regclass::text, ', ') FROM pg_depend d JOIN pg_class c ON c.oid = d.objid
+                WHERE d.classid = 'pg_class'::regclass AND d.deptype = 'e' AND c.relkind = 'r'
+                  AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pktcapture')")
+reset_tables() {
+	# no RESTART IDENTITY: run_ids must stay unique, pkt_status keeps ended runs
+	cluster_psql -c "TRUNCATE $EXT_TABLES CASCADE" >/dev/null
+}
+PG_VERSION=$(q "SHOW server_version")
+BATCH=$(q "SHOW pktcapture.batch_size")
+BUF_KB=$(q "SELECT pg_size_bytes(current_setting('pktcapture.buffer_size')) / 1024")
+# the columns a client can COPY: all but identity and generated ones
+COLS=$(q "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute
+          WHERE attrelid = 'packets'::regclass AND attnum > 0 AND NOT attisdropped
+            AND attidentity = '' AND attgenerated = ''")
+[ -n "$COLS" ] || die "cannot read the columns of packets"
+IDCACHE=$(q "SELECT coalesce(max(s.seqcache), 0) FROM pg_attribute a
+             JOIN pg_depend d ON d.refobjid = a.attrelid AND d.refobjsubid = a.attnum AND d.classid = 'pg_class'::regclass AND d.deptype = 'i'
+             JOIN pg_sequence s ON s.seqrelid = d.objid
+             WHERE a.attrelid = 'packets'::regclass AND a.attidentity <> ''")
+INDEXES=$(q "SELECT string_agg(am.amname || '(' || pg_get_indexdef(i.indexrelid, 1, true) || ')', ' ' ORDER BY c.relname)
+             FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam
+             WHERE i.indrelid = 'packets'::regclass")
+
+# ---------------------------------------------------------------------------
+# load: pkt_load vs COPY binary
+# ---------------------------------------------------------------------------
+log "load: pkt_load vs COPY binary, $REPS repetitions"
+EXPORT=$WORK/packets.bin
+q "CREATE TABLE packets_ref (LIKE packets INCLUDING ALL)" >/dev/null || die "cannot create packets_ref"
+LOAD_T=() COPY_T=() SCOPY_T=()
+for r in $(seq 1 "$REPS"); do
+	reset_tables
+	checkpoint
+	timed load$r "SELECT pkt_load('$PCAP');" || die "pkt_load failed"
+	LOAD_T+=("$T")
+	LOADED=$(head -1 "$WORK/out.load$r")
+	if [ "$r" = 1 ]; then
+		# the reference rows: exactly what pkt_load stored, in its order
+		cluster_psql -c "\\copy (SELECT $COLS FROM packets ORDER BY id) TO '$EXPORT' (FORMAT binary)" ||
+			die "export failed"
+		chmod 644 "$EXPORT"
+		# correctness against the generator's independent totals
+		q "SELECT count(*), coalesce(sum(packet_size), 0), count(*) FILTER (WHERE ip_version = 4),
+		          count(*) FILTER (WHERE ip_version = 6), count(*) FILTER (WHERE vlan_id IS NOT NULL),
+		          count(*) FILTER (WHERE src_port IS NOT NULL), count(*) FILTER (WHERE tcp_flags IS NOT NULL)
+		   FROM packets" >"$WORK/check.totals"
+		q "SELECT protocol, count(*) FROM packets GROUP BY 1" >"$WORK/check.protocols"
+		q "SELECT host(src_ip), count(*) FROM packets GROUP BY 1 ORDER BY 2 DESC, host(src_ip) COLLATE \"C\" LIMIT 5" >"$WORK/check.src"
+		q "SELECT host(dst_ip), count(*) FROM packets GROUP BY 1 ORDER BY 2 DESC, host(dst_ip) COLLATE \"C\" LIMIT 5" >"$WORK/check.dst"
+		q "SELECT section, item, packets FROM pkt_stats('$PCAP') WHERE section IN ('total', 'top_source', 'top_destination')" >"$WORK/check.stats"
+		CHECK=$("$PY" - "$WORK" <<'EOF'
+import json, sys
+w = sys.argv[1]
+e = json.load(open(w + "/capture.pcap.json"))
+bad = []
+tot = open(w + "/check.totals").read().split("|")
+got = dict(zip(["rows", "ip_bytes", "ipv4", "ipv6", "vlan_tagged_ip", "with_ports", "with_tcp_flags"], map(int, tot)))
+for k, v in got.items():
+    if v != e["ip_packets" if k == "rows" else k]:
+        bad.append("%s %d != %d" % (k, v, e["ip_packets" if k == "rows" else k]))
+prot = dict(l.split("|") for l in open(w + "/check.protocols").read().split())
+prot = {k: int(v) for k, v in prot.items()}
+if prot != e["protocols"]:
+    bad.append("protocols %s != %s" % (prot, e["protocols"]))
+for f, k in (("check.src", "top_sources"), ("check.dst", "top_destinations")):
+    got = [[a, int(c)] for a, c in (l.split("|") for l in open(w + "/" + f).read().split())]
+    if got != e[k][:5]:
+        bad.append("%s %s != %s" % (k, got, e[k][:5]))
+st = [l.split("|") for l in open(w + "/check.stats").read().split("\n") if l]
+tot = [int(p) for s, i, p in st if s == "total" and i == "packets"]
+if tot != [e["ip_packets"]]:
+    bad.append("pkt_stats total %s != %d" % (tot, e["ip_packets"]))
+for s, k in (("top_source", "top_sources"), ("top_destination", "top_destinations")):
+    got = sorted([[i, int(p)] for ss, i, p in st if ss == s], key=lambda x: (-x[1], x[0]))
+    if got != e[k][:5]:
+        bad.append("pkt_stats %s %s != %s" % (s, got, e[k][:5]))
+print("ok" if not bad else "MISMATCH: " + "; ".join(bad))
+EOF
+)
+		log "correctness: $CHECK"
+	fi
+	cluster_psql -c "TRUNCATE packets_ref RESTART IDENTITY" >/dev/null
+	checkpoint
+	timed copy$r "\\copy packets_ref ($COLS) FROM '$EXPORT' (FORMAT binary)" || die "\\copy failed"
+	COPY_T+=("$T")
+	cluster_psql -c "TRUNCATE packets_ref RESTART IDENTITY" >/dev/null
+	checkpoint
+	timed scopy$r "COPY packets_ref ($COLS) FROM '$EXPORT' (FORMAT binary);" || die "COPY failed"
+	SCOPY_T+=("$T")
+	log "rep $r: pkt_load ${LOAD_T[-1]} s, \\copy ${COPY_T[-1]} s, server COPY ${SCOPY_T[-1]} s"
+done
+REF_ROWS=$(q "SELECT count(*) FROM packets_ref")
+LOAD_S=$(median "${LOAD_T[@]}")
+COPY_S=$(median "${COPY_T[@]}")
+SCOPY_S=$(median "${SCOPY_T[@]}")
+ROWS_M=$(calc %.2f "$IP_PACKETS / 1e6")
+row "rows stored by pkt_load" "$LOADED" "generator: $IP_PACKETS IP pkts" "$(ratio "$LOADED" "$IP_PACKETS")"
+row "rows checked vs generator totals" "${CHECK%%:*}" "count,bytes,protocols,top5" "-"
+[ "$CHECK" = ok ] || note "correctness: $CHECK"
+row "pkt_load ${ROWS_M}M rows (s, median of $REPS)" "$LOAD_S" "psql \\copy binary $COPY_S" "$(ratio "$LOAD_S" "$COPY_S")"
+row "pkt_load ${ROWS_M}M rows (s)" "$LOAD_S" "server COPY binary $SCOPY_S" "$(ratio "$LOAD_S" "$SCOPY_S")"
+LOAD_RPS=$(calc %.0f "$IP_PACKETS / $LOAD_S")
+row "pkt_load rows/s" "$LOAD_RPS" "\\copy $(calc %.0f "$REF_ROWS / $COPY_S")" "$(ratio "$LOAD_RPS" "$(calc %.0f "$REF_ROWS / $COPY_S")")"
+read -r LA LH <<<"$(mem load$REPS)"
+read -r CA CH <<<"$(mem copy$REPS)"
+row "pkt_load backend peak RssAnon (MB)" "$LA" "\\copy backend $CA" "$(ratio "$LA" "$CA")"
+row "pkt_load backend VmHWM (MB, incl. shm)" "$LH" "\\copy backend $CH" "$(ratio "$LH" "$CH")"
+note "load: all timings: pkt_load ${LOAD_T[*]}; \\copy ${COPY_T[*]}; server COPY ${SCOPY_T[*]} (s). Each into a just-truncated table after CHECKPOINT; reference table: CREATE TABLE packets_ref (LIKE packets INCLUDING ALL) (same identity with CACHE, generated protocol, indexes), COPY of every column but identity and generated ones."
+
+# ---------------------------------------------------------------------------
+# tshark pipeline
+# ---------------------------------------------------------------------------
+if enabled tshark; then
+	if [ "$TSHARK_PACKETS" = all ] || [ "$TSHARK_PACKETS" -ge "$FRAMES" ]; then
+		SAMPLE=$PCAP
+		SN=$FRAMES
+	else
+		SAMPLE=$WORK/sample.pcap
+		SN=$TSHARK_PACKETS
+		tcpdump -r "$PCAP" -c "$SN" -w "$SAMPLE" 2>/dev/null || die "tcpdump -c failed"
+		chmod 644 "$SAMPLE"
+	fi
+	log "tshark: $SN frames"
+	reset_tables
+	checkpoint
+	timed tsload "SELECT pkt_load('$SAMPLE');"
+	TS_LOAD=$T
+	TS_LOAD_ROWS=$(head -1 "$WORK/out.tsload")
+	q "CREATE TABLE packets_tshark (LIKE packets INCLUDING ALL)" >/dev/null
+	checkpoint
+	cat >"$WORK/tshark.awk" <<'EOF'
+BEGIN { FS = "\t"; OFS = "\t" }
+function hex(s,   i, v) {
+	v = 0; s = tolower(s); sub(/^0x/, "", s)
+	for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
+	return v
+}
+function nz(s) { return s == "" ? "\\N" : s }
+{
+	split($1, t, ".")
+	ts = strftime("%Y-%m-%d %H:%M:%S", t[1], 1) "." substr(t[2], 1, 6) "+00"
+	if ($2 != "") { v = 4; s = $2; d = $4; p = $6 } else { v = 6; s = $3; d = $5; p = $7 }
+	sp = $8 != "" ? $8 : ($9 != "" ? $9 : $10)
+	dp = $11 != "" ? $11 : ($12 != "" ? $12 : $13)
+	print ts, s, d, v, p, nz(sp), nz(dp), ($14 == "" ? "\\N" : hex($14)), $15, $16, nz($17)
+}
+EOF
+	t0=$(date +%s.%N)
+	tshark -r "$SAMPLE" -n -Y "ip or ipv6" -T fields -E separator=/t -E occurrence=f \
+		-e frame.time_epoch -e ip.src -e ipv6.src -e ip.dst -e ipv6.dst -e ip.proto -e ipv6.nxt \
+		-e tcp.srcport -e udp.srcport -e sctp.srcport -e tcp.dstport -e udp.dstport -e sctp.dstport \
+		-e tcp.flags -e frame.len -e frame.cap_len -e vlan.id 2>"$WORK/tshark.err" |
+		mawk -f "$WORK/tshark.awk" |
+		cluster_psql -c "\\copy packets_tshark (capture_time, src_ip, dst_ip, ip_version, ip_proto, src_port, dst_port, tcp_flags, packet_size, captured_size, vlan_id) FROM STDIN" \
+			>/dev/null 2>"$WORK/tshark.copy.err"
+	rc=$?
+	t1=$(date +%s.%N)
+	TS_PIPE=$(calc %.3f "$t1 - $t0")
+	TS_ROWS=$(q "SELECT count(*) FROM packets_tshark")
+	[ "$rc" -eq 0 ] || note "tshark pipeline failed: $(head -3 "$WORK/tshark.copy.err")"
+	row "tshark|awk|\\copy ${SN} frames (s)" "$TS_PIPE" "pkt_load same file $TS_LOAD" "$(ratio "$TS_PIPE" "$TS_LOAD")"
+	row "tshark rows / pkt_load rows (sample)" "$TS_ROWS" "pkt_load $TS_LOAD_ROWS" "$(ratio "$TS_ROWS" "$TS_LOAD_ROWS")"
+	if [ "$SAMPLE" != "$PCAP" ]; then
+		TS_EXT=$(calc %.1f "$TS_PIPE * $FRAMES / $SN")
+		row "tshark pipeline, ${FRAMES} frames (s, extrap.)" "$TS_EXT" "pkt_load measured $LOAD_S" "$(ratio "$TS_EXT" "$LOAD_S")"
+		note "tshark: measured on the first $SN frames (tcpdump -c), extrapolated linearly to $FRAMES frames; the sample ratio is measured, not extrapolated."
+	fi
+	note "tshark pipeline: tshark -T fields (17 fields, -Y 'ip or ipv6', occurrence=f) | mawk (address family, ports, hex flags, UTC time) | psql \\copy text into a LIKE packets INCLUDING ALL copy. Its ip_proto for IPv6 is the first next-header (0 behind hop-by-hop), as a naive pipeline does."
+	q "DROP TABLE packets_tshark" >/dev/null
+fi
+
+# ---------------------------------------------------------------------------
+# decoder alone
+# ---------------------------------------------------------------------------
+if enabled decode; then
+	log "decode: building bench/decode-bench.c -O2"
+	if gcc -O2 -Wall -I"$SRC_DIR" -o "$WORK/decode-bench" "$BENCH_DIR/decode-bench.c" \
+		"$SRC_DIR/pkt_decode.c" $(pcap-config --libs) 2>"$WORK/decode.build"; then
+		DB=$("$WORK/decode-bench" "$PCAP" "$DECODE_REPS")
+		log "decode: $DB"
+		DPPS=$(sed -n 's/.*median_pps=\([0-9]*\).*/\1/p' <<<"$DB")
+		DNS=$(sed -n 's/.*ns_per_frame=\([0-9.]*\).*/\1/p' <<<"$DB")
+		DIP=$(sed -n 's/.* ip=\([0-9]*\).*/\1/p' <<<"$DB")
+		LOAD_FPS=$(calc %.0f "$FRAMES / $LOAD_S")
+		row "decoder alone, frames/s (1 core, median)" "$DPPS" "pkt_load frames/s $LOAD_FPS" "$(ratio "$DPPS" "$LOAD_FPS")"
+		row "decoder ns/frame" "$DNS" "pkt_load ns/frame $(calc %.0f "$LOAD_S * 1e9 / $FRAMES")" "$(ratio "$DNS" "$(calc %.1f "$LOAD_S * 1e9 / $FRAMES")")"
+		row "decoder IP packets found" "$DIP" "generator $IP_PACKETS" "$(ratio "$DIP" "$IP_PACKETS")"
+	else
+		note "decode-bench did not build: $(head -3 "$WORK/decode.build")"
+	fi
+fi
+
+# ---------------------------------------------------------------------------
+# network namespace + veth, for live and pgbench
+# ---------------------------------------------------------------------------
+setup_net() {
+	NET_UP=1
+	ip netns add "$NS" || return 1
+	ip link add "$V0" type veth peer name "$V1" netns "$NS" || return 1
+	# no IPv6 on the pair: no ND, MLD or RS frames of the kernel's own
+	sysctl -qw "net.ipv6.conf.$V0.disable_ipv6=1" >/dev/null
+	ip netns exec "$NS" sysctl -qw "net.ipv6.conf.$V1.disable_ipv6=1" >/dev/null
+	ip link set "$V0" up && ip netns exec "$NS" ip link set "$V1" up || return 1
+	for _ in $(seq 1 50); do
+		ip -br link show "$V0" | grep -q ' UP ' && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# tcpreplay of the file from inside the namespace, out of V1 to V0 only
+replay() { # replay OUTFILE [extra tcpreplay args]
+	local out=$1
+	shift
+	timeout 900 ip netns exec "$NS" tcpreplay -i "$V1" --topspeed "$@" "$PCAP" >"$out" 2>&1
+}
+replay_sent() { sed -n 's/.*Successful packets: *\([0-9]*\).*/\1/p' "$1" | head -1; }
+replay_pps() { sed -n 's/.*Rated: .*, \([0-9.]*\) pps.*/\1/p' "$1" | head -1; }
+status() { # status -> "run_id|frames|packets|kernel_dropped|interface_dropped|rows_stored|not_stored|rows_pending"
+	# of the latest capture on V0 (pkt_status also lists ended runs)
+	q "SELECT run_id, frames, packets, kernel_dropped, interface_dropped, rows_stored, not_stored, rows_pending
+	   FROM pkt_status() WHERE interface = '$V0' ORDER BY started_at DESC LIMIT 1"
+}
+rx() { cat "/sys/class/net/$V0/statistics/rx_packets"; }
+cpu_s() { # cpu_s PID -> user+system CPU seconds
+	awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$1/stat" 2>/dev/null
+}
+
+if enabled live || enabled pgbench; then
+	setup_net || die "could not build the test network ($NS, $V0/$V1)"
+fi
+
+# ---------------------------------------------------------------------------
+# live capture vs tcpdump
+# ---------------------------------------------------------------------------
+if enabled live; then
+	log "live: tcpreplay --topspeed of $FRAMES frames, pkt_start('$V0')"
+	reset_tables
+	checkpoint
+	WPID=$(q "SELECT pkt_start('$V0')") || die "pkt_start failed"
+	"$WORK/memwatch.sh" "$WPID" "$WORK/mem.worker" &
+	BG_PIDS="$BG_PIDS $!"
+	sleep 0.5
+	CPU0=$(cpu_s "$WPID")
+	RX0=$(rx)
+	replay "$WORK/replay.live"
+	RX1=$(rx)
+	sleep 1.5
+	CPU1=$(cpu_s "$WPID")
+	W_HWM=$(awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$WPID/status")
+	read -r W_ANON _ <"$WORK/mem.worker"
+	W_ANON=$(calc %.0f "${W_ANON:-0} / 1024")
+	IFS='|' read -r RID _ _ KD_RUN _ _ _ _ <<<"$(status)"
+	t0=$(date +%s.%N)
+	q "SELECT pkt_stop('$V0')" >/dev/null
+	t1=$(date +%s.%N)
+	STOP_S=$(calc %.2f "$t1 - $t0")
+	IFS='|' read -r _ LFR LPK LKD LID LST LNS LPE <<<"$(status)"
+	LROWS=$(q "SELECT count(*) FROM packets WHERE run_id = $RID")
+	SENT=$(replay_sent "$WORK/replay.live")
+	PPS=$(replay_pps "$WORK/replay.live")
+	# IP packets among the frames sent (all of them when every frame went out)
+	SENT_IP=$(calc %.0f "$IP_PACKETS * ${SENT:-0} / $FRAMES")
+
+	log "live: the same replay with tcpdump -s 128 -B $BUF_KB -w /dev/null"
+	tcpdump -i "$V0" -w /dev/null -s 128 -B "$BUF_KB" -n 2>"$WORK/tcpdump.err" &
+	TD=$!
+	BG_PIDS="$BG_PIDS $TD"
+	for _ in $(seq 1 100); do
+		grep -q "listening on" "$WORK/tcpdump.err" && break
+		sleep 0.1
+	done
+	replay "$WORK/replay.tcpdump"
+	sleep 1.5
+	kill -INT "$TD"
+	wait "$TD"
+	TD_CAP=$(sed -n 's/^\([0-9]*\) packets captured.*/\1/p' "$WORK/tcpdump.err")
+	TD_DROP=$(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' "$WORK/tcpdump.err")
+	TD_SENT=$(replay_sent "$WORK/replay.tcpdump")
+	TD_PPS=$(replay_pps "$WORK/replay.tcpdump")
+
+	row "live: frames sent by tcpreplay" "$SENT" "tcpdump run: $TD_SENT" "$(ratio "$SENT" "$TD_SENT")"
+	row "live: frames received by $V0 (rx_packets)" "$((RX1 - RX0))" "sent $SENT" "$(ratio "$((RX1 - RX0))" "$SENT")"
+	row "live: tcpreplay rate (pps)" "${PPS%.*}" "tcpdump run: ${TD_PPS%.*}" "$(ratio "$PPS" "$TD_PPS")"
+	row "live: frames seen by capture" "$LFR" "tcpdump captured $TD_CAP" "$(ratio "$LFR" "$TD_CAP")"
+	row "live: kernel dropped" "$LKD" "tcpdump dropped $TD_DROP" "$(ratio "$LKD" "$TD_DROP")"
+	row "live: kernel dropped / sent" "$(ratio "$LKD" "$SENT")" "tcpdump $(ratio "$TD_DROP" "$TD_SENT")" "-"
+	row "live: rows stored / IP packets sent" "$LROWS" "IP sent $SENT_IP" "$(ratio "$LROWS" "$SENT_IP")"
+	row "live: rows stored = status rows_stored" "$LROWS" "pkt_status $LST" "$(ratio "$LROWS" "$LST")"
+	row "live: worker CPU (s) for the replay" "$(calc %.2f "$CPU1 - $CPU0")" "-" "-"
+	row "live: worker VmHWM (MB, incl. shm+ring)" "$W_HWM" "-" "-"
+	row "live: worker peak RssAnon (MB)" "$W_ANON" "-" "-"
+	row "live: pkt_stop duration (s)" "$STOP_S" "-" "-"
+	note "live: not stored $LNS, pending $LPE, interface dropped $LID; kernel dropped when tcpreplay ended $KD_RUN. Buffer ${BUF_KB} KiB for both (pktcapture.buffer_size, tcpdump -B), snap length 128 for tcpdump. tcpdump writes to /dev/null: a lower bound on per-packet work."
+fi
+
+# ---------------------------------------------------------------------------
+# pgbench while capturing
+# ---------------------------------------------------------------------------
+pgb() { # pgb NAME [pgbench args] -> tps
+	local name=$1
+	shift
+	"$PGBENCH" -U postgres -c 2 -j 2 -T "$PGBENCH_TIME" "$@" pgb >"$WORK/pgbench.$name" 2>&1
+	sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$WORK/pgbench.$name" | tail -1
+}
+loop_start() {
+	timeout $((PGBENCH_TIME * 2 + 60)) ip netns exec "$NS" tcpreplay -i "$V1" --topspeed --loop=1000 \
+		"$PCAP" >"$WORK/replay.loop.$1" 2>&1 &
+	LOOP=$!
+	BG_PIDS="$BG_PIDS $LOOP"
+	sleep 1
+}
+loop_stop() {
+	kill -TERM "$LOOP" 2>/dev/null
+	wait "$LOOP" 2>/dev/null
+}
+if enabled pgbench; then
+	log "pgbench: init scale $PGBENCH_SCALE"
+	q "CREATE DATABASE pgb" >/dev/null
+	"$PGBENCH" -U postgres -i -s "$PGBENCH_SCALE" -q pgb >"$WORK/pgbench.init" 2>&1 || die "pgbench -i failed"
+	checkpoint
+	log "pgbench: idle (-S, TPC-B), ${PGBENCH_TIME}s each"
+	IDLE_S=$(pgb idle-S -S)
+	IDLE_B=$(pgb idle-B)
+	log "pgbench: traffic only (tcpreplay loop, no capture)"
+	loop_start traffic
+	TR_S=$(pgb traffic-S -S)
+	TR_B=$(pgb traffic-B)
+	loop_stop
+	log "pgbench: traffic + capture"
+	reset_tables
+	checkpoint
+	PWPID=$(q "SELECT pkt_start('$V0')") || die "pkt_start failed"
+	PCPU0=$(cpu_s "$PWPID")
+	RX0=$(rx)
+	loop_start capture
+	CAP_S=$(pgb capture-S -S)
+	CAP_B=$(pgb capture-B)
+	loop_stop
+	RX1=$(rx)
+	sleep 1
+	PCPU1=$(cpu_s "$PWPID")
+	IFS='|' read -r PRID _ <<<"$(status)"
+	t0=$(date +%s.%N)
+	q "SELECT pkt_stop('$V0')" >/dev/null
+	t1=$(date +%s.%N)
+	IFS='|' read -r _ PFR PPK PKD PID_ PST PNS PPE <<<"$(status)"
+	PSENT=$((RX1 - RX0))
+	row "pgbench -S tps, capture running" "${CAP_S%.*}" "idle ${IDLE_S%.*}" "$(ratio "$CAP_S" "$IDLE_S")"
+	row "pgbench TPC-B tps, capture running" "${CAP_B%.*}" "idle ${IDLE_B%.*}" "$(ratio "$CAP_B" "$IDLE_B")"
+	row "pgbench -S tps, capture running" "${CAP_S%.*}" "traffic, no capture ${TR_S%.*}" "$(ratio "$CAP_S" "$TR_S")"
+	row "pgbench TPC-B tps, capture running" "${CAP_B%.*}" "traffic, no capture ${TR_B%.*}" "$(ratio "$CAP_B" "$TR_B")"
+	row "pgbench run: capture frames seen" "$PFR" "received by $V0 $PSENT" "$(ratio "$PFR" "$PSENT")"
+	row "pgbench run: kernel dropped" "$PKD" "received by $V0 $PSENT" "$(ratio "$PKD" "$PSENT")"
+	row "pgbench run: rows stored" "$PST" "IP packets seen $PPK" "$(ratio "$PST" "$PPK")"
+	row "pgbench run: worker CPU (s)" "$(calc %.1f "$PCPU1 - $PCPU0")" "wall $((2 * PGBENCH_TIME)) s" "$(ratio "$(calc %.2f "$PCPU1 - $PCPU0")" "$((2 * PGBENCH_TIME))")"
+	note "pgbench: -c 2 -j 2 -T $PGBENCH_TIME, scale $PGBENCH_SCALE, in database pgb; traffic = tcpreplay --topspeed --loop from the namespace (it uses a core itself on this 2-core machine, hence the traffic-only column); capture rows go to packets of database postgres. pkt_stop after the loop took $(calc %.2f "$t1 - $t0") s; not stored $PNS, pending $PPE."
+fi
+
+# ---------------------------------------------------------------------------
+# growth: the last 1M rows into a big table
+# ---------------------------------------------------------------------------
+if enabled growth; then
+	log "growth: filling packets to $GROWTH_ROWS rows"
+	reset_tables
+	q "SELECT pkt_load('$PCAP')" >/dev/null
+	have=$IP_PACKETS
+	t0=$(date +%s.%N)
+	while [ $((have + IP_PACKETS)) -lt "$GROWTH_ROWS" ]; do
+		add=$((GROWTH_ROWS - IP_PACKETS - have))
+		[ "$add" -gt "$have" ] && add=$have
+		q "INSERT INTO packets ($COLS) SELECT $COLS FROM packets LIMIT $add" >/dev/null || die "fill failed"
+		have=$((have + add))
+	done
+	t1=$(date +%s.%N)
+	cluster_psql -c "ANALYZE packets" >/dev/null
+	checkpoint
+	BEFORE=$(q "SELECT count(*) FROM packets")
+	SIZE=$(q "SELECT pg_size_pretty(pg_total_relation_size('packets'))")
+	log "growth: $BEFORE rows ($SIZE) in $(calc %.0f "$t1 - $t0") s; timed pkt_load"
+	timed grow "SELECT pkt_load('$PCAP');"
+	GROW_S=$T
+	GROW_RPS=$(calc %.0f "$IP_PACKETS / $GROW_S")
+	row "pkt_load rows/s into table of $BEFORE rows" "$GROW_RPS" "into empty table $LOAD_RPS" "$(ratio "$GROW_RPS" "$LOAD_RPS")"
+	note "growth: packets held $BEFORE rows ($SIZE incl. indexes) before the timed load (filled by one pkt_load and INSERT ... SELECT from itself, then ANALYZE, CHECKPOINT; autovacuum is off in the bench cluster; the fill does not touch the summary tables); timed load $GROW_S s; empty-table figure is the median of the load section. GROWTH_ROWS=50000000 for the big case."
+	reset_tables
+fi
+
+# ---------------------------------------------------------------------------
+# profile of one pkt_load
+# ---------------------------------------------------------------------------
+if enabled profile; then
+	log "profile: perf record --call-graph dwarf -F $PERF_FREQ of one pkt_load"
+	cat >"$WORK/perf-start.sh" <<EOF
+#!/bin/sh
+perf record -F $PERF_FREQ --call-graph dwarf,16384 -p "\$1" -o "$WORK/perf.data" >"$WORK/perf.log" 2>&1 &
+echo \$! >"$WORK/perf.pid"
+sleep 1
+EOF
+	chmod 755 "$WORK/perf-start.sh"
+	reset_tables
+	checkpoint
+	cluster_psql -At >/dev/null 2>"$WORK/perf.err" <<EOF
+SELECT pg_backend_pid() AS bpid \gset
+\setenv BPID :bpid
+\! "\$WORK/perf-start.sh" "\$BPID"
+SELECT pkt_load('$PCAP');
+\! kill -INT \$(cat "\$WORK/perf.pid"); while kill -0 \$(cat "\$WORK/perf.pid") 2>/dev/null; do sleep 0.2; done
+EOF
+	if [ -s "$WORK/perf.data" ]; then
+		"$PY" "$BENCH_DIR/perf-summary.py" "$WORK/perf.data" 25 >"$WORK/profile.txt" 2>&1
+		cat "$WORK/profile.txt" >&2
+	else
+		note "profile: perf record failed: $(head -3 "$WORK/perf.log" "$WORK/perf.err" 2>/dev/null)"
+	fi
+fi
+
+# ---------------------------------------------------------------------------
+# schema variants: what each part of the table costs a COPY
+# ---------------------------------------------------------------------------
+if enabled schema; then
+	log "schema: \\copy binary of the same rows into variants of packets, $SCHEMA_REPS each"
+	variant() { # variant TABLE KIND...
+		local t=$1
+		shift
+		for k in "$@"; do
+			case $k in
+			nopk) echo "SELECT format('ALTER TABLE %I DROP CONSTRAINT %I', '$t', conname) FROM pg_constraint WHERE conrelid = '$t'::regclass AND contype = 'p' \\gexec" ;;
+			nobrin) echo "SELECT format('DROP INDEX %s', i.indexrelid::regclass) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam WHERE i.indrelid = '$t'::regclass AND a.amname = 'brin' \\gexec" ;;
+			nogen) echo "SELECT format('ALTER TABLE %I DROP COLUMN %I', '$t', attname) FROM pg_attribute WHERE attrelid = '$t'::regclass AND attgenerated <> '' AND NOT attisdropped \\gexec" ;;
+			cache1 | cache1000) echo "SELECT format('ALTER TABLE %I ALTER COLUMN %I SET CACHE ${k#cache}', '$t', attname) FROM pg_attribute WHERE attrelid = '$t'::regclass AND attidentity <> '' \\gexec" ;;
+			noid) echo "SELECT format('ALTER TABLE %I DROP COLUMN %I CASCADE', '$t', attname) FROM pg_attribute WHERE attrelid = '$t'::regclass AND attidentity <> '' AND NOT attisdropped \\gexec" ;;
+			noidx) echo "SELECT format('DROP INDEX %s', indexrelid::regclass) FROM pg_index WHERE indrelid = '$t'::regclass \\gexec" ;;
+			esac
+		done
+	}
+	SCHEMA_BASE=""
+	while IFS='|' read -r name label kinds; do
+		[ -n "$name" ] || continue
+		t=v_$name
+		unlogged=""
+		[ "$name" = unlogged ] && unlogged=UNLOGGED
+		# shellcheck disable=SC2086
+		{
+			echo "CREATE $unlogged TABLE $t (LIKE packets INCLUDING ALL);"
+			variant "$t" $kinds
+		} | cluster_psql >/dev/null 2>"$WORK/schema.$name.err" || {
+			note "schema $name: $(head -2 "$WORK/schema.$name.err")"
+			continue
+		}
+		ts=()
+		for r in $(seq 1 "$SCHEMA_REPS"); do
+			cluster_psql -c "TRUNCATE $t" >/dev/null
+			checkpoint
+			timed "schema-$name-$r" "\\copy $t ($COLS) FROM '$EXPORT' (FORMAT binary)" && ts+=("$T")
+		done
+		q "DROP TABLE $t" >/dev/null
+		[ "${#ts[@]}" -gt 0 ] || continue
+		s=$(median "${ts[@]}")
+		[ -z "$SCHEMA_BASE" ] && SCHEMA_BASE=$s
+		row "COPY (s): $label" "$s" "as packets $SCHEMA_BASE" "$(ratio "$s" "$SCHEMA_BASE")"
+	done <<EOF
+full|as packets (id CACHE $IDCACHE)|
+nopk|no primary key|nopk
+nobrin|no BRIN index|nobrin
+nogen|no generated protocol column|nogen
+cache1|identity CACHE 1|cache1
+cache1000|identity CACHE 1000|cache1000
+noid|no id column (so no PK)|noid
+noidxgen|no indexes/generated, identity kept|nopk noidx nogen
+bare|bare heap (no id, indexes, generated)|noid noidx nogen
+unlogged|UNLOGGED (no WAL)|
+EOF
+	note "schema: each variant is CREATE TABLE (LIKE packets INCLUDING ALL) then the change; the same binary file by psql \\copy, median of $SCHEMA_REPS, into an empty table after CHECKPOINT."
+fi
+
+# ---------------------------------------------------------------------------
+# report
+# ---------------------------------------------------------------------------
+{
+	echo "pktcapture benchmark, bench/run.sh, $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "source: $GIT_HEAD$([ "${GIT_DIRTY:-0}" -gt 0 ] && echo " (+$GIT_DIRTY modified files)")"
+	echo "library: $LIBNOTE $SO md5 $SO_MD5$([ -n "$BUILT_MD5" ] && [ "$BUILT_MD5" != "$SO_MD5" ] && echo " (differs from the tree's pktcapture.so $BUILT_MD5)")"
+	echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -r); PostgreSQL $PG_VERSION"
+	echo "load average at start $LOADAVG0, at end $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine adds noise)"
+	echo "server: shared_buffers $SHARED_BUFFERS, max_wal_size $MAX_WAL_SIZE, fsync off, autovacuum off, wal_level replica; pktcapture.batch_size $BATCH, buffer_size $BUF_KB KiB"
+	echo "table: packets, identity CACHE $IDCACHE, indexes: $INDEXES; extension tables truncated before each pkt_load: $EXT_TABLES"
+	echo "input: $FRAMES frames, $IP_PACKETS IP packets, seed $SEED, snaplen $SNAPLEN, generated in $GEN_S s (bench/gen-pcap.py)"
+	echo
+	printf '%-50s %-14s %-32s %s\n' metric value reference ratio
+	printf '%s\n' "${ROWS[@]}"
+	echo
+	for n in "${NOTES[@]}"; do
+		echo "$n" | fold -s -w 100 | awk 'NR == 1 { print "- " $0; next } { print "  " $0 }'
+	done
+	if [ -s "$WORK/profile.txt" ]; then
+		echo
+		echo "profile of one pkt_load ($FRAMES frames), perf --call-graph dwarf, share of the backend's samples:"
+		cat "$WORK/profile.txt"
+	fi
+} >"$WORK/report.txt"
+echo
+cat "$WORK/report.txt"
+cp "$WORK/report.txt" "$RESULTS" && echo "# written to $RESULTS" >&2
