@@ -29,6 +29,7 @@
 #include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/inet.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -115,6 +116,21 @@ pkt_ext_relname(const char *table, Oid *relid)
 	return quote_qualified_identifier(nspname, table);
 }
 
+/*
+ * The extension the run was opened in must still be there: after DROP
+ * EXTENSION and CREATE EXTENSION, packets and pkt_runs are other tables
+ * whose run ids name other runs.  Same error as a table that is gone.
+ */
+void
+pkt_run_check_extension(PktRun *run)
+{
+	if (run->run_id > 0 &&
+		get_extension_oid("pktcapture", true) != run->ext_oid)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("extension pktcapture was dropped since run %d started", run->run_id)));
+}
+
 void
 pkt_run_init(PktRun *run, int slotno, uint32 generation, int linktype,
 			 const char *ifname)
@@ -196,20 +212,21 @@ pkt_run_account(PktRun *run, const struct timeval *tv, uint32 caplen,
 	int64		sec;
 
 	r = pkt_decode(run->linktype, data, caplen, &info);
+	sec = pkt_pcap_seconds(tv->tv_sec);
+	if (r == PKT_IP &&
+		(sec < 0 || sec > PKT_MAX_UNIX_SECONDS ||
+		 tv->tv_usec < 0 || tv->tv_usec >= USECS_PER_SEC))
+	{
+		/* counted once, as malformed; bad_time only feeds pkt_stats' note */
+		run->c.bad_time++;
+		r = PKT_MALFORMED;
+	}
 	run->c.frames++;
 	run->c.frame_bytes += len;
 	run->c.result_packets[r]++;
 	run->c.result_bytes[r] += len;
 	if (r != PKT_IP)
 		return;
-
-	sec = pkt_pcap_seconds(tv->tv_sec);
-	if (sec < 0 || sec > PKT_MAX_UNIX_SECONDS ||
-		tv->tv_usec < 0 || tv->tv_usec >= USECS_PER_SEC)
-	{
-		run->c.bad_time++;
-		return;
-	}
 
 	run->c.proto_packets[info.ip_proto]++;
 	run->c.proto_bytes[info.ip_proto] += len;
@@ -763,6 +780,7 @@ pkt_run_write(PktRun *run, bool with_summaries)
 
 	if (n == 0)
 		return;
+	pkt_run_check_extension(run);
 	start = GetCurrentTimestamp();
 	run->nifnames = 0;			/* interfaces come and go: look again */
 	if (run->insert == NULL)
@@ -913,6 +931,9 @@ pkt_run_publish(PktRun *run, bool with_top)
 		slot->rate_Bps = Bps;
 		slot->last_flush_at = run->last_flush_at;
 		slot->last_flush_ms = run->last_flush_ms;
+		/* while writes fail, pkt_status says why; a stop may set its own */
+		if (slot->state == PKT_STATE_RUNNING || run->last_error[0] != '\0')
+			strlcpy(slot->error, run->last_error, sizeof(slot->error));
 		if (with_top && run->top_dirty)
 		{
 			slot->top_src = src;
@@ -946,13 +967,19 @@ owner_execute(SPIPlanPtr plan, const char *sql, int nargs, Oid *argtypes,
 	Oid			nspoid;
 	Oid			owner;
 	volatile int ret = 0;
+	int			save_nestlevel;
 
 	extension_info(extension_oid(), &nspoid, &owner);
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
+	/* as a SECURITY DEFINER function with SET search_path would */
+	save_nestlevel = NewGUCNestLevel();
 	PG_TRY();
 	{
+		(void) set_config_option("search_path", "pg_catalog, pg_temp",
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
 		if (plan != NULL)
 			ret = SPI_execute_plan(plan, args, nulls, false, tcount);
 		else
@@ -960,6 +987,7 @@ owner_execute(SPIPlanPtr plan, const char *sql, int nargs, Oid *argtypes,
 	}
 	PG_FINALLY();
 	{
+		AtEOXact_GUC(false, save_nestlevel);
 		SetUserIdAndSecContext(save_userid, save_sec);
 	}
 	PG_END_TRY();
@@ -1025,6 +1053,7 @@ pkt_ledger_open(PktRun *run, const char *kind, const char *source,
 	ledger_execute(sql.data, 4, argtypes, args, nulls, SPI_OK_INSERT_RETURNING, 1);
 	run->run_id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
 											  SPI_tuptable->tupdesc, 1, &isnull));
+	run->ext_oid = extension_oid();
 	pfree(sql.data);
 }
 
@@ -1045,6 +1074,7 @@ pkt_ledger_update(PktRun *run, uint64 rows_stored, const char *state,
 
 	if (run->run_id <= 0)
 		return;
+	pkt_run_check_extension(run);
 	if (run->ledger_sql == NULL)
 	{
 		StringInfoData sql;
@@ -1075,7 +1105,7 @@ pkt_ledger_update(PktRun *run, uint64 rows_stored, const char *state,
 	args[5] = Int64GetDatum((int64) c->kernel_dropped);
 	args[6] = Int64GetDatum((int64) c->if_dropped);
 	args[7] = Int64GetDatum((int64) c->result_packets[PKT_TRUNCATED]);
-	args[8] = Int64GetDatum((int64) (c->result_packets[PKT_MALFORMED] + c->bad_time));
+	args[8] = Int64GetDatum((int64) c->result_packets[PKT_MALFORMED]);
 	args[9] = Int64GetDatum((int64) c->result_packets[PKT_UNSUPPORTED]);
 	args[10] = Int64GetDatum((int64) c->result_packets[PKT_NOT_IP]);
 	args[11] = Int64GetDatum((int64) c->not_stored);

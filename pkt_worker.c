@@ -308,6 +308,9 @@ worker_write(PktRun *run, WriteState *ws, const char *ifname)
 									 pkt_max_pending_rows, ws->failures + 1)));
 				ws->failures++;
 				ws->retry_at = TimestampTzPlusMilliseconds(now, ws->delay_ms);
+				snprintf(run->last_error, sizeof(run->last_error),
+						 "writing rows failed %d times, retrying: %s",
+						 ws->failures, edata->message);
 			}
 			FreeErrorData(edata);
 		}
@@ -316,6 +319,7 @@ worker_write(PktRun *run, WriteState *ws, const char *ifname)
 		pgstat_report_activity(STATE_IDLE, NULL);
 		if (!ok)
 			return false;
+		run->last_error[0] = '\0';
 		if (ws->failures > 0)
 		{
 			ereport(LOG,
@@ -333,8 +337,7 @@ worker_close_ledger(PktRun *run, WriteState *ws, const char *state, const char *
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 
-	if (ws->table_gone)
-		return;
+	/* packets may be gone and pkt_runs still there (DROP TABLE packets) */
 	PG_TRY();
 	{
 		SetCurrentStatementStartTimestamp();
@@ -355,7 +358,7 @@ worker_close_ledger(PktRun *run, WriteState *ws, const char *state, const char *
 		edata = CopyErrorData();
 		FlushErrorState();
 		AbortCurrentTransaction();
-		ereport(WARNING,
+		ereport(is_table_gone(edata->sqlerrcode) ? LOG : WARNING,
 				(errmsg("pktcapture: could not record the end of run %d in pkt_runs: %s",
 						run->run_id, edata->message)));
 		FreeErrorData(edata);
@@ -730,7 +733,7 @@ pkt_worker_main(Datum main_arg)
 			 errdetail("Frames seen: " UINT64_FORMAT "; kernel drops: " UINT64_FORMAT "; interface drops: " UINT64_FORMAT "; truncated: " UINT64_FORMAT "; malformed: " UINT64_FORMAT "; not IP: " UINT64_FORMAT "; unsupported: " UINT64_FORMAT "; rows not stored: " UINT64_FORMAT ".",
 					   run.c.frames, run.c.kernel_dropped, run.c.if_dropped,
 					   run.c.result_packets[PKT_TRUNCATED],
-					   run.c.result_packets[PKT_MALFORMED] + run.c.bad_time,
+					   run.c.result_packets[PKT_MALFORMED],
 					   run.c.result_packets[PKT_NOT_IP],
 					   run.c.result_packets[PKT_UNSUPPORTED], run.c.not_stored)));
 

@@ -369,6 +369,25 @@ check_insert_privilege(void)
 }
 
 /*
+ * A capture whose pkt_start failed after its worker was registered: stop
+ * the worker, free the slot.
+ */
+static void
+pkt_capture_abandon(int slotno, uint32 generation, BackgroundWorkerHandle *handle)
+{
+	PktSlot    *slot;
+
+	LWLockAcquire(pkt_shared->lock, LW_EXCLUSIVE);
+	slot = pkt_slot_lookup(slotno, generation);
+	if (slot != NULL)
+		slot->stop_requested = true;
+	LWLockRelease(pkt_shared->lock);
+	TerminateBackgroundWorker(handle);
+	pkt_slot_finish(slotno, generation, PKT_STATE_FAILED,
+					"pkt_start was cancelled before the capture opened");
+}
+
+/*
  * Claim a slot for a live capture and start its worker; returns the slot
  * number once the worker process runs (it may still be opening pcap).
  * Serves pkt_start and the autostart launcher.
@@ -379,6 +398,7 @@ pkt_capture_launch(const char *ifname, const char *filter, bool autostart,
 {
 	BackgroundWorker worker;
 	int			slotno;
+	BgwHandleStatus status;
 
 	slotno = pkt_slot_claim(ifname, false, filter, generation);
 	if (autostart)
@@ -410,7 +430,18 @@ pkt_capture_launch(const char *ifname, const char *filter, bool autostart,
 				 errdetail("No background worker slot is free."),
 				 errhint("Raise max_worker_processes (it counts every capture) and restart the server.")));
 	}
-	if (WaitForBackgroundWorkerStartup(*handle, pid) != BGWH_STARTED)
+	PG_TRY();
+	{
+		status = WaitForBackgroundWorkerStartup(*handle, pid);
+	}
+	PG_CATCH();
+	{
+		/* cancelled: the caller gets an error, so no capture may go on */
+		pkt_capture_abandon(slotno, *generation, *handle);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	if (status != BGWH_STARTED)
 	{
 		pkt_slot_finish(slotno, *generation, PKT_STATE_FAILED,
 						"the background worker did not start");
@@ -432,7 +463,7 @@ Datum
 pkt_start(PG_FUNCTION_ARGS)
 {
 	char	   *ifname;
-	char	   *filter = NULL;
+	char	   *volatile filter = NULL;
 	PktSlot		cfg;
 	pcap_t	   *p;
 	PktOpenError err;
@@ -483,32 +514,41 @@ pkt_start(PG_FUNCTION_ARGS)
 	slotno = pkt_capture_launch(ifname, filter, false, &generation, &handle, &pid);
 
 	/* wait until the worker has its capture open, or has given up */
-	ConditionVariablePrepareToSleep(&pkt_shared->cv);
-	for (;;)
+	PG_TRY();
 	{
-		PktSlot    *slot;
-		pid_t		dummy;
+		ConditionVariablePrepareToSleep(&pkt_shared->cv);
+		for (;;)
+		{
+			PktSlot    *slot;
+			pid_t		dummy;
 
-		LWLockAcquire(pkt_shared->lock, LW_SHARED);
-		slot = pkt_slot_lookup(slotno, generation);
-		state = slot ? slot->state : PKT_STATE_FAILED;
-		if (slot != NULL && state == PKT_STATE_FAILED)
-		{
-			err = slot->open_error;
-			strlcpy(msg, slot->error, sizeof(msg));
+			LWLockAcquire(pkt_shared->lock, LW_SHARED);
+			slot = pkt_slot_lookup(slotno, generation);
+			state = slot ? slot->state : PKT_STATE_FAILED;
+			if (slot != NULL && state == PKT_STATE_FAILED)
+			{
+				err = slot->open_error;
+				strlcpy(msg, slot->error, sizeof(msg));
+			}
+			LWLockRelease(pkt_shared->lock);
+			if (state != PKT_STATE_STARTING)
+				break;
+			if (GetBackgroundWorkerPid(handle, &dummy) == BGWH_STOPPED)
+			{
+				pkt_slot_finish(slotno, generation, PKT_STATE_FAILED,
+								"the capture worker exited while starting");
+				continue;
+			}
+			ConditionVariableTimedSleep(&pkt_shared->cv, 1000, PG_WAIT_EXTENSION);
 		}
-		LWLockRelease(pkt_shared->lock);
-		if (state != PKT_STATE_STARTING)
-			break;
-		if (GetBackgroundWorkerPid(handle, &dummy) == BGWH_STOPPED)
-		{
-			pkt_slot_finish(slotno, generation, PKT_STATE_FAILED,
-							"the capture worker exited while starting");
-			continue;
-		}
-		ConditionVariableTimedSleep(&pkt_shared->cv, 1000, PG_WAIT_EXTENSION);
+		ConditionVariableCancelSleep();
 	}
-	ConditionVariableCancelSleep();
+	PG_CATCH();
+	{
+		pkt_capture_abandon(slotno, generation, handle);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 
 	if (state == PKT_STATE_FAILED)
 		pkt_report_open_error(err == PKT_OPEN_OK ? PKT_OPEN_OTHER : err,
@@ -819,7 +859,7 @@ pkt_stats(PG_FUNCTION_ARGS)
 		stats_row(&out, "loss", "truncated", (int64) c->result_packets[PKT_TRUNCATED], true,
 				  (int64) c->result_bytes[PKT_TRUNCATED], false, NULL);
 		stats_row(&out, "loss", "malformed",
-				  (int64) (c->result_packets[PKT_MALFORMED] + c->bad_time), true,
+				  (int64) c->result_packets[PKT_MALFORMED], true,
 				  (int64) c->result_bytes[PKT_MALFORMED], false,
 				  c->bad_time > 0 ? "includes packets with an impossible timestamp" : NULL);
 		stats_row(&out, "loss", "unsupported link type",
@@ -876,7 +916,7 @@ pkt_status(PG_FUNCTION_ARGS)
 		values[i++] = Int64GetDatum((int64) c->kernel_dropped);
 		values[i++] = Int64GetDatum((int64) c->if_dropped);
 		values[i++] = Int64GetDatum((int64) c->result_packets[PKT_TRUNCATED]);
-		values[i++] = Int64GetDatum((int64) (c->result_packets[PKT_MALFORMED] + c->bad_time));
+		values[i++] = Int64GetDatum((int64) c->result_packets[PKT_MALFORMED]);
 		values[i++] = Int64GetDatum((int64) c->result_packets[PKT_UNSUPPORTED]);
 		values[i++] = Int64GetDatum((int64) c->result_packets[PKT_NOT_IP]);
 		values[i++] = Int64GetDatum((int64) c->not_stored);

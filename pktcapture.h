@@ -145,6 +145,7 @@ typedef struct PktRun
 	int			slotno;
 	uint32		generation;
 	int32		run_id;			/* pkt_runs row, 0 if none */
+	Oid			ext_oid;		/* the pktcapture extension of that pkt_runs */
 	char	   *ledger_sql;
 	MemoryContext cxt;			/* where the run's own allocations live */
 	int			linktype;
@@ -175,6 +176,7 @@ typedef struct PktRun
 	uint64		sample_bytes[PKT_RATE_SAMPLES];
 	TimestampTz last_flush_at;
 	double		last_flush_ms;
+	char		last_error[PKT_ERROR_LEN];	/* of the batch that keeps failing */
 	/* interface names by ifindex, for "any"; emptied at each batch */
 	int			nifnames;
 	int32		ifindex[16];
@@ -187,6 +189,7 @@ extern void pkt_run_init(PktRun *run, int slotno, uint32 generation,
 extern void pkt_run_account(PktRun *run, const struct timeval *ts,
 							uint32 caplen, uint32 len, const u_char *data);
 extern void pkt_run_write(PktRun *run, bool with_summaries);
+extern void pkt_run_check_extension(PktRun *run);
 extern void pkt_run_write_summaries(PktRun *run);
 extern void pkt_run_discard_summaries(PktRun *run);
 extern void pkt_run_publish(PktRun *run, bool with_top);

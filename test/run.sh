@@ -16,6 +16,9 @@
 #   regress   pg_regress (sql/, expected/) and TAP tests (test/t/)
 #   golden    pkt_load of every corpus file against tshark's answers
 #   live      a capture on a veth pair against tcpdump on the same link
+#   robust    LOCK TABLE, DROP TABLE/EXTENSION while capturing; the corpus
+#             and 3000+ mutations through pkt_load and a live replay; a
+#             hostile search_path; the server never restarts
 #   view      the live terminal view (client/pktop) in tmux, as a user sees it
 set -u
 
@@ -27,7 +30,7 @@ SHARED=$(cd "$ROOT/../shared" 2>/dev/null && pwd) ||
 export PKT_CORPUS=$SHARED/pcaps/tcpdump
 
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(decoder fuzz regress golden live view)
+[ ${#suites[@]} -eq 0 ] && suites=(decoder fuzz regress golden live robust view)
 
 scripts/install-deps.sh --test || exit 2
 make -s >/dev/null || exit 2
@@ -93,6 +96,10 @@ suite_golden() {
 
 suite_live() {
 	test/live-test.sh
+}
+
+suite_robust() {
+	test/robust-test.sh
 }
 
 suite_view() {
