@@ -12,7 +12,8 @@
 # Suites (run one with: test/run.sh NAME...):
 #   decoder   the decoder outside the server, ASan + UBSan, whole corpus;
 #             the bounded top-talker counter under 10 M hostile packets
-#   fuzz      the fuzz harnesses' replay of the corpus and regressions
+#   fuzz      the fuzz harnesses' replay of the corpus and regressions, then
+#             each libFuzzer harness for 20 s (PKT_FUZZ_SECONDS)
 #   regress   pg_regress (sql/, expected/) and TAP tests (test/t/)
 #   golden    pkt_load of every corpus file against tshark's answers
 #   live      a capture on a veth pair against tcpdump on the same link
@@ -74,7 +75,10 @@ suite_decoder() {
 
 suite_fuzz() {
 	[ -f fuzz/Makefile ] || { echo "no fuzz/Makefile"; return 1; }
-	make -s -C fuzz replay
+	# the corpus and saved regressions without libFuzzer, then each fuzzer
+	# for a bounded time under ASan + UBSan
+	make -s -C fuzz replay &&
+		make -s -C fuzz fuzz FUZZ_SECONDS="${PKT_FUZZ_SECONDS:-20}"
 }
 
 suite_regress() {
