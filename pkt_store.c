@@ -504,6 +504,7 @@ prepare_statements(PktRun *run)
 						   "first_seen = LEAST(s.first_seen, excluded.first_seen), "
 						   "last_seen = GREATEST(s.last_seen, excluded.last_seen)");
 	run->summary = values_stmt_create(run->cxt, head.data, tail.data, 7, summary_types, true);
+	run->summary_new = values_stmt_create(run->cxt, head.data, "", 7, summary_types, true);
 
 	resetStringInfo(&head);
 	resetStringInfo(&tail);
@@ -516,6 +517,8 @@ prepare_statements(PktRun *run)
 						   "bytes = s.bytes" PLUS "excluded.bytes");
 	run->summary_addr = values_stmt_create(run->cxt, head.data, tail.data, 6,
 										   summary_addr_types, true);
+	run->summary_addr_new = values_stmt_create(run->cxt, head.data, "", 6,
+											   summary_addr_types, true);
 	pfree(head.data);
 	pfree(tail.data);
 }
@@ -724,7 +727,13 @@ pkt_run_write_summaries(PktRun *run)
 		v[5] = TimestampTzGetDatum(p->first);
 		v[6] = TimestampTzGetDatum(p->last);
 	}
-	values_execute(run->summary, i, values, nulls);
+	/*
+	 * A run's first sums cannot meet a row of its own (its run_id is new),
+	 * so they are plain inserts; later ones may add to a minute already
+	 * written, and upsert.
+	 */
+	values_execute(run->summaries_written ? run->summary : run->summary_new,
+				   i, values, nulls);
 
 	/* addresses */
 	n = hash_get_num_entries(run->sum_addrs);
@@ -750,7 +759,9 @@ pkt_run_write_summaries(PktRun *run)
 		v[4] = Int64GetDatum(a->packets);
 		v[5] = Int64GetDatum(a->bytes);
 	}
-	values_execute(run->summary_addr, i, values, nulls);
+	values_execute(run->summaries_written ? run->summary_addr : run->summary_addr_new,
+				   i, values, nulls);
+	run->summaries_written = true;
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(run->flush_cxt);
 	pkt_run_discard_summaries(run);
@@ -1128,4 +1139,6 @@ pkt_run_release(PktRun *run)
 	values_stmt_free(run->insert);
 	values_stmt_free(run->summary);
 	values_stmt_free(run->summary_addr);
+	values_stmt_free(run->summary_new);
+	values_stmt_free(run->summary_addr_new);
 }

@@ -166,6 +166,9 @@ typedef struct PktRun
 	struct PktValuesStmt *insert;	/* prepared statements (pkt_store.c) */
 	struct PktValuesStmt *summary;
 	struct PktValuesStmt *summary_addr;
+	struct PktValuesStmt *summary_new;	/* the same without ON CONFLICT */
+	struct PktValuesStmt *summary_addr_new;
+	bool		summaries_written;	/* once, later sums may meet earlier ones */
 	TimestampTz first_row_at;	/* when the oldest pending row was added */
 	TimestampTz last_publish_at;
 	/* samples for the recent rate: (time, IP packets, IP bytes) */
