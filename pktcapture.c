@@ -61,7 +61,7 @@ int			pkt_max_captures = 8;
 int			pkt_batch_size = 10000;
 int			pkt_flush_interval_ms = 500;
 int			pkt_snaplen = 128;
-int			pkt_buffer_kb = 65536;
+int			pkt_buffer_kb = 262144;
 bool		pkt_promiscuous = true;
 int			pkt_log_interval_s = 10;
 int			pkt_top_capacity = 65536;
@@ -134,7 +134,7 @@ _PG_init(void)
 	DefineCustomIntVariable("pktcapture.buffer_size",
 							"Kernel capture buffer of each live capture.",
 							"It absorbs bursts while a batch is being written.",
-							&pkt_buffer_kb, 65536, 1024, 1048576,
+							&pkt_buffer_kb, 262144, 1024, 4194304,
 							PGC_SUSET, GUC_UNIT_KB, NULL, NULL, NULL);
 	DefineCustomBoolVariable("pktcapture.promiscuous",
 							 "Put the interface in promiscuous mode, as tcpdump does.",

@@ -66,36 +66,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 
-passed=0
-failed=0
-ok() {
-	passed=$((passed + 1))
-	echo "ok - $*"
-}
-not_ok() {
-	failed=$((failed + 1))
-	echo "not ok - $*"
-}
-# check_eq WHAT GOT WANT
-check_eq() {
-	if [ "$2" == "$3" ]; then
-		ok "$1 ($2)"
-	else
-		not_ok "$1: got '$2', want '$3'"
-	fi
-}
-finish() {
-	echo "live: $passed passed, $failed failed"
-	[ "$failed" -eq 0 ] && exit 0
-	exit 1
-}
-fatal() {
-	not_ok "$*"
-	finish
-}
-section() {
-	echo "# --- $* (t+${SECONDS}s)"
-}
+CHECK_SUITE=live
+. "$(dirname "$0")/lib/check.sh"
 
 [ "$(id -u)" -eq 0 ] || fatal "must run as root"
 for cmd in ip tcpdump tshark tcpreplay psql pg_config setpriv sysctl; do
@@ -302,19 +274,7 @@ replay() {	# replay IFACE NAME: tcpreplay from the namespace
 	ip netns exec "$NS" tcpreplay -i "$1" $RATE "$WORK/$2.pcap" >"$WORK/$2.tcpreplay" 2>&1
 }
 # replay_check NAME: every frame of the file was sent
-replay_check() {
-	local sent fail want
-	sent=$(sed -n 's/.*Successful packets: *\([0-9]*\).*/\1/p' "$WORK/$1.tcpreplay" | head -1)
-	fail=$(sed -n 's/.*Failed packets: *\([0-9]*\).*/\1/p' "$WORK/$1.tcpreplay" | head -1)
-	want=$(jget "$1" frames)
-	if [ "$sent" == "$want" ] && [ "$fail" == 0 ]; then
-		ok "tcpreplay sent all $want frames of $1.pcap"
-	else
-		not_ok "tcpreplay $1.pcap: sent '$sent' failed '$fail', want $want sent"
-		sed 's/^/    /' "$WORK/$1.tcpreplay" | tail -15
-	fi
-}
-
+replay_
 t0=$(date +%s.%N)
 replay "$V1" main &
 RP_V=$!

@@ -75,35 +75,8 @@ export PYTHONDONTWRITEBYTECODE=1	# no __pycache__ in the tree
 [ -x "$PY" ] || PY=python3
 CORPUS=${PKT_CORPUS:-$(cd "$here/../../shared/pcaps/tcpdump" 2>/dev/null && pwd)}
 
-passed=0
-failed=0
-ok() {
-	passed=$((passed + 1))
-	echo "ok - $*"
-}
-not_ok() {
-	failed=$((failed + 1))
-	echo "not ok - $*"
-}
-check_eq() {	# check_eq WHAT GOT WANT
-	if [ "$2" == "$3" ]; then
-		ok "$1 ($2)"
-	else
-		not_ok "$1: got '$2', want '$3'"
-	fi
-}
-finish() {
-	echo "robust: $passed passed, $failed failed"
-	[ "$failed" -eq 0 ] && exit 0
-	exit 1
-}
-fatal() {
-	not_ok "$*"
-	finish
-}
-section() {
-	echo "# --- $* (t+${SECONDS}s)"
-}
+CHECK_SUITE=robust
+. "$(dirname "$0")/lib/check.sh"
 
 [ "$(id -u)" -eq 0 ] || fatal "must run as root"
 for cmd in ip tcpdump tshark tcpreplay psql pg_config setpriv sysctl timeout; do
@@ -179,14 +152,7 @@ log_size() {
 log_since() {	# log_since BYTE: the server log written since
 	tail -c +"$(($1 + 1))" "$LOG"
 }
-pm_check() {	# pm_check WHEN
-	check_eq "postmaster PID unchanged $1" "$(cluster_postmaster_pid)" "$PM_PID"
-	if [ "$(cat "$SO" "$EXT_SQL" 2>/dev/null | md5sum)" != "$SO_ID" ] && [ -z "${SO_WARNED:-}" ]; then
-		SO_WARNED=1
-		echo "# NOTE: $SO or $EXT_SQL was reinstalled during the run ($1): what follows mixes two builds"
-	fi
-}
-
+pm_
 echo "# work directory $WORK, interfaces $V0/$V1, namespace $NS, corpus $CORPUS"
 
 # ---------------------------------------------------------------------------

@@ -41,27 +41,8 @@ VIEW_KEEP=${VIEW_KEEP:-0}
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 
-passed=0
-failed=0
-ok() {
-	passed=$((passed + 1))
-	echo "ok - $*"
-}
-not_ok() {
-	failed=$((failed + 1))
-	echo "not ok - $*"
-}
-# check WHAT COMMAND...: ok when COMMAND succeeds
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-finish() {
-	echo "view: $passed passed, $failed failed"
-	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
-	exit $?
-}
+CHECK_SUITE=view
+. "$(dirname "$0")/lib/check.sh"
 
 # --- what the test needs -------------------------------------------------
 need_pkgs=()

@@ -1,0 +1,51 @@
+# test/lib/check.sh: the checks of the shell test suites, TAP-like.
+#
+# Source it after setting CHECK_SUITE (the name in the closing line).
+#   ok WHAT / not_ok WHAT      count and print one check
+#   check_eq WHAT GOT WANT     ok when GOT equals WANT
+#   check WHAT COMMAND...      ok when COMMAND succeeds
+#   section TITLE              a comment line with the elapsed time
+#   finish                     "SUITE: N passed, M failed"; exit 0 only if
+#                              something passed and nothing failed
+#   fatal WHAT                 a failed check that ends the suite
+passed=0
+failed=0
+
+ok() {
+	passed=$((passed + 1))
+	echo "ok - $*"
+}
+
+not_ok() {
+	failed=$((failed + 1))
+	echo "not ok - $*"
+}
+
+check_eq() {
+	if [ "$2" == "$3" ]; then
+		ok "$1 ($2)"
+	else
+		not_ok "$1: got '$2', want '$3'"
+	fi
+}
+
+check() {
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+
+section() {
+	echo "# --- $* (t+${SECONDS}s)"
+}
+
+finish() {
+	echo "${CHECK_SUITE:-test}: $passed passed, $failed failed"
+	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ] && exit 0
+	exit 1
+}
+
+fatal() {
+	not_ok "$*"
+	finish
+}
