@@ -77,6 +77,13 @@ CORPUS=${PKT_CORPUS:-$(cd "$here/../../shared/pcaps/tcpdump" 2>/dev/null && pwd)
 
 CHECK_SUITE=robust
 . "$(dirname "$0")/lib/check.sh"
+pm_check() {	# pm_check WHEN
+	check_eq "postmaster PID unchanged $1" "$(cluster_postmaster_pid)" "$PM_PID"
+	if [ "$(cat "$SO" "$EXT_SQL" 2>/dev/null | md5sum)" != "$SO_ID" ] && [ -z "${SO_WARNED:-}" ]; then
+		SO_WARNED=1
+		echo "# NOTE: $SO or $EXT_SQL was reinstalled during the run ($1): what follows mixes two builds"
+	fi
+}
 
 [ "$(id -u)" -eq 0 ] || fatal "must run as root"
 for cmd in ip tcpdump tshark tcpreplay psql pg_config setpriv sysctl timeout; do

@@ -40,6 +40,10 @@ section() {
 }
 
 finish() {
+	if [ -f "$CHECK_MISSING" ]; then
+		failed=$((failed + $(wc -l <"$CHECK_MISSING")))
+		rm -f "$CHECK_MISSING"
+	fi
 	echo "${CHECK_SUITE:-test}: $passed passed, $failed failed"
 	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ] && exit 0
 	exit 1
@@ -48,4 +52,14 @@ finish() {
 fatal() {
 	not_ok "$*"
 	finish
+}
+
+# A helper that does not exist must fail the suite, not vanish silently.
+# Bash runs this handler in a subshell, so it leaves a mark for finish.
+CHECK_MISSING=${TMPDIR:-/tmp}/check-missing.$$
+rm -f "$CHECK_MISSING"
+command_not_found_handle() {
+	echo "not ok - command not found: $1"
+	echo "$1" >>"$CHECK_MISSING"
+	return 127
 }
