@@ -213,20 +213,18 @@ WITH runs AS (
            p.packets, p.bytes, p.first_seen, p.last_seen
     FROM p
     UNION ALL
-    SELECT 3 + (a.direction = 'd')::int, a.r,
-           CASE a.direction WHEN 's' THEN 'top_source' ELSE 'top_destination' END,
+    -- top talkers each way, ranked by packets and (sections *_bytes) by bytes
+    SELECT 3 + (a.direction = 'd')::int + 2 * k.by_bytes::int, a.r,
+           CASE a.direction WHEN 's' THEN 'top_source' ELSE 'top_destination' END
+           || CASE WHEN k.by_bytes THEN '_bytes' ELSE '' END,
            host(a.addr), a.packets, a.bytes, NULL, NULL
-    FROM (SELECT a.*, row_number() OVER (PARTITION BY a.direction
-                                         ORDER BY a.packets DESC, a.addr) AS r
-          FROM a) a
-    WHERE a.r <= top
-    UNION ALL
-    SELECT 5 + (a.direction = 'd')::int, a.r,
-           CASE a.direction WHEN 's' THEN 'top_source_bytes' ELSE 'top_destination_bytes' END,
-           host(a.addr), a.packets, a.bytes, NULL, NULL
-    FROM (SELECT a.*, row_number() OVER (PARTITION BY a.direction
-                                         ORDER BY a.bytes DESC, a.addr) AS r
-          FROM a) a
+    FROM (VALUES (false), (true)) AS k(by_bytes)
+    CROSS JOIN LATERAL (
+        SELECT a.*, row_number() OVER (
+                   PARTITION BY a.direction
+                   ORDER BY CASE WHEN k.by_bytes THEN a.bytes ELSE a.packets END DESC,
+                            a.addr) AS r
+        FROM a) a
     WHERE a.r <= top
 )
 SELECT l.section, l.item, l.packets, l.bytes,

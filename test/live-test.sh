@@ -68,7 +68,7 @@ PY=/usr/bin/python3
 
 CHECK_SUITE=live
 . "$(dirname "$0")/lib/check.sh"
-replay_check() {
+replay_check() {	# replay_check NAME: every frame of the file was sent
 	local sent fail want
 	sent=$(sed -n 's/.*Successful packets: *\([0-9]*\).*/\1/p' "$WORK/$1.tcpreplay" | head -1)
 	fail=$(sed -n 's/.*Failed packets: *\([0-9]*\).*/\1/p' "$WORK/$1.tcpreplay" | head -1)
@@ -285,8 +285,6 @@ fi
 replay() {	# replay IFACE NAME: tcpreplay from the namespace
 	ip netns exec "$NS" tcpreplay -i "$1" $RATE "$WORK/$2.pcap" >"$WORK/$2.tcpreplay" 2>&1
 }
-# replay_check NAME: every frame of the file was sent
-replay_
 t0=$(date +%s.%N)
 replay "$V1" main &
 RP_V=$!

@@ -159,7 +159,6 @@ log_size() {
 log_since() {	# log_since BYTE: the server log written since
 	tail -c +"$(($1 + 1))" "$LOG"
 }
-pm_
 echo "# work directory $WORK, interfaces $V0/$V1, namespace $NS, corpus $CORPUS"
 
 # ---------------------------------------------------------------------------
