@@ -5,7 +5,7 @@
 # Installs only what is missing; runs apt-get update only then.
 set -eu
 
-packages=(make gcc postgresql-15 postgresql-client-15 postgresql-server-dev-15
+packages=(make gcc libc6-dev postgresql-15 postgresql-client-15 postgresql-server-dev-15
 	libpcap-dev libpq-dev libncurses-dev iproute2 util-linux)
 if [ "${1:-}" = "--test" ]; then
 	packages+=(clang libclang-rt-14-dev llvm tshark tcpdump tcpreplay
