@@ -5,10 +5,12 @@
  * One PktRun serves a live capture (in its worker) and a file load (in
  * the calling backend) alike: pkt_run_account() decodes a frame and
  * counts it, keeping IP packets as pending rows; pkt_run_write() sends
- * the pending rows to packets in one SPI statement over arrays, through
- * one plan kept for the whole run; pkt_run_publish() copies counters and
- * top talkers into the run's shared slot.  The caller owns transactions
- * and error handling.
+ * a batch of them to packets in one SPI statement, through a plan kept
+ * for the whole run, and sums them for the per-minute summaries, which
+ * pkt_run_write_summaries() upserts in the same transaction; the run
+ * ledger (pkt_runs) moves with every batch; pkt_run_publish() copies
+ * counters and top talkers into the run's shared slot.  The caller owns
+ * transactions and error handling.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
