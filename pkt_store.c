@@ -133,6 +133,21 @@ pkt_run_check_extension(PktRun *run)
 				 errmsg("extension pktcapture was dropped since run %d started", run->run_id)));
 }
 
+/*
+ * Fill *ip (zeroed by the caller, or not: every used byte is set) with the
+ * host address of the given IP version whose bytes are at addr.
+ */
+void
+pkt_set_inet(inet *ip, int ip_version, const uint8 *addr)
+{
+	int			alen = ip_version == 4 ? 4 : 16;
+
+	ip_family(ip) = ip_version == 4 ? PGSQL_AF_INET : PGSQL_AF_INET6;
+	ip_bits(ip) = alen * 8;
+	memcpy(ip_addr(ip), addr, alen);
+	SET_INET_VARSIZE(ip);
+}
+
 void
 pkt_run_init(PktRun *run, int slotno, uint32 generation, int linktype,
 			 const char *ifname)
@@ -748,12 +763,8 @@ pkt_run_write_summaries(PktRun *run)
 	{
 		Datum	   *v = values + 6 * i++;
 		inet	   *ip = palloc0(sizeof(inet));
-		int			alen = a->key.family == 4 ? 4 : 16;
 
-		ip_family(ip) = a->key.family == 4 ? PGSQL_AF_INET : PGSQL_AF_INET6;
-		ip_bits(ip) = alen * 8;
-		memcpy(ip_addr(ip), a->key.addr, alen);
-		SET_INET_VARSIZE(ip);
+		pkt_set_inet(ip, a->key.family, a->key.addr);
 		v[0] = TimestampTzGetDatum(a->key.minute);
 		v[1] = Int32GetDatum(run->run_id);
 		v[2] = CharGetDatum((char) a->key.dir);
@@ -811,17 +822,11 @@ pkt_run_write(PktRun *run, bool with_summaries)
 		const PktInfo *info = &row->info;
 		inet	   *src = &addrs[2 * i];
 		inet	   *dst = &addrs[2 * i + 1];
-		int			alen = info->ip_version == 4 ? 4 : 16;
 		Datum	   *v = values + (Size) NCOLS * i;
 		char	   *nl = nulls + (Size) NCOLS * i;
 
-		ip_family(src) = ip_family(dst) =
-			info->ip_version == 4 ? PGSQL_AF_INET : PGSQL_AF_INET6;
-		ip_bits(src) = ip_bits(dst) = alen * 8;
-		memcpy(ip_addr(src), info->src, alen);
-		memcpy(ip_addr(dst), info->dst, alen);
-		SET_INET_VARSIZE(src);
-		SET_INET_VARSIZE(dst);
+		pkt_set_inet(src, info->ip_version, info->src);
+		pkt_set_inet(dst, info->ip_version, info->dst);
 
 		v[0] = TimestampTzGetDatum(row->ts);
 		v[1] = InetPGetDatum(src);

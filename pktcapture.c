@@ -714,10 +714,7 @@ addr_label(const uint8 *key, char *buf, size_t len)
 	inet		ip;
 
 	memset(&ip, 0, sizeof(ip));
-	ip_family(&ip) = key[0] == 4 ? PGSQL_AF_INET : PGSQL_AF_INET6;
-	ip_bits(&ip) = key[0] == 4 ? 32 : 128;
-	memcpy(ip_addr(&ip), key + 1, key[0] == 4 ? 4 : 16);
-	SET_INET_VARSIZE(&ip);
+	pkt_set_inet(&ip, key[0], key + 1);
 	strlcpy(buf, DatumGetCString(DirectFunctionCall1(inet_out, InetPGetDatum(&ip))), len);
 }
 

@@ -17,6 +17,7 @@
 #include "postmaster/bgworker.h"
 #include "storage/condition_variable.h"
 #include "storage/lwlock.h"
+#include "utils/inet.h"
 
 #include <net/if.h>
 #include <pcap/pcap.h>
@@ -199,6 +200,7 @@ extern void pkt_run_publish(PktRun *run, bool with_top);
 extern void pkt_run_release(PktRun *run);
 extern char *pkt_ext_relname(const char *table, Oid *relid);
 extern char *pkt_ext_schema(void);
+extern void pkt_set_inet(inet *ip, int ip_version, const uint8 *addr);
 extern void pkt_ledger_open(PktRun *run, const char *kind, const char *source,
 							const char *filter);
 extern void pkt_ledger_update(PktRun *run, uint64 rows_stored, const char *state,
