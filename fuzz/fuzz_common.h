@@ -18,6 +18,8 @@
 
 #include <pcap/dlt.h>
 
+#include "fuzz_check.h"
+
 #include "pkt_decode.h"
 
 /*
@@ -44,17 +46,6 @@ static const int fuzz_dlts[] = {
 #define FUZZ_KNOWN_FLAGS (PKT_F_PORTS | PKT_F_TCP_FLAGS | PKT_F_FRAGMENT | \
 						  PKT_F_L4_TRUNCATED | PKT_F_VLAN | PKT_F_IFINDEX)
 
-#define FUZZ_CHECK(cond, ...) \
-	do { \
-		if (!(cond)) \
-		{ \
-			fprintf(stderr, "INVARIANT VIOLATED at %s:%d: %s\n  ", \
-					__FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__); \
-			fprintf(stderr, "\n"); \
-			abort(); \
-		} \
-	} while (0)
 
 static inline int
 fuzz_all_zero(const uint8_t *p, size_t n)

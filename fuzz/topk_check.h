@@ -27,20 +27,8 @@
 #include <string.h>
 
 #include "pkt_topk.h"
+#include "fuzz_check.h"
 
-#ifndef FUZZ_CHECK
-#define FUZZ_CHECK(cond, ...) \
-	do { \
-		if (!(cond)) \
-		{ \
-			fprintf(stderr, "INVARIANT VIOLATED at %s:%d: %s\n  ", \
-					__FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__); \
-			fprintf(stderr, "\n"); \
-			abort(); \
-		} \
-	} while (0)
-#endif
 
 typedef struct FuzzTrueCount
 {
