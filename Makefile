@@ -1,6 +1,6 @@
 # pktcapture: PGXS build.  make; make install; make installcheck
 MODULE_big = pktcapture
-OBJS = pktcapture.o pkt_worker.o pkt_launcher.o pkt_store.o pkt_decode.o pkt_topk.o
+OBJS = pktcapture.o pkt_worker.o pkt_launcher.o pkt_store.o pkt_copy.o pkt_decode.o pkt_topk.o
 EXTENSION = pktcapture
 DATA = pktcapture--1.0.sql
 PGFILEDESC = "pktcapture - capture network packets into a table"

@@ -66,6 +66,13 @@ bool		pkt_promiscuous = true;
 int			pkt_log_interval_s = 10;
 int			pkt_top_capacity = 65536;
 int			pkt_max_pending_rows = 1000000;
+int			pkt_write_method = PKT_WRITE_AUTO;
+
+static const struct config_enum_entry write_method_options[] = {
+	{"auto", PKT_WRITE_AUTO, false},
+	{"insert", PKT_WRITE_INSERT, false},
+	{NULL, 0, false}
+};
 
 PktShared  *pkt_shared = NULL;
 
@@ -152,6 +159,11 @@ _PG_init(void)
 							"Rows a capture keeps in memory while the database refuses them.",
 							NULL, &pkt_max_pending_rows, 1000000, 1000, 100000000,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomEnumVariable("pktcapture.write_method",
+							 "How rows go into packets: auto (COPY where allowed, else INSERT) or insert.",
+							 "COPY needs the privileges of pg_read_server_files, and a table without rules or row-level security.",
+							 &pkt_write_method, PKT_WRITE_AUTO, write_method_options,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
 	/*
 	 * Loaded later than shared_preload_libraries, the module can neither
 	 * define PGC_POSTMASTER settings nor get shared memory; its functions

@@ -16,6 +16,8 @@
 #include "executor/spi.h"
 #include "postmaster/bgworker.h"
 #include "storage/condition_variable.h"
+#include "lib/stringinfo.h"
+#include "storage/fd.h"
 #include "storage/lwlock.h"
 #include "utils/inet.h"
 
@@ -126,6 +128,14 @@ extern bool pkt_promiscuous;
 extern int	pkt_log_interval_s;
 extern int	pkt_top_capacity;
 extern int	pkt_max_pending_rows;
+extern int	pkt_write_method;
+
+/* pktcapture.write_method */
+typedef enum PktWriteMethod
+{
+	PKT_WRITE_AUTO,				/* COPY where allowed, else INSERT */
+	PKT_WRITE_INSERT			/* INSERT ... SELECT only */
+} PktWriteMethod;
 
 extern PktShared *pkt_shared;
 
@@ -141,12 +151,20 @@ typedef struct PktRow
 	PktInfo		info;
 } PktRow;
 
+/* A temporary file holding a batch in COPY's binary format (pkt_copy.c) */
+typedef struct PktSpool
+{
+	File		file;			/* 0 until first written */
+	StringInfoData buf;
+} PktSpool;
+
 typedef struct PktRun
 {
 	int			slotno;
 	uint32		generation;
 	int32		run_id;			/* pkt_runs row, 0 if none */
 	Oid			ext_oid;		/* the pktcapture extension of that pkt_runs */
+	Oid			owner;			/* its owner, who writes the bookkeeping */
 	char	   *ledger_sql;
 	MemoryContext cxt;			/* where the run's own allocations live */
 	int			linktype;
@@ -161,14 +179,19 @@ typedef struct PktRun
 	int			cap;			/* allocated; grows while writes fail */
 	int			batch;			/* rows per statement */
 	MemoryContext flush_cxt;	/* reset after each batch */
+	Datum	   *batch_values;	/* one batch of rows as values, kept for the run */
+	char	   *batch_nulls;
+	inet	   *batch_addrs;
+	PktSpool	spool;
 	MemoryContext sum_cxt;		/* summaries not yet written */
-	struct HTAB *sum_protos;
-	struct HTAB *sum_addrs;
-	struct PktValuesStmt *insert;	/* prepared statements (pkt_store.c) */
-	struct PktValuesStmt *summary;
-	struct PktValuesStmt *summary_addr;
-	struct PktValuesStmt *summary_new;	/* the same without ON CONFLICT */
-	struct PktValuesStmt *summary_addr_new;
+	struct protosum_hash *sum_protos;	/* simplehash tables (pkt_store.c) */
+	struct addrsum_hash *sum_addrs;
+	uint64		sum_seed;
+	struct PktBatchStmt *insert;	/* prepared statements (pkt_store.c) */
+	struct PktBatchStmt *summary;
+	struct PktBatchStmt *summary_addr;
+	struct PktBatchStmt *summary_new;	/* the same without ON CONFLICT */
+	struct PktBatchStmt *summary_addr_new;
 	bool		summaries_written;	/* once, later sums may meet earlier ones */
 	TimestampTz first_row_at;	/* when the oldest pending row was added */
 	TimestampTz last_publish_at;
@@ -205,6 +228,11 @@ extern void pkt_ledger_open(PktRun *run, const char *kind, const char *source,
 							const char *filter);
 extern void pkt_ledger_update(PktRun *run, uint64 rows_stored, const char *state,
 							  const char *error);
+
+/* pkt_copy.c */
+extern char *pkt_spool_write(PktSpool *sp, int ncols, const Oid *types, int nrows,
+							 const Datum *values, const char *nulls);
+extern void pkt_spool_close(PktSpool *sp);
 
 /* pktcapture.c */
 extern PktSlot *pkt_slot_lookup(int slotno, uint32 generation);

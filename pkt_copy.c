@@ -1,0 +1,202 @@
+/*-------------------------------------------------------------------------
+ * pkt_copy.c
+ *		A batch of rows as a file in COPY's binary format, for the writer's
+ *		COPY ... FROM statements.
+ *
+ * PostgreSQL's COPY FROM inserts rows in groups (heap_multi_insert: one
+ * buffer lock and one WAL record per page instead of per row), which no
+ * INSERT statement does; SPI runs COPY only from a file.  So the writer
+ * encodes a batch here, into a temporary file of the server's own (in
+ * pgsql_tmp, under temp_tablespaces, counted by temp_file_limit, removed
+ * at the end of the transaction, and at the next start after a crash),
+ * and runs COPY ... FROM that file through SPI (pkt_store.c).
+ *
+ * The format is the one documented under COPY, "Binary Format": an
+ * 11-byte signature, a flags word and a header extension length, then
+ * per row a 16-bit field count and per field a 32-bit length (-1 for
+ * NULL) followed by the value as its type's send function writes it,
+ * all in network byte order; a field count of -1 ends the data.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "lib/stringinfo.h"
+#include "port/pg_bswap.h"
+#include "storage/fd.h"
+#include "utils/inet.h"
+#include "utils/wait_event.h"
+
+#include "pktcapture.h"
+
+static const char copy_signature[11] = "PGCOPY\n\377\r\n\0";
+
+/*
+ * The put functions write into room the caller has made with
+ * enlargeStringInfo(): PUT_ROOM bytes per field, enough for every type
+ * but text, which makes its own.
+ */
+#define PUT_ROOM 24
+#define MAX_COLS 32
+
+static inline void
+put_bytes(StringInfo s, const void *p, int n)
+{
+	memcpy(s->data + s->len, p, n);
+	s->len += n;
+}
+
+static inline void
+put16(StringInfo s, uint16 v)
+{
+	v = pg_hton16(v);
+	put_bytes(s, &v, 2);
+}
+
+static inline void
+put32(StringInfo s, uint32 v)
+{
+	v = pg_hton32(v);
+	put_bytes(s, &v, 4);
+}
+
+static inline void
+put64(StringInfo s, uint64 v)
+{
+	v = pg_hton64(v);
+	put_bytes(s, &v, 8);
+}
+
+/* One field: its length, then the bytes its type's send function makes. */
+static void
+put_field(StringInfo s, Oid type, Datum value)
+{
+	switch (type)
+	{
+		case TIMESTAMPTZOID:
+		case INT8OID:
+			put32(s, 8);
+			put64(s, (uint64) DatumGetInt64(value));
+			break;
+		case INT4OID:
+			put32(s, 4);
+			put32(s, (uint32) DatumGetInt32(value));
+			break;
+		case INT2OID:
+			put32(s, 2);
+			put16(s, (uint16) DatumGetInt16(value));
+			break;
+		case CHAROID:
+			put32(s, 1);
+			{
+				char		ch = DatumGetChar(value);
+
+				put_bytes(s, &ch, 1);
+			}
+			break;
+		case INETOID:
+			{
+				inet	   *ip = DatumGetInetPP(value);
+				int			nb = ip_addrsize(ip);
+
+				/* inet_send: family, bits, is_cidr, address length, address */
+				uint8		head[4] = {ip_family(ip), ip_bits(ip), 0, nb};
+
+				Assert(nb <= 16);
+				put32(s, 4 + nb);
+				put_bytes(s, head, 4);
+				put_bytes(s, ip_addr(ip), nb);
+			}
+			break;
+		case TEXTOID:
+			{
+				text	   *t = DatumGetTextPP(value);
+
+				int			len = VARSIZE_ANY_EXHDR(t);
+
+				/* the caller keeps text in the database encoding */
+				enlargeStringInfo(s, 4 + len + MAX_COLS * PUT_ROOM);
+				put32(s, len);
+				put_bytes(s, VARDATA_ANY(t), len);
+			}
+			break;
+		default:
+			elog(ERROR, "no COPY encoding for type %u", type);
+	}
+}
+
+/*
+ * Write nrows rows of ncols values (row-major; nulls[k] is 'n' for NULL)
+ * to the spool file in COPY's binary format, replacing what it held, and
+ * return the file's name relative to the data directory.  The file and
+ * its buffer are made at the first call, in CurrentMemoryContext, and
+ * kept until pkt_spool_close() (or the end of the process): overwriting
+ * one file costs the kernel less than a new file for every batch.
+ */
+char *
+pkt_spool_write(PktSpool *sp, int ncols, const Oid *types, int nrows,
+				const Datum *values, const char *nulls)
+{
+	StringInfo	s = &sp->buf;
+	int			written;
+
+	if (ncols > MAX_COLS)
+		elog(ERROR, "a COPY batch holds at most %d columns", MAX_COLS);
+	if (sp->buf.data == NULL)
+		initStringInfo(&sp->buf);
+	if (sp->file <= 0)
+		sp->file = OpenTemporaryFile(true);
+
+	resetStringInfo(s);
+	enlargeStringInfo(s, sizeof(copy_signature) + 8);
+	put_bytes(s, copy_signature, sizeof(copy_signature));
+	put32(s, 0);				/* flags: no OIDs */
+	put32(s, 0);				/* header extension length */
+	for (int r = 0; r < nrows; r++)
+	{
+		enlargeStringInfo(s, 2 + ncols * PUT_ROOM);
+		put16(s, (uint16) ncols);
+		for (int c = 0; c < ncols; c++)
+		{
+			size_t		k = (size_t) r * ncols + c;
+
+			if (nulls[k] == 'n')
+				put32(s, (uint32) -1);
+			else
+				put_field(s, types[c], values[k]);
+		}
+	}
+	enlargeStringInfo(s, 2);
+	put16(s, (uint16) -1);		/* end of data */
+
+	written = FileWrite(sp->file, s->data, s->len, 0, WAIT_EVENT_BUFFILE_WRITE);
+	if (written != s->len)
+	{
+		if (written >= 0)
+			errno = ENOSPC;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not write temporary file \"%s\": %m",
+						FilePathName(sp->file))));
+	}
+	/* COPY reads to the end of the file: cut what a longer batch left */
+	if (FileSize(sp->file) > s->len &&
+		FileTruncate(sp->file, s->len, WAIT_EVENT_BUFFILE_TRUNCATE) < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not truncate temporary file \"%s\": %m",
+						FilePathName(sp->file))));
+	return FilePathName(sp->file);
+}
+
+/* Remove the spool file and free its buffer. */
+void
+pkt_spool_close(PktSpool *sp)
+{
+	if (sp->file > 0)
+		FileClose(sp->file);
+	sp->file = 0;
+	if (sp->buf.data != NULL)
+		pfree(sp->buf.data);
+	sp->buf.data = NULL;
+}
