@@ -125,20 +125,38 @@ put_field(StringInfo s, Oid type, Datum value)
 	}
 }
 
+/* Write the buffer at the end of the data in the spool file. */
+static void
+spool_write(PktSpool *sp)
+{
+	int			written;
+
+	written = FileWrite(sp->file, sp->buf.data, sp->buf.len, sp->size,
+						WAIT_EVENT_BUFFILE_WRITE);
+	if (written != sp->buf.len)
+	{
+		if (written >= 0)
+			errno = ENOSPC;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not write temporary file \"%s\": %m",
+						FilePathName(sp->file))));
+	}
+	sp->size += written;
+}
+
 /*
- * Write nrows rows of ncols values (row-major; nulls[k] is 'n' for NULL)
- * to the spool file in COPY's binary format, replacing what it held, and
- * return the file's name relative to the data directory.  The file and
- * its buffer are made at the first call, in CurrentMemoryContext, and
- * kept until pkt_spool_close() (or the end of the process): overwriting
- * one file costs the kernel less than a new file for every batch.
+ * Append nrows rows of ncols values (row-major; nulls[k] is 'n' for NULL)
+ * to the spool file in COPY's binary format.  The file and its buffer
+ * are made at the first call, in CurrentMemoryContext, and kept until
+ * pkt_spool_close() (or the end of the process): overwriting one file
+ * costs the kernel less than a new file for every batch.
  */
-char *
-pkt_spool_write(PktSpool *sp, int ncols, const Oid *types, int nrows,
-				const Datum *values, const char *nulls)
+void
+pkt_spool_append(PktSpool *sp, int ncols, const Oid *types, int nrows,
+				 const Datum *values, const char *nulls)
 {
 	StringInfo	s = &sp->buf;
-	int			written;
 
 	if (ncols > MAX_COLS)
 		elog(ERROR, "a COPY batch holds at most %d columns", MAX_COLS);
@@ -148,10 +166,15 @@ pkt_spool_write(PktSpool *sp, int ncols, const Oid *types, int nrows,
 		sp->file = OpenTemporaryFile(true);
 
 	resetStringInfo(s);
-	enlargeStringInfo(s, sizeof(copy_signature) + 8);
-	put_bytes(s, copy_signature, sizeof(copy_signature));
-	put32(s, 0);				/* flags: no OIDs */
-	put32(s, 0);				/* header extension length */
+	if (sp->nrows == 0)
+	{
+		/* a new file (also after a failed write, which counted no rows) */
+		sp->size = 0;
+		enlargeStringInfo(s, sizeof(copy_signature) + 8);
+		put_bytes(s, copy_signature, sizeof(copy_signature));
+		put32(s, 0);			/* flags: no OIDs */
+		put32(s, 0);			/* header extension length */
+	}
 	for (int r = 0; r < nrows; r++)
 	{
 		enlargeStringInfo(s, 2 + ncols * PUT_ROOM);
@@ -166,27 +189,38 @@ pkt_spool_write(PktSpool *sp, int ncols, const Oid *types, int nrows,
 				put_field(s, types[c], values[k]);
 		}
 	}
-	enlargeStringInfo(s, 2);
-	put16(s, (uint16) -1);		/* end of data */
+	spool_write(sp);
+	sp->nrows += nrows;
+}
 
-	written = FileWrite(sp->file, s->data, s->len, 0, WAIT_EVENT_BUFFILE_WRITE);
-	if (written != s->len)
-	{
-		if (written >= 0)
-			errno = ENOSPC;
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not write temporary file \"%s\": %m",
-						FilePathName(sp->file))));
-	}
+/*
+ * End the data in the spool file and return the file's name, relative to
+ * the data directory, for COPY ... FROM; then pkt_spool_reset().
+ */
+char *
+pkt_spool_finish(PktSpool *sp)
+{
+	Assert(sp->size > 0);
+	resetStringInfo(&sp->buf);
+	enlargeStringInfo(&sp->buf, 2);
+	put16(&sp->buf, (uint16) -1);	/* end of data */
+	spool_write(sp);
 	/* COPY reads to the end of the file: cut what a longer batch left */
-	if (FileSize(sp->file) > s->len &&
-		FileTruncate(sp->file, s->len, WAIT_EVENT_BUFFILE_TRUNCATE) < 0)
+	if (FileSize(sp->file) > sp->size &&
+		FileTruncate(sp->file, sp->size, WAIT_EVENT_BUFFILE_TRUNCATE) < 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not truncate temporary file \"%s\": %m",
 						FilePathName(sp->file))));
 	return FilePathName(sp->file);
+}
+
+/* Start again from an empty file (whose space is reused). */
+void
+pkt_spool_reset(PktSpool *sp)
+{
+	sp->size = 0;
+	sp->nrows = 0;
 }
 
 /* Remove the spool file and free its buffer. */
@@ -199,4 +233,5 @@ pkt_spool_close(PktSpool *sp)
 	if (sp->buf.data != NULL)
 		pfree(sp->buf.data);
 	sp->buf.data = NULL;
+	pkt_spool_reset(sp);
 }

@@ -165,6 +165,7 @@ pkt_run_init(PktRun *run, int slotno, uint32 generation, int linktype,
 	run->linktype = linktype;
 	run->ifname = ifname;
 	run->batch = pkt_batch_size;
+	run->copy_rows = 1;
 	run->cap = pkt_batch_size;
 	run->rows = MemoryContextAllocHuge(CurrentMemoryContext,
 									   sizeof(PktRow) * (Size) run->cap);
@@ -393,8 +394,6 @@ batch_function(Oid type)
 			return "pkt_batch_int8";
 		case TEXTOID:
 			return "pkt_batch_text";
-		case CHAROID:
-			return "pkt_batch_char";
 	}
 	elog(ERROR, "no batch function for type %u", type);
 	return NULL;
@@ -459,18 +458,27 @@ copy_allowed(PktRun *run, PktBatchStmt *st)
 	return plain;
 }
 
-/* Write the batch to a temporary file and COPY it into the table. */
+/* Add rows to a spool file, for spool_copy(). */
 static void
-batch_copy(PktRun *run, PktBatchStmt *st, int nrows, Datum *values, char *nulls)
+spool_append(PktRun *run, PktBatchStmt *st, PktSpool *sp, int nrows,
+			 Datum *values, char *nulls)
 {
 	MemoryContext old = MemoryContextSwitchTo(run->cxt);	/* the spool's */
-	char	   *path = pkt_spool_write(&run->spool, st->ncols, st->types, nrows,
-									   values, nulls);
-	char	   *sql;
 
+	pkt_spool_append(sp, st->ncols, st->types, nrows, values, nulls);
 	MemoryContextSwitchTo(old);
-	sql = psprintf("%s%s (FORMAT binary)", st->copy_head, quote_literal_cstr(path));
+}
 
+/* COPY the rows of a spool file into the statement's table; empty it. */
+static void
+spool_copy(PktRun *run, PktBatchStmt *st, PktSpool *sp)
+{
+	int64		nrows = sp->nrows;
+	char	   *sql = psprintf("%s%s (FORMAT binary)", st->copy_head,
+							   quote_literal_cstr(pkt_spool_finish(sp)));
+
+	/* whatever happens next, the next rows start a new file */
+	pkt_spool_reset(sp);
 	if (st->as_owner)
 		owner_execute(run, NULL, sql, 0, NULL, NULL, NULL, SPI_OK_UTILITY, 0);
 	else
@@ -481,14 +489,14 @@ batch_copy(PktRun *run, PktBatchStmt *st, int nrows, Datum *values, char *nulls)
 			elog(ERROR, "COPY into packets failed: %s", SPI_result_code_string(ret));
 	}
 	if (SPI_processed != (uint64) nrows)
-		elog(ERROR, "COPY stored " UINT64_FORMAT " of a batch of %d rows",
+		elog(ERROR, "COPY stored " UINT64_FORMAT " of " INT64_FORMAT " rows",
 			 SPI_processed, nrows);
 	pfree(sql);
 }
 
-/* Execute the statement over nrows rows of values (row-major). */
+/* INSERT (or upsert) nrows rows of values (row-major). */
 static void
-batch_execute(PktRun *run, PktBatchStmt *st, int nrows, Datum *values, char *nulls)
+batch_insert(PktRun *run, PktBatchStmt *st, int nrows, Datum *values, char *nulls)
 {
 	PktBatchRef batch;
 	Datum		arg;
@@ -498,11 +506,6 @@ batch_execute(PktRun *run, PktBatchStmt *st, int nrows, Datum *values, char *nul
 
 	if (nrows == 0)
 		return;
-	if (copy_allowed(run, st))
-	{
-		batch_copy(run, st, nrows, values, nulls);
-		return;
-	}
 	if (st->plan == NULL)
 	{
 		st->plan = SPI_prepare(st->sql, 1, &argtype);
@@ -540,6 +543,19 @@ batch_execute(PktRun *run, PktBatchStmt *st, int nrows, Datum *values, char *nul
 	PG_END_TRY();
 }
 
+/* Write nrows rows of values (row-major) by COPY if it may, else INSERT. */
+static void
+batch_execute(PktRun *run, PktBatchStmt *st, int nrows, Datum *values, char *nulls)
+{
+	if (nrows > 0 && copy_allowed(run, st))
+	{
+		spool_append(run, st, &run->sum_spool, nrows, values, nulls);
+		spool_copy(run, st, &run->sum_spool);
+	}
+	else
+		batch_insert(run, st, nrows, values, nulls);
+}
+
 static void
 batch_stmt_free(PktBatchStmt *st)
 {
@@ -571,8 +587,8 @@ static const Oid packets_types[NCOLS] = {
 static const Oid summary_types[7] = {
 	TIMESTAMPTZOID, INT4OID, INT2OID, INT8OID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID
 };
-static const Oid summary_addr_types[6] = {
-	TIMESTAMPTZOID, INT4OID, CHAROID, INETOID, INT8OID, INT8OID
+static const Oid summary_addr_types[7] = {
+	TIMESTAMPTZOID, INT4OID, INETOID, INT8OID, INT8OID, INT8OID, INT8OID
 };
 
 /*
@@ -592,7 +608,8 @@ prepare_statements(PktRun *run)
 	char	   *summary_addr = pkt_ext_relname("pkt_summary_addr", &summary_addr_id);
 	Oid			nspoid;
 	const char *summary_cols = "minute, run_id, ip_proto, packets, bytes, first_seen, last_seen";
-	const char *summary_addr_cols = "minute, run_id, direction, addr, packets, bytes";
+	const char *summary_addr_cols = "minute, run_id, addr, src_packets, src_bytes, "
+		"dst_packets, dst_bytes";
 
 	if (!OidIsValid(run->owner))
 		extension_info(extension_oid(), &nspoid, &run->owner);
@@ -613,13 +630,14 @@ prepare_statements(PktRun *run)
 										 "", 7, summary_types, true);
 	run->summary_addr = batch_stmt_create(run->cxt, summary_addr, summary_addr_id,
 										  summary_addr_cols,
-										  " ON CONFLICT (minute, run_id, direction, addr) "
-										  "DO UPDATE SET "
-										  "packets = s.packets" PLUS "excluded.packets, "
-										  "bytes = s.bytes" PLUS "excluded.bytes",
-										  6, summary_addr_types, true);
+										  " ON CONFLICT (minute, run_id, addr) DO UPDATE SET "
+										  "src_packets = s.src_packets" PLUS "excluded.src_packets, "
+										  "src_bytes = s.src_bytes" PLUS "excluded.src_bytes, "
+										  "dst_packets = s.dst_packets" PLUS "excluded.dst_packets, "
+										  "dst_bytes = s.dst_bytes" PLUS "excluded.dst_bytes",
+										  7, summary_addr_types, true);
 	run->summary_addr_new = batch_stmt_create(run->cxt, summary_addr, summary_addr_id,
-											  summary_addr_cols, "", 6,
+											  summary_addr_cols, "", 7,
 											  summary_addr_types, true);
 }
 
@@ -691,18 +709,19 @@ typedef struct ProtoSum
 typedef struct AddrKey
 {
 	TimestampTz minute;
-	uint8		dir;			/* 'd' or 's' */
 	uint8		family;			/* 4 or 6 */
 	uint8		addr[16];
-	uint8		pad[6];			/* keeps the key free of uninitialized bytes */
+	uint8		pad[7];			/* keeps the key free of uninitialized bytes */
 } AddrKey;
 
 typedef struct AddrSum
 {
 	AddrKey		key;
 	char		status;			/* simplehash's */
-	int64		packets;
-	int64		bytes;
+	int64		src_packets;	/* sent by the address */
+	int64		src_bytes;
+	int64		dst_packets;	/* received */
+	int64		dst_bytes;
 } AddrSum;
 
 /* splitmix64's finalizer */
@@ -738,8 +757,7 @@ addr_hash(uint64 seed, const AddrKey *k)
 
 	memcpy(&a, k->addr, 8);
 	memcpy(&b, k->addr + 8, 8);
-	return sum_hash(seed, (uint64) k->minute ^ ((uint64) k->dir << 56 | (uint64) k->family << 48),
-					a, b);
+	return sum_hash(seed, (uint64) k->minute ^ ((uint64) k->family << 56), a, b);
 }
 
 #define SH_PREFIX protosum
@@ -775,9 +793,8 @@ minute_of(TimestampTz ts)
 	return ts - ((ts % m) + m) % m;
 }
 
-static inline void
-add_addr(addrsum_hash *h, TimestampTz minute, uint8 dir, const PktInfo *info,
-		 const uint8 *addr, uint32 len)
+static inline AddrSum *
+addr_sum(addrsum_hash *h, TimestampTz minute, const PktInfo *info, const uint8 *addr)
 {
 	AddrKey		key;
 	AddrSum    *sum;
@@ -785,14 +802,12 @@ add_addr(addrsum_hash *h, TimestampTz minute, uint8 dir, const PktInfo *info,
 
 	memset(&key, 0, sizeof(key));
 	key.minute = minute;
-	key.dir = dir;
 	key.family = info->ip_version;
 	memcpy(key.addr, addr, info->ip_version == 4 ? 4 : 16);
 	sum = addrsum_insert(h, key, &found);
 	if (!found)
-		sum->packets = sum->bytes = 0;
-	sum->packets++;
-	sum->bytes += len;
+		sum->src_packets = sum->src_bytes = sum->dst_packets = sum->dst_bytes = 0;
+	return sum;
 }
 
 static void
@@ -829,6 +844,7 @@ accumulate_summaries(PktRun *run, const PktRow *rows, int n)
 		const PktRow *row = &rows[i];
 		TimestampTz minute = minute_of(row->ts);
 		ProtoSum   *psum;
+		AddrSum    *asum;
 		bool		found;
 
 		psum = protosum_insert(protos, (ProtoKey) {minute, row->info.ip_proto}, &found);
@@ -841,8 +857,12 @@ accumulate_summaries(PktRun *run, const PktRow *rows, int n)
 		psum->bytes += row->len;
 		psum->first = Min(psum->first, row->ts);
 		psum->last = Max(psum->last, row->ts);
-		add_addr(addrs, minute, 's', &row->info, row->info.src, row->len);
-		add_addr(addrs, minute, 'd', &row->info, row->info.dst, row->len);
+		asum = addr_sum(addrs, minute, &row->info, row->info.src);
+		asum->src_packets++;
+		asum->src_bytes += row->len;
+		asum = addr_sum(addrs, minute, &row->info, row->info.dst);
+		asum->dst_packets++;
+		asum->dst_bytes += row->len;
 	}
 }
 
@@ -859,8 +879,8 @@ proto_cmp(const void *a, const void *b)
 }
 
 /*
- * primary key order of pkt_summary_addr: minute, (run_id,) direction,
- * addr -- and inet orders IPv4 before IPv6, then by address bytes
+ * primary key order of pkt_summary_addr: minute, (run_id,) addr -- and
+ * inet orders IPv4 before IPv6, then by address bytes
  */
 static int
 addr_cmp(const void *a, const void *b)
@@ -870,8 +890,6 @@ addr_cmp(const void *a, const void *b)
 
 	if (x->minute != y->minute)
 		return x->minute < y->minute ? -1 : 1;
-	if (x->dir != y->dir)
-		return x->dir - y->dir;
 	if (x->family != y->family)
 		return x->family - y->family;
 	return memcmp(x->addr, y->addr, sizeof(x->addr));
@@ -939,22 +957,23 @@ pkt_run_write_summaries(PktRun *run)
 	while ((a = addrsum_iterate(run->sum_addrs, &ait)) != NULL)
 		addrs[n++] = a;
 	qsort(addrs, n, sizeof(AddrSum *), addr_cmp);
-	values = palloc(sizeof(Datum) * 6 * n);
-	nulls = palloc(6 * n);
-	memset(nulls, ' ', 6 * n);
+	values = palloc(sizeof(Datum) * 7 * n);
+	nulls = palloc(7 * n);
+	memset(nulls, ' ', 7 * n);
 	for (int i = 0; i < n; i++)
 	{
-		Datum	   *v = values + 6 * i;
+		Datum	   *v = values + 7 * i;
 		inet	   *ip = palloc(sizeof(inet));
 
 		a = addrs[i];
 		pkt_set_inet(ip, a->key.family, a->key.addr);
 		v[0] = TimestampTzGetDatum(a->key.minute);
 		v[1] = Int32GetDatum(run->run_id);
-		v[2] = CharGetDatum((char) a->key.dir);
-		v[3] = InetPGetDatum(ip);
-		v[4] = Int64GetDatum(a->packets);
-		v[5] = Int64GetDatum(a->bytes);
+		v[2] = InetPGetDatum(ip);
+		v[3] = Int64GetDatum(a->src_packets);
+		v[4] = Int64GetDatum(a->src_bytes);
+		v[5] = Int64GetDatum(a->dst_packets);
+		v[6] = Int64GetDatum(a->dst_bytes);
 	}
 	batch_execute(run, run->summaries_written ? run->summary_addr : run->summary_addr_new,
 				  n, values, nulls);
@@ -985,6 +1004,7 @@ pkt_run_write(PktRun *run, bool with_summaries)
 	Datum		lastifname = (Datum) 0;
 	bool		lastifnull = true;
 	TimestampTz start;
+	int64		stored = 0;
 
 	if (n == 0)
 		return;
@@ -1052,7 +1072,27 @@ pkt_run_write(PktRun *run, bool with_summaries)
 		v[12] = Int32GetDatum(run->run_id);
 	}
 
-	batch_execute(run, run->insert, n, values, nulls);
+	/*
+	 * COPY goes through the spool file, which is copied into packets once
+	 * it holds run->copy_rows rows: at once for a live capture; for a file
+	 * load a million rows at a time, as one COPY statement keeps to its
+	 * ring of buffers where many would spread over shared_buffers.  Rows
+	 * in the spool are still pending.
+	 */
+	if (run->spool.nrows > 0 || copy_allowed(run, run->insert))
+	{
+		spool_append(run, run->insert, &run->spool, n, values, nulls);
+		if (run->spool.nrows >= run->copy_rows)
+		{
+			stored = run->spool.nrows;
+			spool_copy(run, run->insert, &run->spool);
+		}
+	}
+	else
+	{
+		batch_insert(run, run->insert, n, values, nulls);
+		stored = n;
+	}
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(run->flush_cxt);
 
@@ -1061,15 +1101,32 @@ pkt_run_write(PktRun *run, bool with_summaries)
 		pkt_run_write_summaries(run);
 
 	/* the ledger moves in the same transaction as the rows it counts */
-	pkt_ledger_update(run, run->c.stored + n, NULL, NULL);
+	if (stored > 0)
+		pkt_ledger_update(run, run->c.stored + stored, NULL, NULL);
 
-	run->c.stored += n;
-	run->c.pending -= n;
+	run->c.stored += stored;
+	run->c.pending -= stored;
 	run->first += n;
 	if (run->first == run->nrows)
 		run->first = run->nrows = 0;
 	run->last_flush_at = GetCurrentTimestamp();
 	run->last_flush_ms = (double) (run->last_flush_at - start) / 1000.0;
+}
+
+/*
+ * COPY the rows left in the spool file into packets (a file load, at its
+ * end: see pkt_run_write()).
+ */
+void
+pkt_run_flush(PktRun *run)
+{
+	int64		n = run->spool.nrows;
+
+	if (n == 0)
+		return;
+	spool_copy(run, run->insert, &run->spool);
+	run->c.stored += n;
+	run->c.pending -= n;
 }
 
 /*
@@ -1343,4 +1400,5 @@ pkt_run_release(PktRun *run)
 	batch_stmt_free(run->summary_new);
 	batch_stmt_free(run->summary_addr_new);
 	pkt_spool_close(&run->spool);
+	pkt_spool_close(&run->sum_spool);
 }

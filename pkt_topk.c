@@ -20,6 +20,14 @@
  * open-addressing hash index (linear probing, backward-shift deletion)
  * keyed by a seeded hash so hostile addresses cannot force collisions,
  * and, in Space-Saving mode, a binary min-heap of entries by count.
+ *
+ * In front of them, a small staging table sums the packets of the last
+ * few thousand distinct keys; it is merged into the counter when it is
+ * full and before anything is read.  Traffic repeats addresses, so the
+ * counter, too large to stay in the CPU's caches, sees a fraction of the
+ * updates.  A merge adds a key's staged packets at once: Space-Saving
+ * with weighted updates, whose guarantees above are the same (N counts
+ * packets, not updates).
  *-------------------------------------------------------------------------
  */
 #include "pkt_topk.h"
@@ -31,11 +39,24 @@
 typedef struct TopKEntry
 {
 	uint8_t		key[PKT_TOPK_KEYLEN];
+	uint32_t	hash;
 	uint64_t	packets;
 	uint64_t	bytes;
 	uint64_t	error;
 	uint32_t	heap_pos;
 } TopKEntry;
+
+/* the staging table: distinct keys held, and its index size */
+#define STAGE_ENTRIES 4096
+#define STAGE_SLOTS 8192
+
+typedef struct StageEntry
+{
+	uint8_t		key[PKT_TOPK_KEYLEN];
+	uint32_t	hash;
+	uint64_t	packets;
+	uint64_t	bytes;
+} StageEntry;
 
 struct PktTopK
 {
@@ -47,6 +68,9 @@ struct PktTopK
 	TopKEntry  *entries;
 	uint32_t   *index;			/* entry number or EMPTY_SLOT */
 	uint32_t   *heap;			/* entry numbers, min-heap on packets */
+	uint32_t	nstaged;
+	StageEntry *stage;
+	uint16_t   *stage_index;	/* stage entry number + 1, or 0 */
 };
 
 static uint32_t
@@ -70,7 +94,9 @@ pkt_topk_size(uint32_t capacity)
 	return ALIGN8(sizeof(PktTopK)) +
 		ALIGN8((size_t) capacity * sizeof(TopKEntry)) +
 		ALIGN8((size_t) index_size(capacity) * sizeof(uint32_t)) +
-		ALIGN8((size_t) capacity * sizeof(uint32_t));
+		ALIGN8((size_t) capacity * sizeof(uint32_t)) +
+		ALIGN8(STAGE_ENTRIES * sizeof(StageEntry)) +
+		ALIGN8(STAGE_SLOTS * sizeof(uint16_t));
 }
 
 PktTopK *
@@ -91,7 +117,12 @@ pkt_topk_init(void *mem, uint32_t capacity, uint64_t seed)
 	tk->index = (uint32_t *) p;
 	p += ALIGN8((size_t) index_size(capacity) * sizeof(uint32_t));
 	tk->heap = (uint32_t *) p;
+	p += ALIGN8((size_t) capacity * sizeof(uint32_t));
+	tk->stage = (StageEntry *) p;
+	p += ALIGN8(STAGE_ENTRIES * sizeof(StageEntry));
+	tk->stage_index = (uint16_t *) p;
 	memset(tk->index, 0xFF, (size_t) (tk->mask + 1) * sizeof(uint32_t));
+	memset(tk->stage_index, 0, STAGE_SLOTS * sizeof(uint16_t));
 	return tk;
 }
 
@@ -122,14 +153,15 @@ hash_key(const PktTopK *tk, const uint8_t *key)
 	return (uint32_t) h;
 }
 
-/* Index slot holding key, or the empty slot where it would go. */
+/* Index slot holding key (whose hash is h), or the empty slot where it would go. */
 static uint32_t
-find_slot(const PktTopK *tk, const uint8_t *key)
+find_slot(const PktTopK *tk, const uint8_t *key, uint32_t h)
 {
-	uint32_t	i = hash_key(tk, key) & tk->mask;
+	uint32_t	i = h & tk->mask;
 
 	while (tk->index[i] != EMPTY_SLOT &&
-		   memcmp(tk->entries[tk->index[i]].key, key, PKT_TOPK_KEYLEN) != 0)
+		   (tk->entries[tk->index[i]].hash != h ||
+			memcmp(tk->entries[tk->index[i]].key, key, PKT_TOPK_KEYLEN) != 0))
 		i = (i + 1) & tk->mask;
 	return i;
 }
@@ -147,7 +179,7 @@ delete_slot(PktTopK *tk, uint32_t i)
 		j = (j + 1) & tk->mask;
 		if (tk->index[j] == EMPTY_SLOT)
 			break;
-		home = hash_key(tk, tk->entries[tk->index[j]].key) & tk->mask;
+		home = tk->entries[tk->index[j]].hash & tk->mask;
 		/* move j back to i unless its home lies cyclically in (i, j] */
 		if ((i < j) ? (home <= i || home > j) : (home <= i && home > j))
 		{
@@ -205,16 +237,19 @@ heap_build(PktTopK *tk)
 		heap_sift_down(tk, i);
 }
 
-void
-pkt_topk_add(PktTopK *tk, const uint8_t *key, uint64_t bytes)
+/* Count 'packets' packets and 'bytes' bytes of key (hash h) in the counter. */
+static void
+counter_add(PktTopK *tk, const uint8_t *key, uint32_t h, uint64_t packets,
+			uint64_t bytes)
 {
-	uint32_t	slot = find_slot(tk, key);
+	uint32_t	slot = find_slot(tk, key, h);
 	uint32_t	e;
+	TopKEntry  *entry;
 
 	if (tk->index[slot] != EMPTY_SLOT)
 	{
 		e = tk->index[slot];
-		tk->entries[e].packets++;
+		tk->entries[e].packets += packets;
 		tk->entries[e].bytes += bytes;
 		if (tk->approximate)
 			heap_sift_down(tk, tk->entries[e].heap_pos);
@@ -224,10 +259,12 @@ pkt_topk_add(PktTopK *tk, const uint8_t *key, uint64_t bytes)
 	if (tk->nentries < tk->capacity)
 	{
 		e = tk->nentries++;
-		memcpy(tk->entries[e].key, key, PKT_TOPK_KEYLEN);
-		tk->entries[e].packets = 1;
-		tk->entries[e].bytes = bytes;
-		tk->entries[e].error = 0;
+		entry = &tk->entries[e];
+		memcpy(entry->key, key, PKT_TOPK_KEYLEN);
+		entry->hash = h;
+		entry->packets = packets;
+		entry->bytes = bytes;
+		entry->error = 0;
 		tk->index[slot] = e;
 		return;
 	}
@@ -239,13 +276,62 @@ pkt_topk_add(PktTopK *tk, const uint8_t *key, uint64_t bytes)
 		tk->approximate = true;
 	}
 	e = tk->heap[0];
-	delete_slot(tk, find_slot(tk, tk->entries[e].key));
-	memcpy(tk->entries[e].key, key, PKT_TOPK_KEYLEN);
-	tk->entries[e].error = tk->entries[e].packets;
-	tk->entries[e].packets++;
-	tk->entries[e].bytes += bytes;
-	tk->index[find_slot(tk, key)] = e;
+	entry = &tk->entries[e];
+	delete_slot(tk, find_slot(tk, entry->key, entry->hash));
+	memcpy(entry->key, key, PKT_TOPK_KEYLEN);
+	entry->hash = h;
+	entry->error = entry->packets;
+	entry->packets += packets;
+	entry->bytes += bytes;
+	tk->index[find_slot(tk, key, h)] = e;
 	heap_sift_down(tk, 0);
+}
+
+/* Move the staged sums into the counter and empty the staging table. */
+static void
+merge_stage(PktTopK *tk)
+{
+	for (uint32_t i = 0; i < tk->nstaged; i++)
+	{
+		const StageEntry *se = &tk->stage[i];
+
+		counter_add(tk, se->key, se->hash, se->packets, se->bytes);
+	}
+	if (tk->nstaged > 0)
+		memset(tk->stage_index, 0, STAGE_SLOTS * sizeof(uint16_t));
+	tk->nstaged = 0;
+}
+
+void
+pkt_topk_add(PktTopK *tk, const uint8_t *key, uint64_t bytes)
+{
+	uint32_t	h = hash_key(tk, key);
+	uint32_t	i = h & (STAGE_SLOTS - 1);
+	uint16_t	e;
+	StageEntry *se;
+
+	while ((e = tk->stage_index[i]) != 0)
+	{
+		se = &tk->stage[e - 1];
+		if (se->hash == h && memcmp(se->key, key, PKT_TOPK_KEYLEN) == 0)
+		{
+			se->packets++;
+			se->bytes += bytes;
+			return;
+		}
+		i = (i + 1) & (STAGE_SLOTS - 1);
+	}
+	if (tk->nstaged == STAGE_ENTRIES)
+	{
+		merge_stage(tk);
+		i = h & (STAGE_SLOTS - 1);
+	}
+	se = &tk->stage[tk->nstaged++];
+	memcpy(se->key, key, PKT_TOPK_KEYLEN);
+	se->hash = h;
+	se->packets = 1;
+	se->bytes = bytes;
+	tk->stage_index[i] = (uint16_t) tk->nstaged;
 }
 
 /* Order: most packets first; ties broken by key so output is stable. */
@@ -258,11 +344,12 @@ item_before(const TopKEntry *a, const TopKEntry *b)
 }
 
 int
-pkt_topk_top(const PktTopK *tk, PktTopKItem *out, int n)
+pkt_topk_top(PktTopK *tk, PktTopKItem *out, int n)
 {
 	const TopKEntry *best[64];
 	int			nbest = 0;
 
+	merge_stage(tk);
 	if (n > 64)
 		n = 64;
 	if (n <= 0)
@@ -293,22 +380,25 @@ pkt_topk_top(const PktTopK *tk, PktTopKItem *out, int n)
 }
 
 bool
-pkt_topk_is_approximate(const PktTopK *tk)
+pkt_topk_is_approximate(PktTopK *tk)
 {
+	merge_stage(tk);
 	return tk->approximate;
 }
 
 /* Largest possible overcount of any stored key: the smallest count. */
 uint64_t
-pkt_topk_error_bound(const PktTopK *tk)
+pkt_topk_error_bound(PktTopK *tk)
 {
+	merge_stage(tk);
 	if (!tk->approximate)
 		return 0;
 	return tk->entries[tk->heap[0]].packets;
 }
 
 uint32_t
-pkt_topk_count(const PktTopK *tk)
+pkt_topk_count(PktTopK *tk)
 {
+	merge_stage(tk);
 	return tk->nentries;
 }

@@ -30,9 +30,10 @@ typedef struct PktTopK PktTopK;
 extern size_t pkt_topk_size(uint32_t capacity);
 extern PktTopK *pkt_topk_init(void *mem, uint32_t capacity, uint64_t seed);
 extern void pkt_topk_add(PktTopK *tk, const uint8_t *key, uint64_t bytes);
-extern int	pkt_topk_top(const PktTopK *tk, PktTopKItem *out, int n);
-extern bool pkt_topk_is_approximate(const PktTopK *tk);
-extern uint64_t pkt_topk_error_bound(const PktTopK *tk);
-extern uint32_t pkt_topk_count(const PktTopK *tk);
+/* the readers first merge what is staged, so they modify the counter */
+extern int	pkt_topk_top(PktTopK *tk, PktTopKItem *out, int n);
+extern bool pkt_topk_is_approximate(PktTopK *tk);
+extern uint64_t pkt_topk_error_bound(PktTopK *tk);
+extern uint32_t pkt_topk_count(PktTopK *tk);
 
 #endif							/* PKT_TOPK_H */

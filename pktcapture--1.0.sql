@@ -70,14 +70,17 @@ CREATE TABLE pkt_summary (
     PRIMARY KEY (minute, run_id, ip_proto)
 );
 
+-- One row per address seen in a minute of a run, both directions in one
+-- row: an address that sends usually receives too.
 CREATE TABLE pkt_summary_addr (
     minute      timestamptz NOT NULL,
     run_id      integer     NOT NULL,
-    direction   "char"      NOT NULL CHECK (direction IN ('s', 'd')),  -- source, destination
     addr        inet        NOT NULL,
-    packets     bigint      NOT NULL,
-    bytes       bigint      NOT NULL,
-    PRIMARY KEY (minute, run_id, direction, addr)
+    src_packets bigint      NOT NULL,   -- packets from addr
+    src_bytes   bigint      NOT NULL,
+    dst_packets bigint      NOT NULL,   -- packets to addr
+    dst_bytes   bigint      NOT NULL,
+    PRIMARY KEY (minute, run_id, addr)
 );
 
 COMMENT ON TABLE pkt_summary IS 'pktcapture: packets and bytes per minute, run and protocol';
@@ -105,8 +108,6 @@ AS 'MODULE_PATHNAME', 'pkt_batch_column' LANGUAGE C STRICT;
 CREATE FUNCTION pkt_batch_int8(bigint, integer) RETURNS SETOF bigint
 AS 'MODULE_PATHNAME', 'pkt_batch_column' LANGUAGE C STRICT;
 CREATE FUNCTION pkt_batch_text(bigint, integer) RETURNS SETOF text
-AS 'MODULE_PATHNAME', 'pkt_batch_column' LANGUAGE C STRICT;
-CREATE FUNCTION pkt_batch_char(bigint, integer) RETURNS SETOF "char"
 AS 'MODULE_PATHNAME', 'pkt_batch_column' LANGUAGE C STRICT;
 
 CREATE FUNCTION pkt_start(interface text, filter text DEFAULT NULL)
@@ -196,13 +197,20 @@ WITH runs AS (
     SELECT sum(p.packets)::bigint AS packets, sum(p.bytes)::bigint AS bytes,
            min(p.first_seen) AS first_seen, max(p.last_seen) AS last_seen
     FROM p
-), a AS (
-    SELECT s.direction, s.addr, sum(s.packets)::bigint AS packets, sum(s.bytes)::bigint AS bytes
+), s AS (
+    SELECT s.addr, sum(s.src_packets)::bigint AS src_packets, sum(s.src_bytes)::bigint AS src_bytes,
+           sum(s.dst_packets)::bigint AS dst_packets, sum(s.dst_bytes)::bigint AS dst_bytes
     FROM pkt_summary_addr s
     WHERE s.minute >= date_bin('1 minute', from_time, '2000-01-01 00:00:00+00')
       AND s.minute <= to_time
       AND s.run_id IN (SELECT run_id FROM runs)
-    GROUP BY s.direction, s.addr
+    GROUP BY s.addr
+), a AS (
+    SELECT 's'::text AS direction, s.addr, s.src_packets AS packets, s.src_bytes AS bytes
+    FROM s WHERE s.src_packets > 0
+    UNION ALL
+    SELECT 'd', s.addr, s.dst_packets, s.dst_bytes
+    FROM s WHERE s.dst_packets > 0
 ), lines AS (
     SELECT 1 AS o, 0::bigint AS r, 'total'::text AS section, 'packets'::text AS item,
            t.packets, t.bytes, t.first_seen, t.last_seen
@@ -269,11 +277,13 @@ BEGIN
            count(*), sum(packet_size), min(capture_time), max(capture_time)
     FROM packets WHERE run_id IS NOT NULL GROUP BY 1, 2, 3;
     GET DIAGNOSTICS n = ROW_COUNT;
-    INSERT INTO pkt_summary_addr (minute, run_id, direction, addr, packets, bytes)
-    SELECT date_bin('1 minute', capture_time, '2000-01-01 00:00:00+00'), run_id, d.dir, d.addr,
-           count(*), sum(packet_size)
-    FROM packets CROSS JOIN LATERAL (VALUES ('s'::"char", src_ip), ('d'::"char", dst_ip)) AS d(dir, addr)
-    WHERE run_id IS NOT NULL GROUP BY 1, 2, 3, 4;
+    INSERT INTO pkt_summary_addr (minute, run_id, addr, src_packets, src_bytes,
+                                  dst_packets, dst_bytes)
+    SELECT date_bin('1 minute', capture_time, '2000-01-01 00:00:00+00'), run_id, d.addr,
+           count(*) FILTER (WHERE d.src), coalesce(sum(packet_size) FILTER (WHERE d.src), 0),
+           count(*) FILTER (WHERE NOT d.src), coalesce(sum(packet_size) FILTER (WHERE NOT d.src), 0)
+    FROM packets CROSS JOIN LATERAL (VALUES (true, src_ip), (false, dst_ip)) AS d(src, addr)
+    WHERE run_id IS NOT NULL GROUP BY 1, 2, 3;
     GET DIAGNOSTICS m = ROW_COUNT;
     RETURN n + m;
 END

@@ -1084,6 +1084,7 @@ read_capture_file(LoadState *ls, const char *path, PktRun *run, char *damage, si
 	int64		frame = 0;
 
 	pkt_run_init(run, ls->slotno, ls->generation, pcap_datalink(ls->p), NULL);
+	run->copy_rows = PKT_LOAD_COPY_ROWS;
 	LWLockAcquire(pkt_shared->lock, LW_EXCLUSIVE);
 	pkt_shared->slots[ls->slotno].linktype = run->linktype;
 	LWLockRelease(pkt_shared->lock);
@@ -1118,6 +1119,7 @@ read_capture_file(LoadState *ls, const char *path, PktRun *run, char *damage, si
 	}
 	while (run->nrows - run->first > 0)
 		pkt_run_write(run, false);
+	pkt_run_flush(run);
 	pkt_run_write_summaries(run);
 	pkt_ledger_update(run, run->c.stored, "stopped", damage[0] ? damage : NULL);
 	SPI_finish();

@@ -33,6 +33,7 @@
 #define PKT_TOP_SHARED	10		/* top talkers published per direction */
 #define PKT_RATE_WINDOW_MS 5000 /* "last few seconds" of the rates */
 #define PKT_RATE_SAMPLES 32		/* ring of publish-time samples */
+#define PKT_LOAD_COPY_ROWS 1000000	/* rows per COPY statement of a file load */
 
 typedef enum PktOpenError
 {
@@ -155,7 +156,9 @@ typedef struct PktRow
 typedef struct PktSpool
 {
 	File		file;			/* 0 until first written */
-	StringInfoData buf;
+	off_t		size;			/* bytes of data in it */
+	int64		nrows;			/* rows in it */
+	StringInfoData buf;			/* what is being encoded */
 } PktSpool;
 
 typedef struct PktRun
@@ -182,7 +185,9 @@ typedef struct PktRun
 	Datum	   *batch_values;	/* one batch of rows as values, kept for the run */
 	char	   *batch_nulls;
 	inet	   *batch_addrs;
-	PktSpool	spool;
+	PktSpool	spool;			/* rows for COPY into packets */
+	int64		copy_rows;		/* COPY them once the spool holds this many */
+	PktSpool	sum_spool;		/* summaries for COPY */
 	MemoryContext sum_cxt;		/* summaries not yet written */
 	struct protosum_hash *sum_protos;	/* simplehash tables (pkt_store.c) */
 	struct addrsum_hash *sum_addrs;
@@ -216,6 +221,7 @@ extern void pkt_run_init(PktRun *run, int slotno, uint32 generation,
 extern void pkt_run_account(PktRun *run, const struct timeval *ts,
 							uint32 caplen, uint32 len, const u_char *data);
 extern void pkt_run_write(PktRun *run, bool with_summaries);
+extern void pkt_run_flush(PktRun *run);
 extern void pkt_run_check_extension(PktRun *run);
 extern void pkt_run_write_summaries(PktRun *run);
 extern void pkt_run_discard_summaries(PktRun *run);
@@ -230,8 +236,10 @@ extern void pkt_ledger_update(PktRun *run, uint64 rows_stored, const char *state
 							  const char *error);
 
 /* pkt_copy.c */
-extern char *pkt_spool_write(PktSpool *sp, int ncols, const Oid *types, int nrows,
+extern void pkt_spool_append(PktSpool *sp, int ncols, const Oid *types, int nrows,
 							 const Datum *values, const char *nulls);
+extern char *pkt_spool_finish(PktSpool *sp);
+extern void pkt_spool_reset(PktSpool *sp);
 extern void pkt_spool_close(PktSpool *sp);
 
 /* pktcapture.c */

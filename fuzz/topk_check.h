@@ -54,7 +54,7 @@ topk_find_true(const FuzzTrueCount *truth, size_t ntruth, const uint8_t *key)
 
 /* topn: how many items to ask for in the partial top-n check (1..64) */
 static inline void
-topk_check(const PktTopK *tk, uint32_t capacity, const FuzzTrueCount *truth,
+topk_check(PktTopK *tk, uint32_t capacity, const FuzzTrueCount *truth,
 		   size_t ntruth, int topn)
 {
 	PktTopKItem all[TOPK_CHECK_MAXOUT];
