@@ -5,10 +5,10 @@
  * One PktRun serves a live capture (in its worker) and a file load (in
  * the calling backend) alike: pkt_run_account() decodes a frame and
  * counts it, keeping IP packets as pending rows; pkt_run_write() sends
- * a batch of them to packets in one SPI statement, through a plan kept
- * for the whole run, and sums them for the per-minute summaries, which
- * pkt_run_write_summaries() upserts in the same transaction; the run
- * ledger (pkt_runs) moves with every batch; pkt_run_publish() copies
+ * a batch of them to packets in one SPI statement (COPY or INSERT), and
+ * once committed they are summed for the per-minute summaries, which
+ * pkt_run_write_summaries() upserts every few seconds; the run ledger
+ * (pkt_runs) moves with every batch; pkt_run_publish() copies
  * counters and top talkers into the run's shared slot.  The caller owns
  * transactions and error handling.
  *-------------------------------------------------------------------------
@@ -20,6 +20,7 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "catalog/dependency.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
@@ -166,6 +167,7 @@ pkt_run_init(PktRun *run, int slotno, uint32 generation, int linktype,
 	run->ifname = ifname;
 	run->batch = pkt_batch_size;
 	run->copy_rows = 1;
+	run->last_summary_at = GetCurrentTimestamp();
 	run->cap = pkt_batch_size;
 	run->rows = MemoryContextAllocHuge(CurrentMemoryContext,
 									   sizeof(PktRow) * (Size) run->cap);
@@ -325,7 +327,8 @@ struct PktBatchStmt
 {
 	char	   *sql;			/* INSERT ... SELECT over the batch functions */
 	char	   *copy_head;		/* "COPY t (cols) FROM ", or NULL: INSERT only */
-	Oid			relid;			/* the table written */
+	char	   *table;			/* the table written, quoted */
+	Oid			relid;
 	int			ncols;
 	const Oid  *types;
 	bool		as_owner;		/* pktcapture's bookkeeping: owner's rights */
@@ -427,6 +430,7 @@ batch_stmt_create(MemoryContext cxt, const char *table, Oid relid,
 		st->copy_head = MemoryContextStrdup(cxt, sql.data);
 	}
 	pfree(sql.data);
+	st->table = MemoryContextStrdup(cxt, table);
 	st->relid = relid;
 	st->ncols = ncols;
 	st->types = types;
@@ -452,7 +456,11 @@ copy_allowed(PktRun *run, PktBatchStmt *st)
 	if (!has_privs_of_role(st->as_owner ? run->owner : GetUserId(),
 						   ROLE_PG_READ_SERVER_FILES))
 		return false;
-	rel = table_open(st->relid, AccessShareLock);
+	rel = try_table_open(st->relid, AccessShareLock);
+	if (rel == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table %s was dropped", st->table)));
 	plain = !rel->rd_rel->relhasrules && !rel->rd_rel->relrowsecurity;
 	table_close(rel, AccessShareLock);
 	return plain;
@@ -679,10 +687,13 @@ row_ifname(PktRun *run, const PktRow *row, char *buf)
 }
 
 /* ------------------------------------------------------------------------
- * Per-minute summaries behind pkt_report(), aggregated here from the rows
- * of the batch and upserted in the same transaction as the rows, so they
- * never disagree with them.  Minutes are aligned on 2000-01-01 00:00 UTC,
- * as date_bin('1 minute', t, '2000-01-01 00:00+00') would.
+ * Per-minute summaries behind pkt_report(), summed here from the rows
+ * committed and upserted every pktcapture.summary_interval, with the
+ * ledger's summarized_id in the same transaction: the id below which every
+ * row of the run is in the summaries and above which none is, so that
+ * pkt_report() adds the rest from packets and never disagrees with them.
+ * Minutes are aligned on 2000-01-01 00:00 UTC, as date_bin('1 minute', t,
+ * '2000-01-01 00:00+00') would.
  *
  * The sums are kept in simplehash tables keyed by a hash seeded per run,
  * so addresses chosen by an attacker cannot make long probe chains.  They
@@ -896,8 +907,12 @@ addr_cmp(const void *a, const void *b)
 }
 
 /*
- * Upsert the sums gathered since the last call; the caller's transaction
- * is the one that inserted their rows.
+ * Write the sums of the rows committed since the summaries were last
+ * written, in the caller's transaction, whose pkt_ledger_update() then
+ * moves the run's summarized_id: rows of the run with a larger id are not
+ * yet in the summaries, and pkt_report() reads them from packets.  Done
+ * every pktcapture.summary_interval rather than with every batch: summing
+ * a few seconds of traffic gives far fewer rows than summing each batch.
  */
 void
 pkt_run_write_summaries(PktRun *run)
@@ -913,6 +928,8 @@ pkt_run_write_summaries(PktRun *run)
 	int			n;
 	MemoryContext old;
 
+	/* with nothing held, every row stored is in the summaries */
+	run->sums_in_xact = true;
 	if (run->sum_protos == NULL || run->sum_protos->members == 0)
 		return;
 	if (run->insert == NULL)
@@ -980,19 +997,16 @@ pkt_run_write_summaries(PktRun *run)
 	run->summaries_written = true;
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(run->flush_cxt);
-	pkt_run_discard_summaries(run);
 }
 
 /*
- * Write up to one batch of pending rows, and their summaries now if
- * with_summaries, else later by pkt_run_write_summaries() in the same
- * transaction (a file load sums its whole file once).  The caller has
- * connected SPI inside a transaction with an active snapshot; an error
- * propagates with the rows still pending, so the caller may retry them
- * (after pkt_run_discard_summaries()).
+ * Write up to one batch of pending rows, and move the ledger.  The caller
+ * has connected SPI inside a transaction with an active snapshot, and
+ * calls pkt_run_committed() once it commits, pkt_run_aborted() if it does
+ * not (the rows then stay pending, to be tried again).
  */
 void
-pkt_run_write(PktRun *run, bool with_summaries)
+pkt_run_write(PktRun *run)
 {
 	int			n = Min(run->nrows - run->first, run->batch);
 	const PktRow *rows = run->rows + run->first;
@@ -1096,21 +1110,63 @@ pkt_run_write(PktRun *run, bool with_summaries)
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(run->flush_cxt);
 
-	accumulate_summaries(run, rows, n);
-	if (with_summaries || run->sum_addrs->members > PKT_SUMMARY_MAX_GROUPS)
-		pkt_run_write_summaries(run);
-
 	/* the ledger moves in the same transaction as the rows it counts */
 	if (stored > 0)
 		pkt_ledger_update(run, run->c.stored + stored, NULL, NULL);
 
-	run->c.stored += stored;
-	run->c.pending -= stored;
-	run->first += n;
-	if (run->first == run->nrows)
-		run->first = run->nrows = 0;
+	run->inflight = n;
+	run->inflight_stored = stored;
 	run->last_flush_at = GetCurrentTimestamp();
 	run->last_flush_ms = (double) (run->last_flush_at - start) / 1000.0;
+}
+
+/*
+ * The transaction of the last pkt_run_write() or pkt_run_write_summaries()
+ * committed: its rows are stored, and summed until the next summaries are
+ * written; or the summaries written are in the table.
+ */
+void
+pkt_run_committed(PktRun *run)
+{
+	if (run->sums_in_xact)
+	{
+		pkt_run_discard_summaries(run);
+		run->sums_in_xact = false;
+		run->last_summary_at = GetCurrentTimestamp();
+	}
+	if (run->inflight > 0)
+	{
+		accumulate_summaries(run, run->rows + run->first, run->inflight);
+		run->first += run->inflight;
+		if (run->first == run->nrows)
+			run->first = run->nrows = 0;
+	}
+	run->c.stored += run->inflight_stored;
+	run->c.pending -= run->inflight_stored;
+	run->inflight = 0;
+	run->inflight_stored = 0;
+}
+
+/* It did not: the rows are still pending, the sums still to write. */
+void
+pkt_run_aborted(PktRun *run)
+{
+	run->inflight = 0;
+	run->inflight_stored = 0;
+	run->sums_in_xact = false;
+}
+
+/*
+ * Are summaries due: pktcapture.summary_interval has passed since they
+ * were last written, or the sums held are at their bound?
+ */
+bool
+pkt_run_summaries_due(PktRun *run, TimestampTz now)
+{
+	if (run->sum_protos == NULL || run->sum_protos->members == 0)
+		return false;
+	return run->sum_addrs->members > PKT_SUMMARY_MAX_GROUPS ||
+		now >= TimestampTzPlusMilliseconds(run->last_summary_at, pkt_summary_interval_ms);
 }
 
 /*
@@ -1270,6 +1326,24 @@ ledger_execute(PktRun *run, const char *sql, int nargs, Oid *argtypes, Datum *ar
 	owner_execute(run, NULL, sql, nargs, argtypes, args, nulls, expected, tcount);
 }
 
+/* The sequence of packets.id, whose values order the rows of a run. */
+static Oid
+packets_id_sequence(void)
+{
+	Oid			relid;
+	Oid			seq;
+
+	(void) pkt_ext_relname("packets", &relid);
+	seq = getIdentitySequence(relid, get_attnum(relid, "id"), true);
+	if (!OidIsValid(seq))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("column \"id\" of table packets is not an identity column"),
+				 errdetail("pktcapture orders the rows of a capture by their id."),
+				 errhint("Recreate the extension: DROP EXTENSION pktcapture; CREATE EXTENSION pktcapture;")));
+	return seq;
+}
+
 /*
  * Open the ledger row of a run; mark "interrupted" the runs of this
  * database left "running" by a process that is gone.  The caller has
@@ -1284,10 +1358,11 @@ pkt_ledger_open(PktRun *run, const char *kind, const char *source,
 	StringInfoData sql;
 	Datum		live[64];
 	int			nlive = 0;
-	Datum		args[4];
-	char		nulls[4] = {' ', ' ', ' ', ' '};
-	Oid			argtypes[4] = {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
+	Datum		args[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	Oid			argtypes[5] = {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, REGCLASSOID};
 	bool		isnull;
+	PktSlot    *myslot;
 	Oid			nspoid;
 
 	LWLockAcquire(pkt_shared->lock, LW_SHARED);
@@ -1303,25 +1378,50 @@ pkt_ledger_open(PktRun *run, const char *kind, const char *source,
 	LWLockRelease(pkt_shared->lock);
 
 	extension_info(extension_oid(), &nspoid, &run->owner);
+	/*
+	 * Runs left "running" by a process that is gone: their last rows are
+	 * added to the summaries, then they are marked interrupted.
+	 */
 	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "SELECT %s.pkt_summary_catch_up(pg_catalog.array_agg(run_id)) FROM %s "
+					 "WHERE state = 'running' AND run_id <> ALL ($1) "
+					 "AND summarized_id IS NOT NULL HAVING pg_catalog.count(*) > 0",
+					 pkt_ext_schema(), relname);
+	args[0] = PointerGetDatum(construct_array(live, nlive, INT4OID, 4, true, TYPALIGN_INT));
+	ledger_execute(run, sql.data, 1, (Oid[]) {INT4ARRAYOID}, args, NULL, SPI_OK_SELECT, 0);
+	resetStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "UPDATE %s SET state = 'interrupted' "
 					 "WHERE state = 'running' AND run_id <> ALL ($1)", relname);
-	args[0] = PointerGetDatum(construct_array(live, nlive, INT4OID, 4, true, TYPALIGN_INT));
 	ledger_execute(run, sql.data, 1, (Oid[]) {INT4ARRAYOID}, args, NULL, SPI_OK_UPDATE, 0);
 
+	/*
+	 * Every row of the run will get an id above the sequence's last value
+	 * now: none of them is in the summaries yet.
+	 */
+	run->id_seq = packets_id_sequence();
 	resetStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "INSERT INTO %s (kind, source, filter, started_at, state) "
-					 "VALUES ($1, $2, $3, $4, 'running') RETURNING run_id", relname);
+					 "INSERT INTO %s (kind, source, filter, started_at, state, summarized_id) "
+					 "VALUES ($1, $2, $3, $4, 'running', "
+					 "coalesce(pg_catalog.pg_sequence_last_value($5), 0)) RETURNING run_id",
+					 relname);
 	args[0] = CStringGetTextDatum(kind);
 	args[1] = CStringGetTextDatum(source);
 	args[2] = filter ? CStringGetTextDatum(filter) : (Datum) 0;
 	nulls[2] = filter ? ' ' : 'n';
 	args[3] = TimestampTzGetDatum(GetCurrentTimestamp());
-	ledger_execute(run, sql.data, 4, argtypes, args, nulls, SPI_OK_INSERT_RETURNING, 1);
+	args[4] = ObjectIdGetDatum(run->id_seq);
+	ledger_execute(run, sql.data, 5, argtypes, args, nulls, SPI_OK_INSERT_RETURNING, 1);
 	run->run_id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
 											  SPI_tuptable->tupdesc, 1, &isnull));
+	/* in the slot before it commits: no other start takes it for a dead run */
+	LWLockAcquire(pkt_shared->lock, LW_EXCLUSIVE);
+	myslot = pkt_slot_lookup(run->slotno, run->generation);
+	if (myslot != NULL)
+		myslot->run_id = run->run_id;
+	LWLockRelease(pkt_shared->lock);
 	run->ext_oid = extension_oid();
 	pfree(sql.data);
 }
@@ -1337,9 +1437,9 @@ pkt_ledger_update(PktRun *run, uint64 rows_stored, const char *state,
 	const PktCounters *c = &run->c;
 	Oid			relid;
 	char	   *relname;
-	Datum		args[15];
-	char		nulls[15];
-	Oid			argtypes[15];
+	Datum		args[17];
+	char		nulls[17];
+	Oid			argtypes[17];
 
 	if (run->run_id <= 0)
 		return;
@@ -1356,7 +1456,9 @@ pkt_ledger_update(PktRun *run, uint64 rows_stored, const char *state,
 						 "malformed = $9, unsupported = $10, not_ip = $11, not_stored = $12, "
 						 "state = coalesce($13, state), "
 						 "stopped_at = CASE WHEN $13 IS NULL THEN stopped_at ELSE $14 END, "
-						 "error = coalesce($15, error) "
+						 "error = coalesce($15, error), "
+						 "summarized_id = CASE $16 WHEN 0 THEN summarized_id "
+						 "WHEN 1 THEN pg_catalog.currval($17) END "
 						 "WHERE run_id = $1", relname);
 		run->ledger_sql = MemoryContextStrdup(run->cxt, sql.data);
 		pfree(sql.data);
@@ -1386,8 +1488,17 @@ pkt_ledger_update(PktRun *run, uint64 rows_stored, const char *state,
 	argtypes[14] = TEXTOID;
 	args[14] = error ? CStringGetTextDatum(error) : (Datum) 0;
 	nulls[14] = error ? ' ' : 'n';
+	/*
+	 * summarized_id: unchanged, unless summaries were written in this
+	 * transaction: then the last id this session gave a row, or, when the
+	 * run ends with them, NULL (every row is in the summaries).
+	 */
+	argtypes[15] = INT4OID;
+	args[15] = Int32GetDatum(!run->sums_in_xact ? 0 : state == NULL ? 1 : 2);
+	argtypes[16] = REGCLASSOID;
+	args[16] = ObjectIdGetDatum(run->id_seq);
 
-	ledger_execute(run, run->ledger_sql, 15, argtypes, args, nulls, SPI_OK_UPDATE, 0);
+	ledger_execute(run, run->ledger_sql, 17, argtypes, args, nulls, SPI_OK_UPDATE, 0);
 }
 
 /* Free what a run keeps beyond its memory context: its saved plans. */

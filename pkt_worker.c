@@ -249,59 +249,76 @@ is_table_gone(int sqlerrcode)
 }
 
 /*
- * Write every row in hand, one transaction per batch.  Returns false if a
- * batch failed; the rows stay pending and ws says when to try again.
+ * One transaction: a batch of rows, or the summaries of the rows committed
+ * since they were last written.  Returns false if it failed; the rows stay
+ * pending (the sums held) and ws says when to try again.
  */
 static bool
-worker_write(PktRun *run, WriteState *ws, const char *ifname)
+worker_transaction(PktRun *run, WriteState *ws, const char *ifname, bool summaries)
 {
-	while (run->nrows - run->first > 0 && !ws->table_gone)
+	MemoryContext oldcxt = CurrentMemoryContext;
+	int			nbatch = Min(run->nrows - run->first, run->batch);
+	volatile bool ok = true;
+
+	PG_TRY();
 	{
-		MemoryContext oldcxt = CurrentMemoryContext;
-		int			nbatch = Min(run->nrows - run->first, run->batch);
-		volatile bool ok = true;
-
-		PG_TRY();
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		PushActiveSnapshot(GetTransactionSnapshot());
+		if (summaries)
 		{
-			SetCurrentStatementStartTimestamp();
-			StartTransactionCommand();
-			if (SPI_connect() != SPI_OK_CONNECT)
-				elog(ERROR, "SPI_connect failed");
-			PushActiveSnapshot(GetTransactionSnapshot());
-			pgstat_report_activity(STATE_RUNNING, "pktcapture: writing rows to packets");
-			pkt_run_write(run, true);
-			SPI_finish();
-			PopActiveSnapshot();
-			CommitTransactionCommand();
+			pgstat_report_activity(STATE_RUNNING, "pktcapture: writing summaries");
+			pkt_run_write_summaries(run);
+			pkt_ledger_update(run, run->c.stored, NULL, NULL);
 		}
-		PG_CATCH();
+		else
 		{
-			ErrorData  *edata;
-			TimestampTz now;
+			pgstat_report_activity(STATE_RUNNING, "pktcapture: writing rows to packets");
+			pkt_run_write(run);
+		}
+		SPI_finish();
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		TimestampTz now;
 
-			MemoryContextSwitchTo(oldcxt);
-			edata = CopyErrorData();
-			FlushErrorState();
-			AbortCurrentTransaction();
-			pkt_run_discard_summaries(run);
-			ok = false;
-			now = GetCurrentTimestamp();
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		pkt_run_aborted(run);
+		ok = false;
+		now = GetCurrentTimestamp();
 
-			if (is_table_gone(edata->sqlerrcode))
+		if (is_table_gone(edata->sqlerrcode))
+		{
+			ws->table_gone = true;
+			ereport(LOG,
+					(errmsg("pktcapture: table packets is gone, stopping the capture on interface \"%s\"",
+							ifname),
+					 errdetail("%s", edata->message),
+					 errhint("CREATE EXTENSION pktcapture, then start the capture again.")));
+		}
+		else
+		{
+			ws->delay_ms = ws->failures == 0 ? PKT_RETRY_MIN_MS :
+				Min(ws->delay_ms * 2, PKT_RETRY_MAX_MS);
+			/* log the first failure, then one line a minute */
+			if (ws->failures == 0 || ws->failures % (60000 / PKT_RETRY_MAX_MS) == 0)
 			{
-				ws->table_gone = true;
-				ereport(LOG,
-						(errmsg("pktcapture: table packets is gone, stopping the capture on interface \"%s\"",
-								ifname),
-						 errdetail("%s", edata->message),
-						 errhint("CREATE EXTENSION pktcapture, then start the capture again.")));
-			}
-			else
-			{
-				ws->delay_ms = ws->failures == 0 ? PKT_RETRY_MIN_MS :
-					Min(ws->delay_ms * 2, PKT_RETRY_MAX_MS);
-				/* log the first failure, then one line a minute */
-				if (ws->failures == 0 || ws->failures % (60000 / PKT_RETRY_MAX_MS) == 0)
+				if (summaries)
+					ereport(WARNING,
+							(errcode(edata->sqlerrcode),
+							 errmsg("pktcapture: could not write the summaries of interface \"%s\": %s",
+									ifname, edata->message),
+							 edata->detail ? errdetail("%s", edata->detail) : 0,
+							 errhint("The sums are kept in memory and retried; pkt_report() reads the rows from packets meanwhile.")));
+				else
 					ereport(WARNING,
 							(errcode(edata->sqlerrcode),
 							 errmsg("pktcapture: could not write %d rows to packets from interface \"%s\": %s",
@@ -309,28 +326,47 @@ worker_write(PktRun *run, WriteState *ws, const char *ifname)
 							 edata->detail ? errdetail("%s", edata->detail) : 0,
 							 errhint("The rows are kept in memory (up to pktcapture.max_pending_rows = %d) and retried; %d attempts failed so far.",
 									 pkt_max_pending_rows, ws->failures + 1)));
-				ws->failures++;
-				ws->retry_at = TimestampTzPlusMilliseconds(now, ws->delay_ms);
-				snprintf(run->last_error, sizeof(run->last_error),
-						 "writing rows failed %d times, retrying: %s",
-						 ws->failures, edata->message);
 			}
-			FreeErrorData(edata);
+			ws->failures++;
+			ws->retry_at = TimestampTzPlusMilliseconds(now, ws->delay_ms);
+			snprintf(run->last_error, sizeof(run->last_error),
+					 "writing %s failed %d times, retrying: %s",
+					 summaries ? "summaries" : "rows", ws->failures, edata->message);
 		}
-		PG_END_TRY();
-		pgstat_report_stat(false);
-		pgstat_report_activity(STATE_IDLE, NULL);
-		if (!ok)
-			return false;
-		run->last_error[0] = '\0';
-		if (ws->failures > 0)
-		{
-			ereport(LOG,
-					(errmsg("pktcapture: writing rows from interface \"%s\" again after %d failed attempts",
-							ifname, ws->failures)));
-			ws->failures = 0;
-		}
+		FreeErrorData(edata);
 	}
+	PG_END_TRY();
+	pgstat_report_stat(false);
+	pgstat_report_activity(STATE_IDLE, NULL);
+	if (!ok)
+		return false;
+	pkt_run_committed(run);
+	run->last_error[0] = '\0';
+	if (ws->failures > 0)
+	{
+		ereport(LOG,
+				(errmsg("pktcapture: writing rows from interface \"%s\" again after %d failed attempts",
+						ifname, ws->failures)));
+		ws->failures = 0;
+	}
+	return true;
+}
+
+/*
+ * Write every row in hand, one transaction per batch, then the summaries
+ * if they are due.  Returns false if a transaction failed.
+ */
+static bool
+worker_write(PktRun *run, WriteState *ws, const char *ifname)
+{
+	while (run->nrows - run->first > 0 && !ws->table_gone)
+	{
+		if (!worker_transaction(run, ws, ifname, false))
+			return false;
+	}
+	if (!ws->table_gone && pkt_run_summaries_due(run, GetCurrentTimestamp()) &&
+		!worker_transaction(run, ws, ifname, true))
+		return false;
 	return !ws->table_gone;
 }
 
@@ -348,10 +384,12 @@ worker_close_ledger(PktRun *run, WriteState *ws, const char *state, const char *
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		PushActiveSnapshot(GetTransactionSnapshot());
+		pkt_run_write_summaries(run);
 		pkt_ledger_update(run, run->c.stored, state, error);
 		SPI_finish();
 		PopActiveSnapshot();
 		CommitTransactionCommand();
+		pkt_run_committed(run);
 	}
 	PG_CATCH();
 	{
@@ -361,6 +399,7 @@ worker_close_ledger(PktRun *run, WriteState *ws, const char *state, const char *
 		edata = CopyErrorData();
 		FlushErrorState();
 		AbortCurrentTransaction();
+		pkt_run_aborted(run);
 		ereport(is_table_gone(edata->sqlerrcode) ? LOG : WARNING,
 				(errmsg("pktcapture: could not record the end of run %d in pkt_runs: %s",
 						run->run_id, edata->message)));
@@ -370,16 +409,21 @@ worker_close_ledger(PktRun *run, WriteState *ws, const char *state, const char *
 	MemoryContextSwitchTo(oldcxt);
 }
 
-/* Is a write due now: a full batch, or the oldest row waited long enough? */
+/*
+ * Is a write due now: a full batch, or the oldest row waited long enough,
+ * or summaries held long enough?
+ */
 static bool
-write_due(const PktRun *run, const WriteState *ws, TimestampTz now)
+write_due(PktRun *run, const WriteState *ws, TimestampTz now)
 {
 	int			pending = run->nrows - run->first;
 
-	if (pending == 0 || ws->table_gone)
+	if (ws->table_gone)
 		return false;
 	if (ws->failures > 0)
 		return now >= ws->retry_at;
+	if (pending == 0)
+		return pkt_run_summaries_due(run, now);
 	return pending >= run->batch ||
 		now >= TimestampTzPlusMilliseconds(run->first_row_at, pkt_flush_interval_ms);
 }

@@ -52,7 +52,11 @@ CREATE TABLE pkt_runs (
     unsupported       bigint      NOT NULL DEFAULT 0,
     not_ip            bigint      NOT NULL DEFAULT 0,
     not_stored        bigint      NOT NULL DEFAULT 0,
-    error             text
+    error             text,
+    -- Rows of the run with a larger id are not yet in pkt_summary and
+    -- pkt_summary_addr (pkt_report reads them from packets); NULL when
+    -- every row is.
+    summarized_id     bigint
 );
 
 COMMENT ON TABLE pkt_runs IS 'Ledger of pktcapture captures and loads';
@@ -183,28 +187,51 @@ LANGUAGE sql STABLE
 SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
 WITH runs AS (
-    SELECT r.run_id FROM pkt_runs r
+    SELECT r.run_id, r.summarized_id FROM pkt_runs r
     WHERE pkt_report_between.interface IS NULL OR r.source = pkt_report_between.interface
+), tail AS (
+    -- rows not yet in the summaries: the last seconds of running captures
+    SELECT x.* FROM runs r CROSS JOIN LATERAL (
+        SELECT x.ip_proto, x.src_ip, x.dst_ip, x.packet_size, x.capture_time
+        FROM packets x
+        WHERE x.id > r.summarized_id AND x.run_id = r.run_id
+          AND x.capture_time >= date_bin('1 minute', from_time, '2000-01-01 00:00:00+00')
+          AND date_bin('1 minute', x.capture_time, '2000-01-01 00:00:00+00') <= to_time
+    ) x
+    WHERE r.summarized_id IS NOT NULL
 ), p AS (
-    SELECT s.ip_proto, sum(s.packets)::bigint AS packets, sum(s.bytes)::bigint AS bytes,
-           min(s.first_seen) AS first_seen, max(s.last_seen) AS last_seen
-    FROM pkt_summary s
-    WHERE s.minute >= date_bin('1 minute', from_time, '2000-01-01 00:00:00+00')
-      AND s.minute <= to_time
-      AND s.run_id IN (SELECT run_id FROM runs)
-    GROUP BY s.ip_proto
+    SELECT u.ip_proto, sum(u.packets)::bigint AS packets, sum(u.bytes)::bigint AS bytes,
+           min(u.first_seen) AS first_seen, max(u.last_seen) AS last_seen
+    FROM (
+        SELECT s.ip_proto, s.packets, s.bytes, s.first_seen, s.last_seen
+        FROM pkt_summary s
+        WHERE s.minute >= date_bin('1 minute', from_time, '2000-01-01 00:00:00+00')
+          AND s.minute <= to_time
+          AND s.run_id IN (SELECT run_id FROM runs)
+        UNION ALL
+        SELECT x.ip_proto, count(*), sum(x.packet_size), min(x.capture_time), max(x.capture_time)
+        FROM tail x GROUP BY x.ip_proto
+    ) u
+    GROUP BY u.ip_proto
 ), t AS (
     SELECT sum(p.packets)::bigint AS packets, sum(p.bytes)::bigint AS bytes,
            min(p.first_seen) AS first_seen, max(p.last_seen) AS last_seen
     FROM p
 ), s AS (
-    SELECT s.addr, sum(s.src_packets)::bigint AS src_packets, sum(s.src_bytes)::bigint AS src_bytes,
-           sum(s.dst_packets)::bigint AS dst_packets, sum(s.dst_bytes)::bigint AS dst_bytes
-    FROM pkt_summary_addr s
-    WHERE s.minute >= date_bin('1 minute', from_time, '2000-01-01 00:00:00+00')
-      AND s.minute <= to_time
-      AND s.run_id IN (SELECT run_id FROM runs)
-    GROUP BY s.addr
+    SELECT u.addr, sum(u.src_packets)::bigint AS src_packets, sum(u.src_bytes)::bigint AS src_bytes,
+           sum(u.dst_packets)::bigint AS dst_packets, sum(u.dst_bytes)::bigint AS dst_bytes
+    FROM (
+        SELECT s.addr, s.src_packets, s.src_bytes, s.dst_packets, s.dst_bytes
+        FROM pkt_summary_addr s
+        WHERE s.minute >= date_bin('1 minute', from_time, '2000-01-01 00:00:00+00')
+          AND s.minute <= to_time
+          AND s.run_id IN (SELECT run_id FROM runs)
+        UNION ALL
+        SELECT x.src_ip, 1, x.packet_size, 0, 0 FROM tail x
+        UNION ALL
+        SELECT x.dst_ip, 0, 0, 1, x.packet_size FROM tail x
+    ) u
+    GROUP BY u.addr
 ), a AS (
     SELECT 's'::text AS direction, s.addr, s.src_packets AS packets, s.src_bytes AS bytes
     FROM s WHERE s.src_packets > 0
@@ -259,8 +286,76 @@ $$;
 COMMENT ON FUNCTION pkt_report(interval, integer, text) IS
 'Totals, protocols and top talkers of what was stored in the last interval';
 
+-- Sum rows of packets into the summaries (upserted), as the writer does:
+-- the rows of the given runs, all of them (part 'all') or those above
+-- their summarized_id ('unsummarized') or up to it ('summarized').
+CREATE FUNCTION pkt_summary_add(runs integer[], part text)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+DECLARE
+    n bigint;
+    m bigint;
+BEGIN
+    INSERT INTO pkt_summary AS s (minute, run_id, ip_proto, packets, bytes, first_seen, last_seen)
+    SELECT date_bin('1 minute', x.capture_time, '2000-01-01 00:00:00+00'), x.run_id, x.ip_proto,
+           count(*), sum(x.packet_size), min(x.capture_time), max(x.capture_time)
+    FROM pkt_runs r JOIN packets x ON x.run_id = r.run_id
+    WHERE r.run_id = ANY (runs)
+      AND CASE part WHEN 'all' THEN true
+                    WHEN 'unsummarized' THEN x.id > r.summarized_id
+                    WHEN 'summarized' THEN x.id <= r.summarized_id END
+    GROUP BY 1, 2, 3
+    ON CONFLICT (minute, run_id, ip_proto) DO UPDATE SET
+        packets = s.packets + excluded.packets, bytes = s.bytes + excluded.bytes,
+        first_seen = least(s.first_seen, excluded.first_seen),
+        last_seen = greatest(s.last_seen, excluded.last_seen);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    INSERT INTO pkt_summary_addr AS s (minute, run_id, addr, src_packets, src_bytes,
+                                       dst_packets, dst_bytes)
+    SELECT date_bin('1 minute', x.capture_time, '2000-01-01 00:00:00+00'), x.run_id, d.addr,
+           count(*) FILTER (WHERE d.src), coalesce(sum(x.packet_size) FILTER (WHERE d.src), 0),
+           count(*) FILTER (WHERE NOT d.src), coalesce(sum(x.packet_size) FILTER (WHERE NOT d.src), 0)
+    FROM pkt_runs r JOIN packets x ON x.run_id = r.run_id
+         CROSS JOIN LATERAL (VALUES (true, x.src_ip), (false, x.dst_ip)) AS d(src, addr)
+    WHERE r.run_id = ANY (runs)
+      AND CASE part WHEN 'all' THEN true
+                    WHEN 'unsummarized' THEN x.id > r.summarized_id
+                    WHEN 'summarized' THEN x.id <= r.summarized_id END
+    GROUP BY 1, 2, 3
+    ON CONFLICT (minute, run_id, addr) DO UPDATE SET
+        src_packets = s.src_packets + excluded.src_packets,
+        src_bytes = s.src_bytes + excluded.src_bytes,
+        dst_packets = s.dst_packets + excluded.dst_packets,
+        dst_bytes = s.dst_bytes + excluded.dst_bytes;
+    GET DIAGNOSTICS m = ROW_COUNT;
+    RETURN n + m;
+END
+$$;
+
+-- Runs that ended without writing their last summaries (the server
+-- crashed): add their remaining rows.  Called as the extension's owner
+-- when a capture or load starts and marks such runs interrupted.
+CREATE FUNCTION pkt_summary_catch_up(runs integer[])
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+DECLARE
+    n bigint;
+BEGIN
+    n := pkt_summary_add(ARRAY(SELECT run_id FROM pkt_runs
+                               WHERE run_id = ANY (runs) AND summarized_id IS NOT NULL),
+                         'unsummarized');
+    UPDATE pkt_runs SET summarized_id = NULL WHERE run_id = ANY (runs);
+    RETURN n;
+END
+$$;
+
 -- After rows were deleted from packets (retention), make the summaries
 -- agree with what is left.  Returns the number of summary rows written.
+-- A running capture's rows above its summarized_id are left to it.
 CREATE FUNCTION pkt_summary_rebuild()
 RETURNS bigint
 LANGUAGE plpgsql
@@ -271,20 +366,13 @@ DECLARE
     m bigint;
 BEGIN
     LOCK TABLE packets IN SHARE MODE;  -- no capture writes meanwhile
+    LOCK TABLE pkt_runs IN SHARE ROW EXCLUSIVE MODE;
     TRUNCATE pkt_summary, pkt_summary_addr;
-    INSERT INTO pkt_summary (minute, run_id, ip_proto, packets, bytes, first_seen, last_seen)
-    SELECT date_bin('1 minute', capture_time, '2000-01-01 00:00:00+00'), run_id, ip_proto,
-           count(*), sum(packet_size), min(capture_time), max(capture_time)
-    FROM packets WHERE run_id IS NOT NULL GROUP BY 1, 2, 3;
-    GET DIAGNOSTICS n = ROW_COUNT;
-    INSERT INTO pkt_summary_addr (minute, run_id, addr, src_packets, src_bytes,
-                                  dst_packets, dst_bytes)
-    SELECT date_bin('1 minute', capture_time, '2000-01-01 00:00:00+00'), run_id, d.addr,
-           count(*) FILTER (WHERE d.src), coalesce(sum(packet_size) FILTER (WHERE d.src), 0),
-           count(*) FILTER (WHERE NOT d.src), coalesce(sum(packet_size) FILTER (WHERE NOT d.src), 0)
-    FROM packets CROSS JOIN LATERAL (VALUES (true, src_ip), (false, dst_ip)) AS d(src, addr)
-    WHERE run_id IS NOT NULL GROUP BY 1, 2, 3;
-    GET DIAGNOSTICS m = ROW_COUNT;
+    -- ended runs: every row; running captures: the rows up to their
+    -- summarized_id, the others are summed in their worker's memory
+    n := pkt_summary_add(ARRAY(SELECT run_id FROM pkt_runs WHERE state <> 'running'), 'all');
+    m := pkt_summary_add(ARRAY(SELECT run_id FROM pkt_runs WHERE state = 'running'), 'summarized');
+    UPDATE pkt_runs SET summarized_id = NULL WHERE state <> 'running';
     RETURN n + m;
 END
 $$;
@@ -299,6 +387,8 @@ REVOKE ALL ON FUNCTION pkt_load(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pkt_stats(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pkt_status() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pkt_interfaces() FROM PUBLIC;
+REVOKE ALL ON FUNCTION pkt_summary_catch_up(integer[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION pkt_summary_add(integer[], text) FROM PUBLIC;
 -- Statistics and interfaces are monitoring data.
 GRANT EXECUTE ON FUNCTION pkt_stats(text) TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pkt_status() TO pg_monitor;

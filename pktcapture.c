@@ -67,6 +67,7 @@ int			pkt_log_interval_s = 10;
 int			pkt_top_capacity = 65536;
 int			pkt_max_pending_rows = 1000000;
 int			pkt_write_method = PKT_WRITE_AUTO;
+int			pkt_summary_interval_ms = 5000;
 
 static const struct config_enum_entry write_method_options[] = {
 	{"auto", PKT_WRITE_AUTO, false},
@@ -159,6 +160,11 @@ _PG_init(void)
 							"Rows a capture keeps in memory while the database refuses them.",
 							NULL, &pkt_max_pending_rows, 1000000, 1000, 100000000,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pktcapture.summary_interval",
+							"Time between the writes of a live capture's per-minute summaries.",
+							"pkt_report() reads the rows stored since from packets; 0 writes them with every batch.",
+							&pkt_summary_interval_ms, 5000, 0, 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 	DefineCustomEnumVariable("pktcapture.write_method",
 							 "How rows go into packets: auto (COPY where allowed, else INSERT) or insert.",
 							 "COPY needs the privileges of pg_read_server_files, and a table without rules or row-level security.",
@@ -1103,7 +1109,11 @@ read_capture_file(LoadState *ls, const char *path, PktRun *run, char *damage, si
 			pkt_run_publish(run, false);
 		}
 		if (run->nrows - run->first >= run->batch)
-			pkt_run_write(run, false);
+		{
+			/* one transaction, the caller's: committed as far as we know */
+			pkt_run_write(run);
+			pkt_run_committed(run);
+		}
 		pkt_run_account(run, &hdr->ts, hdr->caplen, hdr->len, data);
 	}
 	if (rc == PCAP_ERROR)
@@ -1118,10 +1128,14 @@ read_capture_file(LoadState *ls, const char *path, PktRun *run, char *damage, si
 				 errhint("The " INT64_FORMAT " frames before the damage were loaded.", frame)));
 	}
 	while (run->nrows - run->first > 0)
-		pkt_run_write(run, false);
+	{
+		pkt_run_write(run);
+		pkt_run_committed(run);
+	}
 	pkt_run_flush(run);
 	pkt_run_write_summaries(run);
 	pkt_ledger_update(run, run->c.stored, "stopped", damage[0] ? damage : NULL);
+	pkt_run_committed(run);
 	SPI_finish();
 	pkt_run_publish(run, true);
 }

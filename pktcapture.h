@@ -130,6 +130,7 @@ extern int	pkt_log_interval_s;
 extern int	pkt_top_capacity;
 extern int	pkt_max_pending_rows;
 extern int	pkt_write_method;
+extern int	pkt_summary_interval_ms;
 
 /* pktcapture.write_method */
 typedef enum PktWriteMethod
@@ -168,6 +169,7 @@ typedef struct PktRun
 	int32		run_id;			/* pkt_runs row, 0 if none */
 	Oid			ext_oid;		/* the pktcapture extension of that pkt_runs */
 	Oid			owner;			/* its owner, who writes the bookkeeping */
+	Oid			id_seq;			/* the sequence of packets.id */
 	char	   *ledger_sql;
 	MemoryContext cxt;			/* where the run's own allocations live */
 	int			linktype;
@@ -198,6 +200,10 @@ typedef struct PktRun
 	struct PktBatchStmt *summary_new;	/* the same without ON CONFLICT */
 	struct PktBatchStmt *summary_addr_new;
 	bool		summaries_written;	/* once, later sums may meet earlier ones */
+	bool		sums_in_xact;	/* summaries written in the open transaction */
+	TimestampTz last_summary_at;
+	int			inflight;		/* rows of the transaction not yet committed */
+	int64		inflight_stored;	/* of which in packets (not in the spool) */
 	TimestampTz first_row_at;	/* when the oldest pending row was added */
 	TimestampTz last_publish_at;
 	/* samples for the recent rate: (time, IP packets, IP bytes) */
@@ -220,7 +226,10 @@ extern void pkt_run_init(PktRun *run, int slotno, uint32 generation,
 						 int linktype, const char *ifname);
 extern void pkt_run_account(PktRun *run, const struct timeval *ts,
 							uint32 caplen, uint32 len, const u_char *data);
-extern void pkt_run_write(PktRun *run, bool with_summaries);
+extern void pkt_run_write(PktRun *run);
+extern void pkt_run_committed(PktRun *run);
+extern void pkt_run_aborted(PktRun *run);
+extern bool pkt_run_summaries_due(PktRun *run, TimestampTz now);
 extern void pkt_run_flush(PktRun *run);
 extern void pkt_run_check_extension(PktRun *run);
 extern void pkt_run_write_summaries(PktRun *run);

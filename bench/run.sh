@@ -31,6 +31,8 @@
 #   GROWTH_ROWS [10000000] rows in the table before the timed load (50000000...)
 #   SCHEMA_REPS [2]   PERF_FREQ [499] Hz   SHARED_BUFFERS [1GB]
 #   MAX_WAL_SIZE [16GB] (no checkpoint inside a timed load)
+#   PKT_CONF [] extra postgresql.conf lines, ';'-separated (e.g.
+#          "pktcapture.batch_size = 50000")
 #   INSTALL [0] 1: make && make install in the source tree first
 #   RESULTS [bench/results-latest.txt]     KEEP [0]
 # Timings are wall clock and noisy: compare the ratios of one run.
@@ -68,6 +70,7 @@ SHARED_BUFFERS=${SHARED_BUFFERS:-1GB}
 MAX_WAL_SIZE=${MAX_WAL_SIZE:-16GB}
 INSTALL=${INSTALL:-0}
 KEEP=${KEEP:-0}
+PKT_CONF=${PKT_CONF:-}
 SKIP=${SKIP:-}
 ONLY=${ONLY:-}
 RESULTS=${RESULTS:-$BENCH_DIR/results-latest.txt}
@@ -254,10 +257,11 @@ else
 fi
 LOADAVG0=$(cut -d' ' -f1-3 /proc/loadavg)
 log "starting the cluster"
+IFS=';' read -r -a EXTRA_CONF <<<"$PKT_CONF"
 cluster_start "$WORK/cluster" "shared_preload_libraries = 'pktcapture'" \
 	"dynamic_library_path = '$WORK/lib:\$libdir'" "autovacuum = off" \
 	"shared_buffers = $SHARED_BUFFERS" "max_wal_size = $MAX_WAL_SIZE" \
-	"checkpoint_timeout = 30min" "log_checkpoints = on" ||
+	"checkpoint_timeout = 30min" "log_checkpoints = on" "${EXTRA_CONF[@]}" ||
 	die "could not start the cluster"
 cluster_psql -q >/dev/null <<'EOF' || die "CREATE EXTENSION pktcapture failed"
 BEGIN;
@@ -758,7 +762,7 @@ fi
 	echo "library: $LIBNOTE $SO md5 $SO_MD5$([ -n "$BUILT_MD5" ] && [ "$BUILT_MD5" != "$SO_MD5" ] && echo " (differs from the tree's pktcapture.so $BUILT_MD5)")"
 	echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -r); PostgreSQL $PG_VERSION"
 	echo "load average at start $LOADAVG0, at end $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine adds noise)"
-	echo "server: shared_buffers $SHARED_BUFFERS, max_wal_size $MAX_WAL_SIZE, fsync off, autovacuum off, wal_level replica; pktcapture.batch_size $BATCH, buffer_size $BUF_KB KiB"
+	echo "server: shared_buffers $SHARED_BUFFERS, max_wal_size $MAX_WAL_SIZE, fsync off, autovacuum off, wal_level replica; pktcapture.batch_size $BATCH, buffer_size $BUF_KB KiB${PKT_CONF:+; extra: $PKT_CONF}"
 	echo "table: packets, identity CACHE $IDCACHE, indexes: $INDEXES; extension tables truncated before each pkt_load: $EXT_TABLES"
 	echo "input: $FRAMES frames, $IP_PACKETS IP packets, seed $SEED, snaplen $SNAPLEN, generated in $GEN_S s (bench/gen-pcap.py)"
 	echo

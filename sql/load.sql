@@ -21,19 +21,9 @@ FROM pkt_status() WHERE interface = :'f';
 -- pkt_report over the stored rows gives the same figures
 SELECT * FROM pkt_report_between('2020-03-02 15:00+00', '2020-03-02 16:00+00');
 -- ... as GROUP BY over packets, in both directions (no row may differ)
-WITH report AS (
-    SELECT section, item, packets, bytes
-    FROM pkt_report_between('2020-03-02 15:00+00', '2020-03-02 16:00+00', 100)
-    WHERE section IN ('total', 'protocol', 'top_source', 'top_destination')
-), direct AS (
-    SELECT 'total' AS section, 'packets' AS item, count(*) AS packets, sum(packet_size) AS bytes FROM packets
-    UNION ALL SELECT 'protocol', protocol, count(*), sum(packet_size) FROM packets GROUP BY protocol
-    UNION ALL SELECT 'top_source', host(src_ip), count(*), sum(packet_size) FROM packets GROUP BY src_ip
-    UNION ALL SELECT 'top_destination', host(dst_ip), count(*), sum(packet_size) FROM packets GROUP BY dst_ip
-)
-SELECT 'only in report' AS side, * FROM (SELECT * FROM report EXCEPT SELECT * FROM direct) x
-UNION ALL
-SELECT 'only in GROUP BY', * FROM (SELECT * FROM direct EXCEPT SELECT * FROM report) y;
+\set from '2020-03-02 15:00+00'
+\set to '2020-03-02 16:00+00'
+\i test/report_check.sql
 -- ... and as pkt_stats
 SELECT section, item, packets, bytes FROM pkt_stats(:'f')
 WHERE section IN ('total', 'protocol', 'top_source', 'top_destination')
@@ -57,6 +47,48 @@ TRUNCATE packets;
 SELECT pkt_load(:'f');
 SELECT src_ip, dst_ip, protocol, packet_size, capture_time, src_port, vlan_id
 FROM packets ORDER BY id;
+TRUNCATE packets;
+-- both ways of writing rows (COPY from a spool file, INSERT ... SELECT)
+-- store the same rows and the same summaries
+-- (COPY reads a temporary file: pg_stat_database counts it)
+SELECT pg_stat_force_next_flush();
+SELECT temp_files AS temp_files_before FROM pg_stat_database WHERE datname = current_database() \gset
+SELECT pkt_load(:'f') AS rows_by_copy;
+SELECT pg_stat_force_next_flush();
+SELECT temp_files - :temp_files_before AS temp_files_of_copy
+FROM pg_stat_database WHERE datname = current_database();
+SET pktcapture.write_method = insert;
+SELECT temp_files AS temp_files_before FROM pg_stat_database WHERE datname = current_database() \gset
+SELECT pkt_load(:'f') AS rows_by_insert;
+SELECT pg_stat_force_next_flush();
+SELECT temp_files - :temp_files_before AS temp_files_of_insert
+FROM pg_stat_database WHERE datname = current_database();
+RESET pktcapture.write_method;
+SELECT count(*) AS differing_rows FROM (
+    (SELECT capture_time, src_ip, dst_ip, protocol, packet_size, ip_version, ip_proto, src_port,
+            dst_port, tcp_flags, captured_size, vlan_id, interface
+     FROM packets WHERE run_id = (SELECT max(run_id) - 1 FROM pkt_runs)
+     EXCEPT ALL
+     SELECT capture_time, src_ip, dst_ip, protocol, packet_size, ip_version, ip_proto, src_port,
+            dst_port, tcp_flags, captured_size, vlan_id, interface
+     FROM packets WHERE run_id = (SELECT max(run_id) FROM pkt_runs))
+    UNION ALL
+    (SELECT capture_time, src_ip, dst_ip, protocol, packet_size, ip_version, ip_proto, src_port,
+            dst_port, tcp_flags, captured_size, vlan_id, interface
+     FROM packets WHERE run_id = (SELECT max(run_id) FROM pkt_runs)
+     EXCEPT ALL
+     SELECT capture_time, src_ip, dst_ip, protocol, packet_size, ip_version, ip_proto, src_port,
+            dst_port, tcp_flags, captured_size, vlan_id, interface
+     FROM packets WHERE run_id = (SELECT max(run_id) - 1 FROM pkt_runs))
+) d;
+SELECT count(*) AS differing_summaries FROM (
+    SELECT minute, addr, src_packets, src_bytes, dst_packets, dst_bytes FROM pkt_summary_addr
+    WHERE run_id = (SELECT max(run_id) - 1 FROM pkt_runs)
+    EXCEPT
+    SELECT minute, addr, src_packets, src_bytes, dst_packets, dst_bytes FROM pkt_summary_addr
+    WHERE run_id = (SELECT max(run_id) FROM pkt_runs)
+) d;
+SELECT count(*) AS unsummarized_runs FROM pkt_runs WHERE summarized_id IS NOT NULL;
 TRUNCATE packets;
 -- IPv6 with a hop-by-hop header before TCP (BIG TCP: 80094 bytes on the wire)
 \set f :corpus 'bigtcp-ipv6-hbh.pcap'

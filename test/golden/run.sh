@@ -47,19 +47,7 @@ python3 "$here/compare.py" --actual "$work/actual" || rc=1
 # over the stored rows of the whole corpus (pkt_stats keeps only the last
 # pktcapture.max_captures loads: it is compared in sql/load.sql and the
 # live test)
-disagree=$(cluster_psql -At -c "
-	WITH report AS (
-		SELECT section, item, packets, bytes
-		FROM pkt_report_between('1970-01-01', 'infinity', 1000000)
-		WHERE section IN ('total', 'protocol', 'top_source', 'top_destination')
-	), direct AS (
-		SELECT 'total' AS section, 'packets' AS item, count(*) AS packets, sum(packet_size) AS bytes FROM packets
-		UNION ALL SELECT 'protocol', protocol, count(*), sum(packet_size) FROM packets GROUP BY protocol
-		UNION ALL SELECT 'top_source', host(src_ip), count(*), sum(packet_size) FROM packets GROUP BY src_ip
-		UNION ALL SELECT 'top_destination', host(dst_ip), count(*), sum(packet_size) FROM packets GROUP BY dst_ip
-	)
-	SELECT (SELECT count(*) FROM (SELECT * FROM report EXCEPT SELECT * FROM direct) x)
-	     + (SELECT count(*) FROM (SELECT * FROM direct EXCEPT SELECT * FROM report) y)")
+disagree=$(cluster_psql -At -v from=1970-01-01 -v to=infinity -f "$here/../report_check.sql" | wc -l)
 if [ "$disagree" = "0" ]; then
 	echo "pkt_report agrees with GROUP BY over $(cluster_psql -At -c 'SELECT count(*) FROM packets') rows"
 else

@@ -18,6 +18,8 @@ pktcapture.autostart = 'lo'
 pktcapture.autostart_filter = 'udp and dst port $port'
 pktcapture.database = 'postgres'
 pktcapture.flush_interval = '200ms'
+# the sums of committed rows stay in the worker until it stops
+pktcapture.summary_interval = '1h'
 # a killed worker restarts the server, as any backend crash does
 restart_after_crash = on
 });
@@ -35,6 +37,13 @@ sub send_udp
 		defined $sock->send(pack('N', $i) . ('x' x 60), 0, $dest) or die "send: $!";
 	}
 	close $sock;
+}
+
+# pkt_report against GROUP BY over every row: the lines that differ
+sub report_differences
+{
+	return $node->safe_psql('postgres',
+		"\\set from '-infinity'\n\\set to 'infinity'\n\\i test/report_check.sql");
 }
 
 sub running_pid
@@ -74,6 +83,10 @@ ok(1, 'a capture that ended unexpectedly is restarted');
 send_udp(100);
 $node->poll_query_until('postgres', 'SELECT count(*) = 300 FROM packets')
   or die 'rows did not arrive';
+is($node->safe_psql('postgres',
+		"SELECT count(*) FROM pkt_summary s JOIN pkt_runs r USING (run_id) WHERE r.state = 'running'"),
+	'0', 'the running capture has written no summaries yet (summary_interval)');
+is(report_differences(), '', 'pkt_report reads its rows from packets meanwhile: it equals GROUP BY');
 $pid = running_pid();
 kill 'KILL', $pid;
 $node->poll_query_until('postgres',
@@ -85,11 +98,25 @@ is($node->safe_psql('postgres',
 		"SELECT count(*) FROM pkt_runs WHERE state = 'interrupted'"), '1',
 	'the killed run is marked interrupted in the ledger');
 is($node->safe_psql('postgres',
+		"SELECT sum(s.packets) FROM pkt_summary s JOIN pkt_runs r USING (run_id) WHERE r.state = 'interrupted'"),
+	'100', 'its rows that had no summaries when it was killed were added to them');
+is($node->safe_psql('postgres',
+		"SELECT count(*) FROM pkt_runs WHERE state <> 'running' AND summarized_id IS NOT NULL"),
+	'0', 'every ended run is wholly in the summaries');
+is(report_differences(), '', 'pkt_report equals GROUP BY after the crash');
+is($node->safe_psql('postgres',
 		"SELECT count(*) FROM pkt_runs r WHERE r.rows_stored <> (SELECT count(*) FROM packets p WHERE p.run_id = r.run_id)"),
 	'0', 'every run in the ledger counts exactly its stored rows');
 
 # pkt_stop stops it for good.
+send_udp(50);
+$node->poll_query_until('postgres', 'SELECT count(*) = 350 FROM packets')
+  or die 'rows did not arrive';
 $node->safe_psql('postgres', "SELECT pkt_stop('lo')");
+is($node->safe_psql('postgres',
+		"SELECT count(*) FROM pkt_runs WHERE summarized_id IS NOT NULL"),
+	'0', 'a stopped capture writes its last summaries');
+is(report_differences(), '', 'pkt_report equals GROUP BY after pkt_stop');
 sleep 7;
 is($node->safe_psql('postgres',
 		"SELECT state FROM pkt_status() WHERE interface = 'lo'"), 'stopped',
