@@ -735,23 +735,11 @@ typedef struct AddrSum
 	int64		dst_bytes;
 } AddrSum;
 
-/* splitmix64's finalizer */
-static inline uint64
-mix64(uint64 x)
-{
-	x ^= x >> 30;
-	x *= UINT64CONST(0xbf58476d1ce4e5b9);
-	x ^= x >> 27;
-	x *= UINT64CONST(0x94d049bb133111eb);
-	x ^= x >> 31;
-	return x;
-}
-
 /* a seeded hash of three words */
 static inline uint32
 sum_hash(uint64 seed, uint64 a, uint64 b, uint64 c)
 {
-	return (uint32) mix64(mix64(mix64(seed ^ a) ^ b) ^ c);
+	return (uint32) pkt_mix64(pkt_mix64(pkt_mix64(seed ^ a) ^ b) ^ c);
 }
 
 static inline uint32

@@ -126,18 +126,7 @@ pkt_topk_init(void *mem, uint32_t capacity, uint64_t seed)
 	return tk;
 }
 
-/* A seeded 64-bit mix (splitmix64 finaliser) over the key bytes. */
-static uint64_t
-mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= UINT64_C(0xbf58476d1ce4e5b9);
-	x ^= x >> 27;
-	x *= UINT64_C(0x94d049bb133111eb);
-	x ^= x >> 31;
-	return x;
-}
-
+/* A seeded hash of the key bytes. */
 static uint32_t
 hash_key(const PktTopK *tk, const uint8_t *key)
 {
@@ -147,9 +136,9 @@ hash_key(const PktTopK *tk, const uint8_t *key)
 
 	memcpy(&a, key + 1, 8);
 	memcpy(&b, key + 9, 8);
-	h = mix64(tk->seed ^ key[0]);
-	h = mix64(h ^ a);
-	h = mix64(h ^ b);
+	h = pkt_mix64(tk->seed ^ key[0]);
+	h = pkt_mix64(h ^ a);
+	h = pkt_mix64(h ^ b);
 	return (uint32_t) h;
 }
 

@@ -27,6 +27,18 @@ typedef struct PktTopKItem
 
 typedef struct PktTopK PktTopK;
 
+/* splitmix64's finalizer: the mix of the seeded hashes of addresses */
+static inline uint64_t
+pkt_mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= UINT64_C(0xbf58476d1ce4e5b9);
+	x ^= x >> 27;
+	x *= UINT64_C(0x94d049bb133111eb);
+	x ^= x >> 31;
+	return x;
+}
+
 extern size_t pkt_topk_size(uint32_t capacity);
 extern PktTopK *pkt_topk_init(void *mem, uint32_t capacity, uint64_t seed);
 extern void pkt_topk_add(PktTopK *tk, const uint8_t *key, uint64_t bytes);
