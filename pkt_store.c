@@ -1153,8 +1153,15 @@ pkt_run_summaries_due(PktRun *run, TimestampTz now)
 {
 	if (run->sum_protos == NULL || run->sum_protos->members == 0)
 		return false;
-	return run->sum_addrs->members > PKT_SUMMARY_MAX_GROUPS ||
+	return pkt_run_summaries_full(run) ||
 		now >= TimestampTzPlusMilliseconds(run->last_summary_at, pkt_summary_interval_ms);
+}
+
+/* Are the sums held at their bound (memory stays bounded)? */
+bool
+pkt_run_summaries_full(PktRun *run)
+{
+	return run->sum_addrs != NULL && run->sum_addrs->members > PKT_SUMMARY_MAX_GROUPS;
 }
 
 /*

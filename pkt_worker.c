@@ -42,6 +42,7 @@
 #include "postgres.h"
 
 #include <net/if.h>
+#include <sys/resource.h>
 
 #include "access/xact.h"
 #include "miscadmin.h"
@@ -370,13 +371,16 @@ worker_write(PktRun *run, WriteState *ws, const char *ifname)
 	return !ws->table_gone;
 }
 
-/* The run's last ledger update: its final counters and state. */
-static void
-worker_close_ledger(PktRun *run, WriteState *ws, const char *state, const char *error)
+/*
+ * The run's last ledger update: its final counters and state, with the
+ * last summaries if with_summaries.  Returns false if it failed.
+ */
+static bool
+close_ledger(PktRun *run, const char *state, const char *error, bool with_summaries)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
+	volatile bool ok = true;
 
-	/* packets may be gone and pkt_runs still there (DROP TABLE packets) */
 	PG_TRY();
 	{
 		SetCurrentStatementStartTimestamp();
@@ -384,12 +388,12 @@ worker_close_ledger(PktRun *run, WriteState *ws, const char *state, const char *
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		PushActiveSnapshot(GetTransactionSnapshot());
-		pkt_run_write_summaries(run);
+		if (with_summaries)
+			pkt_run_write_summaries(run);
 		pkt_ledger_update(run, run->c.stored, state, error);
 		SPI_finish();
 		PopActiveSnapshot();
 		CommitTransactionCommand();
-		pkt_run_committed(run);
 	}
 	PG_CATCH();
 	{
@@ -400,13 +404,31 @@ worker_close_ledger(PktRun *run, WriteState *ws, const char *state, const char *
 		FlushErrorState();
 		AbortCurrentTransaction();
 		pkt_run_aborted(run);
+		ok = false;
 		ereport(is_table_gone(edata->sqlerrcode) ? LOG : WARNING,
-				(errmsg("pktcapture: could not record the end of run %d in pkt_runs: %s",
-						run->run_id, edata->message)));
+				(errmsg("pktcapture: could not record the end of run %d in pkt_runs%s: %s",
+						run->run_id, with_summaries ? " with its last summaries" : "",
+						edata->message)));
 		FreeErrorData(edata);
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(oldcxt);
+	if (ok)
+		pkt_run_committed(run);
+	return ok;
+}
+
+/*
+ * The end of the run in the ledger, with the last summaries; if these
+ * cannot be written, without them (pkt_report then reads the rows they
+ * miss from packets, pkt_summary_rebuild() adds them).
+ */
+static void
+worker_close_ledger(PktRun *run, const char *state, const char *error)
+{
+	/* packets may be gone and pkt_runs still there (DROP TABLE packets) */
+	if (!close_ledger(run, state, error, true))
+		(void) close_ledger(run, state, error, false);
 }
 
 /*
@@ -557,6 +579,31 @@ worker_prepare(PktRun *run, const PktSlot *cfg, MemoryContext runcxt)
 	return relname;
 }
 
+/*
+ * Give the worker the CPU priority of pktcapture.worker_nice (a process
+ * may lower its own priority, not raise it back without CAP_SYS_NICE).
+ */
+static void
+worker_set_nice(const char *ifname)
+{
+	static int	applied = 0;
+	static int	refused = -1;
+
+	if (pkt_worker_nice == applied || pkt_worker_nice == refused)
+		return;
+	if (setpriority(PRIO_PROCESS, 0, pkt_worker_nice) != 0)
+	{
+		refused = pkt_worker_nice;
+		ereport(LOG,
+				(errmsg("pktcapture: could not set the priority of the capture on interface \"%s\" to nice %d: %m",
+						ifname, pkt_worker_nice),
+				 errhint("A lower pktcapture.worker_nice takes effect when the capture starts again.")));
+		return;
+	}
+	applied = pkt_worker_nice;
+	refused = -1;
+}
+
 void
 pkt_worker_main(Datum main_arg)
 {
@@ -600,6 +647,7 @@ pkt_worker_main(Datum main_arg)
 
 	BackgroundWorkerInitializeConnectionByOid(cfg.dboid, cfg.roleoid, 0);
 	pgstat_report_appname("pktcapture");
+	worker_set_nice(cfg.name);
 
 	/*
 	 * A lock held on packets for long must not stop reading the kernel
@@ -706,6 +754,7 @@ pkt_worker_main(Datum main_arg)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
+			worker_set_nice(cfg.name);
 		}
 
 		if (!worker_read(p, &ctx, error, sizeof(error)))
@@ -770,7 +819,7 @@ pkt_worker_main(Datum main_arg)
 	}
 	pkt_run_publish(&run, true);
 	pcap_close(p);
-	worker_close_ledger(&run, &ws, failed ? "failed" : (ws.table_gone ? "failed" : "stopped"),
+	worker_close_ledger(&run, failed ? "failed" : (ws.table_gone ? "failed" : "stopped"),
 						failed ? error : (ws.table_gone ? "table packets was dropped" : NULL));
 
 	ereport(LOG,

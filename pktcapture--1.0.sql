@@ -365,9 +365,11 @@ DECLARE
     n bigint;
     m bigint;
 BEGIN
-    LOCK TABLE packets IN SHARE MODE;  -- no capture writes meanwhile
-    LOCK TABLE pkt_runs IN SHARE ROW EXCLUSIVE MODE;
+    -- no capture writes meanwhile; locks in the writers' order (rows,
+    -- summaries, ledger), so that none of them deadlocks with this
+    LOCK TABLE packets IN SHARE MODE;
     TRUNCATE pkt_summary, pkt_summary_addr;
+    LOCK TABLE pkt_runs IN SHARE ROW EXCLUSIVE MODE;
     -- ended runs: every row; running captures: the rows up to their
     -- summarized_id, the others are summed in their worker's memory
     n := pkt_summary_add(ARRAY(SELECT run_id FROM pkt_runs WHERE state <> 'running'), 'all');

@@ -58,7 +58,7 @@ void		_PG_init(void);
 
 /* GUCs */
 int			pkt_max_captures = 8;
-int			pkt_batch_size = 10000;
+int			pkt_batch_size = 50000;
 int			pkt_flush_interval_ms = 500;
 int			pkt_snaplen = 128;
 int			pkt_buffer_kb = 262144;
@@ -68,6 +68,7 @@ int			pkt_top_capacity = 65536;
 int			pkt_max_pending_rows = 1000000;
 int			pkt_write_method = PKT_WRITE_AUTO;
 int			pkt_summary_interval_ms = 5000;
+int			pkt_worker_nice = 0;
 
 static const struct config_enum_entry write_method_options[] = {
 	{"auto", PKT_WRITE_AUTO, false},
@@ -128,7 +129,7 @@ _PG_init(void)
 {
 	DefineCustomIntVariable("pktcapture.batch_size",
 							"Rows written to packets in one statement.",
-							NULL, &pkt_batch_size, 10000, 1, 1000000,
+							NULL, &pkt_batch_size, 50000, 1, 1000000,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("pktcapture.flush_interval",
 							"Longest time a captured row waits before it is written.",
@@ -159,6 +160,11 @@ _PG_init(void)
 	DefineCustomIntVariable("pktcapture.max_pending_rows",
 							"Rows a capture keeps in memory while the database refuses them.",
 							NULL, &pkt_max_pending_rows, 1000000, 1000, 100000000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pktcapture.worker_nice",
+							"CPU priority (nice value) of the capture workers.",
+							"Higher values leave more CPU to the database's other clients when CPUs are short; the kernel buffer absorbs what the worker then reads later, and drops what it cannot hold.",
+							&pkt_worker_nice, 0, 0, 19,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("pktcapture.summary_interval",
 							"Time between the writes of a live capture's per-minute summaries.",
@@ -1113,6 +1119,12 @@ read_capture_file(LoadState *ls, const char *path, PktRun *run, char *damage, si
 			/* one transaction, the caller's: committed as far as we know */
 			pkt_run_write(run);
 			pkt_run_committed(run);
+			if (pkt_run_summaries_full(run))
+			{
+				/* bounded memory; the final ledger update says all are summed */
+				pkt_run_write_summaries(run);
+				pkt_run_committed(run);
+			}
 		}
 		pkt_run_account(run, &hdr->ts, hdr->caplen, hdr->len, data);
 	}

@@ -131,6 +131,7 @@ extern int	pkt_top_capacity;
 extern int	pkt_max_pending_rows;
 extern int	pkt_write_method;
 extern int	pkt_summary_interval_ms;
+extern int	pkt_worker_nice;
 
 /* pktcapture.write_method */
 typedef enum PktWriteMethod
@@ -230,6 +231,7 @@ extern void pkt_run_write(PktRun *run);
 extern void pkt_run_committed(PktRun *run);
 extern void pkt_run_aborted(PktRun *run);
 extern bool pkt_run_summaries_due(PktRun *run, TimestampTz now);
+extern bool pkt_run_summaries_full(PktRun *run);
 extern void pkt_run_flush(PktRun *run);
 extern void pkt_run_check_extension(PktRun *run);
 extern void pkt_run_write_summaries(PktRun *run);

@@ -87,6 +87,16 @@ $node->start;
 is($node->safe_psql('postgres', 'SELECT count(*) FROM packets'), '300',
 	'rows in hand at shutdown were written');
 
+# pktcapture.worker_nice sets the worker's CPU priority (nice is field 19
+# of /proc/PID/stat, after the command name in parentheses)
+$node->append_conf('postgresql.conf', "pktcapture.worker_nice = 7\n");
+$node->reload;
+$node->safe_psql('postgres', "SELECT pkt_start('lo', '$filter')");
+my $npid = $node->safe_psql('postgres', "SELECT pid FROM pkt_status() WHERE interface = 'lo' AND state = 'running'");
+my ($nice) = (slurp_file("/proc/$npid/stat") =~ /\)\s+(?:\S+\s+){16}(-?\d+)/);
+is($nice, '7', 'the worker runs at pktcapture.worker_nice');
+$node->safe_psql('postgres', "SELECT pkt_stop('lo')");
+
 # A worker killed outright marks its capture failed; pkt_stop does not hang.
 $node->safe_psql('postgres', "SELECT pkt_start('lo', '$filter')");
 my $pid = $node->safe_psql('postgres', "SELECT pid FROM pkt_status() WHERE interface = 'lo'");
