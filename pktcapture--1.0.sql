@@ -175,6 +175,35 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION pkt_load(text) IS
 'Load a pcap or pcapng file into packets; returns the rows stored';
 
+-- The rows of the given runs that are not yet in the summaries (above
+-- their summarized_id), in a window of whole minutes as pkt_report's.
+-- Each run's rows are read by a range scan of the primary key planned
+-- with its summarized_id known (EXECUTE), not guessed.
+CREATE FUNCTION pkt_unsummarized(runs integer[], from_time timestamptz, to_time timestamptz,
+    OUT ip_proto smallint, OUT src_ip inet, OUT dst_ip inet, OUT packet_size integer,
+    OUT capture_time timestamptz)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = @extschema@, pg_catalog, pg_temp
+SET enable_seqscan = off  -- also before packets was ever analyzed
+AS $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT run_id, summarized_id FROM pkt_runs
+             WHERE run_id = ANY (runs) AND summarized_id IS NOT NULL
+    LOOP
+        RETURN QUERY EXECUTE
+            'SELECT x.ip_proto, x.src_ip, x.dst_ip, x.packet_size, x.capture_time
+             FROM packets x
+             WHERE x.id > $1 AND x.run_id = $2
+               AND x.capture_time >= date_bin(''1 minute'', $3, ''2000-01-01 00:00:00+00'')
+               AND date_bin(''1 minute'', x.capture_time, ''2000-01-01 00:00:00+00'') <= $4'
+            USING r.summarized_id, r.run_id, from_time, to_time;
+    END LOOP;
+END
+$$;
+
 -- Reports over what is stored, from the per-minute summaries: the same
 -- figures as pkt_stats(), over a window of whole minutes (from_time is
 -- rounded down to its minute, the minute holding to_time is included).
@@ -187,18 +216,11 @@ LANGUAGE sql STABLE
 SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
 WITH runs AS (
-    SELECT r.run_id, r.summarized_id FROM pkt_runs r
+    SELECT r.run_id FROM pkt_runs r
     WHERE pkt_report_between.interface IS NULL OR r.source = pkt_report_between.interface
 ), tail AS (
     -- rows not yet in the summaries: the last seconds of running captures
-    SELECT x.* FROM runs r CROSS JOIN LATERAL (
-        SELECT x.ip_proto, x.src_ip, x.dst_ip, x.packet_size, x.capture_time
-        FROM packets x
-        WHERE x.id > r.summarized_id AND x.run_id = r.run_id
-          AND x.capture_time >= date_bin('1 minute', from_time, '2000-01-01 00:00:00+00')
-          AND date_bin('1 minute', x.capture_time, '2000-01-01 00:00:00+00') <= to_time
-    ) x
-    WHERE r.summarized_id IS NOT NULL
+    SELECT * FROM pkt_unsummarized(ARRAY(SELECT run_id FROM runs), from_time, to_time)
 ), p AS (
     SELECT u.ip_proto, sum(u.packets)::bigint AS packets, sum(u.bytes)::bigint AS bytes,
            min(u.first_seen) AS first_seen, max(u.last_seen) AS last_seen
@@ -399,5 +421,7 @@ GRANT SELECT ON pkt_runs, pkt_summary, pkt_summary_addr TO pg_monitor;
 REVOKE ALL ON FUNCTION pkt_summary_rebuild() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pkt_report(interval, integer, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pkt_report_between(timestamptz, timestamptz, integer, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION pkt_unsummarized(integer[], timestamptz, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pkt_report(interval, integer, text) TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pkt_report_between(timestamptz, timestamptz, integer, text) TO pg_monitor;
+GRANT EXECUTE ON FUNCTION pkt_unsummarized(integer[], timestamptz, timestamptz) TO pg_monitor;
