@@ -294,6 +294,12 @@ merge_stage(PktTopK *tk)
 void
 pkt_topk_add(PktTopK *tk, const uint8_t *key, uint64_t bytes)
 {
+	pkt_topk_add_n(tk, key, 1, bytes);
+}
+
+void
+pkt_topk_add_n(PktTopK *tk, const uint8_t *key, uint64_t packets, uint64_t bytes)
+{
 	uint32_t	h = hash_key(tk, key);
 	uint32_t	i = h & (STAGE_SLOTS - 1);
 	uint16_t	e;
@@ -304,7 +310,7 @@ pkt_topk_add(PktTopK *tk, const uint8_t *key, uint64_t bytes)
 		se = &tk->stage[e - 1];
 		if (se->hash == h && memcmp(se->key, key, PKT_TOPK_KEYLEN) == 0)
 		{
-			se->packets++;
+			se->packets += packets;
 			se->bytes += bytes;
 			return;
 		}
@@ -318,7 +324,7 @@ pkt_topk_add(PktTopK *tk, const uint8_t *key, uint64_t bytes)
 	se = &tk->stage[tk->nstaged++];
 	memcpy(se->key, key, PKT_TOPK_KEYLEN);
 	se->hash = h;
-	se->packets = 1;
+	se->packets = packets;
 	se->bytes = bytes;
 	tk->stage_index[i] = (uint16_t) tk->nstaged;
 }

@@ -42,6 +42,8 @@ pkt_mix64(uint64_t x)
 extern size_t pkt_topk_size(uint32_t capacity);
 extern PktTopK *pkt_topk_init(void *mem, uint32_t capacity, uint64_t seed);
 extern void pkt_topk_add(PktTopK *tk, const uint8_t *key, uint64_t bytes);
+extern void pkt_topk_add_n(PktTopK *tk, const uint8_t *key, uint64_t packets,
+						   uint64_t bytes);
 /* the readers first merge what is staged, so they modify the counter */
 extern int	pkt_topk_top(PktTopK *tk, PktTopKItem *out, int n);
 extern bool pkt_topk_is_approximate(PktTopK *tk);

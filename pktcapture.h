@@ -179,6 +179,7 @@ typedef struct PktRun
 	PktTopK    *top_src;
 	PktTopK    *top_dst;
 	bool		top_dirty;
+	bool		topk_from_sums; /* count top talkers from the summaries */
 	PktRow	   *rows;			/* pending rows are rows[first .. nrows) */
 	int			first;
 	int			nrows;

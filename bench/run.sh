@@ -106,6 +106,8 @@ enabled profile && { command -v perf >/dev/null || die "perf not found: apt-get 
 
 # shellcheck source=../test/lib/cluster.sh
 . "$SRC_DIR/test/lib/cluster.sh"
+# shellcheck source=../test/lib/netns.sh
+. "$SRC_DIR/test/lib/netns.sh"
 
 WORK=$(mktemp -d /tmp/pktc-bench.XXXXXX) || die "mktemp failed"
 chmod 755 "$WORK"
@@ -116,7 +118,6 @@ V0=${V0:0:15}
 V1=pktb1-$$
 V1=${V1:0:15}
 BG_PIDS=""
-NET_UP=0
 cleaned=0
 cleanup() {
 	[ "$cleaned" -eq 1 ] && return
@@ -128,10 +129,7 @@ cleanup() {
 		wait "$p" 2>/dev/null
 	done
 	cluster_stop
-	if [ "$NET_UP" -eq 1 ]; then
-		ip link del "$V0" 2>/dev/null
-		ip netns del "$NS" 2>/dev/null
-	fi
+	netns_cleanup
 	if [ "$KEEP" = 1 ]; then
 		echo "# work directory kept: $WORK" >&2
 	else
@@ -482,18 +480,11 @@ fi
 # network namespace + veth, for live and pgbench
 # ---------------------------------------------------------------------------
 setup_net() {
-	NET_UP=1
-	ip netns add "$NS" || return 1
-	ip link add "$V0" type veth peer name "$V1" netns "$NS" || return 1
+	netns_add "$NS" && netns_veth "$V0" "$V1" || return 1
 	# no IPv6 on the pair: no ND, MLD or RS frames of the kernel's own
 	sysctl -qw "net.ipv6.conf.$V0.disable_ipv6=1" >/dev/null
-	ip netns exec "$NS" sysctl -qw "net.ipv6.conf.$V1.disable_ipv6=1" >/dev/null
-	ip link set "$V0" up && ip netns exec "$NS" ip link set "$V1" up || return 1
-	for _ in $(seq 1 50); do
-		ip -br link show "$V0" | grep -q ' UP ' && return 0
-		sleep 0.1
-	done
-	return 1
+	netns_exec sysctl -qw "net.ipv6.conf.$V1.disable_ipv6=1" >/dev/null
+	netns_up "$V0" "$V1"
 }
 # tcpreplay of the file from inside the namespace, out of V1 to V0 only
 replay() { # replay OUTFILE [extra tcpreplay args]
@@ -674,6 +665,7 @@ if enabled growth; then
 	log "growth: filling packets to $GROWTH_ROWS rows"
 	reset_tables
 	checkpoint
+	sync
 	# the first million, timed: the reference, in the same conditions
 	timed growfirst "SELECT pkt_load('$PCAP');" || die "pkt_load failed"
 	FIRST_S=$T
@@ -688,6 +680,8 @@ if enabled growth; then
 	t1=$(date +%s.%N)
 	cluster_psql -c "ANALYZE packets" >/dev/null
 	checkpoint
+	# the kernel's writeback of the fill must not slow the timed load
+	sync
 	BEFORE=$(q "SELECT count(*) FROM packets")
 	SIZE=$(q "SELECT pg_size_pretty(pg_total_relation_size('packets'))")
 	log "growth: $BEFORE rows ($SIZE) in $(calc %.0f "$t1 - $t0") s; timed pkt_load"
@@ -696,7 +690,7 @@ if enabled growth; then
 	GROW_RPS=$(calc %.0f "$IP_PACKETS / $GROW_S")
 	FIRST_RPS=$(calc %.0f "$IP_PACKETS / $FIRST_S")
 	row "pkt_load rows/s into table of $BEFORE rows" "$GROW_RPS" "first million $FIRST_RPS" "$(ratio "$GROW_RPS" "$FIRST_RPS")"
-	note "growth: packets held $BEFORE rows ($SIZE incl. indexes) before the timed load (filled by one pkt_load and INSERT ... SELECT from itself, then ANALYZE, CHECKPOINT; autovacuum is off in the bench cluster; the fill does not touch the summary tables); timed load $GROW_S s, first million (into the empty table, before the fill) $FIRST_S s. GROWTH_ROWS=50000000 for the big case."
+	note "growth: packets held $BEFORE rows ($SIZE incl. indexes) before the timed load (filled by one pkt_load and INSERT ... SELECT from itself, then ANALYZE, CHECKPOINT, sync; autovacuum is off in the bench cluster; the fill does not touch the summary tables); timed load $GROW_S s, first million (into the empty table, before the fill) $FIRST_S s. GROWTH_ROWS=50000000 for the big case."
 	reset_tables
 fi
 

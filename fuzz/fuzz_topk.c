@@ -6,7 +6,9 @@
  * pass pkt_topk_top()'s 64-item limit; 0xFF gives 0, taken as 1), byte 1 the hash seed and the
  * top-n size, then one byte per packet: the key (256 possible keys,
  * spread over the IPv4/IPv6 key bytes so the seeded hash sees real
- * variety).  The bytes counted for a packet are the key byte + 1.
+ * variety).  The bytes counted for a packet are the key byte + 1.  When
+ * byte 1 is odd, each byte stands for 1 to 5 packets at once (key byte
+ * % 5 + 1), added with pkt_topk_add_n() as a file load adds its sums.
  * After every packet (or every 64th for long inputs) the counter is
  * checked against exact reference counts with topk_check().
  *-------------------------------------------------------------------------
@@ -47,6 +49,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint32_t	capacity;
 	uint64_t	seed;
 	int			topn;
+	bool		weighted;
 	void	   *mem;
 	PktTopK    *tk;
 	size_t		every;
@@ -59,6 +62,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		capacity = data[0] < 0xF0 ? 1 + data[0] % 16 : 17 + data[0] % 100;
 	seed = (uint64_t) data[1] * UINT64_C(0x9E3779B97F4A7C15);
 	topn = 1 + data[1] % 70;
+	weighted = data[1] & 1;
 	data += 2;
 	size -= 2;
 
@@ -79,9 +83,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t		key[PKT_TOPK_KEYLEN];
 
 		make_key(data[i], key);
-		pkt_topk_add(tk, key, (uint64_t) data[i] + 1);
-		truth[data[i]].packets++;
-		truth[data[i]].bytes += (uint64_t) data[i] + 1;
+		if (weighted)
+		{
+			uint64_t	packets = data[i] % 5 + 1;
+
+			pkt_topk_add_n(tk, key, packets, packets * ((uint64_t) data[i] + 1));
+			truth[data[i]].packets += packets;
+			truth[data[i]].bytes += packets * ((uint64_t) data[i] + 1);
+		}
+		else
+		{
+			pkt_topk_add(tk, key, (uint64_t) data[i] + 1);
+			truth[data[i]].packets++;
+			truth[data[i]].bytes += (uint64_t) data[i] + 1;
+		}
 		if (i % every == 0 || i + 1 == size)
 			topk_check(tk, capacity, truth, 256, topn);
 	}

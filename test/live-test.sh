@@ -88,6 +88,8 @@ done
 
 # shellcheck source=lib/cluster.sh
 . "$here/lib/cluster.sh"
+# shellcheck source=lib/netns.sh
+. "$here/lib/netns.sh"
 
 NS=pktc-peer-$$
 V0=pktcv0-$$; V0=${V0:0:15}
@@ -119,9 +121,7 @@ cleanup() {
 		wait "$p" 2>/dev/null
 	done
 	cluster_stop
-	ip link del "$V0" 2>/dev/null
-	ip link del "$W0" 2>/dev/null
-	ip netns del "$NS" 2>/dev/null
+	netns_cleanup
 	if [ "$failed" -eq 0 ] && [ "$LIVE_KEEP" != 1 ]; then
 		rm -rf "$WORK"
 	else
@@ -161,16 +161,16 @@ echo "# work directory $WORK, interfaces $V0 $W0, namespace $NS"
 # ---------------------------------------------------------------------------
 section "test network"
 setup_net() {
-	ip netns add "$NS" || return 1
-	ip link add "$V0" type veth peer name "$V1" netns "$NS" || return 1
-	ip link add "$W0" type veth peer name "$W1" netns "$NS" || return 1
+	netns_add "$NS" && netns_veth "$V0" "$V1" && netns_veth "$W0" "$W1" || return 1
+	# no DAD, no router solicitations or advertisements: the kernel sends
+	# nothing of its own once the addresses are set
 	for ifc in "$V0" "$W0"; do
 		sysctl -qw "net.ipv6.conf.$ifc.accept_dad=0" \
 			"net.ipv6.conf.$ifc.router_solicitations=0" \
 			"net.ipv6.conf.$ifc.accept_ra=0" >/dev/null || return 1
 	done
 	for ifc in "$V1" "$W1"; do
-		ip netns exec "$NS" sysctl -qw "net.ipv6.conf.$ifc.accept_dad=0" \
+		netns_exec sysctl -qw "net.ipv6.conf.$ifc.accept_dad=0" \
 			"net.ipv6.conf.$ifc.router_solicitations=0" \
 			"net.ipv6.conf.$ifc.accept_ra=0" >/dev/null || return 1
 	done
@@ -178,23 +178,11 @@ setup_net() {
 		ip addr add fd00:706b:7463:1::1/64 dev "$V0" nodad &&
 		ip addr add 198.18.255.5/30 dev "$W0" &&
 		ip addr add fd00:706b:7463:2::1/64 dev "$W0" nodad &&
-		ip netns exec "$NS" ip addr add 198.18.255.2/30 dev "$V1" &&
-		ip netns exec "$NS" ip addr add fd00:706b:7463:1::2/64 dev "$V1" nodad &&
-		ip netns exec "$NS" ip addr add 198.18.255.6/30 dev "$W1" &&
-		ip netns exec "$NS" ip addr add fd00:706b:7463:2::2/64 dev "$W1" nodad &&
-		ip link set "$V0" up && ip link set "$W0" up &&
-		ip netns exec "$NS" ip link set lo up &&
-		ip netns exec "$NS" ip link set "$V1" up &&
-		ip netns exec "$NS" ip link set "$W1" up || return 1
-	# carrier up on both ends
-	for _ in $(seq 1 50); do
-		if ip -br link show "$V0" | grep -q ' UP ' &&
-			ip -br link show "$W0" | grep -q ' UP '; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
+		netns_exec ip addr add 198.18.255.2/30 dev "$V1" &&
+		netns_exec ip addr add fd00:706b:7463:1::2/64 dev "$V1" nodad &&
+		netns_exec ip addr add 198.18.255.6/30 dev "$W1" &&
+		netns_exec ip addr add fd00:706b:7463:2::2/64 dev "$W1" nodad || return 1
+	netns_up "$V0" "$V1" "$W0" "$W1"
 }
 setup_net && ok "test network: namespace $NS, veth $V0/$V1 and $W0/$W1" ||
 	fatal "could not build the test network"

@@ -93,6 +93,8 @@ done
 
 # shellcheck source=lib/cluster.sh
 . "$here/lib/cluster.sh"
+# shellcheck source=lib/netns.sh
+. "$here/lib/netns.sh"
 
 NS=pktr-peer-$$
 V0=pktrv0-$$; V0=${V0:0:15}
@@ -125,8 +127,7 @@ cleanup() {
 	done
 	[ -n "$TD" ] && kill -INT "$TD" 2>/dev/null && wait "$TD" 2>/dev/null
 	cluster_stop
-	ip link del "$V0" 2>/dev/null
-	ip netns del "$NS" 2>/dev/null
+	netns_cleanup
 	if [ "$failed" -eq 0 ] && [ "$ROBUST_KEEP" != 1 ]; then
 		rm -rf "$WORK"
 	else
@@ -166,21 +167,13 @@ echo "# work directory $WORK, interfaces $V0/$V1, namespace $NS, corpus $CORPUS"
 # ---------------------------------------------------------------------------
 section "setup"
 setup_net() {
-	ip netns add "$NS" || return 1
-	ip link add "$V0" address "$MAC_V0" type veth peer name "$V1" address "$MAC_V1" \
-		netns "$NS" || return 1
+	netns_add "$NS" && netns_veth "$V0" "$V1" "$MAC_V0" "$MAC_V1" || return 1
 	sysctl -qw "net.ipv6.conf.$V0.disable_ipv6=1" "net.ipv4.conf.$V0.arp_ignore=8" \
 		"net.ipv4.conf.$V0.forwarding=0" >/dev/null || return 1
-	ip netns exec "$NS" sysctl -qw "net.ipv6.conf.$V1.disable_ipv6=1" \
+	netns_exec sysctl -qw "net.ipv6.conf.$V1.disable_ipv6=1" \
 		"net.ipv4.conf.$V1.arp_ignore=8" >/dev/null || return 1
-	ip link set "$V0" mtu 9000 && ip netns exec "$NS" ip link set "$V1" mtu 9000 &&
-		ip link set "$V0" up && ip netns exec "$NS" ip link set lo up &&
-		ip netns exec "$NS" ip link set "$V1" up || return 1
-	for _ in $(seq 1 50); do
-		ip -br link show "$V0" | grep -q ' UP ' && return 0
-		sleep 0.1
-	done
-	return 1
+	ip link set "$V0" mtu 9000 && netns_exec ip link set "$V1" mtu 9000 || return 1
+	netns_up "$V0" "$V1"
 }
 setup_net && ok "test network: namespace $NS, veth $V0/$V1 (no addresses, IPv6 off)" ||
 	fatal "could not build the test network"
