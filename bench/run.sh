@@ -28,7 +28,8 @@
 #   REPS [5] repetitions of the load/COPY timings (median reported)
 #   TSHARK_PACKETS [100000] sample for tshark ("all": whole file)
 #   DECODE_REPS [5]   PGBENCH_TIME [15] s per pgbench run   PGBENCH_SCALE [10]
-#   GROWTH_ROWS [10000000] rows in the table before the timed load (50000000...)
+#   GROWTH_ROWS [10000000] rows in the table before the timed loads (50000000...)
+#   GROWTH_REPS [3] timed loads into the empty table, and into the big one
 #   SCHEMA_REPS [2]   PERF_FREQ [499] Hz   SHARED_BUFFERS [1GB]
 #   MAX_WAL_SIZE [16GB] (no checkpoint inside a timed load)
 #   PKT_CONF [] extra postgresql.conf lines, ';'-separated (e.g.
@@ -64,6 +65,7 @@ DECODE_REPS=${DECODE_REPS:-5}
 PGBENCH_TIME=${PGBENCH_TIME:-15}
 PGBENCH_SCALE=${PGBENCH_SCALE:-10}
 GROWTH_ROWS=${GROWTH_ROWS:-10000000}
+GROWTH_REPS=${GROWTH_REPS:-3}
 SCHEMA_REPS=${SCHEMA_REPS:-2}
 PERF_FREQ=${PERF_FREQ:-499}
 SHARED_BUFFERS=${SHARED_BUFFERS:-1GB}
@@ -663,12 +665,16 @@ fi
 # ---------------------------------------------------------------------------
 if enabled growth; then
 	log "growth: filling packets to $GROWTH_ROWS rows"
-	reset_tables
-	checkpoint
-	sync
 	# the first million, timed: the reference, in the same conditions
-	timed growfirst "SELECT pkt_load('$PCAP');" || die "pkt_load failed"
-	FIRST_S=$T
+	FIRST_T=()
+	for r in $(seq 1 "$GROWTH_REPS"); do
+		reset_tables
+		checkpoint
+		sync
+		timed growfirst$r "SELECT pkt_load('$PCAP');" || die "pkt_load failed"
+		FIRST_T+=("$T")
+	done
+	FIRST_S=$(median "${FIRST_T[@]}")
 	have=$IP_PACKETS
 	t0=$(date +%s.%N)
 	while [ $((have + IP_PACKETS)) -lt "$GROWTH_ROWS" ]; do
@@ -684,13 +690,18 @@ if enabled growth; then
 	sync
 	BEFORE=$(q "SELECT count(*) FROM packets")
 	SIZE=$(q "SELECT pg_size_pretty(pg_total_relation_size('packets'))")
-	log "growth: $BEFORE rows ($SIZE) in $(calc %.0f "$t1 - $t0") s; timed pkt_load"
-	timed grow "SELECT pkt_load('$PCAP');"
-	GROW_S=$T
+	log "growth: $BEFORE rows ($SIZE) in $(calc %.0f "$t1 - $t0") s; timed pkt_load x $GROWTH_REPS"
+	GROW_T=()
+	for r in $(seq 1 "$GROWTH_REPS"); do
+		[ "$r" -gt 1 ] && { checkpoint; sync; }
+		timed grow$r "SELECT pkt_load('$PCAP');" || die "pkt_load failed"
+		GROW_T+=("$T")
+	done
+	GROW_S=$(median "${GROW_T[@]}")
 	GROW_RPS=$(calc %.0f "$IP_PACKETS / $GROW_S")
 	FIRST_RPS=$(calc %.0f "$IP_PACKETS / $FIRST_S")
 	row "pkt_load rows/s into table of $BEFORE rows" "$GROW_RPS" "first million $FIRST_RPS" "$(ratio "$GROW_RPS" "$FIRST_RPS")"
-	note "growth: packets held $BEFORE rows ($SIZE incl. indexes) before the timed load (filled by one pkt_load and INSERT ... SELECT from itself, then ANALYZE, CHECKPOINT, sync; autovacuum is off in the bench cluster; the fill does not touch the summary tables); timed load $GROW_S s, first million (into the empty table, before the fill) $FIRST_S s. GROWTH_ROWS=50000000 for the big case."
+	note "growth: packets held $BEFORE rows ($SIZE incl. indexes) before the timed load (filled by one pkt_load and INSERT ... SELECT from itself, then ANALYZE, CHECKPOINT, sync; autovacuum is off in the bench cluster; the fill does not touch the summary tables); timed loads ${GROW_T[*]} s (one after the other, so the last starts at $BEFORE + $(((GROWTH_REPS - 1) * IP_PACKETS)) rows), first million (into the empty table, before the fill) ${FIRST_T[*]} s; medians compared. GROWTH_ROWS=50000000 for the big case."
 	reset_tables
 fi
 
