@@ -817,7 +817,9 @@ summaries_create(PktRun *run)
 {
 	run->sum_seed = pg_prng_uint64(&pg_global_prng_state);
 	run->sum_protos = protosum_create(run->sum_cxt, 64, &run->sum_seed);
-	run->sum_addrs = addrsum_create(run->sum_cxt, 1024, &run->sum_seed);
+	/* as large as last time: growing rehashes every entry */
+	run->sum_addrs = addrsum_create(run->sum_cxt, Max(1024, run->sum_addrs_hint),
+									&run->sum_seed);
 }
 
 /*
@@ -827,6 +829,8 @@ summaries_create(PktRun *run)
 void
 pkt_run_discard_summaries(PktRun *run)
 {
+	if (run->sum_addrs != NULL)
+		run->sum_addrs_hint = Min(run->sum_addrs->members, PKT_SUMMARY_MAX_GROUPS);
 	MemoryContextReset(run->sum_cxt);
 	summaries_create(run);
 }

@@ -1098,6 +1098,7 @@ read_capture_file(LoadState *ls, const char *path, PktRun *run, char *damage, si
 	pkt_run_init(run, ls->slotno, ls->generation, pcap_datalink(ls->p), NULL);
 	run->copy_rows = PKT_LOAD_COPY_ROWS;
 	run->topk_from_sums = true;
+	run->sum_addrs_hint = 65536;	/* a file's sums are held to its end */
 	LWLockAcquire(pkt_shared->lock, LW_EXCLUSIVE);
 	pkt_shared->slots[ls->slotno].linktype = run->linktype;
 	LWLockRelease(pkt_shared->lock);

@@ -196,6 +196,7 @@ typedef struct PktRun
 	struct protosum_hash *sum_protos;	/* simplehash tables (pkt_store.c) */
 	struct addrsum_hash *sum_addrs;
 	uint64		sum_seed;
+	uint32		sum_addrs_hint; /* address sums held last time */
 	struct PktBatchStmt *insert;	/* prepared statements (pkt_store.c) */
 	struct PktBatchStmt *summary;
 	struct PktBatchStmt *summary_addr;
