@@ -485,11 +485,22 @@ static void
 spool_copy(PktRun *run, PktBatchStmt *st, PktSpool *sp)
 {
 	int64		nrows = sp->nrows;
-	char	   *sql = psprintf("%s%s (FORMAT binary)", st->copy_head,
-							   quote_literal_cstr(pkt_spool_finish(sp)));
+	char	   *volatile path = NULL;
+	char	   *sql;
 
-	/* whatever happens next, the next rows start a new file */
+	/* whatever happens, the next rows start a new file */
+	PG_TRY();
+	{
+		path = pkt_spool_finish(sp);
+	}
+	PG_CATCH();
+	{
+		pkt_spool_reset(sp);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 	pkt_spool_reset(sp);
+	sql = psprintf("%s%s (FORMAT binary)", st->copy_head, quote_literal_cstr(path));
 	if (st->as_owner)
 		owner_execute(run, NULL, sql, 0, NULL, NULL, NULL, SPI_OK_UTILITY, 0);
 	else
@@ -499,7 +510,8 @@ spool_copy(PktRun *run, PktBatchStmt *st, PktSpool *sp)
 		if (ret != SPI_OK_UTILITY)
 			elog(ERROR, "COPY into packets failed: %s", SPI_result_code_string(ret));
 	}
-	if (SPI_processed != (uint64) nrows)
+	/* fewer when a BEFORE trigger skipped rows, as INSERT would */
+	if (SPI_processed > (uint64) nrows)
 		elog(ERROR, "COPY stored " UINT64_FORMAT " of " INT64_FORMAT " rows",
 			 SPI_processed, nrows);
 	pfree(sql);
@@ -832,7 +844,9 @@ pkt_run_discard_summaries(PktRun *run)
 	if (run->sum_addrs != NULL)
 		run->sum_addrs_hint = Min(run->sum_addrs->members, PKT_SUMMARY_MAX_GROUPS);
 	MemoryContextReset(run->sum_cxt);
-	summaries_create(run);
+	/* made again when rows come (zeroing megabytes for nothing costs) */
+	run->sum_protos = NULL;
+	run->sum_addrs = NULL;
 }
 
 static void
@@ -941,6 +955,8 @@ pkt_run_write_summaries(PktRun *run)
 	int			n;
 	MemoryContext old;
 
+	if (run->sums_abandoned)
+		return;					/* summarized_id stays */
 	/* with nothing held, every row stored is in the summaries */
 	run->sums_in_xact = true;
 	if (run->sum_protos == NULL || run->sum_protos->members == 0)
@@ -1151,7 +1167,8 @@ pkt_run_committed(PktRun *run)
 	}
 	if (run->inflight > 0)
 	{
-		accumulate_summaries(run, run->rows + run->first, run->inflight);
+		if (!run->sums_abandoned)
+			accumulate_summaries(run, run->rows + run->first, run->inflight);
 		run->first += run->inflight;
 		if (run->first == run->nrows)
 			run->first = run->nrows = 0;
@@ -1160,6 +1177,18 @@ pkt_run_committed(PktRun *run)
 	run->c.pending -= run->inflight_stored;
 	run->inflight = 0;
 	run->inflight_stored = 0;
+}
+
+/*
+ * The summaries could not be written and the sums held reached their
+ * bound: drop them and write no more for this run.  Its summarized_id
+ * stays where it is, so pkt_report() reads the rows above it from packets.
+ */
+void
+pkt_run_abandon_summaries(PktRun *run)
+{
+	pkt_run_discard_summaries(run);
+	run->sums_abandoned = true;
 }
 
 /* It did not: the rows are still pending, the sums still to write. */
@@ -1178,7 +1207,7 @@ pkt_run_aborted(PktRun *run)
 bool
 pkt_run_summaries_due(PktRun *run, TimestampTz now)
 {
-	if (run->sum_protos == NULL || run->sum_protos->members == 0)
+	if (run->sums_abandoned || run->sum_protos == NULL || run->sum_protos->members == 0)
 		return false;
 	return pkt_run_summaries_full(run) ||
 		now >= TimestampTzPlusMilliseconds(run->last_summary_at, pkt_summary_interval_ms);

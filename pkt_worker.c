@@ -73,11 +73,17 @@ static int	my_slotno = -1;
 static uint32 my_generation = 0;
 
 /* state of the writer's retries */
-typedef struct WriteState
+typedef struct Backoff
 {
 	int			failures;		/* consecutive failed attempts */
 	int			delay_ms;
 	TimestampTz retry_at;
+} Backoff;
+
+typedef struct WriteState
+{
+	Backoff		rows;
+	Backoff		sums;			/* the summaries' transactions */
 	bool		table_gone;
 } WriteState;
 
@@ -307,10 +313,12 @@ worker_transaction(PktRun *run, WriteState *ws, const char *ifname, bool summari
 		}
 		else
 		{
-			ws->delay_ms = ws->failures == 0 ? PKT_RETRY_MIN_MS :
-				Min(ws->delay_ms * 2, PKT_RETRY_MAX_MS);
+			Backoff    *b = summaries ? &ws->sums : &ws->rows;
+
+			b->delay_ms = b->failures == 0 ? PKT_RETRY_MIN_MS :
+				Min(b->delay_ms * 2, PKT_RETRY_MAX_MS);
 			/* log the first failure, then one line a minute */
-			if (ws->failures == 0 || ws->failures % (60000 / PKT_RETRY_MAX_MS) == 0)
+			if (b->failures == 0 || b->failures % (60000 / PKT_RETRY_MAX_MS) == 0)
 			{
 				if (summaries)
 					ereport(WARNING,
@@ -326,13 +334,23 @@ worker_transaction(PktRun *run, WriteState *ws, const char *ifname, bool summari
 									nbatch, ifname, edata->message),
 							 edata->detail ? errdetail("%s", edata->detail) : 0,
 							 errhint("The rows are kept in memory (up to pktcapture.max_pending_rows = %d) and retried; %d attempts failed so far.",
-									 pkt_max_pending_rows, ws->failures + 1)));
+									 pkt_max_pending_rows, b->failures + 1)));
 			}
-			ws->failures++;
-			ws->retry_at = TimestampTzPlusMilliseconds(now, ws->delay_ms);
+			b->failures++;
+			b->retry_at = TimestampTzPlusMilliseconds(now, b->delay_ms);
 			snprintf(run->last_error, sizeof(run->last_error),
 					 "writing %s failed %d times, retrying: %s",
-					 summaries ? "summaries" : "rows", ws->failures, edata->message);
+					 summaries ? "summaries" : "rows", b->failures, edata->message);
+			if (summaries && pkt_run_summaries_full(run))
+			{
+				/* memory stays bounded: the sums go, the rows stay */
+				pkt_run_abandon_summaries(run);
+				ereport(WARNING,
+						(errmsg("pktcapture: the capture on interface \"%s\" no longer writes summaries",
+								ifname),
+						 errdetail("Its sums reached their bound while the summaries could not be written."),
+						 errhint("pkt_report() reads the rows of this capture from packets; SELECT pkt_summary_rebuild() after it stops makes the summaries whole again.")));
+			}
 		}
 		FreeErrorData(edata);
 	}
@@ -343,14 +361,24 @@ worker_transaction(PktRun *run, WriteState *ws, const char *ifname, bool summari
 		return false;
 	pkt_run_committed(run);
 	run->last_error[0] = '\0';
-	if (ws->failures > 0)
+	if (summaries)
+		ws->sums.failures = 0;
+	else if (ws->rows.failures > 0)
 	{
 		ereport(LOG,
 				(errmsg("pktcapture: writing rows from interface \"%s\" again after %d failed attempts",
-						ifname, ws->failures)));
-		ws->failures = 0;
+						ifname, ws->rows.failures)));
+		ws->rows.failures = 0;
 	}
 	return true;
+}
+
+/* Are the summaries due, and not waiting for a retry after a failure? */
+static bool
+summaries_due(PktRun *run, const WriteState *ws, TimestampTz now)
+{
+	return pkt_run_summaries_due(run, now) &&
+		(ws->sums.failures == 0 || now >= ws->sums.retry_at);
 }
 
 /*
@@ -365,7 +393,7 @@ worker_write(PktRun *run, WriteState *ws, const char *ifname)
 		if (!worker_transaction(run, ws, ifname, false))
 			return false;
 	}
-	if (!ws->table_gone && pkt_run_summaries_due(run, GetCurrentTimestamp()) &&
+	if (!ws->table_gone && summaries_due(run, ws, GetCurrentTimestamp()) &&
 		!worker_transaction(run, ws, ifname, true))
 		return false;
 	return !ws->table_gone;
@@ -442,10 +470,10 @@ write_due(PktRun *run, const WriteState *ws, TimestampTz now)
 
 	if (ws->table_gone)
 		return false;
-	if (ws->failures > 0)
-		return now >= ws->retry_at;
 	if (pending == 0)
-		return pkt_run_summaries_due(run, now);
+		return summaries_due(run, ws, now);
+	if (ws->rows.failures > 0)
+		return now >= ws->rows.retry_at;
 	return pending >= run->batch ||
 		now >= TimestampTzPlusMilliseconds(run->first_row_at, pkt_flush_interval_ms);
 }
@@ -463,7 +491,7 @@ worker_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 	WorkerCtx  *ctx = (WorkerCtx *) user;
 	PktRun	   *run = ctx->run;
 
-	if (run->nrows - run->first >= run->batch && ctx->ws->failures == 0)
+	if (run->nrows - run->first >= run->batch && ctx->ws->rows.failures == 0)
 		worker_write(run, ctx->ws, ctx->ifname);
 	pkt_run_account(run, &h->ts, h->caplen, h->len, bytes);
 }
@@ -726,7 +754,7 @@ pkt_worker_main(Datum main_arg)
 
 		if (run.nrows - run.first > 0)
 		{
-			TimestampTz due = ws.failures > 0 ? ws.retry_at :
+			TimestampTz due = ws.rows.failures > 0 ? ws.rows.retry_at :
 				TimestampTzPlusMilliseconds(run.first_row_at, pkt_flush_interval_ms);
 
 			deadline = Min(deadline, due);
@@ -809,7 +837,7 @@ pkt_worker_main(Datum main_arg)
 
 		while (!worker_write(&run, &ws, cfg.name) && !ws.table_gone &&
 			   GetCurrentTimestamp() < give_up)
-			pg_usleep(ws.delay_ms * 1000L);
+			pg_usleep(ws.rows.delay_ms * 1000L);
 	}
 	if (run.nrows - run.first > 0)
 	{

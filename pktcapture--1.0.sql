@@ -213,6 +213,8 @@ CREATE FUNCTION pkt_report_between(from_time timestamptz, to_time timestamptz,
     OUT share double precision, OUT first_seen timestamptz, OUT last_seen timestamptz)
 RETURNS SETOF record
 LANGUAGE sql STABLE
+-- aggregates only, for pg_monitor too, which may not read packets itself
+SECURITY DEFINER
 SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
 WITH runs AS (
@@ -366,11 +368,19 @@ SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
 DECLARE
     n bigint;
+    todo integer[];
 BEGIN
-    n := pkt_summary_add(ARRAY(SELECT run_id FROM pkt_runs
-                               WHERE run_id = ANY (runs) AND summarized_id IS NOT NULL),
-                         'unsummarized');
-    UPDATE pkt_runs SET summarized_id = NULL WHERE run_id = ANY (runs);
+    -- two starts at once would both add the same rows: the second waits
+    -- here, then finds those runs done (summarized_id NULL)
+    SELECT array_agg(run_id) INTO todo FROM (
+        SELECT run_id FROM pkt_runs
+        WHERE run_id = ANY (runs) AND summarized_id IS NOT NULL
+        FOR UPDATE) r;
+    IF todo IS NULL THEN
+        RETURN 0;
+    END IF;
+    n := pkt_summary_add(todo, 'unsummarized');
+    UPDATE pkt_runs SET summarized_id = NULL WHERE run_id = ANY (todo);
     RETURN n;
 END
 $$;
@@ -424,4 +434,3 @@ REVOKE ALL ON FUNCTION pkt_report_between(timestamptz, timestamptz, integer, tex
 REVOKE ALL ON FUNCTION pkt_unsummarized(integer[], timestamptz, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pkt_report(interval, integer, text) TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pkt_report_between(timestamptz, timestamptz, integer, text) TO pg_monitor;
-GRANT EXECUTE ON FUNCTION pkt_unsummarized(integer[], timestamptz, timestamptz) TO pg_monitor;

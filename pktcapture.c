@@ -27,6 +27,8 @@
  */
 #include "postgres.h"
 
+#include <sys/stat.h>
+
 #include <ifaddrs.h>
 #include <math.h>
 #include <net/if.h>
@@ -39,6 +41,7 @@
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "storage/ipc.h"
@@ -1094,17 +1097,28 @@ read_capture_file(LoadState *ls, const char *path, PktRun *run, char *damage, si
 	const u_char *data;
 	int			rc;
 	int64		frame = 0;
+	Oid			packets_relid;
+	struct stat st;
 
 	pkt_run_init(run, ls->slotno, ls->generation, pcap_datalink(ls->p), NULL);
 	run->copy_rows = PKT_LOAD_COPY_ROWS;
 	run->topk_from_sums = true;
-	run->sum_addrs_hint = 65536;	/* a file's sums are held to its end */
+	/* a file's sums are held to its end: as many as its size suggests */
+	if (stat(path, &st) == 0)
+		run->sum_addrs_hint = (uint32) Min(st.st_size / 256, 65536);
 	LWLockAcquire(pkt_shared->lock, LW_EXCLUSIVE);
 	pkt_shared->slots[ls->slotno].linktype = run->linktype;
 	LWLockRelease(pkt_shared->lock);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	/*
+	 * The rows wait in the spool file before their COPY: lock packets now,
+	 * in the order every writer takes its tables (packets, summaries,
+	 * ledger), so that pkt_summary_rebuild() cannot deadlock with us.
+	 */
+	pkt_ext_relname("packets", &packets_relid);
+	LockRelationOid(packets_relid, RowExclusiveLock);
 	pkt_ledger_open(run, "file", path, NULL);
 	LWLockAcquire(pkt_shared->lock, LW_EXCLUSIVE);
 	pkt_shared->slots[ls->slotno].run_id = run->run_id;

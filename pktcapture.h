@@ -204,6 +204,7 @@ typedef struct PktRun
 	struct PktBatchStmt *summary_addr_new;
 	bool		summaries_written;	/* once, later sums may meet earlier ones */
 	bool		sums_in_xact;	/* summaries written in the open transaction */
+	bool		sums_abandoned; /* given up: pkt_report reads packets */
 	TimestampTz last_summary_at;
 	int			inflight;		/* rows of the transaction not yet committed */
 	int64		inflight_stored;	/* of which in packets (not in the spool) */
@@ -234,6 +235,7 @@ extern void pkt_run_committed(PktRun *run);
 extern void pkt_run_aborted(PktRun *run);
 extern bool pkt_run_summaries_due(PktRun *run, TimestampTz now);
 extern bool pkt_run_summaries_full(PktRun *run);
+extern void pkt_run_abandon_summaries(PktRun *run);
 extern void pkt_run_flush(PktRun *run);
 extern void pkt_run_check_extension(PktRun *run);
 extern void pkt_run_write_summaries(PktRun *run);
