@@ -7,9 +7,10 @@
  * buffer lock and one WAL record per page instead of per row), which no
  * INSERT statement does; SPI runs COPY only from a file.  So the writer
  * encodes a batch here, into a temporary file of the server's own (in
- * pgsql_tmp, under temp_tablespaces, counted by temp_file_limit, removed
- * at the end of the transaction, and at the next start after a crash),
- * and runs COPY ... FROM that file through SPI (pkt_store.c).
+ * the default tablespace's pgsql_tmp, counted by temp_file_limit, kept
+ * across the run's transactions and removed when the run ends, the
+ * process exits, or the server starts after a crash), and runs COPY ...
+ * FROM that file through SPI (pkt_store.c).
  *
  * The format is the one documented under COPY, "Binary Format": an
  * 11-byte signature, a flags word and a header extension length, then

@@ -255,6 +255,25 @@ is_table_gone(int sqlerrcode)
 		sqlerrcode == ERRCODE_UNDEFINED_SCHEMA;
 }
 
+/* A transaction of the worker's, connected to SPI, with a snapshot. */
+static void
+worker_xact_begin(void)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+}
+
+static void
+worker_xact_commit(void)
+{
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+}
+
 /*
  * One transaction: a batch of rows, or the summaries of the rows committed
  * since they were last written.  Returns false if it failed; the rows stay
@@ -269,11 +288,7 @@ worker_transaction(PktRun *run, WriteState *ws, const char *ifname, bool summari
 
 	PG_TRY();
 	{
-		SetCurrentStatementStartTimestamp();
-		StartTransactionCommand();
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		PushActiveSnapshot(GetTransactionSnapshot());
+		worker_xact_begin();
 		if (summaries)
 		{
 			pgstat_report_activity(STATE_RUNNING, "pktcapture: writing summaries");
@@ -285,9 +300,7 @@ worker_transaction(PktRun *run, WriteState *ws, const char *ifname, bool summari
 			pgstat_report_activity(STATE_RUNNING, "pktcapture: writing rows to packets");
 			pkt_run_write(run);
 		}
-		SPI_finish();
-		PopActiveSnapshot();
-		CommitTransactionCommand();
+		worker_xact_commit();
 	}
 	PG_CATCH();
 	{
@@ -411,17 +424,11 @@ close_ledger(PktRun *run, const char *state, const char *error, bool with_summar
 
 	PG_TRY();
 	{
-		SetCurrentStatementStartTimestamp();
-		StartTransactionCommand();
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		PushActiveSnapshot(GetTransactionSnapshot());
+		worker_xact_begin();
 		if (with_summaries)
 			pkt_run_write_summaries(run);
 		pkt_ledger_update(run, run->c.stored, state, error);
-		SPI_finish();
-		PopActiveSnapshot();
-		CommitTransactionCommand();
+		worker_xact_commit();
 	}
 	PG_CATCH();
 	{
@@ -571,17 +578,11 @@ worker_prepare(PktRun *run, const PktSlot *cfg, MemoryContext runcxt)
 
 	PG_TRY();
 	{
-		SetCurrentStatementStartTimestamp();
-		StartTransactionCommand();
+		worker_xact_begin();
 		relname = pkt_ext_relname("packets", &relid);
 		relname = MemoryContextStrdup(runcxt, relname);
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		PushActiveSnapshot(GetTransactionSnapshot());
 		pkt_ledger_open(run, "live", cfg->name, cfg->filter[0] ? cfg->filter : NULL);
-		SPI_finish();
-		PopActiveSnapshot();
-		CommitTransactionCommand();
+		worker_xact_commit();
 	}
 	PG_CATCH();
 	{

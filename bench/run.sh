@@ -163,7 +163,7 @@ ratio() { # ratio A B -> A/B (2 decimals, 4 below 0.1), "-" if B is 0 or missing
 median() {
 	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) printf "%.3f", v[(NR + 1) / 2]; else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
-jget() { # jget KEY [KEY2]
+gen_json() { # gen_json KEY [KEY2]
 	"$PY" -c 'import json,sys
 d = json.load(open(sys.argv[1]))
 for k in sys.argv[2:]:
@@ -240,8 +240,8 @@ t0=$(date +%s.%N)
 t1=$(date +%s.%N)
 chmod 644 "$PCAP"
 cat "$WORK/gen.txt" >&2
-IP_PACKETS=$(jget ip_packets)
-FRAMES=$(jget frames)
+IP_PACKETS=$(gen_json ip_packets)
+FRAMES=$(gen_json frames)
 GEN_S=$(calc %.1f "$t1 - $t0")
 
 # A private copy of the library: others may reinstall it during the run, and
@@ -607,57 +607,55 @@ if enabled pgbench; then
 	TR_S=$(pgb traffic-S -S)
 	TR_B=$(pgb traffic-B)
 	loop_stop
+	# capture_run NAME: a capture during pgbench -S and TPC-B over the looping
+	# replay; sets G_S G_B (tps), G_FR G_PK G_KD G_ST G_NS G_PE (pkt_status
+	# after the stop), G_SENT (frames received), G_CPU (worker CPU, s) and
+	# G_STOP (pkt_stop duration, s)
+	capture_run() {
+		local pid c0 c1 r0 r1 t0 t1
+		reset_tables
+		checkpoint
+		pid=$(q "SELECT pkt_start('$V0')") || die "pkt_start failed"
+		c0=$(cpu_s "$pid")
+		r0=$(rx)
+		loop_start "$1"
+		G_S=$(pgb "$1-S" -S)
+		G_B=$(pgb "$1-B")
+		loop_stop
+		r1=$(rx)
+		sleep 1
+		c1=$(cpu_s "$pid")
+		t0=$(date +%s.%N)
+		q "SELECT pkt_stop('$V0')" >/dev/null
+		t1=$(date +%s.%N)
+		IFS='|' read -r _ G_FR G_PK G_KD _ G_ST G_NS G_PE <<<"$(status)"
+		G_SENT=$((r1 - r0))
+		G_CPU=$(calc %.2f "$c1 - $c0")
+		G_STOP=$(calc %.2f "$t1 - $t0")
+	}
 	log "pgbench: traffic + capture"
-	reset_tables
-	checkpoint
-	PWPID=$(q "SELECT pkt_start('$V0')") || die "pkt_start failed"
-	PCPU0=$(cpu_s "$PWPID")
-	RX0=$(rx)
-	loop_start capture
-	CAP_S=$(pgb capture-S -S)
-	CAP_B=$(pgb capture-B)
-	loop_stop
-	RX1=$(rx)
-	sleep 1
-	PCPU1=$(cpu_s "$PWPID")
-	IFS='|' read -r PRID _ <<<"$(status)"
-	t0=$(date +%s.%N)
-	q "SELECT pkt_stop('$V0')" >/dev/null
-	t1=$(date +%s.%N)
-	IFS='|' read -r _ PFR PPK PKD PID_ PST PNS PPE <<<"$(status)"
-	PSENT=$((RX1 - RX0))
-	row "pgbench -S tps, capture running" "${CAP_S%.*}" "idle ${IDLE_S%.*}" "$(ratio "$CAP_S" "$IDLE_S")"
-	row "pgbench TPC-B tps, capture running" "${CAP_B%.*}" "idle ${IDLE_B%.*}" "$(ratio "$CAP_B" "$IDLE_B")"
-	row "pgbench -S tps, capture running" "${CAP_S%.*}" "traffic, no capture ${TR_S%.*}" "$(ratio "$CAP_S" "$TR_S")"
-	row "pgbench TPC-B tps, capture running" "${CAP_B%.*}" "traffic, no capture ${TR_B%.*}" "$(ratio "$CAP_B" "$TR_B")"
-	row "pgbench run: capture frames seen" "$PFR" "received by $V0 $PSENT" "$(ratio "$PFR" "$PSENT")"
-	row "pgbench run: kernel dropped" "$PKD" "received by $V0 $PSENT" "$(ratio "$PKD" "$PSENT")"
-	row "pgbench run: rows stored" "$PST" "IP packets seen $PPK" "$(ratio "$PST" "$PPK")"
-	row "pgbench run: worker CPU (s)" "$(calc %.1f "$PCPU1 - $PCPU0")" "wall $((2 * PGBENCH_TIME)) s" "$(ratio "$(calc %.2f "$PCPU1 - $PCPU0")" "$((2 * PGBENCH_TIME))")"
+	capture_run capture
+	row "pgbench -S tps, capture running" "${G_S%.*}" "idle ${IDLE_S%.*}" "$(ratio "$G_S" "$IDLE_S")"
+	row "pgbench TPC-B tps, capture running" "${G_B%.*}" "idle ${IDLE_B%.*}" "$(ratio "$G_B" "$IDLE_B")"
+	row "pgbench -S tps, capture running" "${G_S%.*}" "traffic, no capture ${TR_S%.*}" "$(ratio "$G_S" "$TR_S")"
+	row "pgbench TPC-B tps, capture running" "${G_B%.*}" "traffic, no capture ${TR_B%.*}" "$(ratio "$G_B" "$TR_B")"
+	row "pgbench run: capture frames seen" "$G_FR" "received by $V0 $G_SENT" "$(ratio "$G_FR" "$G_SENT")"
+	row "pgbench run: kernel dropped" "$G_KD" "received by $V0 $G_SENT" "$(ratio "$G_KD" "$G_SENT")"
+	row "pgbench run: rows stored" "$G_ST" "IP packets seen $G_PK" "$(ratio "$G_ST" "$G_PK")"
+	row "pgbench run: worker CPU (s)" "$(calc %.1f "$G_CPU")" "wall $((2 * PGBENCH_TIME)) s" "$(ratio "$G_CPU" "$((2 * PGBENCH_TIME))")"
+	STOP_NOTE="pkt_stop after the loop took $G_STOP s; not stored $G_NS, pending $G_PE."
 	# the DBA's other choice: the capture at the lowest CPU priority
 	log "pgbench: traffic + capture with pktcapture.worker_nice = 19"
 	q "ALTER SYSTEM SET pktcapture.worker_nice = 19" >/dev/null
 	q "SELECT pg_reload_conf()" >/dev/null
-	reset_tables
-	checkpoint
-	q "SELECT pkt_start('$V0')" >/dev/null || die "pkt_start failed"
-	RX0=$(rx)
-	loop_start nice
-	NICE_S=$(pgb nice-S -S)
-	NICE_B=$(pgb nice-B)
-	loop_stop
-	RX1=$(rx)
-	sleep 1
-	q "SELECT pkt_stop('$V0')" >/dev/null
-	IFS='|' read -r _ NFR NPK NKD _ NST NNS NPE <<<"$(status)"
+	capture_run nice
 	q "ALTER SYSTEM RESET pktcapture.worker_nice" >/dev/null
 	q "SELECT pg_reload_conf()" >/dev/null
-	NSENT=$((RX1 - RX0))
-	row "pgbench -S tps, capture at worker_nice 19" "${NICE_S%.*}" "idle ${IDLE_S%.*}" "$(ratio "$NICE_S" "$IDLE_S")"
-	row "pgbench TPC-B tps, capture at worker_nice 19" "${NICE_B%.*}" "idle ${IDLE_B%.*}" "$(ratio "$NICE_B" "$IDLE_B")"
-	row "worker_nice 19 run: kernel dropped" "$NKD" "received by $V0 $NSENT" "$(ratio "$NKD" "$NSENT")"
-	row "worker_nice 19 run: rows stored" "$NST" "IP packets seen $NPK" "$(ratio "$NST" "$NPK")"
-	note "pgbench: -c 2 -j 2 -T $PGBENCH_TIME, scale $PGBENCH_SCALE, in database pgb; traffic = tcpreplay --topspeed --loop from the namespace (it uses a core itself on this 2-core machine, hence the traffic-only column); capture rows go to packets of database postgres. pkt_stop after the loop took $(calc %.2f "$t1 - $t0") s; not stored $PNS, pending $PPE."
+	row "pgbench -S tps, capture at worker_nice 19" "${G_S%.*}" "idle ${IDLE_S%.*}" "$(ratio "$G_S" "$IDLE_S")"
+	row "pgbench TPC-B tps, capture at worker_nice 19" "${G_B%.*}" "idle ${IDLE_B%.*}" "$(ratio "$G_B" "$IDLE_B")"
+	row "worker_nice 19 run: kernel dropped" "$G_KD" "received by $V0 $G_SENT" "$(ratio "$G_KD" "$G_SENT")"
+	row "worker_nice 19 run: rows stored" "$G_ST" "IP packets seen $G_PK" "$(ratio "$G_ST" "$G_PK")"
+	note "pgbench: -c 2 -j 2 -T $PGBENCH_TIME, scale $PGBENCH_SCALE, in database pgb; traffic = tcpreplay --topspeed --loop from the namespace (it uses a core itself on this 2-core machine, hence the traffic-only column); capture rows go to packets of database postgres. $STOP_NOTE"
 fi
 
 # ---------------------------------------------------------------------------

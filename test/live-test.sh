@@ -68,18 +68,6 @@ PY=/usr/bin/python3
 
 CHECK_SUITE=live
 . "$(dirname "$0")/lib/check.sh"
-replay_check() {	# replay_check NAME: every frame of the file was sent
-	local sent fail want
-	sent=$(sed -n 's/.*Successful packets: *\([0-9]*\).*/\1/p' "$WORK/$1.tcpreplay" | head -1)
-	fail=$(sed -n 's/.*Failed packets: *\([0-9]*\).*/\1/p' "$WORK/$1.tcpreplay" | head -1)
-	want=$(jget "$1" frames)
-	if [ "$sent" == "$want" ] && [ "$fail" == 0 ]; then
-		ok "tcpreplay sent all $want frames of $1.pcap"
-	else
-		not_ok "tcpreplay $1.pcap: sent '$sent' failed '$fail', want $want sent"
-		sed 's/^/    /' "$WORK/$1.tcpreplay" | tail -15
-	fi
-}
 
 [ "$(id -u)" -eq 0 ] || fatal "must run as root"
 for cmd in ip tcpdump tshark tcpreplay psql pg_config setpriv sysctl; do
@@ -214,10 +202,6 @@ gen() {	# gen NAME ARGS...
 	shift
 	"$PY" "$here/live/gen_traffic.py" --out "$WORK/$name.pcap" "$@" \
 		>"$WORK/$name.json" || return 1
-}
-jget() {	# jget NAME KEY
-	"$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' \
-		"$WORK/$1.json" "$2"
 }
 gen main --count "$LIVE_COUNT" --seed 1 --mac "$MAC_V" \
 	--decoy-mac "$MAC_DECOY" --decoys "$DECOYS_V" --profile main &&

@@ -199,25 +199,9 @@ gen() {	# gen NAME ARGS...: deterministic traffic from test/live/gen_traffic.py
 	shift
 	"$PY" "$here/live/gen_traffic.py" --out "$WORK/$name.pcap" "$@" >"$WORK/$name.json"
 }
-jget() {	# jget NAME KEY
-	"$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' \
-		"$WORK/$1.json" "$2"
-}
 replay() {	# replay NAME RATE-OPTION: tcpreplay from the namespace, bounded in time
 	timeout 120 ip netns exec "$NS" tcpreplay -i "$V1" "$2" "$WORK/$1.pcap" \
 		>"$WORK/$1.tcpreplay" 2>&1
-}
-replay_check() {	# replay_check NAME: every frame of the file was sent
-	local sent fail want
-	sent=$(sed -n 's/.*Successful packets: *\([0-9]*\).*/\1/p' "$WORK/$1.tcpreplay" | head -1)
-	fail=$(sed -n 's/.*Failed packets: *\([0-9]*\).*/\1/p' "$WORK/$1.tcpreplay" | head -1)
-	want=$(jget "$1" frames)
-	if [ "$sent" == "$want" ] && [ "$fail" == 0 ]; then
-		ok "tcpreplay sent all $want frames of $1.pcap"
-	else
-		not_ok "tcpreplay $1.pcap: sent '$sent' failed '$fail', want $want sent"
-		sed 's/^/    /' "$WORK/$1.tcpreplay" | tail -15
-	fi
 }
 start_tcpdump() {	# start_tcpdump FILE FILTER -> pid in TD
 	tcpdump -i "$V0" -w "$1" -s 128 -n -B 65536 -Z root "$2" 2>"$1.err" &

@@ -9,6 +9,12 @@
 #   netns_up V0 V1 [V0 V1 ...]         both ends and NS's lo up; waits
 #                                      until every V0 has its carrier
 #   netns_cleanup                      removes the pairs and NS (idempotent)
+#
+# For traffic files made by test/live/gen_traffic.py in $WORK (NAME.pcap,
+# NAME.json) and replayed with output in NAME.tcpreplay; they need $PY and
+# the ok/not_ok of test/lib/check.sh:
+#   jget NAME KEY                      a value of NAME.json
+#   replay_check NAME                  a check: every frame was sent
 NETNS_NAME=""
 NETNS_LINKS=""
 
@@ -55,4 +61,22 @@ netns_cleanup() {
 	[ -n "$NETNS_NAME" ] && ip netns del "$NETNS_NAME" 2>/dev/null
 	NETNS_NAME=""
 	return 0
+}
+
+jget() {	# jget NAME KEY
+	"$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' \
+		"$WORK/$1.json" "$2"
+}
+
+replay_check() {	# replay_check NAME: every frame of the file was sent
+	local sent fail want
+	sent=$(sed -n 's/.*Successful packets: *\([0-9]*\).*/\1/p' "$WORK/$1.tcpreplay" | head -1)
+	fail=$(sed -n 's/.*Failed packets: *\([0-9]*\).*/\1/p' "$WORK/$1.tcpreplay" | head -1)
+	want=$(jget "$1" frames)
+	if [ "$sent" == "$want" ] && [ "$fail" == 0 ]; then
+		ok "tcpreplay sent all $want frames of $1.pcap"
+	else
+		not_ok "tcpreplay $1.pcap: sent '$sent' failed '$fail', want $want sent"
+		sed 's/^/    /' "$WORK/$1.tcpreplay" | tail -15
+	fi
 }
