@@ -99,7 +99,7 @@ fi
 
 export PGHOST=$DB_HOST PGPORT=$DB_PORT PGDATABASE=$DB_NAME PGUSER=$DB_USER PGPASSWORD=$DB_PASSWORD
 export PGAPPNAME=pktcapture-quickstart PGTZ=${TZ:-UTC}
-q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+q() { psql -X -q -P pager=off -v ON_ERROR_STOP=1 "$@"; }
 # qv SQL [psql args]: SQL may use :'var' set with -v (psql -c does not interpolate)
 qv() { local sql=$1; shift; printf '%s\n' "$sql" | q "$@"; }
 
