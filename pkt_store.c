@@ -27,6 +27,7 @@
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "common/pg_prng.h"
+#include "port/pg_bswap.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "funcapi.h"
@@ -732,13 +733,21 @@ typedef struct ProtoSum
 	TimestampTz last;
 } ProtoSum;
 
+/*
+ * An address in a minute.  A minute's microseconds are a multiple of
+ * 60,000,000, so of 256: the low byte holds the address family (0 IPv4,
+ * 1 IPv6), which also orders IPv4 before IPv6 within a minute, as inet
+ * does.  24 bytes, so that an AddrSum fills one 64-byte cache line.
+ */
 typedef struct AddrKey
 {
-	TimestampTz minute;
-	uint8		family;			/* 4 or 6 */
-	uint8		addr[16];
-	uint8		pad[7];			/* keeps the key free of uninitialized bytes */
+	int64		minute_family;
+	uint8		addr[16];		/* an IPv4 address in the first 4, then zeros */
 } AddrKey;
+
+#define KEY_IPV6 1
+#define key_minute(k) ((TimestampTz) ((k)->minute_family & ~(int64) 0xff))
+#define key_family(k) (((k)->minute_family & KEY_IPV6) ? 6 : 4)
 
 typedef struct AddrSum
 {
@@ -749,6 +758,8 @@ typedef struct AddrSum
 	int64		dst_packets;	/* received */
 	int64		dst_bytes;
 } AddrSum;
+
+StaticAssertDecl(sizeof(AddrSum) == 64, "an AddrSum fills a cache line");
 
 /* a seeded hash of three words */
 static inline uint32
@@ -771,7 +782,7 @@ addr_hash(uint64 seed, const AddrKey *k)
 
 	memcpy(&a, k->addr, 8);
 	memcpy(&b, k->addr + 8, 8);
-	return sum_hash(seed, (uint64) k->minute ^ ((uint64) k->family << 56), a, b);
+	return sum_hash(seed, (uint64) k->minute_family, a, b);
 }
 
 #define SH_PREFIX protosum
@@ -792,9 +803,33 @@ addr_hash(uint64 seed, const AddrKey *k)
 #define SH_HASH_KEY(tb, k) addr_hash(*(uint64 *) (tb)->private_data, &(k))
 #define SH_EQUAL(tb, a, b) (memcmp(&(a), &(b), sizeof(AddrKey)) == 0)
 #define SH_SCOPE static inline
+#define SH_USE_NONDEFAULT_ALLOCATOR
 #define SH_DECLARE
 #define SH_DEFINE
 #include "lib/simplehash.h"
+
+/*
+ * The address sums' array starts on a cache line, so that each AddrSum
+ * takes one line: a lookup misses the cache at most once.  The pointer
+ * palloc returned is kept in front of the array.
+ */
+static inline void *
+addrsum_allocate(addrsum_hash *tb, Size size)
+{
+	char	   *raw = MemoryContextAllocExtended(tb->ctx,
+												 size + PG_CACHE_LINE_SIZE + sizeof(void *),
+												 MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	char	   *data = (char *) TYPEALIGN(PG_CACHE_LINE_SIZE, raw + sizeof(void *));
+
+	((void **) data)[-1] = raw;
+	return data;
+}
+
+static inline void
+addrsum_free(addrsum_hash *tb, void *pointer)
+{
+	pfree(((void **) pointer)[-1]);
+}
 
 /* sums held before they are written, so a load's memory stays bounded */
 #define PKT_SUMMARY_MAX_GROUPS 200000
@@ -807,18 +842,22 @@ minute_of(TimestampTz ts)
 	return ts - ((ts % m) + m) % m;
 }
 
-static inline AddrSum *
-addr_sum(addrsum_hash *h, TimestampTz minute, const PktInfo *info, const uint8 *addr)
+static inline void
+addr_key_set(AddrKey *key, TimestampTz minute, int ip_version, const uint8 *addr)
 {
-	AddrKey		key;
+	memset(key, 0, sizeof(AddrKey));
+	key->minute_family = minute | (ip_version == 6 ? KEY_IPV6 : 0);
+	memcpy(key->addr, addr, ip_version == 4 ? 4 : 16);
+}
+
+/* The sums of key (whose hash is given), new ones zero. */
+static inline AddrSum *
+addr_sum(addrsum_hash *h, AddrKey key, uint32 hash)
+{
 	AddrSum    *sum;
 	bool		found;
 
-	memset(&key, 0, sizeof(key));
-	key.minute = minute;
-	key.family = info->ip_version;
-	memcpy(key.addr, addr, info->ip_version == 4 ? 4 : 16);
-	sum = addrsum_insert(h, key, &found);
+	sum = addrsum_insert_hash(h, key, hash, &found);
 	if (!found)
 		sum->src_packets = sum->src_bytes = sum->dst_packets = sum->dst_bytes = 0;
 	return sum;
@@ -849,40 +888,77 @@ pkt_run_discard_summaries(PktRun *run)
 	run->sum_addrs = NULL;
 }
 
+/*
+ * Rows are summed in groups: the hash of every address of a group first,
+ * fetching the table's buckets for them ahead of use, then the sums.  A
+ * table of 100,000 addresses is larger than the caches, and most lookups
+ * would otherwise wait for memory one after the other.
+ */
+#define SUM_GROUP 16
+
+#ifdef __GNUC__
+#define prefetch(p) __builtin_prefetch(p)
+#else
+#define prefetch(p) ((void) 0)
+#endif
+
 static void
 accumulate_summaries(PktRun *run, const PktRow *rows, int n)
 {
 	protosum_hash *protos;
 	addrsum_hash *addrs;
+	uint64		seed;
 
 	if (run->sum_protos == NULL)
 		summaries_create(run);
+	seed = run->sum_seed;		/* the tables' own */
 	protos = run->sum_protos;
 	addrs = run->sum_addrs;
-	for (int i = 0; i < n; i++)
+	for (int g = 0; g < n; g += SUM_GROUP)
 	{
-		const PktRow *row = &rows[i];
-		TimestampTz minute = minute_of(row->ts);
-		ProtoSum   *psum;
-		AddrSum    *asum;
-		bool		found;
+		int			m = Min(SUM_GROUP, n - g);
+		AddrKey		keys[2 * SUM_GROUP];
+		uint32		hashes[2 * SUM_GROUP];
 
-		psum = protosum_insert(protos, (ProtoKey) {minute, row->info.ip_proto}, &found);
-		if (!found)
+		for (int i = 0; i < m; i++)
 		{
-			psum->packets = psum->bytes = 0;
-			psum->first = psum->last = row->ts;
+			const PktRow *row = &rows[g + i];
+			TimestampTz minute = minute_of(row->ts);
+
+			addr_key_set(&keys[2 * i], minute, row->info.ip_version, row->info.src);
+			addr_key_set(&keys[2 * i + 1], minute, row->info.ip_version, row->info.dst);
+			for (int k = 2 * i; k <= 2 * i + 1; k++)
+			{
+				hashes[k] = addr_hash(seed, &keys[k]);
+				prefetch(&addrs->data[addrsum_initial_bucket(addrs, hashes[k])]);
+			}
 		}
-		psum->packets++;
-		psum->bytes += row->len;
-		psum->first = Min(psum->first, row->ts);
-		psum->last = Max(psum->last, row->ts);
-		asum = addr_sum(addrs, minute, &row->info, row->info.src);
-		asum->src_packets++;
-		asum->src_bytes += row->len;
-		asum = addr_sum(addrs, minute, &row->info, row->info.dst);
-		asum->dst_packets++;
-		asum->dst_bytes += row->len;
+		for (int i = 0; i < m; i++)
+		{
+			const PktRow *row = &rows[g + i];
+			ProtoSum   *psum;
+			AddrSum    *asum;
+			bool		found;
+
+			psum = protosum_insert(protos,
+								   (ProtoKey) {key_minute(&keys[2 * i]), row->info.ip_proto},
+								   &found);
+			if (!found)
+			{
+				psum->packets = psum->bytes = 0;
+				psum->first = psum->last = row->ts;
+			}
+			psum->packets++;
+			psum->bytes += row->len;
+			psum->first = Min(psum->first, row->ts);
+			psum->last = Max(psum->last, row->ts);
+			asum = addr_sum(addrs, keys[2 * i], hashes[2 * i]);
+			asum->src_packets++;
+			asum->src_bytes += row->len;
+			asum = addr_sum(addrs, keys[2 * i + 1], hashes[2 * i + 1]);
+			asum->dst_packets++;
+			asum->dst_bytes += row->len;
+		}
 	}
 }
 
@@ -896,7 +972,7 @@ topk_add_sums(PktRun *run, const AddrSum *a)
 {
 	uint8		key[PKT_TOPK_KEYLEN];
 
-	addr_key(a->key.family, a->key.addr, key);
+	addr_key(key_family(&a->key), a->key.addr, key);
 	if (a->src_packets > 0)
 		pkt_topk_add_n(run->top_src, key, a->src_packets, a->src_bytes);
 	if (a->dst_packets > 0)
@@ -917,21 +993,38 @@ proto_cmp(const void *a, const void *b)
 }
 
 /*
- * primary key order of pkt_summary_addr: minute, (run_id,) addr -- and
- * inet orders IPv4 before IPv6, then by address bytes
+ * An address sum's place in the primary key order of pkt_summary_addr:
+ * minute, (run_id,) addr, where inet orders IPv4 before IPv6, then by the
+ * address bytes.  Sorted by value, without following the pointers into
+ * the table.
  */
-static int
-addr_cmp(const void *a, const void *b)
+typedef struct AddrOrder
 {
-	const AddrKey *x = &(*(AddrSum *const *) a)->key;
-	const AddrKey *y = &(*(AddrSum *const *) b)->key;
+	int64		minute_family;
+	uint64		hi;				/* address bytes 0-7, as a big-endian number */
+	uint64		lo;				/* bytes 8-15 */
+	AddrSum    *sum;
+} AddrOrder;
 
-	if (x->minute != y->minute)
-		return x->minute < y->minute ? -1 : 1;
-	if (x->family != y->family)
-		return x->family - y->family;
-	return memcmp(x->addr, y->addr, sizeof(x->addr));
+static inline int
+addr_order_cmp(const AddrOrder *x, const AddrOrder *y)
+{
+	if (x->minute_family != y->minute_family)
+		return x->minute_family < y->minute_family ? -1 : 1;
+	if (x->hi != y->hi)
+		return x->hi < y->hi ? -1 : 1;
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return 0;
 }
+
+#define ST_SORT addr_order_sort
+#define ST_ELEMENT_TYPE AddrOrder
+#define ST_COMPARE(a, b) addr_order_cmp(a, b)
+#define ST_SCOPE static
+#define ST_DECLARE
+#define ST_DEFINE
+#include "lib/sort_template.h"
 
 /*
  * Write the sums of the rows committed since the summaries were last
@@ -947,7 +1040,8 @@ pkt_run_write_summaries(PktRun *run)
 	protosum_iterator pit;
 	addrsum_iterator ait;
 	ProtoSum  **protos;
-	AddrSum   **addrs;
+	AddrOrder  *order;
+	inet	   *ips;
 	ProtoSum   *p;
 	AddrSum    *a;
 	Datum	   *values;
@@ -997,27 +1091,36 @@ pkt_run_write_summaries(PktRun *run)
 				  n, values, nulls);
 
 	/* addresses */
-	addrs = palloc(sizeof(AddrSum *) * run->sum_addrs->members);
+	order = palloc(sizeof(AddrOrder) * run->sum_addrs->members);
 	n = 0;
 	addrsum_start_iterate(run->sum_addrs, &ait);
 	while ((a = addrsum_iterate(run->sum_addrs, &ait)) != NULL)
-		addrs[n++] = a;
-	qsort(addrs, n, sizeof(AddrSum *), addr_cmp);
+	{
+		AddrOrder  *o = &order[n++];
+
+		o->minute_family = a->key.minute_family;
+		memcpy(&o->hi, a->key.addr, 8);
+		memcpy(&o->lo, a->key.addr + 8, 8);
+		o->hi = pg_ntoh64(o->hi);
+		o->lo = pg_ntoh64(o->lo);
+		o->sum = a;
+	}
+	addr_order_sort(order, n);
 	values = palloc(sizeof(Datum) * 7 * n);
 	nulls = palloc(7 * n);
 	memset(nulls, ' ', 7 * n);
+	ips = palloc(sizeof(inet) * n);
 	for (int i = 0; i < n; i++)
 	{
 		Datum	   *v = values + 7 * i;
-		inet	   *ip = palloc(sizeof(inet));
 
-		a = addrs[i];
+		a = order[i].sum;
 		if (run->topk_from_sums)
 			topk_add_sums(run, a);
-		pkt_set_inet(ip, a->key.family, a->key.addr);
-		v[0] = TimestampTzGetDatum(a->key.minute);
+		pkt_set_inet(&ips[i], key_family(&a->key), a->key.addr);
+		v[0] = TimestampTzGetDatum(key_minute(&a->key));
 		v[1] = Int32GetDatum(run->run_id);
-		v[2] = InetPGetDatum(ip);
+		v[2] = InetPGetDatum(&ips[i]);
 		v[3] = Int64GetDatum(a->src_packets);
 		v[4] = Int64GetDatum(a->src_bytes);
 		v[5] = Int64GetDatum(a->dst_packets);
@@ -1120,9 +1223,11 @@ pkt_run_write(PktRun *run)
 	/*
 	 * COPY goes through the spool file, which is copied into packets once
 	 * it holds run->copy_rows rows: at once for a live capture; for a file
-	 * load a million rows at a time, as one COPY statement keeps to its
-	 * ring of buffers where many would spread over shared_buffers.  Rows
-	 * in the spool are still pending.
+	 * load 200,000 rows at a time.  Statements of 10,000 rows measured 30%
+	 * slower than one of a million, statements of 200,000 as fast; and a
+	 * spool file of 25 MB is rewritten in the kernel's page cache where
+	 * one of 120 MB took new pages, at twice the cost of the encoding.
+	 * Rows in the spool are still pending.
 	 */
 	if (run->spool.nrows > 0 || copy_allowed(run, run->insert))
 	{

@@ -33,7 +33,8 @@
 #define PKT_TOP_SHARED	10		/* top talkers published per direction */
 #define PKT_RATE_WINDOW_MS 5000 /* "last few seconds" of the rates */
 #define PKT_RATE_SAMPLES 32		/* ring of publish-time samples */
-#define PKT_LOAD_COPY_ROWS 1000000	/* rows per COPY statement of a file load */
+#define PKT_LOAD_COPY_ROWS 200000	/* rows per COPY statement of a file load */
+#define LOAD_READ_BUFFER (1024 * 1024)	/* stdio buffer of a file load */
 
 typedef enum PktOpenError
 {
