@@ -29,46 +29,13 @@
 #include "utils/wait_event.h"
 
 #include "pktcapture.h"
+#include "pkt_copy.h"
 
 static const char copy_signature[11] = "PGCOPY\n\377\r\n\0";
 
-/*
- * The put functions write into room the caller has made with
- * enlargeStringInfo(): PUT_ROOM bytes per field, enough for every type
- * but text, which makes its own.
- */
-#define PUT_ROOM 24
 #define MAX_COLS 32
 
-static inline void
-put_bytes(StringInfo s, const void *p, int n)
-{
-	memcpy(s->data + s->len, p, n);
-	s->len += n;
-}
-
-static inline void
-put16(StringInfo s, uint16 v)
-{
-	v = pg_hton16(v);
-	put_bytes(s, &v, 2);
-}
-
-static inline void
-put32(StringInfo s, uint32 v)
-{
-	v = pg_hton32(v);
-	put_bytes(s, &v, 4);
-}
-
-static inline void
-put64(StringInfo s, uint64 v)
-{
-	v = pg_hton64(v);
-	put_bytes(s, &v, 8);
-}
-
-/* One field: its length, then the bytes its type's send function makes. */
+/* One field, from the Datum of its type. */
 static void
 put_field(StringInfo s, Oid type, Datum value)
 {
@@ -76,49 +43,37 @@ put_field(StringInfo s, Oid type, Datum value)
 	{
 		case TIMESTAMPTZOID:
 		case INT8OID:
-			put32(s, 8);
-			put64(s, (uint64) DatumGetInt64(value));
+			pkt_copy_int8(s, DatumGetInt64(value));
 			break;
 		case INT4OID:
-			put32(s, 4);
-			put32(s, (uint32) DatumGetInt32(value));
+			pkt_copy_int4(s, DatumGetInt32(value));
 			break;
 		case INT2OID:
-			put32(s, 2);
-			put16(s, (uint16) DatumGetInt16(value));
+			pkt_copy_int2(s, DatumGetInt16(value));
 			break;
 		case CHAROID:
-			put32(s, 1);
+			pkt_copy_put32(s, 1);
 			{
 				char		ch = DatumGetChar(value);
 
-				put_bytes(s, &ch, 1);
+				pkt_copy_bytes(s, &ch, 1);
 			}
 			break;
 		case INETOID:
 			{
 				inet	   *ip = DatumGetInetPP(value);
-				int			nb = ip_addrsize(ip);
 
-				/* inet_send: family, bits, is_cidr, address length, address */
-				uint8		head[4] = {ip_family(ip), ip_bits(ip), 0, nb};
-
-				Assert(nb <= 16);
-				put32(s, 4 + nb);
-				put_bytes(s, head, 4);
-				put_bytes(s, ip_addr(ip), nb);
+				/* only host addresses are written */
+				Assert(ip_bits(ip) == ip_addrsize(ip) * 8);
+				pkt_copy_inet(s, ip_family(ip) == PGSQL_AF_INET ? 4 : 6, ip_addr(ip));
 			}
 			break;
 		case TEXTOID:
 			{
 				text	   *t = DatumGetTextPP(value);
 
-				int			len = VARSIZE_ANY_EXHDR(t);
-
 				/* the caller keeps text in the database encoding */
-				enlargeStringInfo(s, 4 + len + MAX_COLS * PUT_ROOM);
-				put32(s, len);
-				put_bytes(s, VARDATA_ANY(t), len);
+				pkt_copy_text(s, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), MAX_COLS);
 			}
 			break;
 		default:
@@ -147,20 +102,17 @@ spool_write(PktSpool *sp)
 }
 
 /*
- * Append nrows rows of ncols values (row-major; nulls[k] is 'n' for NULL)
- * to the spool file in COPY's binary format.  The file and its buffer
+ * Start adding rows to the spool file: returns the buffer to encode them
+ * into (pkt_copy.h), for pkt_spool_add_end().  The file and its buffer
  * are made at the first call, in CurrentMemoryContext, and kept until
  * pkt_spool_close() (or the end of the process): overwriting one file
  * costs the kernel less than a new file for every batch.
  */
-void
-pkt_spool_append(PktSpool *sp, int ncols, const Oid *types, int nrows,
-				 const Datum *values, const char *nulls)
+StringInfo
+pkt_spool_add_begin(PktSpool *sp)
 {
 	StringInfo	s = &sp->buf;
 
-	if (ncols > MAX_COLS)
-		elog(ERROR, "a COPY batch holds at most %d columns", MAX_COLS);
 	if (sp->buf.data == NULL)
 		initStringInfo(&sp->buf);
 	if (sp->file <= 0)
@@ -172,26 +124,49 @@ pkt_spool_append(PktSpool *sp, int ncols, const Oid *types, int nrows,
 		/* a new file (also after a failed write, which counted no rows) */
 		sp->size = 0;
 		enlargeStringInfo(s, sizeof(copy_signature) + 8);
-		put_bytes(s, copy_signature, sizeof(copy_signature));
-		put32(s, 0);			/* flags: no OIDs */
-		put32(s, 0);			/* header extension length */
+		pkt_copy_bytes(s, copy_signature, sizeof(copy_signature));
+		pkt_copy_put32(s, 0);	/* flags: no OIDs */
+		pkt_copy_put32(s, 0);	/* header extension length */
 	}
+	return s;
+}
+
+/* Write the nrows rows encoded since pkt_spool_add_begin() to the file. */
+void
+pkt_spool_add_end(PktSpool *sp, int nrows)
+{
+	spool_write(sp);
+	sp->nrows += nrows;
+}
+
+/*
+ * Append nrows rows of ncols values (row-major; nulls[k] is 'n' for NULL)
+ * to the spool file.
+ */
+void
+pkt_spool_append(PktSpool *sp, int ncols, const Oid *types, int nrows,
+				 const Datum *values, const char *nulls)
+{
+	StringInfo	s;
+
+	if (ncols > MAX_COLS)
+		elog(ERROR, "a COPY batch holds at most %d columns", MAX_COLS);
+	s = pkt_spool_add_begin(sp);
 	for (int r = 0; r < nrows; r++)
 	{
-		enlargeStringInfo(s, 2 + ncols * PUT_ROOM);
-		put16(s, (uint16) ncols);
+		enlargeStringInfo(s, PKT_COPY_ROW_ROOM(ncols));
+		pkt_copy_row(s, ncols);
 		for (int c = 0; c < ncols; c++)
 		{
 			size_t		k = (size_t) r * ncols + c;
 
 			if (nulls[k] == 'n')
-				put32(s, (uint32) -1);
+				pkt_copy_null(s);
 			else
 				put_field(s, types[c], values[k]);
 		}
 	}
-	spool_write(sp);
-	sp->nrows += nrows;
+	pkt_spool_add_end(sp, nrows);
 }
 
 /*
@@ -204,7 +179,7 @@ pkt_spool_finish(PktSpool *sp)
 	Assert(sp->size > 0);
 	resetStringInfo(&sp->buf);
 	enlargeStringInfo(&sp->buf, 2);
-	put16(&sp->buf, (uint16) -1);	/* end of data */
+	pkt_copy_put16(&sp->buf, (uint16) -1);	/* end of data */
 	spool_write(sp);
 	/* COPY reads to the end of the file: cut what a longer batch left */
 	if (FileSize(sp->file) > sp->size &&

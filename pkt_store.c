@@ -43,6 +43,7 @@
 #include "utils/timestamp.h"
 
 #include "pktcapture.h"
+#include "pkt_copy.h"
 
 /*
  * Timestamps a pcap header may carry that timestamptz can hold (from
@@ -1041,6 +1042,7 @@ pkt_run_write_summaries(PktRun *run)
 	addrsum_iterator ait;
 	ProtoSum  **protos;
 	AddrOrder  *order;
+	PktBatchStmt *st;
 	inet	   *ips;
 	ProtoSum   *p;
 	AddrSum    *a;
@@ -1106,61 +1108,132 @@ pkt_run_write_summaries(PktRun *run)
 		o->sum = a;
 	}
 	addr_order_sort(order, n);
-	values = palloc(sizeof(Datum) * 7 * n);
-	nulls = palloc(7 * n);
-	memset(nulls, ' ', 7 * n);
-	ips = palloc(sizeof(inet) * n);
-	for (int i = 0; i < n; i++)
+	if (run->topk_from_sums)
+		for (int i = 0; i < n; i++)
+			topk_add_sums(run, order[i].sum);
+	st = run->summaries_written ? run->summary_addr : run->summary_addr_new;
+	if (n > 0 && copy_allowed(run, st))
 	{
-		Datum	   *v = values + 7 * i;
+		/* encoded straight from the sums, as for packets */
+		StringInfo	buf;
 
-		a = order[i].sum;
-		if (run->topk_from_sums)
-			topk_add_sums(run, a);
-		pkt_set_inet(&ips[i], key_family(&a->key), a->key.addr);
-		v[0] = TimestampTzGetDatum(key_minute(&a->key));
-		v[1] = Int32GetDatum(run->run_id);
-		v[2] = InetPGetDatum(&ips[i]);
-		v[3] = Int64GetDatum(a->src_packets);
-		v[4] = Int64GetDatum(a->src_bytes);
-		v[5] = Int64GetDatum(a->dst_packets);
-		v[6] = Int64GetDatum(a->dst_bytes);
+		MemoryContextSwitchTo(run->cxt);	/* the spool's */
+		buf = pkt_spool_add_begin(&run->sum_spool);
+		for (int i = 0; i < n; i++)
+		{
+			a = order[i].sum;
+			enlargeStringInfo(buf, PKT_COPY_ROW_ROOM(7));
+			pkt_copy_row(buf, 7);
+			pkt_copy_int8(buf, key_minute(&a->key));
+			pkt_copy_int4(buf, run->run_id);
+			pkt_copy_inet(buf, key_family(&a->key), a->key.addr);
+			pkt_copy_int8(buf, a->src_packets);
+			pkt_copy_int8(buf, a->src_bytes);
+			pkt_copy_int8(buf, a->dst_packets);
+			pkt_copy_int8(buf, a->dst_bytes);
+		}
+		pkt_spool_add_end(&run->sum_spool, n);
+		MemoryContextSwitchTo(run->flush_cxt);
+		spool_copy(run, st, &run->sum_spool);
 	}
-	batch_execute(run, run->summaries_written ? run->summary_addr : run->summary_addr_new,
-				  n, values, nulls);
+	else
+	{
+		values = palloc(sizeof(Datum) * 7 * n);
+		nulls = palloc(7 * n);
+		memset(nulls, ' ', 7 * n);
+		ips = palloc(sizeof(inet) * n);
+		for (int i = 0; i < n; i++)
+		{
+			Datum	   *v = values + 7 * i;
+
+			a = order[i].sum;
+			pkt_set_inet(&ips[i], key_family(&a->key), a->key.addr);
+			v[0] = TimestampTzGetDatum(key_minute(&a->key));
+			v[1] = Int32GetDatum(run->run_id);
+			v[2] = InetPGetDatum(&ips[i]);
+			v[3] = Int64GetDatum(a->src_packets);
+			v[4] = Int64GetDatum(a->src_bytes);
+			v[5] = Int64GetDatum(a->dst_packets);
+			v[6] = Int64GetDatum(a->dst_bytes);
+		}
+		batch_insert(run, st, n, values, nulls);
+	}
 	run->summaries_written = true;
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(run->flush_cxt);
 }
 
 /*
- * Write up to one batch of pending rows, and move the ledger.  The caller
- * has connected SPI inside a transaction with an active snapshot, and
- * calls pkt_run_committed() once it commits, pkt_run_aborted() if it does
- * not (the rows then stay pending, to be tried again).
+ * The rows of packets, as the writer's statements list their columns
+ * (prepare_statements()): encoded straight from the decoded packets for
+ * COPY, or as Datums for INSERT.  load.sql checks that both store the
+ * same rows.
  */
-void
-pkt_run_write(PktRun *run)
+static void
+spool_packets(PktRun *run, const PktRow *rows, int n)
 {
-	int			n = Min(run->nrows - run->first, run->batch);
-	const PktRow *rows = run->rows + run->first;
-	MemoryContext old;
+	MemoryContext old = MemoryContextSwitchTo(run->cxt);	/* the spool's */
+	StringInfo	s = pkt_spool_add_begin(&run->spool);
+	int			lastifindex = -1;
+	char		ifname[IF_NAMESIZE];
+	int			ifnamelen = -1;	/* -1: NULL */
+
+	for (int i = 0; i < n; i++)
+	{
+		const PktRow *row = &rows[i];
+		const PktInfo *info = &row->info;
+
+		if (i == 0 || info->ifindex != lastifindex)
+		{
+			lastifindex = info->ifindex;
+			ifnamelen = row_ifname(run, row, ifname) ? strlen(ifname) : -1;
+		}
+		enlargeStringInfo(s, PKT_COPY_ROW_ROOM(NCOLS));
+		pkt_copy_row(s, NCOLS);
+		pkt_copy_int8(s, row->ts);
+		pkt_copy_inet(s, info->ip_version, info->src);
+		pkt_copy_inet(s, info->ip_version, info->dst);
+		pkt_copy_int2(s, info->ip_version);
+		pkt_copy_int2(s, info->ip_proto);
+		if (info->flags & PKT_F_PORTS)
+		{
+			pkt_copy_int4(s, info->src_port);
+			pkt_copy_int4(s, info->dst_port);
+		}
+		else
+		{
+			pkt_copy_null(s);
+			pkt_copy_null(s);
+		}
+		if (info->flags & PKT_F_TCP_FLAGS)
+			pkt_copy_int2(s, info->tcp_flags);
+		else
+			pkt_copy_null(s);
+		pkt_copy_int4(s, (int32) Min(row->len, PG_INT32_MAX));
+		pkt_copy_int4(s, (int32) Min(row->caplen, PG_INT32_MAX));
+		if (info->flags & PKT_F_VLAN)
+			pkt_copy_int2(s, info->vlan_id);
+		else
+			pkt_copy_null(s);
+		if (ifnamelen >= 0)
+			pkt_copy_text(s, ifname, ifnamelen, 1);
+		else
+			pkt_copy_null(s);
+		pkt_copy_int4(s, run->run_id);
+	}
+	pkt_spool_add_end(&run->spool, n);
+	MemoryContextSwitchTo(old);
+}
+
+static void
+insert_packets(PktRun *run, const PktRow *rows, int n)
+{
 	Datum	   *values;
 	char	   *nulls;
 	inet	   *addrs;
 	int			lastifindex = -1;
 	Datum		lastifname = (Datum) 0;
 	bool		lastifnull = true;
-	TimestampTz start;
-	int64		stored = 0;
-
-	if (n == 0)
-		return;
-	pkt_run_check_extension(run);
-	start = GetCurrentTimestamp();
-	run->nifnames = 0;			/* interfaces come and go: look again */
-	if (run->insert == NULL)
-		prepare_statements(run);
 
 	if (run->batch_values == NULL)
 	{
@@ -1175,8 +1248,6 @@ pkt_run_write(PktRun *run)
 	nulls = run->batch_nulls;
 	addrs = run->batch_addrs;
 	memset(nulls, ' ', NCOLS * (Size) n);
-	old = MemoryContextSwitchTo(run->flush_cxt);
-
 	for (int i = 0; i < n; i++)
 	{
 		const PktRow *row = &rows[i];
@@ -1219,6 +1290,32 @@ pkt_run_write(PktRun *run)
 			nl[11] = 'n';
 		v[12] = Int32GetDatum(run->run_id);
 	}
+	batch_insert(run, run->insert, n, values, nulls);
+}
+
+/*
+ * Write up to one batch of pending rows, and move the ledger.  The caller
+ * has connected SPI inside a transaction with an active snapshot, and
+ * calls pkt_run_committed() once it commits, pkt_run_aborted() if it does
+ * not (the rows then stay pending, to be tried again).
+ */
+void
+pkt_run_write(PktRun *run)
+{
+	int			n = Min(run->nrows - run->first, run->batch);
+	const PktRow *rows = run->rows + run->first;
+	MemoryContext old;
+	TimestampTz start;
+	int64		stored = 0;
+
+	if (n == 0)
+		return;
+	pkt_run_check_extension(run);
+	start = GetCurrentTimestamp();
+	run->nifnames = 0;			/* interfaces come and go: look again */
+	if (run->insert == NULL)
+		prepare_statements(run);
+	old = MemoryContextSwitchTo(run->flush_cxt);
 
 	/*
 	 * COPY goes through the spool file, which is copied into packets once
@@ -1231,7 +1328,7 @@ pkt_run_write(PktRun *run)
 	 */
 	if (run->spool.nrows > 0 || copy_allowed(run, run->insert))
 	{
-		spool_append(run, run->insert, &run->spool, n, values, nulls);
+		spool_packets(run, rows, n);
 		if (run->spool.nrows >= run->copy_rows)
 		{
 			stored = run->spool.nrows;
@@ -1240,7 +1337,7 @@ pkt_run_write(PktRun *run)
 	}
 	else
 	{
-		batch_insert(run, run->insert, n, values, nulls);
+		insert_packets(run, rows, n);
 		stored = n;
 	}
 	MemoryContextSwitchTo(old);

@@ -33,7 +33,7 @@
 #define PKT_TOP_SHARED	10		/* top talkers published per direction */
 #define PKT_RATE_WINDOW_MS 5000 /* "last few seconds" of the rates */
 #define PKT_RATE_SAMPLES 32		/* ring of publish-time samples */
-#define PKT_LOAD_COPY_ROWS 200000	/* rows per COPY statement of a file load */
+#define PKT_LOAD_COPY_ROWS 1000000	/* rows per COPY statement of a file load */
 #define LOAD_READ_BUFFER (1024 * 1024)	/* stdio buffer of a file load */
 
 typedef enum PktOpenError
@@ -252,6 +252,8 @@ extern void pkt_ledger_update(PktRun *run, uint64 rows_stored, const char *state
 							  const char *error);
 
 /* pkt_copy.c */
+extern StringInfo pkt_spool_add_begin(PktSpool *sp);
+extern void pkt_spool_add_end(PktSpool *sp, int nrows);
 extern void pkt_spool_append(PktSpool *sp, int ncols, const Oid *types, int nrows,
 							 const Datum *values, const char *nulls);
 extern char *pkt_spool_finish(PktSpool *sp);

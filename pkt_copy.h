@@ -1,0 +1,112 @@
+/*-------------------------------------------------------------------------
+ * pkt_copy.h
+ *		Writing rows in COPY's binary format (see pkt_copy.c).
+ *
+ * A row is pkt_copy_row(), then each field in the table's column order.
+ * The writers put bytes into room the caller has made with
+ * enlargeStringInfo(): PKT_COPY_ROW_ROOM(ncols) bytes for a row of ncols
+ * fields that are not text; text makes its own.
+ *-------------------------------------------------------------------------
+ */
+#ifndef PKT_COPY_H
+#define PKT_COPY_H
+
+#include "lib/stringinfo.h"
+#include "port/pg_bswap.h"
+#include "utils/inet.h"
+
+/* a field is at most a 4-byte length and a 20-byte inet */
+#define PKT_COPY_FIELD_ROOM 24
+#define PKT_COPY_ROW_ROOM(ncols) (2 + (ncols) * PKT_COPY_FIELD_ROOM)
+
+static inline void
+pkt_copy_bytes(StringInfo s, const void *p, int n)
+{
+	memcpy(s->data + s->len, p, n);
+	s->len += n;
+}
+
+static inline void
+pkt_copy_put16(StringInfo s, uint16 v)
+{
+	v = pg_hton16(v);
+	pkt_copy_bytes(s, &v, 2);
+}
+
+static inline void
+pkt_copy_put32(StringInfo s, uint32 v)
+{
+	v = pg_hton32(v);
+	pkt_copy_bytes(s, &v, 4);
+}
+
+static inline void
+pkt_copy_put64(StringInfo s, uint64 v)
+{
+	v = pg_hton64(v);
+	pkt_copy_bytes(s, &v, 8);
+}
+
+/* A row of ncols fields follows. */
+static inline void
+pkt_copy_row(StringInfo s, int ncols)
+{
+	pkt_copy_put16(s, (uint16) ncols);
+}
+
+static inline void
+pkt_copy_null(StringInfo s)
+{
+	pkt_copy_put32(s, (uint32) -1);
+}
+
+static inline void
+pkt_copy_int2(StringInfo s, int16 v)
+{
+	pkt_copy_put32(s, 2);
+	pkt_copy_put16(s, (uint16) v);
+}
+
+static inline void
+pkt_copy_int4(StringInfo s, int32 v)
+{
+	pkt_copy_put32(s, 4);
+	pkt_copy_put32(s, (uint32) v);
+}
+
+/* int8 and timestamptz */
+static inline void
+pkt_copy_int8(StringInfo s, int64 v)
+{
+	pkt_copy_put32(s, 8);
+	pkt_copy_put64(s, (uint64) v);
+}
+
+/*
+ * A host address as inet_send() writes it: family, bits, is_cidr, address
+ * length, address.
+ */
+static inline void
+pkt_copy_inet(StringInfo s, int ip_version, const uint8 *addr)
+{
+	int			nb = ip_version == 4 ? 4 : 16;
+	uint8		head[4] = {ip_version == 4 ? PGSQL_AF_INET : PGSQL_AF_INET6, nb * 8, 0, nb};
+
+	pkt_copy_put32(s, 4 + nb);
+	pkt_copy_bytes(s, head, 4);
+	if (nb == 4)
+		pkt_copy_bytes(s, addr, 4);
+	else
+		pkt_copy_bytes(s, addr, 16);
+}
+
+/* text, in the database encoding; makes its own room */
+static inline void
+pkt_copy_text(StringInfo s, const char *p, int len, int ncols)
+{
+	enlargeStringInfo(s, 4 + len + PKT_COPY_ROW_ROOM(ncols));
+	pkt_copy_put32(s, len);
+	pkt_copy_bytes(s, p, len);
+}
+
+#endif							/* PKT_COPY_H */
