@@ -100,11 +100,14 @@ pkt_copy_inet(StringInfo s, int ip_version, const uint8 *addr)
 		pkt_copy_bytes(s, addr, 16);
 }
 
-/* text, in the database encoding; makes its own room */
+/*
+ * Text, in the database encoding.  It makes its own room, and keeps room
+ * for the fields_after fields of the row that follow it.
+ */
 static inline void
-pkt_copy_text(StringInfo s, const char *p, int len, int ncols)
+pkt_copy_text(StringInfo s, const char *p, int len, int fields_after)
 {
-	enlargeStringInfo(s, 4 + len + PKT_COPY_ROW_ROOM(ncols));
+	enlargeStringInfo(s, 4 + len + fields_after * PKT_COPY_FIELD_ROOM);
 	pkt_copy_put32(s, len);
 	pkt_copy_bytes(s, p, len);
 }
