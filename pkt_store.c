@@ -1043,7 +1043,7 @@ pkt_run_write_summaries(PktRun *run)
 	ProtoSum  **protos;
 	AddrOrder  *order;
 	PktBatchStmt *st;
-	inet	   *ips;
+	InetSlot   *ips;
 	ProtoSum   *p;
 	AddrSum    *a;
 	Datum	   *values;
@@ -1141,16 +1141,16 @@ pkt_run_write_summaries(PktRun *run)
 		values = palloc(sizeof(Datum) * 7 * n);
 		nulls = palloc(7 * n);
 		memset(nulls, ' ', 7 * n);
-		ips = palloc(sizeof(inet) * n);
+		ips = palloc(sizeof(InetSlot) * n);
 		for (int i = 0; i < n; i++)
 		{
 			Datum	   *v = values + 7 * i;
 
 			a = order[i].sum;
-			pkt_set_inet(&ips[i], key_family(&a->key), a->key.addr);
+			pkt_set_inet(&ips[i].ip, key_family(&a->key), a->key.addr);
 			v[0] = TimestampTzGetDatum(key_minute(&a->key));
 			v[1] = Int32GetDatum(run->run_id);
-			v[2] = InetPGetDatum(&ips[i]);
+			v[2] = InetPGetDatum(&ips[i].ip);
 			v[3] = Int64GetDatum(a->src_packets);
 			v[4] = Int64GetDatum(a->src_bytes);
 			v[5] = Int64GetDatum(a->dst_packets);
@@ -1230,7 +1230,7 @@ insert_packets(PktRun *run, const PktRow *rows, int n)
 {
 	Datum	   *values;
 	char	   *nulls;
-	inet	   *addrs;
+	InetSlot   *addrs;
 	int			lastifindex = -1;
 	Datum		lastifname = (Datum) 0;
 	bool		lastifnull = true;
@@ -1242,7 +1242,7 @@ insert_packets(PktRun *run, const PktRow *rows, int n)
 												   sizeof(Datum) * NCOLS * (Size) run->batch);
 		run->batch_nulls = MemoryContextAllocHuge(run->cxt, NCOLS * (Size) run->batch);
 		run->batch_addrs = MemoryContextAllocHuge(run->cxt,
-												  sizeof(inet) * 2 * (Size) run->batch);
+												  sizeof(InetSlot) * 2 * (Size) run->batch);
 	}
 	values = run->batch_values;
 	nulls = run->batch_nulls;
@@ -1252,8 +1252,8 @@ insert_packets(PktRun *run, const PktRow *rows, int n)
 	{
 		const PktRow *row = &rows[i];
 		const PktInfo *info = &row->info;
-		inet	   *src = &addrs[2 * i];
-		inet	   *dst = &addrs[2 * i + 1];
+		inet	   *src = &addrs[2 * i].ip;
+		inet	   *dst = &addrs[2 * i + 1].ip;
 		Datum	   *v = values + (Size) NCOLS * i;
 		char	   *nl = nulls + (Size) NCOLS * i;
 

@@ -147,6 +147,16 @@ extern PktShared *pkt_shared;
  * What one capture (live or file) keeps in its own memory: the counters
  * and top talkers it publishes, and the rows not yet written.
  */
+/*
+ * An inet in an array of them: inet itself is 22 bytes with no alignment,
+ * and its 4-byte length word must be aligned.
+ */
+typedef union InetSlot
+{
+	inet		ip;
+	int32		align;
+} InetSlot;
+
 typedef struct PktRow
 {
 	TimestampTz ts;
@@ -189,7 +199,7 @@ typedef struct PktRun
 	MemoryContext flush_cxt;	/* reset after each batch */
 	Datum	   *batch_values;	/* one batch of rows as values, kept for the run */
 	char	   *batch_nulls;
-	inet	   *batch_addrs;
+	InetSlot   *batch_addrs;
 	PktSpool	spool;			/* rows for COPY into packets */
 	int64		copy_rows;		/* COPY them once the spool holds this many */
 	PktSpool	sum_spool;		/* summaries for COPY */
