@@ -110,11 +110,7 @@ cleanup() {
 	done
 	cluster_stop
 	netns_cleanup
-	if [ "$failed" -eq 0 ] && [ "$LIVE_KEEP" != 1 ]; then
-		rm -rf "$WORK"
-	else
-		echo "# work directory kept: $WORK (server log: $WORK/cluster/server.log)"
-	fi
+	work_done "$LIVE_KEEP" "server log: $WORK/cluster/server.log"
 }
 trap cleanup EXIT
 trap 'not_ok "interrupted"; finish' INT TERM HUP

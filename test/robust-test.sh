@@ -128,11 +128,7 @@ cleanup() {
 	[ -n "$TD" ] && kill -INT "$TD" 2>/dev/null && wait "$TD" 2>/dev/null
 	cluster_stop
 	netns_cleanup
-	if [ "$failed" -eq 0 ] && [ "$ROBUST_KEEP" != 1 ]; then
-		rm -rf "$WORK"
-	else
-		echo "# work directory kept: $WORK (server log: $WORK/cluster/server.log)"
-	fi
+	work_done "$ROBUST_KEEP" "server log: $WORK/cluster/server.log"
 }
 trap cleanup EXIT
 trap 'not_ok "interrupted"; finish' INT TERM HUP

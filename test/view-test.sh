@@ -79,11 +79,7 @@ cleanup() {
 	[ -n "$GEN_PID" ] && kill "$GEN_PID" 2>/dev/null
 	tmux -S "$TMUX_SOCK" kill-server 2>/dev/null
 	cluster_stop
-	if [ "$failed" -eq 0 ] && [ "$VIEW_KEEP" != 1 ]; then
-		rm -rf "$WORK"
-	else
-		echo "view-test: work directory kept: $WORK"
-	fi
+	work_done "$VIEW_KEEP"
 }
 trap cleanup EXIT
 

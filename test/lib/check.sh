@@ -54,6 +54,17 @@ fatal() {
 	finish
 }
 
+# work_done KEEP [WHAT]: at a suite's end, remove $WORK if every check
+# passed and KEEP (the suite's *_KEEP setting) is not 1; else say where it
+# is kept, and WHAT is in it.
+work_done() {
+	if [ "$failed" -eq 0 ] && [ "$1" != 1 ]; then
+		rm -rf "$WORK"
+	else
+		echo "# work directory kept: $WORK${2:+ ($2)}"
+	fi
+}
+
 # A helper that does not exist must fail the suite, not vanish silently.
 # Bash runs this handler in a subshell, so it leaves a mark for finish.
 CHECK_MISSING=${TMPDIR:-/tmp}/check-missing.$$
