@@ -15,7 +15,8 @@
 #   load     pkt_load into an empty packets vs the same rows by psql \copy
 #            (FORMAT binary) and by server-side COPY into a LIKE ... INCLUDING
 #            ALL copy of packets; checks rows against the generator's totals
-#   tshark   tshark -T fields | awk | psql \copy, on a sample, vs pkt_load of it
+#   tshark   tshark -T fields | awk | psql \copy, on a sample (extrapolated), vs
+#            pkt_load of the whole file just before and just after it
 #   decode   the decoder alone (bench/decode-bench.c), frames/s on one core
 #   live     netns + veth, tcpreplay --topspeed, pkt_start vs tcpdump -w /dev/null
 #   pgbench  pgbench -S and TPC-B-like tps: idle, traffic only, traffic + capture
@@ -419,6 +420,13 @@ if enabled tshark; then
 	TS_LOAD=$T
 	TS_LOAD_ROWS=$(head -1 "$WORK/out.tsload")
 	q "CREATE TABLE packets_tshark (LIKE packets INCLUDING ALL)" >/dev/null
+	# pkt_load of the whole file just before and just after the pipeline:
+	# both timed in the same minutes (the machine's speed drifts by 20-30%
+	# between minutes here)
+	reset_tables
+	checkpoint
+	timed tsfull1 "SELECT pkt_load('$PCAP');" || die "pkt_load failed"
+	TS_FULL1=$T
 	checkpoint
 	cat >"$WORK/tshark.awk" <<'EOF'
 BEGIN { FS = "\t"; OFS = "\t" }
@@ -449,13 +457,19 @@ EOF
 	t1=$(date +%s.%N)
 	TS_PIPE=$(calc %.3f "$t1 - $t0")
 	TS_ROWS=$(q "SELECT count(*) FROM packets_tshark")
+	reset_tables
+	checkpoint
+	timed tsfull2 "SELECT pkt_load('$PCAP');" || die "pkt_load failed"
+	TS_FULL=$(calc %.3f "($TS_FULL1 + $T) / 2")
 	[ "$rc" -eq 0 ] || note "tshark pipeline failed: $(head -3 "$WORK/tshark.copy.err")"
 	row "tshark|awk|\\copy ${SN} frames (s)" "$TS_PIPE" "pkt_load same file $TS_LOAD" "$(ratio "$TS_PIPE" "$TS_LOAD")"
 	row "tshark rows / pkt_load rows (sample)" "$TS_ROWS" "pkt_load $TS_LOAD_ROWS" "$(ratio "$TS_ROWS" "$TS_LOAD_ROWS")"
 	if [ "$SAMPLE" != "$PCAP" ]; then
 		TS_EXT=$(calc %.1f "$TS_PIPE * $FRAMES / $SN")
-		row "tshark pipeline, ${FRAMES} frames (s, extrap.)" "$TS_EXT" "pkt_load measured $LOAD_S" "$(ratio "$TS_EXT" "$LOAD_S")"
-		note "tshark: measured on the first $SN frames (tcpdump -c), extrapolated linearly to $FRAMES frames; the sample ratio is measured, not extrapolated."
+		row "tshark pipeline, ${FRAMES} frames (s, extrap.)" "$TS_EXT" "pkt_load alongside $TS_FULL" "$(ratio "$TS_EXT" "$TS_FULL")"
+		note "tshark: measured on the first $SN frames (tcpdump -c), extrapolated linearly to $FRAMES frames; the sample ratio is measured, not extrapolated. pkt_load of all $FRAMES frames alongside: $TS_FULL1 s just before the pipeline, $T s just after, mean $TS_FULL s (the load section's median: $LOAD_S s)."
+	else
+		note "tshark: pkt_load of the same file alongside: $TS_FULL1 s just before the pipeline, $T s just after."
 	fi
 	note "tshark pipeline: tshark -T fields (17 fields, -Y 'ip or ipv6', occurrence=f) | mawk (address family, ports, hex flags, UTC time) | psql \\copy text into a LIKE packets INCLUDING ALL copy. Its ip_proto for IPv6 is the first next-header (0 behind hop-by-hop), as a naive pipeline does."
 	q "DROP TABLE packets_tshark" >/dev/null
