@@ -847,7 +847,7 @@ static inline void
 addr_key_set(AddrKey *key, TimestampTz minute, int ip_version, const uint8 *addr)
 {
 	memset(key, 0, sizeof(AddrKey));
-	key->minute_family = minute | (ip_version == 6 ? KEY_IPV6 : 0);
+	key->minute_family = minute | (ip_version == 4 ? 0 : KEY_IPV6);
 	memcpy(key->addr, addr, ip_version == 4 ? 4 : 16);
 }
 
@@ -898,9 +898,9 @@ pkt_run_discard_summaries(PktRun *run)
 #define SUM_GROUP 16
 
 #ifdef __GNUC__
-#define prefetch(p) __builtin_prefetch(p)
+#define pkt_prefetch(p) __builtin_prefetch(p)
 #else
-#define prefetch(p) ((void) 0)
+#define pkt_prefetch(p) ((void) 0)
 #endif
 
 static void
@@ -931,7 +931,7 @@ accumulate_summaries(PktRun *run, const PktRow *rows, int n)
 			for (int k = 2 * i; k <= 2 * i + 1; k++)
 			{
 				hashes[k] = addr_hash(seed, &keys[k]);
-				prefetch(&addrs->data[addrsum_initial_bucket(addrs, hashes[k])]);
+				pkt_prefetch(&addrs->data[addrsum_initial_bucket(addrs, hashes[k])]);
 			}
 		}
 		for (int i = 0; i < m; i++)

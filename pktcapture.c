@@ -738,11 +738,11 @@ protocol_label(int proto, char *buf, size_t len)
 static void
 addr_label(const uint8 *key, char *buf, size_t len)
 {
-	inet		ip;
+	InetSlot	ip;
 
 	memset(&ip, 0, sizeof(ip));
-	pkt_set_inet(&ip, key[0], key + 1);
-	strlcpy(buf, DatumGetCString(DirectFunctionCall1(inet_out, InetPGetDatum(&ip))), len);
+	pkt_set_inet(&ip.ip, key[0], key + 1);
+	strlcpy(buf, DatumGetCString(DirectFunctionCall1(inet_out, InetPGetDatum(&ip.ip))), len);
 }
 
 /* Builds the rows of pkt_stats for one capture. */
@@ -1084,6 +1084,7 @@ load_cleanup(int code, Datum arg)
 	LoadState  *ls = (LoadState *) DatumGetPointer(arg);
 
 	pcap_close(ls->p);
+	ReleaseExternalFD();
 	pfree(ls->iobuf);
 	pkt_run_release(ls->run);
 	if (ls->slotno >= 0)
@@ -1205,21 +1206,32 @@ pkt_load(PG_FUNCTION_ARGS)
 	/*
 	 * The file is opened here rather than by pcap_open_offline(), to give
 	 * it a larger buffer: with stdio's default of a few kilobytes, reading
-	 * takes one read() per few dozen packets, twice the time.  libpcap owns
-	 * the FILE from here on, and pcap_close() closes it.
+	 * takes one read() per few dozen packets, twice the time.  Its
+	 * descriptor is counted against max_files_per_process (and not
+	 * inherited by programs COPY runs); once pcap_fopen_offline() takes the
+	 * FILE, pcap_close() closes it.
 	 */
-	fp = fopen(path, "rb");
+	ls.iobuf = MemoryContextAlloc(TopMemoryContext, PKT_LOAD_READ_BUFFER);
+	ReserveExternalFD();
+	fp = fopen(path, "rbe");
 	if (fp == NULL)
+	{
+		int			save_errno = errno;
+
+		ReleaseExternalFD();
+		pfree(ls.iobuf);
+		errno = save_errno;
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not open capture file \"%s\": %m", path)));
-	ls.iobuf = MemoryContextAlloc(TopMemoryContext, LOAD_READ_BUFFER);
-	if (setvbuf(fp, ls.iobuf, _IOFBF, LOAD_READ_BUFFER) != 0)
-		elog(ERROR, "could not set the buffer of capture file \"%s\"", path);
+	}
+	/* only a speed-up: without it, stdio's own buffer serves */
+	(void) setvbuf(fp, ls.iobuf, _IOFBF, PKT_LOAD_READ_BUFFER);
 	ls.p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
 	if (ls.p == NULL)
 	{
 		fclose(fp);
+		ReleaseExternalFD();
 		pfree(ls.iobuf);
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1238,6 +1250,7 @@ pkt_load(PG_FUNCTION_ARGS)
 	}
 	PG_END_ENSURE_ERROR_CLEANUP(load_cleanup, PointerGetDatum(&ls));
 	pcap_close(ls.p);
+	ReleaseExternalFD();
 	pfree(ls.iobuf);
 	pkt_run_release(&run);
 	pkt_slot_finish(ls.slotno, ls.generation, PKT_STATE_STOPPED,

@@ -34,7 +34,7 @@
 #define PKT_RATE_WINDOW_MS 5000 /* "last few seconds" of the rates */
 #define PKT_RATE_SAMPLES 32		/* ring of publish-time samples */
 #define PKT_LOAD_COPY_ROWS 1000000	/* rows per COPY statement of a file load */
-#define LOAD_READ_BUFFER (1024 * 1024)	/* stdio buffer of a file load */
+#define PKT_LOAD_READ_BUFFER (1024 * 1024)	/* stdio buffer of a file load */
 
 typedef enum PktOpenError
 {
@@ -144,18 +144,19 @@ typedef enum PktWriteMethod
 extern PktShared *pkt_shared;
 
 /*
- * What one capture (live or file) keeps in its own memory: the counters
- * and top talkers it publishes, and the rows not yet written.
- */
-/*
- * An inet in an array of them: inet itself is 22 bytes with no alignment,
- * and its 4-byte length word must be aligned.
+ * Room for an inet: inet itself is 22 bytes with no alignment, and its
+ * 4-byte length word must be aligned (also in arrays of them).
  */
 typedef union InetSlot
 {
 	inet		ip;
 	int32		align;
 } InetSlot;
+
+/*
+ * What one capture (live or file) keeps in its own memory: the counters
+ * and top talkers it publishes, and the rows not yet written.
+ */
 
 typedef struct PktRow
 {
