@@ -23,9 +23,7 @@
 
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
-#include "port/pg_bswap.h"
 #include "storage/fd.h"
-#include "utils/inet.h"
 #include "utils/wait_event.h"
 
 #include "pktcapture.h"
@@ -35,7 +33,11 @@ static const char copy_signature[11] = "PGCOPY\n\377\r\n\0";
 
 #define MAX_COLS 32
 
-/* One field, from the Datum of its type. */
+/*
+ * One field, from the Datum of its type: the types of the summary rows
+ * written from Datums (rows of packets and address sums are encoded
+ * straight from their structs, pkt_store.c).
+ */
 static void
 put_field(StringInfo s, Oid type, Datum value)
 {
@@ -50,31 +52,6 @@ put_field(StringInfo s, Oid type, Datum value)
 			break;
 		case INT2OID:
 			pkt_copy_int2(s, DatumGetInt16(value));
-			break;
-		case CHAROID:
-			pkt_copy_put32(s, 1);
-			{
-				char		ch = DatumGetChar(value);
-
-				pkt_copy_bytes(s, &ch, 1);
-			}
-			break;
-		case INETOID:
-			{
-				inet	   *ip = DatumGetInetPP(value);
-
-				/* only host addresses are written */
-				Assert(ip_bits(ip) == ip_addrsize(ip) * 8);
-				pkt_copy_inet(s, ip_family(ip) == PGSQL_AF_INET ? 4 : 6, ip_addr(ip));
-			}
-			break;
-		case TEXTOID:
-			{
-				text	   *t = DatumGetTextPP(value);
-
-				/* the caller keeps text in the database encoding */
-				pkt_copy_text(s, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), MAX_COLS);
-			}
 			break;
 		default:
 			elog(ERROR, "no COPY encoding for type %u", type);

@@ -157,7 +157,6 @@ typedef union InetSlot
  * What one capture (live or file) keeps in its own memory: the counters
  * and top talkers it publishes, and the rows not yet written.
  */
-
 typedef struct PktRow
 {
 	TimestampTz ts;
