@@ -1,6 +1,9 @@
 # pktcapture: PGXS build.  make; make install; make installcheck
 MODULE_big = pktcapture
-OBJS = pktcapture.o pkt_worker.o pkt_launcher.o pkt_store.o pkt_copy.o pkt_decode.o pkt_topk.o
+OBJS = pktcapture.o pkt_sql.o pkt_launcher.o pkt_capture.o pkt_worker.o pkt_load.o \
+	pkt_run.o pkt_writer.o pkt_summary.o pkt_ledger.o \
+	pkt_copy.o pkt_catalog.o pkt_pcap.o pkt_shmem.o pkt_guc.o \
+	pkt_decode.o pkt_topk.o
 EXTENSION = pktcapture
 DATA = pktcapture--1.0.sql
 PGFILEDESC = "pktcapture - capture network packets into a table"
@@ -19,7 +22,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # PGXS tracks no header dependencies without --enable-depend
-$(OBJS): pktcapture.h pkt_decode.h pkt_topk.h
+$(OBJS): $(wildcard pkt*.h)
 
 # The decoder and top-K counter outside the server, plain and sanitized.
 TEST_CC ?= clang

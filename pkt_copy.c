@@ -10,7 +10,7 @@
  * the default tablespace's pgsql_tmp, counted by temp_file_limit, kept
  * across the run's transactions and removed when the run ends, the
  * process exits, or the server starts after a crash), and runs COPY ...
- * FROM that file through SPI (pkt_store.c).
+ * FROM that file through SPI (pkt_writer.c).
  *
  * The format is the one documented under COPY, "Binary Format": an
  * 11-byte signature, a flags word and a header extension length, then
@@ -24,9 +24,9 @@
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
 #include "storage/fd.h"
+#include "utils/memutils.h"
 #include "utils/wait_event.h"
 
-#include "pktcapture.h"
 #include "pkt_copy.h"
 
 static const char copy_signature[11] = "PGCOPY\n\377\r\n\0";
@@ -36,7 +36,7 @@ static const char copy_signature[11] = "PGCOPY\n\377\r\n\0";
 /*
  * One field, from the Datum of its type: the types of the summary rows
  * written from Datums (rows of packets and address sums are encoded
- * straight from their structs, pkt_store.c).
+ * straight from their structs).
  */
 static void
 put_field(StringInfo s, Oid type, Datum value)
@@ -78,12 +78,20 @@ spool_write(PktSpool *sp)
 	sp->size += written;
 }
 
+/* An empty spool whose buffer will live in cxt. */
+void
+pkt_spool_init(PktSpool *sp, MemoryContext cxt)
+{
+	memset(sp, 0, sizeof(*sp));
+	sp->cxt = cxt;
+}
+
 /*
  * Start adding rows to the spool file: returns the buffer to encode them
  * into (pkt_copy.h), for pkt_spool_add_end().  The file and its buffer
- * are made at the first call, in CurrentMemoryContext, and kept until
- * pkt_spool_close() (or the end of the process): overwriting one file
- * costs the kernel less than a new file for every batch.
+ * are made at the first call and kept until pkt_spool_close() (or the end
+ * of the process): overwriting one file costs the kernel less than a new
+ * file for every batch.
  */
 StringInfo
 pkt_spool_add_begin(PktSpool *sp)
@@ -91,7 +99,12 @@ pkt_spool_add_begin(PktSpool *sp)
 	StringInfo	s = &sp->buf;
 
 	if (sp->buf.data == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(sp->cxt);
+
 		initStringInfo(&sp->buf);
+		MemoryContextSwitchTo(old);
+	}
 	if (sp->file <= 0)
 		sp->file = OpenTemporaryFile(true);
 

@@ -11,9 +11,31 @@
 #ifndef PKT_COPY_H
 #define PKT_COPY_H
 
+#include <sys/socket.h>
+
 #include "lib/stringinfo.h"
 #include "port/pg_bswap.h"
+#include "storage/fd.h"
 #include "utils/inet.h"
+
+/* A temporary file holding rows in COPY's binary format */
+typedef struct PktSpool
+{
+	File		file;			/* 0 until first written */
+	off_t		size;			/* bytes of data in it */
+	int64		nrows;			/* rows in it */
+	StringInfoData buf;			/* what is being encoded */
+	MemoryContext cxt;			/* where buf lives */
+} PktSpool;
+
+extern void pkt_spool_init(PktSpool *sp, MemoryContext cxt);
+extern StringInfo pkt_spool_add_begin(PktSpool *sp);
+extern void pkt_spool_add_end(PktSpool *sp, int nrows);
+extern void pkt_spool_append(PktSpool *sp, int ncols, const Oid *types, int nrows,
+							 const Datum *values, const char *nulls);
+extern char *pkt_spool_finish(PktSpool *sp);
+extern void pkt_spool_reset(PktSpool *sp);
+extern void pkt_spool_close(PktSpool *sp);
 
 /* a field is at most a 4-byte length and a 20-byte inet */
 #define PKT_COPY_FIELD_ROOM 24

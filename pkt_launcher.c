@@ -31,38 +31,26 @@
 #include "utils/timestamp.h"
 #include "utils/varlena.h"
 
-#include "pktcapture.h"
+#include "pkt_capture.h"
+#include "pkt_guc.h"
+#include "pkt_launcher.h"
 
 #define LAUNCH_BACKOFF_MIN_MS	5000
 #define LAUNCH_BACKOFF_MAX_MS	300000
 #define LAUNCH_STABLE_MS		60000	/* a run this long resets the backoff */
 
-char	   *pkt_autostart = NULL;
-char	   *pkt_autostart_filter = NULL;
-char	   *pkt_database = NULL;
-char	   *pkt_role = NULL;
-
-static volatile sig_atomic_t launcher_got_sigterm = false;
+PGDLLEXPORT void pkt_launcher_main(Datum main_arg);
 
 typedef struct AutoCapture
 {
 	char	   *ifname;
-	int			slotno;			/* -1 before the first launch */
-	uint32		generation;
+	bool		launched;		/* slot and handle are those of a capture */
+	PktSlotRef	slot;
+	BackgroundWorkerHandle *handle;
 	bool		done;			/* stopped with pkt_stop(): leave it */
 	int			backoff_ms;
 	TimestampTz next_try;
 } AutoCapture;
-
-static void
-launcher_sigterm(SIGNAL_ARGS)
-{
-	int			save_errno = errno;
-
-	launcher_got_sigterm = true;
-	SetLatch(MyLatch);
-	errno = save_errno;
-}
 
 void
 pkt_launcher_register(void)
@@ -87,15 +75,19 @@ static void
 launch(AutoCapture *ac)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
-	BackgroundWorkerHandle *handle;
 	pid_t		pid;
 	const char *filter = (pkt_autostart_filter && pkt_autostart_filter[0]) ?
 		pkt_autostart_filter : NULL;
 
+	if (ac->handle != NULL)
+	{
+		pfree(ac->handle);		/* of the capture that ended */
+		ac->handle = NULL;
+	}
 	PG_TRY();
 	{
-		ac->slotno = pkt_capture_launch(ac->ifname, filter, true, &ac->generation,
-										&handle, &pid);
+		ac->slot = pkt_capture_launch(ac->ifname, filter, true, &ac->handle, &pid);
+		ac->launched = true;
 		ereport(LOG,
 				(errmsg("pktcapture: autostart: capture on interface \"%s\" launched (process %d)",
 						ac->ifname, (int) pid)));
@@ -107,7 +99,7 @@ launch(AutoCapture *ac)
 		MemoryContextSwitchTo(oldcxt);
 		edata = CopyErrorData();
 		FlushErrorState();
-		ac->slotno = -1;
+		ac->launched = false;
 		ereport(LOG,
 				(errmsg("pktcapture: autostart: could not launch the capture on interface \"%s\": %s",
 						ac->ifname, edata->message),
@@ -123,7 +115,7 @@ launch(AutoCapture *ac)
 static void
 watch(AutoCapture *ac, TimestampTz now)
 {
-	PktSlot    *slot;
+	PktSlot		slot;
 	bool		ended = false;
 	bool		by_user = false;
 	bool		stable = false;
@@ -131,20 +123,23 @@ watch(AutoCapture *ac, TimestampTz now)
 
 	if (ac->done)
 		return;
-	if (ac->slotno >= 0)
+	if (ac->launched)
 	{
-		LWLockAcquire(pkt_shared->lock, LW_SHARED);
-		slot = pkt_slot_lookup(ac->slotno, ac->generation);
-		if (slot == NULL)
+		pid_t		pid;
+
+		/* a worker that exited before it could say so, as its handle tells */
+		if (GetBackgroundWorkerPid(ac->handle, &pid) == BGWH_STOPPED)
+			pkt_slot_finish(ac->slot, PKT_STATE_FAILED, 0,
+							"the capture worker exited without finishing");
+		if (!pkt_slot_read(ac->slot, &slot))
 			ended = true;
-		else if (!pkt_slot_is_active(slot))
+		else if (!pkt_slot_is_active(&slot))
 		{
 			ended = true;
-			by_user = slot->stop_requested && slot->state == PKT_STATE_STOPPED;
-			stable = slot->stopped_at - slot->started_at >= LAUNCH_STABLE_MS * INT64CONST(1000);
-			strlcpy(error, slot->error, sizeof(error));
+			by_user = slot.stop_requested && slot.state == PKT_STATE_STOPPED;
+			stable = slot.stopped_at - slot.started_at >= LAUNCH_STABLE_MS * INT64CONST(1000);
+			strlcpy(error, slot.pub.error, sizeof(error));
 		}
-		LWLockRelease(pkt_shared->lock);
 		if (!ended)
 			return;
 		if (by_user)
@@ -157,10 +152,15 @@ watch(AutoCapture *ac, TimestampTz now)
 		}
 		if (stable)
 			ac->backoff_ms = LAUNCH_BACKOFF_MIN_MS;
-		ereport(LOG,
-				(errmsg("pktcapture: autostart: capture on interface \"%s\" ended%s%s; starting it again in %d s",
-						ac->ifname, error[0] ? ": " : "", error, ac->backoff_ms / 1000)));
-		ac->slotno = -1;
+		if (error[0] != '\0')
+			ereport(LOG,
+					(errmsg("pktcapture: autostart: capture on interface \"%s\" ended: %s; starting it again in %d s",
+							ac->ifname, error, ac->backoff_ms / 1000)));
+		else
+			ereport(LOG,
+					(errmsg("pktcapture: autostart: capture on interface \"%s\" ended; starting it again in %d s",
+							ac->ifname, ac->backoff_ms / 1000)));
+		ac->launched = false;
 		ac->next_try = TimestampTzPlusMilliseconds(now, ac->backoff_ms);
 		ac->backoff_ms = Min(ac->backoff_ms * 2, LAUNCH_BACKOFF_MAX_MS);
 		return;
@@ -179,7 +179,7 @@ pkt_launcher_main(Datum main_arg)
 	ListCell   *lc;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, launcher_sigterm);
+	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnection(pkt_database,
 										 (pkt_role && pkt_role[0]) ? pkt_role : NULL, 0);
@@ -194,7 +194,6 @@ pkt_launcher_main(Datum main_arg)
 	foreach(lc, names)
 	{
 		acs[n].ifname = pstrdup((char *) lfirst(lc));
-		acs[n].slotno = -1;
 		acs[n].backoff_ms = LAUNCH_BACKOFF_MIN_MS;
 		n++;
 	}
@@ -202,7 +201,7 @@ pkt_launcher_main(Datum main_arg)
 			(errmsg("pktcapture: autostart launcher started for %d interface(s) in database \"%s\"",
 					n, pkt_database)));
 
-	while (!launcher_got_sigterm)
+	while (!ShutdownRequestPending)
 	{
 		TimestampTz now = GetCurrentTimestamp();
 

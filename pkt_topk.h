@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define PKT_TOPK_KEYLEN 17		/* IP version byte + 16 address bytes */
 
@@ -37,6 +38,15 @@ pkt_mix64(uint64_t x)
 	x *= UINT64_C(0x94d049bb133111eb);
 	x ^= x >> 31;
 	return x;
+}
+
+/* The key of an address: its IP version, then its 4 or 16 bytes, then zeros. */
+static inline void
+pkt_topk_key(uint8_t *key, int ip_version, const uint8_t *addr)
+{
+	memset(key, 0, PKT_TOPK_KEYLEN);
+	key[0] = (uint8_t) ip_version;
+	memcpy(key + 1, addr, ip_version == 4 ? 4 : 16);
 }
 
 extern size_t pkt_topk_size(uint32_t capacity);

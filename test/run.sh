@@ -10,6 +10,8 @@
 # shared capture corpus is read in place from ../shared/pcaps.
 #
 # Suites (run one with: test/run.sh NAME...):
+#   layers    the object files depend on each other one way (no cycle), and
+#             the decoder and top-K counter use nothing of the server
 #   decoder   the decoder outside the server, ASan + UBSan, whole corpus;
 #             the bounded top-talker counter under 10 M hostile packets
 #   fuzz      the fuzz harnesses' replay of the corpus and regressions, then
@@ -31,7 +33,7 @@ SHARED=$(cd "$ROOT/../shared" 2>/dev/null && pwd) ||
 export PKT_CORPUS=$SHARED/pcaps/tcpdump
 
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(decoder fuzz regress golden live robust view)
+[ ${#suites[@]} -eq 0 ] && suites=(layers decoder fuzz regress golden live robust view)
 
 scripts/install-deps.sh --test || exit 2
 make -s >/dev/null || exit 2
@@ -60,6 +62,10 @@ copy_tree() {
 	ln -sfn "$SHARED" "$WORK/shared"
 	mv "$WORK/tree" "$WORK/pktcapture"
 	chown -R postgres: "$WORK/pktcapture"
+}
+
+suite_layers() {
+	test/layers.sh
 }
 
 suite_decoder() {

@@ -1,0 +1,121 @@
+/*-------------------------------------------------------------------------
+ * pkt_guc.c
+ *		The pktcapture.* settings: their variables and definitions.
+ *
+ * Settings that size shared memory or act at server start
+ * (PGC_POSTMASTER) exist only when the library is preloaded; the others
+ * are also defined when a backend loads the module later, so that the
+ * pktcapture prefix is reserved either way.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "utils/guc.h"
+
+#include "pkt_guc.h"
+
+int			pkt_max_captures = 8;
+int			pkt_batch_size = 50000;
+int			pkt_flush_interval_ms = 500;
+int			pkt_snaplen = 128;
+int			pkt_buffer_kb = 262144;
+bool		pkt_promiscuous = true;
+int			pkt_log_interval_s = 10;
+int			pkt_top_capacity = 65536;
+int			pkt_max_pending_rows = 1000000;
+int			pkt_write_method = PKT_WRITE_AUTO;
+int			pkt_summary_interval_ms = 5000;
+int			pkt_worker_nice = 0;
+char	   *pkt_autostart = NULL;
+char	   *pkt_autostart_filter = NULL;
+char	   *pkt_database = NULL;
+char	   *pkt_role = NULL;
+
+static const struct config_enum_entry write_method_options[] = {
+	{"auto", PKT_WRITE_AUTO, false},
+	{"insert", PKT_WRITE_INSERT, false},
+	{NULL, 0, false}
+};
+
+void
+pkt_guc_define(void)
+{
+	DefineCustomIntVariable("pktcapture.batch_size",
+							"Rows written to packets in one statement.",
+							NULL, &pkt_batch_size, 50000, 1, 1000000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pktcapture.flush_interval",
+							"Longest time a captured row waits before it is written.",
+							NULL, &pkt_flush_interval_ms, 500, 10, 60000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("pktcapture.snaplen",
+							"Bytes of each frame the kernel hands to the capture.",
+							"The default covers link, IP and transport headers, so payloads are never read.",
+							&pkt_snaplen, 128, 64, 262144,
+							PGC_SUSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
+	DefineCustomIntVariable("pktcapture.buffer_size",
+							"Kernel capture buffer of each live capture.",
+							"It absorbs bursts while a batch is being written.",
+							&pkt_buffer_kb, 262144, 1024, 4194304,
+							PGC_SUSET, GUC_UNIT_KB, NULL, NULL, NULL);
+	DefineCustomBoolVariable("pktcapture.promiscuous",
+							 "Put the interface in promiscuous mode, as tcpdump does.",
+							 NULL, &pkt_promiscuous, true,
+							 PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pktcapture.log_interval",
+							"Time between the log lines about rows stored.",
+							NULL, &pkt_log_interval_s, 10, 0, 86400,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("pktcapture.top_capacity",
+							"Distinct addresses counted exactly per direction before top talkers become approximate.",
+							NULL, &pkt_top_capacity, 65536, 16, 16777216,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pktcapture.max_pending_rows",
+							"Rows a capture keeps in memory while the database refuses them.",
+							NULL, &pkt_max_pending_rows, 1000000, 1000, 100000000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pktcapture.worker_nice",
+							"CPU priority (nice value) of the capture workers.",
+							"Higher values leave more CPU to the database's other clients when CPUs are short; the kernel buffer absorbs what the worker then reads later, and drops what it cannot hold.",
+							&pkt_worker_nice, 0, 0, 19,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pktcapture.summary_interval",
+							"Time between the writes of a live capture's per-minute summaries.",
+							"pkt_report() reads the rows stored since from packets; 0 writes them with every batch.",
+							&pkt_summary_interval_ms, 5000, 0, 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomEnumVariable("pktcapture.write_method",
+							 "How rows go into packets: auto (COPY where allowed, else INSERT) or insert.",
+							 "COPY needs the privileges of pg_read_server_files, and a table without rules or row-level security.",
+							 &pkt_write_method, PKT_WRITE_AUTO, write_method_options,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+
+	/*
+	 * Loaded later than shared_preload_libraries, the module can neither
+	 * define PGC_POSTMASTER settings nor get shared memory; its functions
+	 * then fail with a hint (pkt_require_loaded).
+	 */
+	if (process_shared_preload_libraries_in_progress)
+	{
+		DefineCustomIntVariable("pktcapture.max_captures",
+								"Maximum number of captures and loads at once, running or kept for their statistics.",
+								"Each live capture uses one background worker: keep max_worker_processes large enough.",
+								&pkt_max_captures, 8, 1, 64,
+								PGC_POSTMASTER, 0, NULL, NULL, NULL);
+		DefineCustomStringVariable("pktcapture.autostart",
+								   "Interfaces to capture from server start, comma-separated.",
+								   "A capture that fails is started again; one stopped with pkt_stop() is not.",
+								   &pkt_autostart, "", PGC_POSTMASTER, 0, NULL, NULL, NULL);
+		DefineCustomStringVariable("pktcapture.autostart_filter",
+								   "BPF filter of the autostarted captures.",
+								   NULL, &pkt_autostart_filter, "", PGC_POSTMASTER, 0, NULL, NULL, NULL);
+		DefineCustomStringVariable("pktcapture.database",
+								   "Database whose packets table the autostarted captures fill.",
+								   NULL, &pkt_database, "postgres", PGC_POSTMASTER, 0, NULL, NULL, NULL);
+		DefineCustomStringVariable("pktcapture.role",
+								   "Role the autostarted captures write as; empty for the bootstrap superuser.",
+								   NULL, &pkt_role, "", PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	}
+	MarkGUCPrefixReserved("pktcapture");
+}

@@ -1,0 +1,35 @@
+/*-------------------------------------------------------------------------
+ * pkt_guc.h
+ *		The pktcapture.* settings (pkt_guc.c).
+ *-------------------------------------------------------------------------
+ */
+#ifndef PKT_GUC_H
+#define PKT_GUC_H
+
+/* pktcapture.write_method */
+typedef enum PktWriteMethod
+{
+	PKT_WRITE_AUTO,				/* COPY where allowed, else INSERT */
+	PKT_WRITE_INSERT			/* INSERT ... SELECT only */
+} PktWriteMethod;
+
+extern int	pkt_max_captures;
+extern int	pkt_batch_size;
+extern int	pkt_flush_interval_ms;
+extern int	pkt_snaplen;
+extern int	pkt_buffer_kb;
+extern bool pkt_promiscuous;
+extern int	pkt_log_interval_s;
+extern int	pkt_top_capacity;
+extern int	pkt_max_pending_rows;
+extern int	pkt_write_method;
+extern int	pkt_summary_interval_ms;
+extern int	pkt_worker_nice;
+extern char *pkt_autostart;
+extern char *pkt_autostart_filter;
+extern char *pkt_database;
+extern char *pkt_role;
+
+extern void pkt_guc_define(void);
+
+#endif							/* PKT_GUC_H */

@@ -1,0 +1,75 @@
+/*-------------------------------------------------------------------------
+ * pkt_run.h
+ *		One capture or load: from decoded frames to counters, rows, sums and
+ *		its ledger row (pkt_run.c).
+ *-------------------------------------------------------------------------
+ */
+#ifndef PKT_RUN_H
+#define PKT_RUN_H
+
+#include <sys/time.h>
+
+#include "pkt_ledger.h"
+#include "pkt_shmem.h"
+#include "pkt_summary.h"
+#include "pkt_topk.h"
+#include "pkt_writer.h"
+
+#define PKT_RATE_WINDOW_MS 5000 /* "last few seconds" of the rates */
+#define PKT_RATE_SAMPLES 32		/* ring of publish-time samples */
+
+typedef struct PktRun
+{
+	PktSlotRef	slot;
+	MemoryContext cxt;			/* where the run's own allocations live */
+	int			linktype;
+	PktCounters c;
+	PktTopK    *top_src;
+	PktTopK    *top_dst;
+	bool		top_dirty;
+	bool		topk_from_sums; /* top talkers counted from the summaries */
+	/* pending rows are rows[first .. nrows) */
+	PktRow	   *rows;
+	int			first;
+	int			nrows;
+	int			cap;			/* allocated; grows while writes fail */
+	int			batch;			/* rows per statement */
+	TimestampTz first_row_at;	/* when the oldest pending row was added */
+	int			inflight;		/* rows of the transaction not yet committed */
+	int64		inflight_stored;	/* of which in packets (not in the spool) */
+	PktWriter	writer;
+	PktSums		sums;
+	PktLedger	ledger;
+	TimestampTz last_publish_at;
+	/* samples for the recent rate: (time, IP packets, IP bytes) */
+	int			nsamples;
+	int			sample_next;
+	TimestampTz sample_at[PKT_RATE_SAMPLES];
+	uint64		sample_packets[PKT_RATE_SAMPLES];
+	uint64		sample_bytes[PKT_RATE_SAMPLES];
+	TimestampTz last_flush_at;
+	double		last_flush_ms;
+	char		last_error[PKT_ERROR_LEN];	/* of the writes that keep failing */
+} PktRun;
+
+/* rows decoded and not yet committed */
+static inline int
+pkt_run_pending(const PktRun *run)
+{
+	return run->nrows - run->first;
+}
+
+extern void pkt_run_init(PktRun *run, PktSlotRef slot, int linktype, const char *ifname);
+extern void pkt_run_set_file(PktRun *run, int64 copy_rows, uint32 addrs_hint);
+extern void pkt_run_account(PktRun *run, const struct timeval *ts,
+							uint32 caplen, uint32 len, const u_char *data);
+extern void pkt_run_write(PktRun *run);
+extern void pkt_run_write_summaries(PktRun *run);
+extern void pkt_run_update_ledger(PktRun *run, const char *state, const char *error);
+extern void pkt_run_flush(PktRun *run);
+extern void pkt_run_committed(PktRun *run);
+extern void pkt_run_aborted(PktRun *run);
+extern void pkt_run_publish(PktRun *run, bool with_top);
+extern void pkt_run_release(PktRun *run);
+
+#endif							/* PKT_RUN_H */
