@@ -2,7 +2,9 @@
 MODULE_big = pktcapture
 OBJS = pktcapture.o pkt_worker.o pkt_launcher.o pkt_store.o pkt_copy.o pkt_decode.o pkt_topk.o
 EXTENSION = pktcapture
-DATA = pktcapture--1.0.sql
+# every full and upgrade script, so a new version needs no edit here (and the
+# Debian package carries them all); names relative to srcdir for VPATH builds
+DATA = $(notdir $(wildcard $(srcdir)/pktcapture--*.sql))
 PGFILEDESC = "pktcapture - capture network packets into a table"
 
 PCAP_CONFIG ?= pcap-config
