@@ -35,6 +35,22 @@ test/topk_test-asan: test/topk_test.c pkt_topk.c pkt_topk.h
 	$(TEST_CC) -g -O1 -Wall -Wextra -fsanitize=address,undefined -fno-sanitize-recover=all -I. -o $@ test/topk_test.c pkt_topk.c
 EXTRA_CLEAN = test/pktdecode test/pktdecode-asan test/topk_test test/topk_test-asan
 
+# The version is written once, as default_version in pktcapture.control.
+# META.json (PGXN) is made from META.json.in with it.
+EXTVERSION = $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" $(srcdir)/pktcapture.control)
+# PGXN wants a three-part semantic version: 1.0 is 1.0.0 there
+EXTVERSION_PARTS = $(words $(subst ., ,$(EXTVERSION)))
+PGXN_VERSION = $(EXTVERSION)$(if $(filter 1,$(EXTVERSION_PARTS)),.0.0,$(if $(filter 2,$(EXTVERSION_PARTS)),.0))
+.PHONY: print-version dist
+print-version:
+	@echo $(EXTVERSION)
+META.json: META.json.in pktcapture.control
+	sed 's/@PGXN_VERSION@/$(PGXN_VERSION)/g' $< >$@
+# the PGXN release: the committed tree at HEAD plus the generated META.json
+dist: META.json
+	git archive --format=zip --prefix=pktcapture-$(PGXN_VERSION)/ --add-file=META.json \
+		-o pktcapture-$(PGXN_VERSION).zip HEAD
+
 .PHONY: decoder-test
 decoder-test: test/pktdecode-asan
 	./test/pktdecode-asan -q ../shared/pcaps/tcpdump/*
