@@ -36,7 +36,8 @@ test/topk_test-asan: test/topk_test.c pkt_topk.c pkt_topk.h
 EXTRA_CLEAN = test/pktdecode test/pktdecode-asan test/topk_test test/topk_test-asan
 
 # The version is written once, as default_version in pktcapture.control.
-# META.json (PGXN) is made from META.json.in with it.
+# META.json (PGXN) is made from META.json.in with it; debian/rules refuses to
+# build a package whose debian/changelog says another version.
 EXTVERSION = $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" $(srcdir)/pktcapture.control)
 # PGXN wants a three-part semantic version: 1.0 is 1.0.0 there
 EXTVERSION_PARTS = $(words $(subst ., ,$(EXTVERSION)))
