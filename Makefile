@@ -5,7 +5,9 @@ OBJS = pktcapture.o pkt_sql.o pkt_launcher.o pkt_capture.o pkt_worker.o pkt_load
 	pkt_copy.o pkt_catalog.o pkt_pcap.o pkt_shmem.o pkt_guc.o \
 	pkt_decode.o pkt_topk.o
 EXTENSION = pktcapture
-DATA = pktcapture--1.0.sql
+# every full and upgrade script, so a new version needs no edit here (and the
+# Debian package carries them all); names relative to srcdir for VPATH builds
+DATA = $(notdir $(wildcard $(srcdir)/pktcapture--*.sql))
 PGFILEDESC = "pktcapture - capture network packets into a table"
 
 PCAP_CONFIG ?= pcap-config
@@ -35,6 +37,23 @@ test/topk_test: test/topk_test.c pkt_topk.c pkt_topk.h
 test/topk_test-asan: test/topk_test.c pkt_topk.c pkt_topk.h
 	$(TEST_CC) -g -O1 -Wall -Wextra -fsanitize=address,undefined -fno-sanitize-recover=all -I. -o $@ test/topk_test.c pkt_topk.c
 EXTRA_CLEAN = test/pktdecode test/pktdecode-asan test/topk_test test/topk_test-asan
+
+# The version is written once, as default_version in pktcapture.control.
+# META.json (PGXN) is made from META.json.in with it; debian/rules refuses to
+# build a package whose debian/changelog says another version.
+EXTVERSION = $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" $(srcdir)/pktcapture.control)
+# PGXN wants a three-part semantic version: 1.0 is 1.0.0 there
+EXTVERSION_PARTS = $(words $(subst ., ,$(EXTVERSION)))
+PGXN_VERSION = $(EXTVERSION)$(if $(filter 1,$(EXTVERSION_PARTS)),.0.0,$(if $(filter 2,$(EXTVERSION_PARTS)),.0))
+.PHONY: print-version dist
+print-version:
+	@echo $(EXTVERSION)
+META.json: META.json.in pktcapture.control
+	sed 's/@PGXN_VERSION@/$(PGXN_VERSION)/g' $< >$@
+# the PGXN release: the committed tree at HEAD plus the generated META.json
+dist: META.json
+	git archive --format=zip --prefix=pktcapture-$(PGXN_VERSION)/ --add-file=META.json \
+		-o pktcapture-$(PGXN_VERSION).zip HEAD
 
 .PHONY: decoder-test
 decoder-test: test/pktdecode-asan

@@ -23,6 +23,9 @@
 #             and 3000+ mutations through pkt_load and a live replay; a
 #             hostile search_path; the server never restarts
 #   view      the live terminal view (client/pktop) in tmux, as a user sees it
+#   package   the Debian package built, linted, installed with apt-get and
+#             used in a server; META.json for PGXN (last: it leaves the
+#             package's files installed where make install puts its own)
 set -u
 
 cd "$(dirname "$0")/.."
@@ -33,7 +36,7 @@ SHARED=$(cd "$ROOT/../shared" 2>/dev/null && pwd) ||
 export PKT_CORPUS=$SHARED/pcaps/tcpdump
 
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(layers decoder fuzz regress golden live robust view)
+[ ${#suites[@]} -eq 0 ] && suites=(layers decoder fuzz regress golden live robust view package)
 
 scripts/install-deps.sh --test || exit 2
 make -s >/dev/null || exit 2
@@ -114,6 +117,10 @@ suite_robust() {
 
 suite_view() {
 	VIEW_NO_INSTALL=1 test/view-test.sh
+}
+
+suite_package() {
+	test/package-test.sh
 }
 
 passed=0
