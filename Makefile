@@ -3,15 +3,19 @@ MODULE_big = pktcapture
 OBJS = pktcapture.o pkt_sql.o pkt_launcher.o pkt_capture.o pkt_worker.o pkt_load.o \
 	pkt_run.o pkt_writer.o pkt_summary.o pkt_ledger.o \
 	pkt_copy.o pkt_catalog.o pkt_pcap.o pkt_shmem.o pkt_guc.o \
-	pkt_decode.o pkt_topk.o
+	pkt_decode.o pkt_topk.o pkt_toplist.o
 EXTENSION = pktcapture
 # every full and upgrade script, so a new version needs no edit here (and the
 # Debian package carries them all); names relative to srcdir for VPATH builds
 DATA = $(notdir $(wildcard $(srcdir)/pktcapture--*.sql))
 PGFILEDESC = "pktcapture - capture network packets into a table"
 
+# The version is written once, as default_version in pktcapture.control;
+# the library checks that the SQL objects it writes into are of it.
+EXTVERSION := $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" $(dir $(firstword $(MAKEFILE_LIST)))pktcapture.control)
+
 PCAP_CONFIG ?= pcap-config
-PG_CPPFLAGS = $(shell $(PCAP_CONFIG) --cflags) -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
+PG_CPPFLAGS = -DPKT_EXTVERSION='"$(EXTVERSION)"' $(shell $(PCAP_CONFIG) --cflags) -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
 SHLIB_LINK = $(shell $(PCAP_CONFIG) --libs)
 
 REGRESS = setup interface errors load privileges
@@ -36,14 +40,15 @@ test/topk_test: test/topk_test.c pkt_topk.c pkt_topk.h
 	$(TEST_CC) -O2 -Wall -Wextra -I. -o $@ test/topk_test.c pkt_topk.c
 test/topk_test-asan: test/topk_test.c pkt_topk.c pkt_topk.h
 	$(TEST_CC) -g -O1 -Wall -Wextra -fsanitize=address,undefined -fno-sanitize-recover=all -I. -o $@ test/topk_test.c pkt_topk.c
-EXTRA_CLEAN = test/pktdecode test/pktdecode-asan test/topk_test test/topk_test-asan
+test/toplist_test-asan: test/toplist_test.c pkt_toplist.c pkt_toplist.h pkt_topk.c pkt_topk.h
+	$(TEST_CC) -g -O1 -Wall -Wextra -fsanitize=address,undefined -fno-sanitize-recover=all -I. -o $@ test/toplist_test.c pkt_toplist.c pkt_topk.c
+EXTRA_CLEAN = test/pktdecode test/pktdecode-asan test/topk_test test/topk_test-asan test/toplist_test-asan
 
-# The version is written once, as default_version in pktcapture.control.
-# META.json (PGXN) is made from META.json.in with it; debian/rules refuses to
-# build a package whose debian/changelog says another version.
-EXTVERSION = $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" $(srcdir)/pktcapture.control)
+# META.json (PGXN) is made from META.json.in with the version; debian/rules
+# refuses to build a package whose debian/changelog says another version.
 # PGXN wants a three-part semantic version: 1.0 is 1.0.0 there
 EXTVERSION_PARTS = $(words $(subst ., ,$(EXTVERSION)))
+pkt_catalog.o: pktcapture.control
 PGXN_VERSION = $(EXTVERSION)$(if $(filter 1,$(EXTVERSION_PARTS)),.0.0,$(if $(filter 2,$(EXTVERSION_PARTS)),.0))
 .PHONY: print-version dist
 print-version:

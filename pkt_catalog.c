@@ -95,6 +95,25 @@ pkt_ext_version(void)
 	return extension_info(pkt_ext_oid()).version;
 }
 
+/*
+ * The extension's SQL objects must be of the version this library was
+ * built for before a capture or load writes into them: after a package
+ * upgrade, until ALTER EXTENSION pktcapture UPDATE, they are older.
+ */
+void
+pkt_check_ext_version(void)
+{
+	char	   *version = pkt_ext_version();
+
+	if (version == NULL || strcmp(version, PKT_EXTVERSION) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension pktcapture is at version %s, but its library is version %s",
+						version ? version : "(unknown)", PKT_EXTVERSION),
+				 errdetail("Captures and loads write only into tables of the library's version."),
+				 errhint("Update the extension: ALTER EXTENSION pktcapture UPDATE;")));
+}
+
 /* The quoted name of the schema of this database's pktcapture. */
 char *
 pkt_ext_schema(void)

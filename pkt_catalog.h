@@ -12,6 +12,7 @@
 extern Oid	pkt_ext_oid(void);
 extern Oid	pkt_ext_owner(void);
 extern char *pkt_ext_version(void);
+extern void pkt_check_ext_version(void);
 extern char *pkt_ext_schema(void);
 extern char *pkt_ext_relname(const char *table, Oid *relid);
 extern void pkt_check_insert_privilege(void);

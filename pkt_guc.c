@@ -26,6 +26,8 @@ int			pkt_top_capacity = 65536;
 int			pkt_max_pending_rows = 1000000;
 int			pkt_write_method = PKT_WRITE_AUTO;
 int			pkt_summary_interval_ms = 5000;
+int			pkt_summary_top = 64;
+int			pkt_summary_capacity = 4096;
 int			pkt_worker_nice = 0;
 char	   *pkt_autostart = NULL;
 char	   *pkt_autostart_filter = NULL;
@@ -81,10 +83,20 @@ pkt_guc_define(void)
 							&pkt_worker_nice, 0, 0, 19,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("pktcapture.summary_interval",
-							"Time between the writes of a live capture's per-minute summaries.",
+							"Time between the writes of a live capture's summaries.",
 							"pkt_report() reads the rows stored since from packets; 0 writes them with every batch.",
 							&pkt_summary_interval_ms, 5000, 0, 3600 * 1000,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("pktcapture.summary_top",
+							"Addresses the summaries keep per minute, hour or day and direction, by packets and by bytes.",
+							"A bucket lists the addresses with most packets and those with most bytes, up to this many each, and a bound for the others; pkt_report() is exact for an address every bucket of its window lists exactly.",
+							&pkt_summary_top, 64, 1, 4096,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pktcapture.summary_capacity",
+							"Addresses counted per minute and direction before the count of the rest becomes approximate.",
+							"Beyond it, a minute's addresses are counted by the Space-Saving algorithm, whose counts overestimate by at most the minute's packets divided by this.",
+							&pkt_summary_capacity, 4096, 64, 1048576,
+							PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomEnumVariable("pktcapture.write_method",
 							 "How rows go into packets: auto (COPY where allowed, else INSERT) or insert.",
 							 "COPY needs the privileges of pg_read_server_files, and a table without rules or row-level security.",

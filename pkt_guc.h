@@ -24,6 +24,8 @@ extern int	pkt_top_capacity;
 extern int	pkt_max_pending_rows;
 extern int	pkt_write_method;
 extern int	pkt_summary_interval_ms;
+extern int	pkt_summary_top;
+extern int	pkt_summary_capacity;
 extern int	pkt_worker_nice;
 extern char *pkt_autostart;
 extern char *pkt_autostart_filter;

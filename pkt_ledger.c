@@ -77,6 +77,7 @@ pkt_ledger_open(PktLedger *l, const char *kind, const char *source, const char *
 	Oid			argtypes[5] = {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, REGCLASSOID};
 	bool		isnull;
 
+	pkt_check_ext_version();
 	nlive = pkt_slots_active_runs(MyDatabaseId, live_ids, lengthof(live_ids));
 	for (int i = 0; i < nlive; i++)
 		live[i] = Int32GetDatum(live_ids[i]);

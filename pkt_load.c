@@ -54,8 +54,7 @@ load_cleanup(int code, Datum arg)
 
 /* Read the whole file into packets; say in damage where it broke, if it did. */
 static void
-read_capture_file(LoadState *ls, const char *path, uint32 addrs_hint,
-				  char *damage, size_t damagelen)
+read_capture_file(LoadState *ls, const char *path, char *damage, size_t damagelen)
 {
 	PktRun	   *run = ls->run;
 	struct pcap_pkthdr *hdr;
@@ -65,7 +64,7 @@ read_capture_file(LoadState *ls, const char *path, uint32 addrs_hint,
 	Oid			packets_relid;
 
 	pkt_run_init(run, ls->slot, pcap_datalink(ls->p), NULL);
-	pkt_run_set_file(run, PKT_LOAD_COPY_ROWS, addrs_hint);
+	pkt_run_set_copy_rows(run, PKT_LOAD_COPY_ROWS);
 	pkt_slot_set_linktype(ls->slot, run->linktype);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -117,6 +116,7 @@ read_capture_file(LoadState *ls, const char *path, uint32 addrs_hint,
 		pkt_run_committed(run);
 	}
 	pkt_run_flush(run);
+	pkt_sums_close_all(&run->sums);
 	pkt_run_write_summaries(run);
 	pkt_run_update_ledger(run, "stopped", damage[0] ? damage : NULL);
 	pkt_run_committed(run);
@@ -194,8 +194,6 @@ pkt_load_file(const char *path)
 	PktRun		run;
 	PktCaptureConfig cfg;
 	char		damage[PKT_ERROR_LEN] = "";
-	struct stat st;
-	volatile uint32 addrs_hint = 1024;
 
 	pkt_check_insert_privilege();
 	/* the buffer first: running out of memory must not leak the descriptor */
@@ -217,9 +215,6 @@ pkt_load_file(const char *path)
 	 * Once pcap_fopen_offline() takes the FILE, pcap_close() closes it.
 	 */
 	(void) setvbuf(fp, ls.iobuf, _IOFBF, PKT_LOAD_READ_BUFFER);
-	/* a file's sums are held to its end: as many as its size suggests */
-	if (fstat(fileno(fp), &st) == 0)
-		addrs_hint = (uint32) Min(st.st_size / 256, 65536);
 	ls.p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
 	if (ls.p == NULL)
 	{
@@ -241,7 +236,7 @@ pkt_load_file(const char *path)
 		memset(&cfg, 0, sizeof(cfg));
 		strlcpy(cfg.name, path, sizeof(cfg.name));
 		ls.slot = pkt_slot_claim(&cfg, true, false);
-		read_capture_file(&ls, path, addrs_hint, damage, sizeof(damage));
+		read_capture_file(&ls, path, damage, sizeof(damage));
 	}
 	PG_END_ENSURE_ERROR_CLEANUP(load_cleanup, PointerGetDatum(&ls));
 	pcap_close(ls.p);

@@ -40,8 +40,11 @@ topk_create(MemoryContext cxt)
 
 /*
  * A run whose slot is given, reading frames of the link type; ifname is
- * the interface of a live capture (NULL for a file).  Its memory is
- * CurrentMemoryContext, which must outlive the run's transactions.
+ * the interface of a live capture, NULL for a file.  A live capture
+ * counts its top talkers packet by packet; a file load (every row it
+ * reads is stored, in one transaction) takes them from its summaries.
+ * Its memory is CurrentMemoryContext, which must outlive the run's
+ * transactions.
  */
 void
 pkt_run_init(PktRun *run, PktSlotRef slot, int linktype, const char *ifname)
@@ -53,26 +56,22 @@ pkt_run_init(PktRun *run, PktSlotRef slot, int linktype, const char *ifname)
 	run->batch = pkt_batch_size;
 	run->cap = pkt_batch_size;
 	run->rows = MemoryContextAllocHuge(run->cxt, sizeof(PktRow) * (Size) run->cap);
-	run->top_src = topk_create(run->cxt);
-	run->top_dst = topk_create(run->cxt);
+	run->topk_from_sums = ifname == NULL;
+	if (!run->topk_from_sums)
+	{
+		run->top_src = topk_create(run->cxt);
+		run->top_dst = topk_create(run->cxt);
+	}
 	pkt_writer_init(&run->writer, run->cxt, ifname, run->batch, 1);
-	pkt_sums_init(&run->sums, run->cxt, NULL, NULL);
+	pkt_sums_init(&run->sums, run->cxt, run->topk_from_sums);
 	pkt_ledger_init(&run->ledger, run->cxt, slot);
 }
 
-/*
- * A file load: it COPYs copy_rows rows a statement, holds about
- * addrs_hint address sums, and counts its top talkers from its sums
- * (every row it reads is stored, in one transaction).
- */
+/* A file load: it COPYs copy_rows rows a statement. */
 void
-pkt_run_set_file(PktRun *run, int64 copy_rows, uint32 addrs_hint)
+pkt_run_set_copy_rows(PktRun *run, int64 copy_rows)
 {
 	run->writer.copy_rows = copy_rows;
-	run->topk_from_sums = true;
-	run->sums.top_src = run->top_src;
-	run->sums.top_dst = run->top_dst;
-	run->sums.addrs_hint = addrs_hint;
 }
 
 /*
@@ -326,14 +325,16 @@ pkt_run_publish(PktRun *run, bool with_top)
 	pub.last_flush_ms = run->last_flush_ms;
 	strlcpy(pub.error, run->last_error, sizeof(pub.error));
 	pub.with_top = with_top && (run->top_dirty || run->sums.top_dirty);
-	if (pub.with_top)
+	if (pub.with_top && run->topk_from_sums)
+		pkt_sums_shared_top(&run->sums, &pub.top_src, &pub.top_dst);
+	else if (pub.with_top)
 	{
 		shared_top(run->top_src, &pub.top_src);
 		shared_top(run->top_dst, &pub.top_dst);
 	}
 	pkt_slot_publish(run->slot, &pub);
 	if (with_top)
-		run->top_dirty = run->sums.top_dirty = false;
+		run->top_dirty = false;
 	run->last_publish_at = now;
 }
 

@@ -60,7 +60,7 @@ pkt_run_pending(const PktRun *run)
 }
 
 extern void pkt_run_init(PktRun *run, PktSlotRef slot, int linktype, const char *ifname);
-extern void pkt_run_set_file(PktRun *run, int64 copy_rows, uint32 addrs_hint);
+extern void pkt_run_set_copy_rows(PktRun *run, int64 copy_rows);
 extern void pkt_run_account(PktRun *run, const struct timeval *ts,
 							uint32 caplen, uint32 len, const u_char *data);
 extern void pkt_run_write(PktRun *run);

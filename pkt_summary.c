@@ -1,599 +1,772 @@
 /*-------------------------------------------------------------------------
  * pkt_summary.c
- *		The per-minute summaries behind pkt_report(): packets and bytes
- *		per minute, run and protocol (pkt_summary), and per minute, run and
- *		address (pkt_summary_addr).
+ *		The summaries behind pkt_report(): for every minute, hour and day
+ *		of a run, exact packets and bytes per protocol (pkt_summary), and
+ *		bounded lists of top talkers per direction (pkt_summary_top).
  *
- * A run sums its committed rows here (pkt_sums_add) and upserts the sums
- * every pktcapture.summary_interval (pkt_sums_write), in a transaction
- * whose ledger update moves the run's summarized_id: the id below which
- * every row of the run is in the summaries and above which none is, so
- * that pkt_report() adds the rest from packets and never disagrees with
- * them.  Minutes are aligned on 2000-01-01 00:00 UTC, as date_bin('1
- * minute', t, '2000-01-01 00:00+00') would.
+ * Space and cost are bounded by time and packets, never by how many
+ * addresses the traffic has: a bucket holds one row per protocol seen
+ * (at most 256) and, per direction, one row whose arrays list at most 2k
+ * addresses (pktcapture.summary_top = k; pkt_toplist.c says what a list
+ * promises and how lists merge).  A report over any window reads a
+ * bounded number of buckets: whole days, whole hours at its edges, whole
+ * minutes at theirs.
  *
- * The sums are kept in simplehash tables keyed by a hash seeded per run,
- * so addresses chosen by an attacker cannot make long probe chains.  They
- * are written sorted in the order of the tables' primary keys, so the
- * btree inserts walk the index from left to right instead of at random.
+ * In memory, a run holds the buckets it is filling ("open"): a few
+ * minutes, each counting its addresses in two Space-Saving counters of
+ * pktcapture.summary_capacity addresses (exact until that many), and the
+ * hours and days they belong to.  When a minute closes (a newer one
+ * needs its place, or the run ends), its counters become lists, which
+ * are merged into its hour's and its day's.  Rows of a time whose bucket
+ * is no longer open (a capture file out of order) open it again, as a
+ * new part: a bucket of a run may have several parts, each holding
+ * different rows, and reports add them up.
+ *
+ * Every pktcapture.summary_interval the run writes the buckets that
+ * changed, each part whole (an upsert replacing the part's rows), in a
+ * transaction whose ledger update moves the run's summarized_id: every
+ * row of the run up to it is in the summaries, none above, and
+ * pkt_report() reads those from packets.  A part written is the sum of
+ * every row committed to it so far, so a write that fails is simply
+ * written again.  Closed buckets stay in memory until their write
+ * commits; at most MAX_CLOSED of them, beyond which (writes keep
+ * failing) the run gives its summaries up and pkt_report() reads its
+ * rows from packets (summarized_id stays).
+ *
+ * Buckets are aligned on 2000-01-01 00:00 UTC, as date_bin(span, t,
+ * '2000-01-01 00:00+00') does.  Parts written by a run are numbered from
+ * 1; the SQL functions that sum rows of packets (a crash's catch-up, a
+ * rebuild) write parts -1 and 0.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
 #include "common/pg_prng.h"
-#include "port/pg_bswap.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "pkt_catalog.h"
 #include "pkt_guc.h"
+#include "pkt_inet.h"
 #include "pkt_summary.h"
 
-typedef struct ProtoKey
-{
-	TimestampTz minute;
-	int32		proto;
-} ProtoKey;
+#define NSPANS 3
+#define SPAN_MINUTE 0
+#define SPAN_HOUR 1
+#define SPAN_DAY 2
+
+static const int64 span_usecs[NSPANS] = {
+	INT64CONST(60) * USECS_PER_SEC,
+	INT64CONST(3600) * USECS_PER_SEC,
+	INT64CONST(86400) * USECS_PER_SEC
+};
+static const char *const span_text[NSPANS] = {"1 minute", "1 hour", "1 day"};
+
+/*
+ * Buckets open at once, per span: a few minutes, so that rows a little
+ * out of order (a file merged from several captures) find theirs.
+ */
+static const int max_open[NSPANS] = {4, 2, 2};
+
+#define MAX_CLOSED 256			/* closed buckets not yet written */
+#define NDIRS 2					/* sources, destinations */
+static const char *const dir_text[NDIRS] = {"source", "destination"};
 
 typedef struct ProtoSum
 {
-	ProtoKey	key;
-	char		status;			/* simplehash's */
 	int64		packets;
 	int64		bytes;
 	TimestampTz first;
 	TimestampTz last;
 } ProtoSum;
 
-/*
- * An address in a minute.  A minute's microseconds are a multiple of
- * 60,000,000, so of 256: the low byte holds the address family (0 IPv4,
- * 1 IPv6), which also orders IPv4 before IPv6 within a minute, as inet
- * does.  24 bytes, so that an AddrSum fills one 64-byte cache line.
- */
-typedef struct AddrKey
+/* two Space-Saving counters (sources, destinations), reused across minutes */
+typedef struct Counter
 {
-	int64		minute_family;
-	uint8		addr[16];		/* an IPv4 address in the first 4, then zeros */
-} AddrKey;
+	slist_node	node;
+	PktTopK    *tk[NDIRS];
+} Counter;
 
-#define KEY_IPV6 1
-#define key_minute(k) ((TimestampTz) ((k)->minute_family & ~(int64) 0xff))
-#define key_family(k) (((k)->minute_family & KEY_IPV6) ? 6 : 4)
-
-typedef struct AddrSum
+typedef struct SumBucket
 {
-	AddrKey		key;
-	char		status;			/* simplehash's */
-	int64		src_packets;	/* sent by the address */
-	int64		src_bytes;
-	int64		dst_packets;	/* received */
-	int64		dst_bytes;
-} AddrSum;
+	dlist_node	node;
+	int			span;
+	TimestampTz start;
+	int32		part;
+	bool		open;			/* rows may still come */
+	bool		dirty;			/* changed since last written */
+	bool		in_xact;		/* written in the open transaction */
+	uint64		used;			/* clock of its last use */
+	uint32		max_len;		/* largest packet, bytes on the wire */
+	struct SumBucket *up[2];	/* a minute: its hour and day */
+	int			nminutes;		/* an hour or day: its open minutes */
+	Counter    *counter;		/* an open minute: its addresses */
+	PktTopList	list[NDIRS];	/* a closed minute's; an hour's or day's closed minutes */
+	PktTopList	now[NDIRS];		/* while writing: the lists as they are */
+	ProtoSum	protos[256];
+} SumBucket;
 
-StaticAssertDecl(sizeof(AddrSum) == 64, "an AddrSum fills a cache line");
-
-/* a seeded hash of three words */
-static inline uint32
-sum_hash(uint64 seed, uint64 a, uint64 b, uint64 c)
+static int64
+floor_to(TimestampTz t, int span)
 {
-	return (uint32) pkt_mix64(pkt_mix64(pkt_mix64(seed ^ a) ^ b) ^ c);
-}
+	int64		m = span_usecs[span];
 
-static inline uint32
-proto_hash(uint64 seed, TimestampTz minute, int32 proto)
-{
-	return sum_hash(seed, (uint64) minute, (uint64) proto, 0);
-}
-
-static inline uint32
-addr_hash(uint64 seed, const AddrKey *k)
-{
-	uint64		a;
-	uint64		b;
-
-	memcpy(&a, k->addr, 8);
-	memcpy(&b, k->addr + 8, 8);
-	return sum_hash(seed, (uint64) k->minute_family, a, b);
-}
-
-#define SH_PREFIX protosum
-#define SH_ELEMENT_TYPE ProtoSum
-#define SH_KEY_TYPE ProtoKey
-#define SH_KEY key
-#define SH_HASH_KEY(tb, k) proto_hash(*(uint64 *) (tb)->private_data, (k).minute, (k).proto)
-#define SH_EQUAL(tb, a, b) ((a).minute == (b).minute && (a).proto == (b).proto)
-#define SH_SCOPE static inline
-#define SH_DECLARE
-#define SH_DEFINE
-#include "lib/simplehash.h"
-
-#define SH_PREFIX addrsum
-#define SH_ELEMENT_TYPE AddrSum
-#define SH_KEY_TYPE AddrKey
-#define SH_KEY key
-#define SH_HASH_KEY(tb, k) addr_hash(*(uint64 *) (tb)->private_data, &(k))
-#define SH_EQUAL(tb, a, b) (memcmp(&(a), &(b), sizeof(AddrKey)) == 0)
-#define SH_SCOPE static inline
-#define SH_USE_NONDEFAULT_ALLOCATOR
-#define SH_DECLARE
-#define SH_DEFINE
-#include "lib/simplehash.h"
-
-/*
- * The address sums' array starts on a cache line, so that each AddrSum
- * takes one line: a lookup misses the cache at most once.  The pointer
- * palloc returned is kept in front of the array.
- */
-static inline void *
-addrsum_allocate(addrsum_hash *tb, Size size)
-{
-	char	   *raw = MemoryContextAllocExtended(tb->ctx,
-												 size + PG_CACHE_LINE_SIZE + sizeof(void *),
-												 MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	char	   *data = (char *) TYPEALIGN(PG_CACHE_LINE_SIZE, raw + sizeof(void *));
-
-	((void **) data)[-1] = raw;
-	return data;
-}
-
-static inline void
-addrsum_free(addrsum_hash *tb, void *pointer)
-{
-	pfree(((void **) pointer)[-1]);
-}
-
-/* sums held before they are written, so a load's memory stays bounded */
-#define PKT_SUMMARY_MAX_GROUPS 200000
-
-static TimestampTz
-minute_of(TimestampTz ts)
-{
-	const int64 m = 60 * USECS_PER_SEC;
-
-	return ts - ((ts % m) + m) % m;
-}
-
-static inline void
-addr_key_set(AddrKey *key, TimestampTz minute, int ip_version, const uint8 *addr)
-{
-	memset(key, 0, sizeof(AddrKey));
-	key->minute_family = minute | (ip_version == 4 ? 0 : KEY_IPV6);
-	memcpy(key->addr, addr, ip_version == 4 ? 4 : 16);
-}
-
-/* The sums of key (whose hash is given), new ones zero. */
-static inline AddrSum *
-addr_sum(addrsum_hash *h, AddrKey key, uint32 hash)
-{
-	AddrSum    *sum;
-	bool		found;
-
-	sum = addrsum_insert_hash(h, key, hash, &found);
-	if (!found)
-		sum->src_packets = sum->src_bytes = sum->dst_packets = sum->dst_bytes = 0;
-	return sum;
+	/* 2000-01-01 00:00 UTC is timestamptz 0 */
+	return t - ((t % m) + m) % m;
 }
 
 static void
-summaries_create(PktSums *s)
+list_alloc(PktSums *s, PktTopList *l)
 {
+	l->n = 0;
+	l->other_packets = l->other_bytes = 0;
+	l->e = MemoryContextAlloc(s->cxt, sizeof(PktTopEntry) * 2 * s->k);
+}
+
+/*
+ * The summaries of a run.  With run_lists, the run also keeps lists of
+ * its whole span, for pkt_stats (a file load, which counts no top talkers
+ * of its own).
+ */
+void
+pkt_sums_init(PktSums *s, MemoryContext cxt, bool run_lists)
+{
+	memset(s, 0, sizeof(*s));
+	s->cxt = cxt;
+	s->batch_cxt = AllocSetContextCreate(cxt, "pktcapture summary batch",
+										 ALLOCSET_DEFAULT_SIZES);
+	s->k = pkt_summary_top;
+	s->capacity = pkt_summary_capacity;
 	s->seed = pg_prng_uint64(&pg_global_prng_state);
-	s->protos = protosum_create(s->sum_cxt, 64, &s->seed);
-	/* as large as last time: growing rehashes every entry */
-	s->addrs = addrsum_create(s->sum_cxt, Max(1024, s->addrs_hint),
-									&s->seed);
+	dlist_init(&s->buckets);
+	slist_init(&s->free_counters);
+	s->next_part = 1;
+	s->last_at = GetCurrentTimestamp();
+	s->scratch = MemoryContextAllocHuge(cxt, sizeof(PktTopEntry) *
+										Max((Size) s->capacity, (Size) 8 * s->k));
+	s->run_lists = run_lists;
+	if (run_lists)
+		for (int d = 0; d < NDIRS; d++)
+			list_alloc(s, &s->run_top[d]);
 }
 
-/* Forget the sums held: they are written, or given up. */
-static void
-discard(PktSums *s)
+static Counter *
+counter_get(PktSums *s)
 {
-	if (s->addrs != NULL)
-		s->addrs_hint = Min(s->addrs->members, PKT_SUMMARY_MAX_GROUPS);
-	MemoryContextReset(s->sum_cxt);
-	/* made again when rows come (zeroing megabytes for nothing costs) */
-	s->protos = NULL;
-	s->addrs = NULL;
+	Counter    *c;
+
+	if (!slist_is_empty(&s->free_counters))
+		c = slist_container(Counter, node, slist_pop_head_node(&s->free_counters));
+	else
+	{
+		c = MemoryContextAlloc(s->cxt, sizeof(Counter));
+		for (int d = 0; d < NDIRS; d++)
+			c->tk[d] = MemoryContextAllocHuge(s->cxt, pkt_topk_size(s->capacity));
+	}
+	for (int d = 0; d < NDIRS; d++)
+		c->tk[d] = pkt_topk_init(c->tk[d], s->capacity, s->seed);
+	return c;
 }
+
+static SumBucket *
+bucket_new(PktSums *s, int span, TimestampTz start)
+{
+	SumBucket  *b = MemoryContextAllocZero(s->cxt, sizeof(SumBucket));
+
+	b->span = span;
+	b->start = start;
+	b->part = s->next_part++;
+	b->open = true;
+	b->used = ++s->clock;
+	for (int d = 0; d < NDIRS; d++)
+	{
+		list_alloc(s, &b->list[d]);
+		list_alloc(s, &b->now[d]);
+	}
+	dlist_push_tail(&s->buckets, &b->node);
+	s->nopen[span]++;
+	return b;
+}
+
+static void
+bucket_free(PktSums *s, SumBucket *b)
+{
+	dlist_delete(&b->node);
+	for (int d = 0; d < NDIRS; d++)
+	{
+		pfree(b->list[d].e);
+		pfree(b->now[d].e);
+	}
+	pfree(b);
+}
+
+/* Add the protocols of a minute to its hour's or day's. */
+static void
+protos_add(ProtoSum *to, const ProtoSum *from)
+{
+	for (int p = 0; p < 256; p++)
+	{
+		if (from[p].packets == 0)
+			continue;
+		if (to[p].packets == 0)
+		{
+			to[p].first = from[p].first;
+			to[p].last = from[p].last;
+		}
+		to[p].packets += from[p].packets;
+		to[p].bytes += from[p].bytes;
+		to[p].first = Min(to[p].first, from[p].first);
+		to[p].last = Max(to[p].last, from[p].last);
+	}
+}
+
+static void close_bucket(PktSums *s, SumBucket *b);
 
 /*
- * Rows are summed in groups: the hash of every address of a group first,
- * fetching the table's buckets for them ahead of use, then the sums.  A
- * table of 100,000 addresses is larger than the caches, and most lookups
- * would otherwise wait for memory one after the other.
+ * No more rows for this bucket.  A minute's counters become its lists,
+ * which join its hour's and its day's; an hour or a day first closes its
+ * open minutes.
  */
-#define SUM_GROUP 16
+static void
+close_bucket(PktSums *s, SumBucket *b)
+{
+	Assert(b->open);
+	if (b->span == SPAN_MINUTE)
+	{
+		for (int d = 0; d < NDIRS; d++)
+			pkt_toplist_from_topk(&b->list[d], s->k, b->counter->tk[d], b->max_len,
+								  s->scratch);
+		slist_push_head(&s->free_counters, &b->counter->node);
+		b->counter = NULL;
+		for (int u = 0; u < 2; u++)
+		{
+			SumBucket  *up = b->up[u];
 
-#ifdef __GNUC__
-#define pkt_prefetch(p) __builtin_prefetch(p)
-#else
-#define pkt_prefetch(p) ((void) 0)
-#endif
+			protos_add(up->protos, b->protos);
+			for (int d = 0; d < NDIRS; d++)
+				pkt_toplist_merge(&up->list[d], s->k, &b->list[d], s->scratch);
+			up->max_len = Max(up->max_len, b->max_len);
+			up->nminutes--;
+			up->dirty = true;
+		}
+		if (s->run_lists)
+		{
+			for (int d = 0; d < NDIRS; d++)
+				pkt_toplist_merge(&s->run_top[d], s->k, &b->list[d], s->scratch);
+			s->top_dirty = true;
+		}
+	}
+	else
+	{
+		dlist_mutable_iter it;
+
+		dlist_foreach_modify(it, &s->buckets)
+		{
+			SumBucket  *m = dlist_container(SumBucket, node, it.cur);
+
+			if (m->open && m->span == SPAN_MINUTE && m->up[b->span - 1] == b)
+				close_bucket(s, m);
+		}
+		Assert(b->nminutes == 0);
+	}
+	b->open = false;
+	b->dirty = true;
+	s->nopen[b->span]--;
+	s->nclosed++;
+}
+
+/* The open bucket of the span starting at start, opened if it is not. */
+static SumBucket *
+open_bucket(PktSums *s, int span, TimestampTz start)
+{
+	dlist_iter	it;
+	SumBucket  *lru = NULL;
+
+	dlist_foreach(it, &s->buckets)
+	{
+		SumBucket  *b = dlist_container(SumBucket, node, it.cur);
+
+		if (!b->open || b->span != span)
+			continue;
+		if (b->start == start)
+		{
+			b->used = ++s->clock;
+			return b;
+		}
+		if (lru == NULL || b->used < lru->used)
+			lru = b;
+	}
+	if (s->nopen[span] >= max_open[span])
+		close_bucket(s, lru);
+	return bucket_new(s, span, start);
+}
+
+/* The open minute bucket of the minute starting at start. */
+static SumBucket *
+minute_bucket(PktSums *s, TimestampTz start)
+{
+	dlist_iter	it;
+	SumBucket  *hour;
+	SumBucket  *day;
+	SumBucket  *b;
+
+	dlist_foreach(it, &s->buckets)
+	{
+		b = dlist_container(SumBucket, node, it.cur);
+		if (b->open && b->span == SPAN_MINUTE && b->start == start)
+			return b;
+	}
+	/* its hour and day first: opening them may close older minutes */
+	hour = open_bucket(s, SPAN_HOUR, floor_to(start, SPAN_HOUR));
+	day = open_bucket(s, SPAN_DAY, floor_to(start, SPAN_DAY));
+	b = open_bucket(s, SPAN_MINUTE, start);
+	b->counter = counter_get(s);
+	b->up[0] = hour;
+	b->up[1] = day;
+	hour->nminutes++;
+	day->nminutes++;
+	return b;
+}
 
 /* Sum n rows just committed. */
 void
 pkt_sums_add(PktSums *s, const PktRow *rows, int n)
 {
-	protosum_hash *protos;
-	addrsum_hash *addrs;
-	uint64		seed;
-
-	if (s->protos == NULL)
-		summaries_create(s);
-	seed = s->seed;		/* the tables' own */
-	protos = s->protos;
-	addrs = s->addrs;
-	for (int g = 0; g < n; g += SUM_GROUP)
-	{
-		int			m = Min(SUM_GROUP, n - g);
-		AddrKey		keys[2 * SUM_GROUP];
-		uint32		hashes[2 * SUM_GROUP];
-
-		for (int i = 0; i < m; i++)
-		{
-			const PktRow *row = &rows[g + i];
-			TimestampTz minute = minute_of(row->ts);
-
-			addr_key_set(&keys[2 * i], minute, row->info.ip_version, row->info.src);
-			addr_key_set(&keys[2 * i + 1], minute, row->info.ip_version, row->info.dst);
-			for (int k = 2 * i; k <= 2 * i + 1; k++)
-			{
-				hashes[k] = addr_hash(seed, &keys[k]);
-				pkt_prefetch(&addrs->data[addrsum_initial_bucket(addrs, hashes[k])]);
-			}
-		}
-		for (int i = 0; i < m; i++)
-		{
-			const PktRow *row = &rows[g + i];
-			ProtoSum   *psum;
-			AddrSum    *asum;
-			bool		found;
-
-			psum = protosum_insert(protos,
-								   (ProtoKey) {key_minute(&keys[2 * i]), row->info.ip_proto},
-								   &found);
-			if (!found)
-			{
-				psum->packets = psum->bytes = 0;
-				psum->first = psum->last = row->ts;
-			}
-			psum->packets++;
-			psum->bytes += row->len;
-			psum->first = Min(psum->first, row->ts);
-			psum->last = Max(psum->last, row->ts);
-			asum = addr_sum(addrs, keys[2 * i], hashes[2 * i]);
-			asum->src_packets++;
-			asum->src_bytes += row->len;
-			asum = addr_sum(addrs, keys[2 * i + 1], hashes[2 * i + 1]);
-			asum->dst_packets++;
-			asum->dst_bytes += row->len;
-		}
-	}
-}
-
-/* Count the sums of an address in the run's top talkers. */
-static void
-topk_add_sums(PktSums *s, const AddrSum *a)
-{
-	uint8		key[PKT_TOPK_KEYLEN];
-
-	pkt_topk_key(key, key_family(&a->key), a->key.addr);
-	if (a->src_packets > 0)
-		pkt_topk_add_n(s->top_src, key, a->src_packets, a->src_bytes);
-	if (a->dst_packets > 0)
-		pkt_topk_add_n(s->top_dst, key, a->dst_packets, a->dst_bytes);
-	s->top_dirty = true;
-}
-
-/* primary key order of pkt_summary: minute, (run_id,) ip_proto */
-static int
-proto_cmp(const void *a, const void *b)
-{
-	const ProtoSum *x = *(ProtoSum *const *) a;
-	const ProtoSum *y = *(ProtoSum *const *) b;
-
-	if (x->key.minute != y->key.minute)
-		return x->key.minute < y->key.minute ? -1 : 1;
-	return x->key.proto - y->key.proto;
-}
-
-/*
- * An address sum's place in the primary key order of pkt_summary_addr:
- * minute, (run_id,) addr, where inet orders IPv4 before IPv6, then by the
- * address bytes.  Sorted by value, without following the pointers into
- * the table.
- */
-typedef struct AddrOrder
-{
-	int64		minute_family;
-	uint64		hi;				/* address bytes 0-7, as a big-endian number */
-	uint64		lo;				/* bytes 8-15 */
-	AddrSum    *sum;
-} AddrOrder;
-
-static inline int
-addr_order_cmp(const AddrOrder *x, const AddrOrder *y)
-{
-	if (x->minute_family != y->minute_family)
-		return x->minute_family < y->minute_family ? -1 : 1;
-	if (x->hi != y->hi)
-		return x->hi < y->hi ? -1 : 1;
-	if (x->lo != y->lo)
-		return x->lo < y->lo ? -1 : 1;
-	return 0;
-}
-
-#define ST_SORT addr_order_sort
-#define ST_ELEMENT_TYPE AddrOrder
-#define ST_COMPARE(a, b) addr_order_cmp(a, b)
-#define ST_SCOPE static
-#define ST_DECLARE
-#define ST_DEFINE
-#include "lib/sort_template.h"
-
-
-static const Oid summary_types[7] = {
-	TIMESTAMPTZOID, INT4OID, INT2OID, INT8OID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID
-};
-static const Oid summary_addr_types[7] = {
-	TIMESTAMPTZOID, INT4OID, INETOID, INT8OID, INT8OID, INT8OID, INT8OID
-};
-
-/*
- * The statements writing the summaries, with the owner's rights.  Every
- * name is schema-qualified and every operator is pg_catalog's, so no
- * search_path can change what they do.
- */
-#define PLUS " OPERATOR(pg_catalog.+) "
-
-static void
-prepare_statements(PktSums *s, Oid owner)
-{
-	Oid			summary_id;
-	Oid			summary_addr_id;
-	char	   *summary = pkt_ext_relname("pkt_summary", &summary_id);
-	char	   *summary_addr = pkt_ext_relname("pkt_summary_addr", &summary_addr_id);
-	const char *summary_cols = "minute, run_id, ip_proto, packets, bytes, first_seen, last_seen";
-	const char *summary_addr_cols = "minute, run_id, addr, src_packets, src_bytes, "
-		"dst_packets, dst_bytes";
-
-	s->summary = pkt_stmt_create(s->cxt, summary, summary_id, summary_cols,
-								 " ON CONFLICT (minute, run_id, ip_proto) DO UPDATE SET "
-								 "packets = s.packets" PLUS "excluded.packets, "
-								 "bytes = s.bytes" PLUS "excluded.bytes, "
-								 "first_seen = LEAST(s.first_seen, excluded.first_seen), "
-								 "last_seen = GREATEST(s.last_seen, excluded.last_seen)",
-								 7, summary_types, owner);
-	s->summary_new = pkt_stmt_create(s->cxt, summary, summary_id, summary_cols,
-									 "", 7, summary_types, owner);
-	s->summary_addr = pkt_stmt_create(s->cxt, summary_addr, summary_addr_id,
-									  summary_addr_cols,
-									  " ON CONFLICT (minute, run_id, addr) DO UPDATE SET "
-									  "src_packets = s.src_packets" PLUS "excluded.src_packets, "
-									  "src_bytes = s.src_bytes" PLUS "excluded.src_bytes, "
-									  "dst_packets = s.dst_packets" PLUS "excluded.dst_packets, "
-									  "dst_bytes = s.dst_bytes" PLUS "excluded.dst_bytes",
-									  7, summary_addr_types, owner);
-	s->summary_addr_new = pkt_stmt_create(s->cxt, summary_addr, summary_addr_id,
-										  summary_addr_cols, "", 7,
-										  summary_addr_types, owner);
-}
-
-/*
- * Write the sums of the rows committed since the summaries were last
- * written, in the caller's transaction, whose pkt_ledger_update() then
- * moves the run's summarized_id: rows of the run with a larger id are not
- * yet in the summaries, and pkt_report() reads them from packets.  Done
- * every pktcapture.summary_interval rather than with every batch: summing
- * a few seconds of traffic gives far fewer rows than summing each batch.
- */
-void
-pkt_sums_write(PktSums *s, int32 run_id, Oid owner)
-{
-	protosum_iterator pit;
-	addrsum_iterator ait;
-	ProtoSum  **protos;
-	AddrOrder  *order;
-	PktBatchStmt *st;
-	InetSlot   *ips;
-	ProtoSum   *p;
-	AddrSum    *a;
-	Datum	   *values;
-	char	   *nulls;
-	int			n;
-	MemoryContext old;
-
-	if (s->abandoned)
-		return;					/* summarized_id stays */
-	/* with nothing held, every row stored is in the summaries */
-	s->in_xact = true;
-	if (s->protos == NULL || s->protos->members == 0)
-		return;
-	if (s->summary == NULL)
-		prepare_statements(s, owner);
-	old = MemoryContextSwitchTo(s->batch_cxt);
-
-	/* protocols */
-	protos = palloc(sizeof(ProtoSum *) * s->protos->members);
-	n = 0;
-	protosum_start_iterate(s->protos, &pit);
-	while ((p = protosum_iterate(s->protos, &pit)) != NULL)
-		protos[n++] = p;
-	qsort(protos, n, sizeof(ProtoSum *), proto_cmp);
-	values = palloc(sizeof(Datum) * 7 * n);
-	nulls = palloc(7 * n);
-	memset(nulls, ' ', 7 * n);
 	for (int i = 0; i < n; i++)
 	{
-		Datum	   *v = values + 7 * i;
+		const PktRow *row = &rows[i];
+		TimestampTz minute = floor_to(row->ts, SPAN_MINUTE);
+		SumBucket  *b = s->last;
+		ProtoSum   *ps;
+		uint8		key[PKT_TOPK_KEYLEN];
 
-		p = protos[i];
-		v[0] = TimestampTzGetDatum(p->key.minute);
-		v[1] = Int32GetDatum(run_id);
-		v[2] = Int16GetDatum((int16) p->key.proto);
-		v[3] = Int64GetDatum(p->packets);
-		v[4] = Int64GetDatum(p->bytes);
-		v[5] = TimestampTzGetDatum(p->first);
-		v[6] = TimestampTzGetDatum(p->last);
-	}
-	/*
-	 * A run's first sums cannot meet a row of its own (its run_id is new),
-	 * so they are plain inserts; later ones may add to a minute already
-	 * written, and upsert.
-	 */
-	pkt_stmt_execute(s->written ? s->summary : s->summary_new, &s->spool,
-					 n, values, nulls);
-
-	/* addresses */
-	order = palloc(sizeof(AddrOrder) * s->addrs->members);
-	n = 0;
-	addrsum_start_iterate(s->addrs, &ait);
-	while ((a = addrsum_iterate(s->addrs, &ait)) != NULL)
-	{
-		AddrOrder  *o = &order[n++];
-
-		o->minute_family = a->key.minute_family;
-		memcpy(&o->hi, a->key.addr, 8);
-		memcpy(&o->lo, a->key.addr + 8, 8);
-		o->hi = pg_ntoh64(o->hi);
-		o->lo = pg_ntoh64(o->lo);
-		o->sum = a;
-	}
-	addr_order_sort(order, n);
-	if (s->top_src != NULL)
-		for (int i = 0; i < n; i++)
-			topk_add_sums(s, order[i].sum);
-	st = s->written ? s->summary_addr : s->summary_addr_new;
-	if (n > 0 && pkt_stmt_copy_allowed(st))
-	{
-		/* encoded straight from the sums, as for packets */
-		StringInfo	buf;
-
-		buf = pkt_spool_add_begin(&s->spool);
-		for (int i = 0; i < n; i++)
+		if (b == NULL || !b->open || b->start != minute)
 		{
-			a = order[i].sum;
-			enlargeStringInfo(buf, PKT_COPY_ROW_ROOM(7));
-			pkt_copy_row(buf, 7);
-			pkt_copy_int8(buf, key_minute(&a->key));
-			pkt_copy_int4(buf, run_id);
-			pkt_copy_inet(buf, key_family(&a->key), a->key.addr);
-			pkt_copy_int8(buf, a->src_packets);
-			pkt_copy_int8(buf, a->src_bytes);
-			pkt_copy_int8(buf, a->dst_packets);
-			pkt_copy_int8(buf, a->dst_bytes);
+			b = minute_bucket(s, minute);
+			s->last = b;
 		}
-		pkt_spool_add_end(&s->spool, n);
-		pkt_stmt_copy(st, &s->spool);
+		b->used = ++s->clock;
+		b->dirty = true;
+		ps = &b->protos[row->info.ip_proto];
+		if (ps->packets == 0)
+			ps->first = ps->last = row->ts;
+		ps->packets++;
+		ps->bytes += row->len;
+		ps->first = Min(ps->first, row->ts);
+		ps->last = Max(ps->last, row->ts);
+		b->max_len = Max(b->max_len, row->len);
+		pkt_topk_key(key, row->info.ip_version, row->info.src);
+		pkt_topk_add(b->counter->tk[0], key, row->len);
+		pkt_topk_key(key, row->info.ip_version, row->info.dst);
+		pkt_topk_add(b->counter->tk[1], key, row->len);
 	}
-	else
-	{
-		values = palloc(sizeof(Datum) * 7 * n);
-		nulls = palloc(7 * n);
-		memset(nulls, ' ', 7 * n);
-		ips = palloc(sizeof(InetSlot) * n);
-		for (int i = 0; i < n; i++)
-		{
-			Datum	   *v = values + 7 * i;
-
-			a = order[i].sum;
-			pkt_set_inet(&ips[i].ip, key_family(&a->key), a->key.addr);
-			v[0] = TimestampTzGetDatum(key_minute(&a->key));
-			v[1] = Int32GetDatum(run_id);
-			v[2] = InetPGetDatum(&ips[i].ip);
-			v[3] = Int64GetDatum(a->src_packets);
-			v[4] = Int64GetDatum(a->src_bytes);
-			v[5] = Int64GetDatum(a->dst_packets);
-			v[6] = Int64GetDatum(a->dst_bytes);
-		}
-		pkt_stmt_insert(st, n, values, nulls);
-	}
-	s->written = true;
-	MemoryContextSwitchTo(old);
-	MemoryContextReset(s->batch_cxt);
 }
 
-
-/*
- * A run's summaries; with top_src and top_dst, its top talkers are
- * counted from its sums as they are written (a file load: every row it
- * reads is stored, in one transaction), a few updates per address and
- * minute instead of two per packet.
- */
+/* Close every open bucket: the run ends (minutes first, as closing does). */
 void
-pkt_sums_init(PktSums *s, MemoryContext cxt, PktTopK *top_src, PktTopK *top_dst)
+pkt_sums_close_all(PktSums *s)
 {
-	memset(s, 0, sizeof(*s));
-	s->cxt = cxt;
-	s->sum_cxt = AllocSetContextCreate(cxt, "pktcapture summaries", ALLOCSET_DEFAULT_SIZES);
-	s->batch_cxt = AllocSetContextCreate(cxt, "pktcapture summary batch",
-										 ALLOCSET_DEFAULT_SIZES);
-	s->top_src = top_src;
-	s->top_dst = top_dst;
-	s->last_at = GetCurrentTimestamp();
-	pkt_spool_init(&s->spool, cxt);
+	for (int span = SPAN_MINUTE; span < NSPANS; span++)
+	{
+		dlist_iter	it;
+
+		dlist_foreach(it, &s->buckets)
+		{
+			SumBucket  *b = dlist_container(SumBucket, node, it.cur);
+
+			if (b->open && b->span == span)
+				close_bucket(s, b);
+		}
+	}
+	s->last = NULL;
+}
+
+static bool
+any_dirty(PktSums *s)
+{
+	dlist_iter	it;
+
+	dlist_foreach(it, &s->buckets)
+	{
+		if (dlist_container(SumBucket, node, it.cur)->dirty)
+			return true;
+	}
+	return false;
 }
 
 /*
  * Are summaries due: pktcapture.summary_interval has passed since they
- * were last written, or the sums held are at their bound?
+ * were last written and something changed, or the closed buckets held
+ * are at their bound?
  */
 bool
 pkt_sums_due(PktSums *s, TimestampTz now)
 {
-	if (s->abandoned || s->protos == NULL || s->protos->members == 0)
+	if (s->abandoned)
 		return false;
 	return pkt_sums_full(s) ||
-		now >= TimestampTzPlusMilliseconds(s->last_at, pkt_summary_interval_ms);
+		(now >= TimestampTzPlusMilliseconds(s->last_at, pkt_summary_interval_ms) &&
+		 any_dirty(s));
 }
 
-/* Are the sums held at their bound (memory stays bounded)? */
+/* Are the closed buckets held at their bound (memory stays bounded)? */
 bool
 pkt_sums_full(PktSums *s)
 {
-	return s->addrs != NULL && s->addrs->members > PKT_SUMMARY_MAX_GROUPS;
+	return s->nclosed >= MAX_CLOSED;
 }
 
-/* The transaction of the last pkt_sums_write() committed. */
-void
-pkt_sums_committed(PktSums *s)
+/* ------------------------------------------------------------------------
+ * Writing.
+ * ------------------------------------------------------------------------
+ */
+#define PROTO_NCOLS 9
+#define TOP_NCOLS 12
+
+static const Oid proto_types[PROTO_NCOLS] = {
+	INTERVALOID, TIMESTAMPTZOID, INT4OID, INT4OID, INT2OID, INT8OID, INT8OID,
+	TIMESTAMPTZOID, TIMESTAMPTZOID
+};
+static const Oid top_types[TOP_NCOLS] = {
+	INTERVALOID, TIMESTAMPTZOID, INT4OID, INT4OID, TEXTOID, INT8OID, INT8OID,
+	INETARRAYOID, INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID
+};
+
+/*
+ * The statements writing the summaries, with the owner's rights: each
+ * replaces a part's rows.  Every name is schema-qualified, so no
+ * search_path can change what they do.
+ */
+static void
+prepare_statements(PktSums *s, Oid owner)
 {
-	if (s->in_xact)
+	Oid			protos_id;
+	Oid			top_id;
+	char	   *protos = pkt_ext_relname("pkt_summary", &protos_id);
+	char	   *top = pkt_ext_relname("pkt_summary_top", &top_id);
+
+	s->protos_stmt = pkt_stmt_create(s->cxt, protos, protos_id,
+									 "span, bucket, run_id, part, ip_proto, packets, bytes, "
+									 "first_seen, last_seen",
+									 " ON CONFLICT (span, bucket, run_id, part, ip_proto) DO UPDATE SET "
+									 "packets = excluded.packets, bytes = excluded.bytes, "
+									 "first_seen = excluded.first_seen, last_seen = excluded.last_seen",
+									 PROTO_NCOLS, proto_types, owner);
+	s->top_stmt = pkt_stmt_create(s->cxt, top, top_id,
+								  "span, bucket, run_id, part, direction, other_packets, "
+								  "other_bytes, addrs, packets, bytes, packets_error, bytes_error",
+								  " ON CONFLICT (span, bucket, run_id, part, direction) DO UPDATE SET "
+								  "other_packets = excluded.other_packets, "
+								  "other_bytes = excluded.other_bytes, addrs = excluded.addrs, "
+								  "packets = excluded.packets, bytes = excluded.bytes, "
+								  "packets_error = excluded.packets_error, "
+								  "bytes_error = excluded.bytes_error",
+								  TOP_NCOLS, top_types, owner);
+}
+
+/*
+ * A bucket's lists and protocols as they are now (in b->now, and in
+ * protos): an open minute's from its counters; an open hour's or day's
+ * from its closed minutes and, merged in, its open minutes' (whose
+ * b->now the caller made first).
+ */
+static void
+bucket_now(PktSums *s, SumBucket *b, ProtoSum *protos)
+{
+	dlist_iter	it;
+
+	memcpy(protos, b->protos, sizeof(b->protos));
+	if (b->span == SPAN_MINUTE && b->open)
 	{
-		discard(s);
-		s->in_xact = false;
-		s->last_at = GetCurrentTimestamp();
+		for (int d = 0; d < NDIRS; d++)
+			pkt_toplist_from_topk(&b->now[d], s->k, b->counter->tk[d], b->max_len,
+								  s->scratch);
+		return;
+	}
+	for (int d = 0; d < NDIRS; d++)
+		pkt_toplist_copy(&b->now[d], &b->list[d]);
+	if (b->span == SPAN_MINUTE || b->nminutes == 0)
+		return;
+	dlist_foreach(it, &s->buckets)
+	{
+		SumBucket  *m = dlist_container(SumBucket, node, it.cur);
+
+		if (!m->open || m->span != SPAN_MINUTE || m->up[b->span - 1] != b)
+			continue;
+		protos_add(protos, m->protos);
+		for (int d = 0; d < NDIRS; d++)
+			pkt_toplist_merge(&b->now[d], s->k, &m->now[d], s->scratch);
 	}
 }
 
-/* It did not: the sums are still to write. */
+static Datum
+span_datum(int span)
+{
+	return DirectFunctionCall3(interval_in, CStringGetDatum(span_text[span]),
+							   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+}
+
+static Datum
+int8_array(const PktTopList *l, size_t field_offset)
+{
+	Datum	   *v = palloc(sizeof(Datum) * Max(l->n, 1));
+
+	for (uint32 i = 0; i < l->n; i++)
+		v[i] = Int64GetDatum((int64) *(const uint64 *) ((const char *) &l->e[i] + field_offset));
+	return PointerGetDatum(construct_array(v, l->n, INT8OID, 8, FLOAT8PASSBYVAL,
+										   TYPALIGN_DOUBLE));
+}
+
+static Datum
+inet_array(const PktTopList *l)
+{
+	InetSlot   *ips = palloc(sizeof(InetSlot) * Max(l->n, 1));
+	Datum	   *v = palloc(sizeof(Datum) * Max(l->n, 1));
+
+	for (uint32 i = 0; i < l->n; i++)
+	{
+		pkt_set_inet(&ips[i].ip, l->e[i].key[0], l->e[i].key + 1);
+		v[i] = InetPGetDatum(&ips[i].ip);
+	}
+	return PointerGetDatum(construct_array(v, l->n, INETOID, -1, false, TYPALIGN_INT));
+}
+
+/* The rows of the summaries being written. */
+typedef struct SumRows
+{
+	Datum		spans[NSPANS];
+	int32		run_id;
+	Datum	   *pv;				/* protocols: PROTO_NCOLS values a row */
+	char	   *pn;
+	int			np;
+	Datum	   *tv;				/* top talkers: TOP_NCOLS values a row */
+	char	   *tn;
+	int			nt;
+} SumRows;
+
+/* The rows of bucket b, whose lists are b->now and protocols protos. */
+static void
+emit(SumRows *r, SumBucket *b, const ProtoSum *protos)
+{
+	for (int p = 0; p < 256; p++)
+	{
+		Datum	   *v = r->pv + PROTO_NCOLS * r->np;
+
+		if (protos[p].packets == 0)
+			continue;
+		v[0] = r->spans[b->span];
+		v[1] = TimestampTzGetDatum(b->start);
+		v[2] = Int32GetDatum(r->run_id);
+		v[3] = Int32GetDatum(b->part);
+		v[4] = Int16GetDatum((int16) p);
+		v[5] = Int64GetDatum(protos[p].packets);
+		v[6] = Int64GetDatum(protos[p].bytes);
+		v[7] = TimestampTzGetDatum(protos[p].first);
+		v[8] = TimestampTzGetDatum(protos[p].last);
+		r->np++;
+	}
+	for (int d = 0; d < NDIRS; d++)
+	{
+		Datum	   *v = r->tv + TOP_NCOLS * r->nt;
+		const PktTopList *l = &b->now[d];
+
+		v[0] = r->spans[b->span];
+		v[1] = TimestampTzGetDatum(b->start);
+		v[2] = Int32GetDatum(r->run_id);
+		v[3] = Int32GetDatum(b->part);
+		v[4] = CStringGetTextDatum(dir_text[d]);
+		v[5] = Int64GetDatum((int64) l->other_packets);
+		v[6] = Int64GetDatum((int64) l->other_bytes);
+		v[7] = inet_array(l);
+		v[8] = int8_array(l, offsetof(PktTopEntry, packets));
+		v[9] = int8_array(l, offsetof(PktTopEntry, bytes));
+		v[10] = int8_array(l, offsetof(PktTopEntry, packets_error));
+		v[11] = int8_array(l, offsetof(PktTopEntry, bytes_error));
+		r->nt++;
+	}
+	b->in_xact = true;
+}
+
+/*
+ * Write the buckets that changed since they were last written, each part
+ * whole, in the caller's transaction, whose ledger update must then move
+ * the run's summarized_id (pkt_run_update_ledger()).
+ */
+void
+pkt_sums_write(PktSums *s, int32 run_id, Oid owner)
+{
+	MemoryContext old;
+	dlist_iter	it;
+	int			nbuckets = 0;
+	ProtoSum   *protos;
+	SumRows		r;
+
+	if (s->abandoned)
+		return;					/* summarized_id stays */
+	/* with nothing changed, every row stored is in the summaries */
+	s->in_xact = true;
+	dlist_foreach(it, &s->buckets)
+	{
+		if (dlist_container(SumBucket, node, it.cur)->dirty)
+			nbuckets++;
+	}
+	if (nbuckets == 0)
+		return;
+	if (s->protos_stmt == NULL)
+		prepare_statements(s, owner);
+	old = MemoryContextSwitchTo(s->batch_cxt);
+	memset(&r, 0, sizeof(r));
+	for (int span = 0; span < NSPANS; span++)
+		r.spans[span] = span_datum(span);
+	r.run_id = run_id;
+	r.pv = palloc(sizeof(Datum) * PROTO_NCOLS * 256 * nbuckets);
+	r.pn = palloc(PROTO_NCOLS * 256 * nbuckets);
+	r.tv = palloc(sizeof(Datum) * TOP_NCOLS * NDIRS * nbuckets);
+	r.tn = palloc(TOP_NCOLS * NDIRS * nbuckets);
+	memset(r.pn, ' ', PROTO_NCOLS * 256 * nbuckets);
+	memset(r.tn, ' ', TOP_NCOLS * NDIRS * nbuckets);
+	protos = palloc(sizeof(ProtoSum) * 256);
+
+	/* open minutes first: the open hours and days merge them in */
+	dlist_foreach(it, &s->buckets)
+	{
+		SumBucket  *b = dlist_container(SumBucket, node, it.cur);
+
+		if (!b->open || b->span != SPAN_MINUTE)
+			continue;
+		bucket_now(s, b, protos);
+		if (b->dirty)
+			emit(&r, b, protos);
+	}
+	dlist_foreach(it, &s->buckets)
+	{
+		SumBucket  *b = dlist_container(SumBucket, node, it.cur);
+
+		if (!b->dirty || (b->open && b->span == SPAN_MINUTE))
+			continue;
+		bucket_now(s, b, protos);
+		emit(&r, b, protos);
+	}
+	pkt_stmt_insert(s->protos_stmt, r.np, r.pv, r.pn);
+	pkt_stmt_insert(s->top_stmt, r.nt, r.tv, r.tn);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(s->batch_cxt);
+}
+
+/*
+ * The transaction of the last pkt_sums_write() committed: what it wrote
+ * is in the tables, and closed buckets written are forgotten.
+ */
+void
+pkt_sums_committed(PktSums *s)
+{
+	dlist_mutable_iter it;
+
+	if (!s->in_xact)
+		return;
+	dlist_foreach_modify(it, &s->buckets)
+	{
+		SumBucket  *b = dlist_container(SumBucket, node, it.cur);
+
+		if (!b->in_xact)
+			continue;
+		b->in_xact = false;
+		b->dirty = false;
+		if (!b->open)
+		{
+			s->nclosed--;
+			bucket_free(s, b);
+		}
+	}
+	s->in_xact = false;
+	s->last_at = GetCurrentTimestamp();
+}
+
+/* It did not: every bucket it wrote is to write again. */
 void
 pkt_sums_aborted(PktSums *s)
 {
+	dlist_iter	it;
+
+	dlist_foreach(it, &s->buckets)
+		dlist_container(SumBucket, node, it.cur)->in_xact = false;
 	s->in_xact = false;
 }
 
 /*
- * The summaries could not be written and the sums held reached their
- * bound: drop them and write no more for this run.  Its summarized_id
- * stays where it is, so pkt_report() reads the rows above it from packets.
+ * The summaries could not be written and the closed buckets held reached
+ * their bound: drop them all and write no more for this run.  Its
+ * summarized_id stays where it is, so pkt_report() reads the rows above
+ * it from packets.
  */
 void
 pkt_sums_abandon(PktSums *s)
 {
-	discard(s);
+	dlist_mutable_iter it;
+
+	dlist_foreach_modify(it, &s->buckets)
+	{
+		SumBucket  *b = dlist_container(SumBucket, node, it.cur);
+
+		if (b->counter != NULL)
+			slist_push_head(&s->free_counters, &b->counter->node);
+		bucket_free(s, b);
+	}
+	memset(s->nopen, 0, sizeof(s->nopen));
+	s->nclosed = 0;
+	s->last = NULL;
 	s->abandoned = true;
+}
+
+/* most packets first, ties by key */
+static int
+entry_cmp(const void *a, const void *b)
+{
+	const PktTopEntry *x = a;
+	const PktTopEntry *y = b;
+
+	if (x->packets != y->packets)
+		return x->packets > y->packets ? -1 : 1;
+	return memcmp(x->key, y->key, PKT_TOPK_KEYLEN);
+}
+
+static void
+shared_top(PktSums *s, const PktTopList *l, PktSharedTop *out)
+{
+	PktTopEntry *e = s->scratch;
+
+	memcpy(e, l->e, sizeof(PktTopEntry) * l->n);
+	qsort(e, l->n, sizeof(PktTopEntry), entry_cmp);
+	out->n = Min((int) l->n, PKT_TOP_SHARED);
+	out->approximate = !pkt_toplist_exact(l);
+	out->error_bound = 0;
+	for (int i = 0; i < out->n; i++)
+	{
+		memcpy(out->items[i].key, e[i].key, PKT_TOPK_KEYLEN);
+		out->items[i].packets = e[i].packets;
+		out->items[i].bytes = e[i].bytes;
+		out->items[i].error = e[i].packets_error;
+		out->error_bound = Max(out->error_bound, e[i].packets_error);
+	}
+}
+
+/* The run's top talkers from its closed minutes (with run_lists). */
+void
+pkt_sums_shared_top(PktSums *s, PktSharedTop *src, PktSharedTop *dst)
+{
+	Assert(s->run_lists);
+	shared_top(s, &s->run_top[0], src);
+	shared_top(s, &s->run_top[1], dst);
+	s->top_dirty = false;
 }
 
 /* Free what the summaries keep beyond their memory context. */
 void
 pkt_sums_release(PktSums *s)
 {
-	pkt_stmt_free(s->summary);
-	pkt_stmt_free(s->summary_addr);
-	pkt_stmt_free(s->summary_new);
-	pkt_stmt_free(s->summary_addr_new);
-	pkt_spool_close(&s->spool);
+	pkt_stmt_free(s->protos_stmt);
+	pkt_stmt_free(s->top_stmt);
 }

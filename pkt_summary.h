@@ -1,47 +1,54 @@
 /*-------------------------------------------------------------------------
  * pkt_summary.h
- *		The per-minute summaries behind pkt_report() (pkt_summary.c).
+ *		The summaries behind pkt_report(): per minute, hour and day, exact
+ *		traffic per protocol and bounded top talkers (pkt_summary.c).
  *-------------------------------------------------------------------------
  */
 #ifndef PKT_SUMMARY_H
 #define PKT_SUMMARY_H
 
-#include "pkt_topk.h"
+#include "lib/ilist.h"
+
+#include "pkt_shmem.h"
+#include "pkt_toplist.h"
 #include "pkt_writer.h"
 
-/* The sums of one run's committed rows not yet written. */
+/* The summaries of one run: its buckets in memory, and how to write them. */
 typedef struct PktSums
 {
-	MemoryContext cxt;			/* the run's: statements, spool */
-	MemoryContext sum_cxt;		/* the sums */
+	MemoryContext cxt;			/* the run's: buckets, statements */
 	MemoryContext batch_cxt;	/* reset after each write */
-	struct protosum_hash *protos;	/* simplehash tables (pkt_summary.c) */
-	struct addrsum_hash *addrs;
+	uint32		k;				/* pktcapture.summary_top at the run's start */
+	uint32		capacity;		/* pktcapture.summary_capacity, likewise */
 	uint64		seed;
-	uint32		addrs_hint;		/* address sums held last time */
-	PktBatchStmt *summary;		/* upserts */
-	PktBatchStmt *summary_addr;
-	PktBatchStmt *summary_new;	/* the same without ON CONFLICT */
-	PktBatchStmt *summary_addr_new;
-	PktSpool	spool;
-	PktTopK    *top_src;		/* top talkers counted from the sums, or NULL */
-	PktTopK    *top_dst;
-	bool		top_dirty;		/* they changed */
-	bool		written;		/* once, later sums may meet earlier ones */
+	dlist_head	buckets;		/* every bucket held, open or not yet written */
+	int			nopen[3];		/* open buckets by span */
+	int			nclosed;		/* closed, not yet written */
+	int32		next_part;
+	uint64		clock;			/* for least recently used */
+	struct SumBucket *last;		/* the minute the last row went to */
+	slist_head	free_counters;	/* Space-Saving counters to reuse */
+	PktTopEntry *scratch;		/* room for a counter's or two lists' entries */
+	bool		run_lists;		/* keep the run's own lists (for pkt_stats) */
+	PktTopList	run_top[2];		/* of every closed minute: sources, destinations */
+	bool		top_dirty;		/* run_top changed */
+	PktBatchStmt *protos_stmt;
+	PktBatchStmt *top_stmt;
 	bool		in_xact;		/* written in the open transaction */
 	bool		abandoned;		/* given up: pkt_report reads packets */
 	TimestampTz last_at;		/* last written */
 } PktSums;
 
-extern void pkt_sums_init(PktSums *s, MemoryContext cxt, PktTopK *top_src,
-						  PktTopK *top_dst);
+extern void pkt_sums_init(PktSums *s, MemoryContext cxt, bool run_lists);
 extern void pkt_sums_add(PktSums *s, const PktRow *rows, int n);
 extern bool pkt_sums_due(PktSums *s, TimestampTz now);
 extern bool pkt_sums_full(PktSums *s);
+extern void pkt_sums_close_all(PktSums *s);
 extern void pkt_sums_write(PktSums *s, int32 run_id, Oid owner);
 extern void pkt_sums_committed(PktSums *s);
 extern void pkt_sums_aborted(PktSums *s);
 extern void pkt_sums_abandon(PktSums *s);
+extern void pkt_sums_shared_top(PktSums *s, PktSharedTop *src, PktSharedTop *dst);
 extern void pkt_sums_release(PktSums *s);
 
 #endif							/* PKT_SUMMARY_H */

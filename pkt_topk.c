@@ -10,6 +10,9 @@
  * the newcomer, which inherits that count as its possible overcount
  * ('error').  Then, for N packets counted:
  *	- every stored count overestimates the true count by at most its error;
+ *	- a key's bytes are those of the packets counted since it entered the
+ *	  table: exact while its error is 0, else a lower bound (before it
+ *	  entered, it had at most 'error' packets);
  *	- the smallest stored count, and so every error, is at most N/capacity;
  *	- any key with more than N/capacity packets is in the table.
  * A key that entered before the switch and was never evicted keeps an
@@ -271,7 +274,7 @@ counter_add(PktTopK *tk, const uint8_t *key, uint32_t h, uint64_t packets,
 	entry->hash = h;
 	entry->error = entry->packets;
 	entry->packets += packets;
-	entry->bytes += bytes;
+	entry->bytes = bytes;		/* its own: the evicted key's are not its */
 	tk->index[find_slot(tk, key, h)] = e;
 	heap_sift_down(tk, 0);
 }
@@ -396,4 +399,19 @@ pkt_topk_count(PktTopK *tk)
 {
 	merge_stage(tk);
 	return tk->nentries;
+}
+
+/*
+ * Entry i of the counter, for i < pkt_topk_count() (which merges what is
+ * staged), in no particular order.
+ */
+void
+pkt_topk_get(const PktTopK *tk, uint32_t i, PktTopKItem *item)
+{
+	const TopKEntry *e = &tk->entries[i];
+
+	memcpy(item->key, e->key, PKT_TOPK_KEYLEN);
+	item->packets = e->packets;
+	item->bytes = e->bytes;
+	item->error = e->error;
 }

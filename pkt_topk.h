@@ -21,8 +21,9 @@ typedef struct PktTopKItem
 {
 	uint8_t		key[PKT_TOPK_KEYLEN];
 	uint64_t	packets;		/* may overcount by at most 'error' */
-	uint64_t	bytes;			/* exact while error is 0, else approximate
-								 * (either way: eviction is by packets) */
+	uint64_t	bytes;			/* exact while error is 0, else a lower bound:
+								 * those of the packets counted since the key
+								 * entered the table */
 	uint64_t	error;			/* 0 while counts are exact */
 } PktTopKItem;
 
@@ -59,5 +60,6 @@ extern int	pkt_topk_top(PktTopK *tk, PktTopKItem *out, int n);
 extern bool pkt_topk_is_approximate(PktTopK *tk);
 extern uint64_t pkt_topk_error_bound(PktTopK *tk);
 extern uint32_t pkt_topk_count(PktTopK *tk);
+extern void pkt_topk_get(const PktTopK *tk, uint32_t i, PktTopKItem *item);
 
 #endif							/* PKT_TOPK_H */

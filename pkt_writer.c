@@ -133,6 +133,12 @@ batch_function(Oid type)
 			return "pkt_batch_int8";
 		case TEXTOID:
 			return "pkt_batch_text";
+		case INTERVALOID:
+			return "pkt_batch_interval";
+		case INETARRAYOID:
+			return "pkt_batch_inets";
+		case INT8ARRAYOID:
+			return "pkt_batch_int8s";
 	}
 	elog(ERROR, "no batch function for type %u", type);
 	return NULL;

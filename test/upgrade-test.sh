@@ -1,0 +1,181 @@
+#!/bin/bash
+# test/upgrade-test.sh: ALTER EXTENSION pktcapture UPDATE from every released
+# version, with data in place, as a package upgrade does it.
+#
+#   test/upgrade-test.sh      (as root, from anywhere; the new version must be
+#                              built and installed: make install)
+#
+# For each released version (RELEASES below: the version and the commit of
+# this repository that released it):
+#   1. a copy of the PostgreSQL installation (binaries, share, headers) is
+#      made in a temporary directory, and the release is built from that
+#      commit (git archive) and installed into the copy: the "old package";
+#   2. a throwaway cluster run by the copy's binaries preloads it, CREATE
+#      EXTENSION pktcapture, and every row, ledger line and summary is
+#      written by the old code: corpus files by pkt_load, a live capture on
+#      lo stopped by pkt_stop, and one killed by kill -9 (its run is left
+#      "running" by a process that is gone);
+#   3. the same data directory is started by the real installation's
+#      binaries, with the new library installed there (the package
+#      upgrade), and ALTER EXTENSION pktcapture UPDATE runs;
+#   4. checked: the version; every row of packets and pkt_runs unchanged
+#      (a checksum over all their columns but summarized_id); the ledger
+#      exact; pkt_report equal to GROUP BY over the rows (report_check.sql);
+#      the killed run caught up and marked interrupted by the next load;
+#      that next load, and its report, right; the library refuses to
+#      write while the extension is older (before the update).
+# Prints "ok - ..." / "not ok - ..." and "upgrade: N passed, M failed".
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+CHECK_SUITE=upgrade
+. test/lib/check.sh
+. test/lib/cluster.sh
+
+# version and the commit that released it
+RELEASES=(
+	"1.0 174ff37"
+)
+NEW=$(make -s --no-print-directory print-version)
+CORPUS=${PKT_CORPUS:-$(cd "$ROOT/../shared/pcaps/tcpdump" && pwd)}
+FILES="dns_tcp_8053.pcap RADIUS-RFC4675.pcap NHRP_registration.pcap pim-packet-assortment.pcap
+	bigtcp-ipv6-hbh.pcap dhcpv6-domain-list.pcap 802.1D_spanning_tree.pcap"
+WORK=$(mktemp -d /tmp/pktcapture-upgrade.XXXXXX)
+chmod 755 "$WORK"
+trap 'cluster_stop; [ "$failed" -eq 0 ] && rm -rf "$WORK"' EXIT
+
+sql() { cluster_psql -At -c "$1"; }
+
+# every column of packets and pkt_runs but summarized_id, as one checksum
+CHECKSUM="SELECT md5(string_agg(p::text, ',' ORDER BY p.id)) FROM packets p
+	UNION ALL
+	SELECT md5(string_agg(concat_ws('|', r.run_id, r.kind, r.source, r.filter, r.started_at,
+		r.stopped_at, r.frames, r.packets, r.bytes, r.rows_stored, r.kernel_dropped,
+		r.interface_dropped, r.truncated, r.malformed, r.unsupported, r.not_ip, r.not_stored,
+		r.error), ',' ORDER BY r.run_id)) FROM pkt_runs r WHERE r.state <> 'running'"
+
+send_udp() {
+	python3 -c "
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(int(sys.argv[2])):
+    s.sendto(i.to_bytes(4, 'big') + b'x' * 60, ('127.0.0.1', int(sys.argv[1])))
+" "$1" "$2"
+}
+
+# wait until a query returns t, at most 30 s
+wait_for() {
+	local i
+	for i in $(seq 1 300); do
+		[ "$(sql "$1")" = t ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+for rel in "${RELEASES[@]}"; do
+	read -r V COMMIT <<<"$rel"
+	section "from $V (commit $COMMIT) to $NEW"
+	if ! git -C "$ROOT" cat-file -e "$COMMIT^{commit}" 2>/dev/null; then
+		not_ok "commit $COMMIT of release $V is in this repository's history"
+		continue
+	fi
+	# the old package: a copy of the installation, with the release in it
+	old=$WORK/old-$V
+	mkdir -p "$old"
+	for d in "$(dirname "$PG_BINDIR")" "$(pg_config --sharedir)" "$(dirname "$(pg_config --includedir-server)")"; do
+		cp -a --parents "$d" "$old/"
+	done
+	oldbin=$old$PG_BINDIR
+	rm -f "$old$(pg_config --sharedir)"/extension/pktcapture*
+	src=$WORK/src-$V
+	mkdir -p "$src"
+	git -C "$ROOT" archive "$COMMIT" | tar -x -C "$src"
+	if ! make -s -C "$src" PG_CONFIG="$oldbin/pg_config" install >"$WORK/build-$V.log" 2>&1; then
+		not_ok "the library of $V builds and installs into a copy of the installation"
+		continue
+	fi
+	ok "the library of $V builds from commit $COMMIT, installed into a copy of the installation"
+	chmod -R a+rX "$old"
+
+	NEW_BINDIR=$PG_BINDIR
+	PG_BINDIR=$oldbin
+	cluster_start "$WORK/pg-$V" "shared_preload_libraries = 'pktcapture'" \
+		"pktcapture.flush_interval = '100ms'" "restart_after_crash = on" || {
+		not_ok "a cluster of the old package starts"
+		PG_BINDIR=$NEW_BINDIR
+		continue
+	}
+	sql "CREATE EXTENSION pktcapture" >/dev/null
+	check_eq "extension created at $V" "$(sql "SELECT extversion FROM pg_extension WHERE extname = 'pktcapture'")" "$V"
+
+	# rows written by the old code
+	for f in $FILES; do
+		sql "SELECT pkt_load('$CORPUS/$f')" >/dev/null || not_ok "$V loads $f"
+	done
+	port=$((20000 + RANDOM % 20000))
+	sql "SELECT pkt_start('lo', 'udp and dst port $port')" >/dev/null
+	send_udp "$port" 300
+	wait_for "SELECT count(*) = 300 FROM packets WHERE interface = 'lo'" ||
+		not_ok "$V's live capture stores 300 rows"
+	sql "SELECT pkt_stop('lo')" >/dev/null
+	# a capture whose process dies: its run stays "running"
+	sql "SELECT pkt_start('lo', 'udp and dst port $port')" >/dev/null
+	send_udp "$port" 200
+	wait_for "SELECT count(*) = 500 FROM packets WHERE interface = 'lo'" ||
+		not_ok "$V's second capture stores 200 rows"
+	pid=$(sql "SELECT pid FROM pkt_status() WHERE interface = 'lo' AND state = 'running'")
+	kill -9 "$pid"
+	# the crash restart: a new postmaster child set, the slot gone
+	wait_for "SELECT count(*) = 0 FROM pkt_status() WHERE pid = $pid" ||
+		not_ok "the server restarted after kill -9"
+	before_sum=$(sql "$CHECKSUM")
+	before_rows=$(sql "SELECT count(*) FROM packets")
+	before_runs=$(sql "SELECT count(*) FROM pkt_runs")
+	check_eq "a run left running by a dead process" \
+		"$(sql "SELECT count(*) FROM pkt_runs WHERE state = 'running'")" 1
+	cluster_stop
+
+	# the package upgrade: the installation's binaries and the new library
+	PG_BINDIR=$NEW_BINDIR
+	cluster_as_postgres "$PG_BINDIR/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" \
+		-w -t 60 start >/dev/null || { not_ok "the server starts with the new library"; continue; }
+	out=$(cluster_psql -At -c "SELECT pkt_load('$CORPUS/dns_tcp_8053.pcap')" 2>&1)
+	case $out in
+	*"extension pktcapture is at version $V, but its library is version $NEW"*"ALTER EXTENSION pktcapture UPDATE"*)
+		ok "before the update, the new library refuses to write, naming the fix" ;;
+	*) not_ok "before the update, the new library refuses to write: got '$out'" ;;
+	esac
+	if sql "ALTER EXTENSION pktcapture UPDATE" >/dev/null; then
+		ok "ALTER EXTENSION pktcapture UPDATE from $V"
+	else
+		not_ok "ALTER EXTENSION pktcapture UPDATE from $V"
+	fi
+	check_eq "extension at $NEW" "$(sql "SELECT extversion FROM pg_extension WHERE extname = 'pktcapture'")" "$NEW"
+	check_eq "every row of packets and of the ledger unchanged" "$(sql "$CHECKSUM")" "$before_sum"
+	check_eq "rows in packets" "$(sql "SELECT count(*) FROM packets")" "$before_rows"
+	check_eq "runs in the ledger" "$(sql "SELECT count(*) FROM pkt_runs")" "$before_runs"
+	check_eq "the ledger counts exactly each run's rows" "$(sql "SELECT count(*) FROM pkt_runs r
+		WHERE r.rows_stored <> (SELECT count(*) FROM packets p WHERE p.run_id = r.run_id)")" 0
+	diffs=$(cluster_psql -At -v from=-infinity -v to=infinity -f test/report_check.sql | wc -l)
+	check_eq "pkt_report equals GROUP BY over the rows in place (lines that differ)" "$diffs" 0
+	check_eq "every line of the report is exact" \
+		"$(sql "SELECT count(*) FROM pkt_report_between('-infinity', 'infinity', 1000) WHERE NOT exact")" 0
+	# the next load catches the dead run up and marks it interrupted
+	check_eq "a load after the update" "$(sql "SELECT pkt_load('$CORPUS/dns_tcp_8053.pcap')")" 11
+	check_eq "the dead run is marked interrupted" \
+		"$(sql "SELECT count(*) FROM pkt_runs WHERE state = 'interrupted'")" 1
+	check_eq "every ended run is wholly in the summaries" \
+		"$(sql "SELECT count(*) FROM pkt_runs WHERE state <> 'running' AND summarized_id IS NOT NULL")" 0
+	diffs=$(cluster_psql -At -v from=-infinity -v to=infinity -f test/report_check.sql | wc -l)
+	check_eq "pkt_report equals GROUP BY after the next load" "$diffs" 0
+	check_eq "the writer's functions are no longer executable by PUBLIC" \
+		"$(sql "SELECT count(*) FROM pg_proc WHERE proname LIKE 'pkt\_batch\_%'
+			AND has_function_privilege('public', oid, 'EXECUTE')")" 0
+	check_eq "the summaries of 1.0 are gone" \
+		"$(sql "SELECT count(*) FROM pg_class WHERE relname = 'pkt_summary_addr'")" 0
+	cluster_stop
+done
+
+work_done 0 "clusters and builds of each release"
+finish
