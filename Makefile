@@ -33,9 +33,10 @@ test/topk_test-asan: test/topk_test.c pkt_topk.c pkt_topk.h
 	$(TEST_CC) -g -O1 -Wall -Wextra -fsanitize=address,undefined -fno-sanitize-recover=all -I. -o $@ test/topk_test.c pkt_topk.c
 EXTRA_CLEAN = test/pktdecode test/pktdecode-asan test/topk_test test/topk_test-asan
 
+# Both over the corpus, every column compared with tshark's (test/golden/)
 .PHONY: decoder-test
-decoder-test: test/pktdecode-asan
-	./test/pktdecode-asan -q ../shared/pcaps/tcpdump/*
+decoder-test: test/pktdecode test/pktdecode-asan
+	test/golden/decoder.sh test/pktdecode test/pktdecode-asan
 
 # The benchmark (root; a few minutes): see bench/README.md
 .PHONY: bench
