@@ -12,7 +12,12 @@
  *
  * The rules (see README "What is stored"):
  * - the outermost IP header is the one recorded;
- * - IPv6 extension headers are walked to the upper-layer protocol;
+ * - IPv6 extension headers are walked to the upper-layer protocol: the
+ *   headers that name a header after them (Hop-by-Hop, Routing, Fragment,
+ *   Destination Options, AH, Shim6) are skipped; a header that is itself
+ *   the last one of its packet (Mobility, HIP; ESP, which hides what
+ *   follows) is the upper-layer protocol, whatever its Next Header says,
+ *   as tshark records it (and tcpdump, for Mobility);
  * - ports come from TCP, UDP, UDP-Lite, SCTP and DCCP, and only from the
  *   first fragment of a fragmented datagram; the transport header is read
  *   within the length the IP header gives, never from link-layer padding;
@@ -263,8 +268,17 @@ decode_ipv4(PktCursor *c, PktInfo *info)
  * |  Next Header  |  Hdr Ext Len  |  ... (Hdr Ext Len + 1) * 8 bytes
  * +---------------+---------------+
  * except the Fragment header (fixed 8 bytes, offset in bits 16..28) and
- * AH (RFC 4302, length in 4-byte units minus 2).  ESP (50) hides what
- * follows, so it is the protocol recorded.
+ * AH (RFC 4302, length in 4-byte units minus 2).  Shim6 (RFC 5533) has
+ * the same first two bytes, for its payload extension header and its
+ * control messages alike, and is walked too.
+ *
+ * Three headers of that registry end the chain and are the protocol
+ * recorded: ESP (50) hides what follows; the Mobility header (RFC 6275
+ * section 6.1.1) and HIP (RFC 7401 section 5.1) carry a message of their
+ * own, and their Payload Proto / Next Header is No Next Header (59), kept
+ * for "a future extension".  tshark dissects nothing after either, nor
+ * tcpdump after Mobility, so a Mobility header is recorded as 135, not as
+ * the 59 it names (62, the drafts' Mobility number, is never walked).
  * ------------------------------------------------------------------------
  */
 #define IP6_NH_HOPOPTS	0
@@ -272,8 +286,6 @@ decode_ipv4(PktCursor *c, PktInfo *info)
 #define IP6_NH_FRAGMENT 44
 #define IP6_NH_AH		51
 #define IP6_NH_DSTOPTS	60
-#define IP6_NH_MOBILITY 135
-#define IP6_NH_HIP		139
 #define IP6_NH_SHIM6	140
 
 static PktResult
@@ -311,8 +323,6 @@ decode_ipv6(PktCursor *c, PktInfo *info)
 			case IP6_NH_HOPOPTS:
 			case IP6_NH_ROUTING:
 			case IP6_NH_DSTOPTS:
-			case IP6_NH_MOBILITY:
-			case IP6_NH_HIP:
 			case IP6_NH_SHIM6:
 				ext_len = ((size_t) cur_u8(c, 1) + 1) * 8;
 				break;
@@ -337,6 +347,7 @@ decode_ipv6(PktCursor *c, PktInfo *info)
 					break;
 				}
 			default:
+				/* the upper layer, or a header that is the last one */
 				decode_transport(c, info, capture_cut);
 				return PKT_IP;
 		}

@@ -1,8 +1,8 @@
 #!/bin/bash
-# test/golden/decoder.sh: the standalone decoder over every corpus file,
-# every column of its rows compared with tshark's answers (expected/,
-# differences.tsv), for each binary given (test/pktdecode, built plain and
-# with ASan + UBSan).  Seconds; no database.
+# test/golden/decoder.sh: the standalone decoder over every corpus file and
+# our own captures (synthetic/), every column of its rows compared with
+# tshark's answers (expected/, differences.tsv), for each binary given
+# (test/pktdecode, built plain and with ASan + UBSan).  Seconds; no database.
 #
 #   test/golden/decoder.sh BINARY...        (make decoder-test builds and runs it)
 #
@@ -25,7 +25,7 @@ mkdir -p "$logdir"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_stacktrace=1}
 
-files=("$corpus"/*)
+files=("$corpus"/* "$here"/synthetic/*.pcap)
 rc=0
 for bin in "$@"; do
 	name=$(basename "$bin")

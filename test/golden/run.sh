@@ -1,12 +1,14 @@
 #!/bin/bash
-# test/golden/run.sh: pkt_load every corpus file into a throwaway server and
-# compare the stored rows with tshark's answers (expected/, differences.tsv).
+# test/golden/run.sh: pkt_load every corpus file and our own captures
+# (synthetic/) into a throwaway server and compare every stored column of
+# the rows with tshark's answers (expected/, differences.tsv).
 # Also checks that no input took the server down: same postmaster PID at
 # the end, no process terminated by a signal in the log.
 # Run as root (from test/run.sh golden).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 corpus=${PKT_CORPUS:-$(cd "$here/../../../shared/pcaps/tcpdump" && pwd)}
+files=("$corpus"/* "$here"/synthetic/*.pcap)
 . "$here/../lib/cluster.sh"
 
 work=$(mktemp -d /tmp/pktcapture-golden.XXXXXX)
@@ -20,7 +22,7 @@ pm_pid=$(cluster_postmaster_pid)
 # One pkt_load per file, each in its own statement: a file libpcap cannot
 # open is an ERROR for that file only (tshark has no rows for those either).
 {
-	for f in "$corpus"/*; do
+	for f in "${files[@]}"; do
 		printf "SELECT pkt_load('%s');\n" "${f//\'/\'\'}"
 	done
 } >"$work/load.sql"
@@ -30,7 +32,7 @@ echo "loaded: $(grep -c '^ *[0-9]' "$work/load.out") files gave rows counts; $(g
 # Rows per file, in file order, as compare.py reads them: the frames the
 # load read, then every stored column of its rows (NULL as \N).
 mkdir -p "$work/actual"
-for f in "$corpus"/*; do : >"$work/actual/$(basename "$f").tsv"; done
+for f in "${files[@]}"; do : >"$work/actual/$(basename "$f").tsv"; done
 cluster_psql -At -F $'\t' -c "SELECT source, frames FROM pkt_runs WHERE kind = 'file'" |
 	awk -F'\t' -v dir="$work/actual" '{
 		n = split($1, parts, "/"); out = dir "/" parts[n] ".tsv"

@@ -33,8 +33,7 @@ FIELDS = [
     "ip.src", "ip.dst", "ip.proto",
     "ipv6.src", "ipv6.dst", "ipv6.nxt",
     "ipv6.hopopts.nxt", "ipv6.routing.nxt", "ipv6.fraghdr.nxt",
-    "ipv6.dstopts.nxt", "ah.next_header", "mip6.proto", "hip.proto",
-    "shim6.nxt",
+    "ipv6.dstopts.nxt", "ah.next_header", "shim6.nxt",
     "tcp.srcport", "tcp.dstport", "tcp.flags",
     "udp.srcport", "udp.dstport",
     "sctp.srcport", "sctp.dstport",
@@ -47,16 +46,20 @@ COLUMNS = ("frame", "ip_version", "src", "dst", "ip_proto", "src_port",
 
 NULL = "\\N"
 
-# IPv6 extension header number -> (tshark protocol name, field with its
-# Next Header).  Only IANA extension headers; ESP (50) ends the walk.
+# IPv6 headers whose tshark dissector goes on to the header their Next
+# Header names: number -> (tshark protocol name, field with that Next
+# Header).  The upper-layer protocol is the Next Header of the last of
+# them.  Mobility (135, and 62 of the drafts), HIP (139) and ESP (50) are
+# not here: tshark dissects each as the last header of its chain (their
+# Payload Proto / Next Header, 59 in RFC 6275 and RFC 7401, is shown as
+# mip6.proto / hip.proto and never followed), so the upper-layer protocol
+# is the header itself.  Shim6 (140) is followed, control message or not.
 IPV6_EXT = {
     0: ("ipv6.hopopts", "ipv6.hopopts.nxt"),
     43: ("ipv6.routing", "ipv6.routing.nxt"),
     44: ("ipv6.fraghdr", "ipv6.fraghdr.nxt"),
     60: ("ipv6.dstopts", "ipv6.dstopts.nxt"),
     51: ("ah", "ah.next_header"),
-    135: ("mipv6", "mip6.proto"),
-    139: ("hip", "hip.proto"),
     140: ("shim6", "shim6.nxt"),
 }
 
