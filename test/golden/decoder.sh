@@ -47,8 +47,13 @@ for bin in "$@"; do
 		echo "$name: ${#files[@]} files, $(grep -c . "$out") frames, exit $st; $(tail -n 2 <<<"$result" | head -n 1)"
 	else
 		echo "FAIL $name: rows differ from tshark's"
-		head -n 60 <<<"$result"
-		tail -n 2 <<<"$result"
+		if [ "$(wc -l <<<"$result")" -gt 62 ]; then
+			head -n 60 <<<"$result"
+			echo "..."
+			tail -n 2 <<<"$result"
+		else
+			echo "$result"
+		fi
 		rc=1
 	fi
 done
