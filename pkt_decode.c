@@ -6,13 +6,20 @@
  * PktCursor whose accessors check the captured length (never the length
  * on the wire) and fail softly: an out-of-range read returns 0 and sets
  * the cursor's overrun flag, which each decoder tests before it trusts
- * what it read.  Nothing here allocates, recurses without bound or calls
+ * what it read.  Header fields are read by name (HDR_BE16(c, Ip4Header,
+ * total_len)), from structs that lay the headers out, never by a bare
+ * offset.  Nothing here allocates, recurses without bound or calls
  * outside the C library, so the decoder cannot crash the server whatever
  * arrives.
  *
  * The rules (see README "What is stored"):
  * - the outermost IP header is the one recorded;
- * - IPv6 extension headers are walked to the upper-layer protocol;
+ * - IPv6 extension headers are walked to the upper-layer protocol: the
+ *   headers that name a header after them (Hop-by-Hop, Routing, Fragment,
+ *   Destination Options, AH, Shim6) are skipped; a header that is itself
+ *   the last one of its packet (Mobility, HIP; ESP, which hides what
+ *   follows) is the upper-layer protocol, whatever its Next Header says,
+ *   as tshark records it (and tcpdump, for Mobility);
  * - ports come from TCP, UDP, UDP-Lite, SCTP and DCCP, and only from the
  *   first fragment of a fragmented datagram; the transport header is read
  *   within the length the IP header gives, never from link-layer padding;
@@ -101,6 +108,27 @@ cur_skip(PktCursor *c, size_t n)
 	return true;
 }
 
+/*
+ * Headers are read by field name, as tcpdump reads GET_BE_U_2(ip->ip_len)
+ * over its byte-array field types.  Each header below is a struct of
+ * uint8_t fields (so no padding: it is only measured, never overlaid on
+ * the frame), and HDR_* read a field at its offset through the cursor,
+ * after checking at compile time that the field is as wide as the read.
+ */
+#define HDR_FIELD(type, field, width) \
+	(offsetof(type, field) + \
+	 0 * sizeof(char[sizeof(((type *) 0)->field) == (width) ? 1 : -1]))
+#define HDR_SIZE(type, field)	sizeof(((type *) 0)->field)
+#define HDR_U8(c, type, field)	cur_u8((c), HDR_FIELD(type, field, 1))
+#define HDR_BE16(c, type, field) cur_be16((c), HDR_FIELD(type, field, 2))
+#define HDR_BE32(c, type, field) cur_be32((c), HDR_FIELD(type, field, 4))
+/* does the capture hold the header up to and including this field? */
+#define HDR_HAS(c, type, field) \
+	cur_has((c), 0, offsetof(type, field) + HDR_SIZE(type, field))
+/* copy the whole field into dst, which is at least as large */
+#define HDR_COPY(c, type, field, dst) \
+	cur_copy((c), offsetof(type, field), (dst), HDR_SIZE(type, field))
+
 /* ------------------------------------------------------------------------
  * Transport layer: only the first bytes matter.
  *
@@ -116,6 +144,17 @@ cur_skip(PktCursor *c, size_t n)
  * | DOff  |Rsrvd|A|C|E|U|A|P|R|S|F|  at byte 12, the flags we keep.
  * ------------------------------------------------------------------------
  */
+typedef struct TransportHeader
+{
+	uint8_t		sport[2];
+	uint8_t		dport[2];
+	uint8_t		seq[4];			/* TCP from here on */
+	uint8_t		ack[4];
+	uint8_t		off_flags[2];	/* data offset (4 bits), the 12 flag bits */
+} TransportHeader;
+
+#define TCP_FLAGS_MASK		0x0FFF
+
 #define IPPROTO_NUM_TCP		6
 #define IPPROTO_NUM_UDP		17
 #define IPPROTO_NUM_DCCP	33
@@ -156,24 +195,24 @@ decode_transport(PktCursor *c, PktInfo *info, bool capture_cut)
 		default:
 			return;
 	}
-	if (!cur_has(c, 0, 4))
+	if (!HDR_HAS(c, TransportHeader, dport))
 	{
 		if (capture_cut)
 			info->flags |= PKT_F_L4_TRUNCATED;
 		return;
 	}
-	info->src_port = cur_be16(c, 0);
-	info->dst_port = cur_be16(c, 2);
+	info->src_port = HDR_BE16(c, TransportHeader, sport);
+	info->dst_port = HDR_BE16(c, TransportHeader, dport);
 	info->flags |= PKT_F_PORTS;
 	if (info->ip_proto != IPPROTO_NUM_TCP)
 		return;
-	if (!cur_has(c, 12, 2))
+	if (!HDR_HAS(c, TransportHeader, off_flags))
 	{
 		if (capture_cut)
 			info->flags |= PKT_F_L4_TRUNCATED;
 		return;
 	}
-	info->tcp_flags = cur_be16(c, 12) & 0x0FFF;
+	info->tcp_flags = HDR_BE16(c, TransportHeader, off_flags) & TCP_FLAGS_MASK;
 	info->flags |= PKT_F_TCP_FLAGS;
 }
 
@@ -196,6 +235,28 @@ decode_transport(PktCursor *c, PktInfo *info, bool capture_cut)
  * |                    Options (IHL > 5)                          |
  * ------------------------------------------------------------------------
  */
+typedef struct Ip4Header
+{
+	uint8_t		vihl;			/* version (4 bits), IHL (4 bits, 32-bit words) */
+	uint8_t		tos;
+	uint8_t		total_len[2];
+	uint8_t		id[2];
+	uint8_t		frag[2];		/* flags (3 bits), fragment offset (13 bits) */
+	uint8_t		ttl;
+	uint8_t		proto;
+	uint8_t		cksum[2];
+	uint8_t		src[4];
+	uint8_t		dst[4];
+} Ip4Header;					/* then options, when IHL > 5 */
+
+_Static_assert(sizeof(Ip4Header) == 20, "IPv4 header without options");
+
+/* the version is the first nibble of an IPv4 and of an IPv6 header */
+#define IP_VERSION(first_byte)	((first_byte) >> 4)
+#define IP4_HLEN(vihl)			((size_t) ((vihl) & 0x0F) * 4)
+#define IP4_MF					0x2000	/* More Fragments */
+#define IP4_OFFSET				0x1FFF	/* fragment offset, 8-byte units */
+
 static PktResult
 decode_ipv4(PktCursor *c, PktInfo *info)
 {
@@ -204,15 +265,15 @@ decode_ipv4(PktCursor *c, PktInfo *info)
 	uint16_t	total_len;
 	uint16_t	frag;
 
-	if (!cur_has(c, 0, 20))
+	if (!cur_has(c, 0, sizeof(Ip4Header)))
 		return PKT_TRUNCATED;
-	vihl = cur_u8(c, 0);
-	if ((vihl >> 4) != 4)
+	vihl = HDR_U8(c, Ip4Header, vihl);
+	if (IP_VERSION(vihl) != 4)
 		return PKT_MALFORMED;
-	hlen = (size_t) (vihl & 0x0F) * 4;
-	if (hlen < 20)
+	hlen = IP4_HLEN(vihl);
+	if (hlen < sizeof(Ip4Header))
 		return PKT_MALFORMED;
-	total_len = cur_be16(c, 2);
+	total_len = HDR_BE16(c, Ip4Header, total_len);
 
 	/*
 	 * A total length of zero is what TCP segmentation offload leaves in
@@ -222,15 +283,15 @@ decode_ipv4(PktCursor *c, PktInfo *info)
 		return PKT_MALFORMED;
 
 	info->ip_version = 4;
-	frag = cur_be16(c, 6);
-	info->ip_proto = cur_u8(c, 9);
-	cur_copy(c, 12, info->src, 4);
-	cur_copy(c, 16, info->dst, 4);
+	frag = HDR_BE16(c, Ip4Header, frag);
+	info->ip_proto = HDR_U8(c, Ip4Header, proto);
+	HDR_COPY(c, Ip4Header, src, info->src);
+	HDR_COPY(c, Ip4Header, dst, info->dst);
 
 	/* MF set, or a non-zero offset */
-	if (frag & 0x3FFF)
+	if (frag & (IP4_MF | IP4_OFFSET))
 		info->flags |= PKT_F_FRAGMENT;
-	if ((frag & 0x1FFF) != 0)
+	if ((frag & IP4_OFFSET) != 0)
 		return PKT_IP;			/* only the first fragment has ports */
 
 	if (!cur_skip(c, hlen))
@@ -263,17 +324,61 @@ decode_ipv4(PktCursor *c, PktInfo *info)
  * |  Next Header  |  Hdr Ext Len  |  ... (Hdr Ext Len + 1) * 8 bytes
  * +---------------+---------------+
  * except the Fragment header (fixed 8 bytes, offset in bits 16..28) and
- * AH (RFC 4302, length in 4-byte units minus 2).  ESP (50) hides what
- * follows, so it is the protocol recorded.
+ * AH (RFC 4302, length in 4-byte units minus 2).  Shim6 (RFC 5533) has
+ * the same first two bytes, for its payload extension header and its
+ * control messages alike, and is walked too.
+ *
+ * Three headers of that registry end the chain and are the protocol
+ * recorded: ESP (50) hides what follows; the Mobility header (RFC 6275
+ * section 6.1.1) and HIP (RFC 7401 section 5.1) carry a message of their
+ * own, and their Payload Proto / Next Header is No Next Header (59), kept
+ * for "a future extension".  tshark dissects nothing after either, nor
+ * tcpdump after Mobility, so a Mobility header is recorded as 135, not as
+ * the 59 it names (62, the drafts' Mobility number, is never walked).
  * ------------------------------------------------------------------------
  */
+typedef struct Ip6Header
+{
+	uint8_t		vtc;			/* version (4 bits), traffic class (high 4) */
+	uint8_t		tcfl[3];		/* traffic class (low 4), flow label (20) */
+	uint8_t		payload_len[2];
+	uint8_t		next_header;
+	uint8_t		hop_limit;
+	uint8_t		src[16];
+	uint8_t		dst[16];
+} Ip6Header;
+
+_Static_assert(sizeof(Ip6Header) == 40, "IPv6 header");
+_Static_assert(offsetof(Ip6Header, vtc) == offsetof(Ip4Header, vihl),
+			   "the version nibble in the same place");
+
+/* How every walked extension header begins (AH and Fragment too) */
+typedef struct Ip6ExtHeader
+{
+	uint8_t		next_header;
+	uint8_t		len;			/* Hdr Ext Len; AH: Payload Len */
+} Ip6ExtHeader;
+
+#define IP6_EXT_LEN(len)	(((size_t) (len) + 1) * 8)	/* 8-byte units after the first 8 */
+#define AH_LEN(len)			(((size_t) (len) + 2) * 4)	/* 4-byte units, minus 2 */
+
+typedef struct Ip6FragHeader
+{
+	uint8_t		next_header;
+	uint8_t		reserved;
+	uint8_t		offlg[2];		/* fragment offset (13 bits), Res, M */
+	uint8_t		ident[4];
+} Ip6FragHeader;
+
+_Static_assert(sizeof(Ip6FragHeader) == 8, "IPv6 Fragment header");
+
+#define IP6_FRAG_OFFSET		0xFFF8	/* fragment offset, 8-byte units */
+
 #define IP6_NH_HOPOPTS	0
 #define IP6_NH_ROUTING	43
 #define IP6_NH_FRAGMENT 44
 #define IP6_NH_AH		51
 #define IP6_NH_DSTOPTS	60
-#define IP6_NH_MOBILITY 135
-#define IP6_NH_HIP		139
 #define IP6_NH_SHIM6	140
 
 static PktResult
@@ -283,17 +388,17 @@ decode_ipv6(PktCursor *c, PktInfo *info)
 	uint16_t	payload_len;
 	bool		capture_cut;
 
-	if (!cur_has(c, 0, 40))
+	if (!cur_has(c, 0, sizeof(Ip6Header)))
 		return PKT_TRUNCATED;
-	if ((cur_u8(c, 0) >> 4) != 6)
+	if (IP_VERSION(HDR_U8(c, Ip6Header, vtc)) != 6)
 		return PKT_MALFORMED;
 
 	info->ip_version = 6;
-	payload_len = cur_be16(c, 4);
-	nh = cur_u8(c, 6);
-	cur_copy(c, 8, info->src, 16);
-	cur_copy(c, 24, info->dst, 16);
-	cur_skip(c, 40);
+	payload_len = HDR_BE16(c, Ip6Header, payload_len);
+	nh = HDR_U8(c, Ip6Header, next_header);
+	HDR_COPY(c, Ip6Header, src, info->src);
+	HDR_COPY(c, Ip6Header, dst, info->dst);
+	cur_skip(c, sizeof(Ip6Header));
 	/* a payload length of 0 is a jumbogram (RFC 2675) or TSO: unbounded */
 	capture_cut = payload_len == 0 ? true : cur_limit(c, payload_len);
 
@@ -311,36 +416,35 @@ decode_ipv6(PktCursor *c, PktInfo *info)
 			case IP6_NH_HOPOPTS:
 			case IP6_NH_ROUTING:
 			case IP6_NH_DSTOPTS:
-			case IP6_NH_MOBILITY:
-			case IP6_NH_HIP:
 			case IP6_NH_SHIM6:
-				ext_len = ((size_t) cur_u8(c, 1) + 1) * 8;
+				ext_len = IP6_EXT_LEN(HDR_U8(c, Ip6ExtHeader, len));
 				break;
 			case IP6_NH_AH:
-				ext_len = ((size_t) cur_u8(c, 1) + 2) * 4;
+				ext_len = AH_LEN(HDR_U8(c, Ip6ExtHeader, len));
 				break;
 			case IP6_NH_FRAGMENT:
 				{
-					uint16_t	offlg = cur_be16(c, 2);
+					uint16_t	offlg = HDR_BE16(c, Ip6FragHeader, offlg);
 
-					ext_len = 8;
+					ext_len = sizeof(Ip6FragHeader);
 					if (!c->overrun)
 					{
 						info->flags |= PKT_F_FRAGMENT;
-						if ((offlg & 0xFFF8) != 0)
+						if ((offlg & IP6_FRAG_OFFSET) != 0)
 						{
 							/* later fragment: protocol known, no ports */
-							info->ip_proto = cur_u8(c, 0);
+							info->ip_proto = HDR_U8(c, Ip6FragHeader, next_header);
 							return PKT_IP;
 						}
 					}
 					break;
 				}
 			default:
+				/* the upper layer, or a header that is the last one */
 				decode_transport(c, info, capture_cut);
 				return PKT_IP;
 		}
-		nh = cur_u8(c, 0);
+		nh = HDR_U8(c, Ip6ExtHeader, next_header);
 		if (c->overrun || !cur_skip(c, ext_len))
 		{
 			/*
@@ -360,6 +464,14 @@ decode_ipv6(PktCursor *c, PktInfo *info)
  */
 typedef PktResult (*PktNetDecoder) (PktCursor *c, PktInfo *info);
 
+#define ETHERTYPE_IPV4		0x0800
+#define ETHERTYPE_IPV6		0x86DD
+#define ETHERTYPE_VLAN		0x8100	/* 802.1Q customer tag */
+#define ETHERTYPE_QINQ		0x88A8	/* 802.1ad service tag */
+#define ETHERTYPE_QINQ_9100 0x9100	/* pre-standard QinQ */
+#define ETHERTYPE_QINQ_9200 0x9200
+#define ETHERTYPE_MIN		0x0600	/* below: an IEEE 802.3 length */
+
 typedef struct EtherTypeEntry
 {
 	uint16_t	ethertype;
@@ -367,8 +479,8 @@ typedef struct EtherTypeEntry
 } EtherTypeEntry;
 
 static const EtherTypeEntry ethertype_table[] = {
-	{0x0800, decode_ipv4},
-	{0x86DD, decode_ipv6},
+	{ETHERTYPE_IPV4, decode_ipv4},
+	{ETHERTYPE_IPV6, decode_ipv6},
 };
 
 static PktResult
@@ -388,9 +500,9 @@ decode_ip_any(PktCursor *c, PktInfo *info)
 {
 	uint8_t		v;
 
-	if (!cur_has(c, 0, 1))
+	if (!HDR_HAS(c, Ip4Header, vihl))
 		return PKT_TRUNCATED;
-	v = cur_u8(c, 0) >> 4;
+	v = IP_VERSION(HDR_U8(c, Ip4Header, vihl));	/* Ip6Header.vtc alike */
 	if (v == 4)
 		return decode_ipv4(c, info);
 	if (v == 6)
@@ -411,11 +523,19 @@ decode_ip_any(PktCursor *c, PktInfo *info)
  * +-------------------------------+-----+-+-----------------------+
  * |      EtherType of what follows (or another tag)               |
  */
+typedef struct VlanTag			/* after its TPID */
+{
+	uint8_t		tci[2];			/* PCP (3 bits), DEI, VID (12 bits) */
+	uint8_t		type[2];
+} VlanTag;
+
+#define VLAN_VID_MASK		0x0FFF
+
 static bool
 is_vlan_tpid(uint16_t ethertype)
 {
-	return ethertype == 0x8100 || ethertype == 0x88A8 ||
-		ethertype == 0x9100 || ethertype == 0x9200;
+	return ethertype == ETHERTYPE_VLAN || ethertype == ETHERTYPE_QINQ ||
+		ethertype == ETHERTYPE_QINQ_9100 || ethertype == ETHERTYPE_QINQ_9200;
 }
 
 /*
@@ -427,15 +547,15 @@ decode_after_ethertype(uint16_t ethertype, PktCursor *c, PktInfo *info)
 {
 	while (is_vlan_tpid(ethertype))
 	{
-		if (!cur_has(c, 0, 4))
+		if (!cur_has(c, 0, sizeof(VlanTag)))
 			return PKT_TRUNCATED;
 		if (!(info->flags & PKT_F_VLAN))
 		{
-			info->vlan_id = cur_be16(c, 0) & 0x0FFF;
+			info->vlan_id = HDR_BE16(c, VlanTag, tci) & VLAN_VID_MASK;
 			info->flags |= PKT_F_VLAN;
 		}
-		ethertype = cur_be16(c, 2);
-		cur_skip(c, 4);
+		ethertype = HDR_BE16(c, VlanTag, type);
+		cur_skip(c, sizeof(VlanTag));
 	}
 	return decode_ethertype(ethertype, c, info);
 }
@@ -447,16 +567,23 @@ decode_after_ethertype(uint16_t ethertype, PktCursor *c, PktInfo *info)
  * +-----------------+-----------------+-----------+
  * A Type below 0x0600 is an IEEE 802.3 length: LLC follows, not IP.
  */
+typedef struct EtherHeader
+{
+	uint8_t		dst[6];
+	uint8_t		src[6];
+	uint8_t		type[2];
+} EtherHeader;
+
 static PktResult
 decode_ether(PktCursor *c, PktInfo *info)
 {
 	uint16_t	ethertype;
 
-	if (!cur_has(c, 0, 14))
+	if (!cur_has(c, 0, sizeof(EtherHeader)))
 		return PKT_TRUNCATED;
-	ethertype = cur_be16(c, 12);
-	cur_skip(c, 14);
-	if (ethertype < 0x0600)
+	ethertype = HDR_BE16(c, EtherHeader, type);
+	cur_skip(c, sizeof(EtherHeader));
+	if (ethertype < ETHERTYPE_MIN)
 		return PKT_NOT_IP;
 	return decode_after_ethertype(ethertype, c, info);
 }
@@ -468,15 +595,24 @@ decode_ether(PktCursor *c, PktInfo *info)
  * | pkttype (2) | ARPHRD (2)  | addr len (2)| link addr (8)  | proto (2)|
  * +-------------+-------------+-------------+----------------+----------+
  */
+typedef struct SllHeader
+{
+	uint8_t		pkttype[2];
+	uint8_t		hatype[2];
+	uint8_t		halen[2];
+	uint8_t		addr[8];
+	uint8_t		protocol[2];
+} SllHeader;
+
 static PktResult
 decode_sll(PktCursor *c, PktInfo *info)
 {
 	uint16_t	proto;
 
-	if (!cur_has(c, 0, 16))
+	if (!cur_has(c, 0, sizeof(SllHeader)))
 		return PKT_TRUNCATED;
-	proto = cur_be16(c, 14);
-	cur_skip(c, 16);
+	proto = HDR_BE16(c, SllHeader, protocol);
+	cur_skip(c, sizeof(SllHeader));
 	return decode_after_ethertype(proto, c, info);
 }
 
@@ -487,17 +623,31 @@ decode_sll(PktCursor *c, PktInfo *info)
  * +-----------+-------------+--------------+------------+-----------+
  * | addr len (1) | link-layer address (8)                           |
  */
+typedef struct Sll2Header
+{
+	uint8_t		protocol[2];
+	uint8_t		reserved[2];
+	uint8_t		ifindex[4];
+	uint8_t		hatype[2];
+	uint8_t		pkttype;
+	uint8_t		halen;
+	uint8_t		addr[8];
+} Sll2Header;
+
+_Static_assert(sizeof(SllHeader) == 16 && sizeof(Sll2Header) == 20,
+			   "Linux cooked headers");
+
 static PktResult
 decode_sll2(PktCursor *c, PktInfo *info)
 {
 	uint16_t	proto;
 
-	if (!cur_has(c, 0, 20))
+	if (!cur_has(c, 0, sizeof(Sll2Header)))
 		return PKT_TRUNCATED;
-	proto = cur_be16(c, 0);
-	info->ifindex = (int32_t) cur_be32(c, 4);
+	proto = HDR_BE16(c, Sll2Header, protocol);
+	info->ifindex = (int32_t) HDR_BE32(c, Sll2Header, ifindex);
 	info->flags |= PKT_F_IFINDEX;
-	cur_skip(c, 20);
+	cur_skip(c, sizeof(Sll2Header));
 	return decode_after_ethertype(proto, c, info);
 }
 
@@ -518,17 +668,28 @@ decode_raw_ipv6(PktCursor *c, PktInfo *info)
  * order for DLT_NULL and in network order for DLT_LOOP.  AF_INET6 has a
  * different value on each BSD and on Linux, so all of them are accepted.
  */
+typedef struct LoopHeader
+{
+	uint8_t		family[4];
+} LoopHeader;
+
+#define LOOP_AF_INET			2	/* AF_INET everywhere */
+#define LOOP_AF_INET6_LINUX		10
+#define LOOP_AF_INET6_NETBSD	24	/* NetBSD, OpenBSD, BSD/OS */
+#define LOOP_AF_INET6_FREEBSD	28	/* FreeBSD, DragonFly */
+#define LOOP_AF_INET6_DARWIN	30
+
 static PktResult
 decode_af(uint32_t family, PktCursor *c, PktInfo *info)
 {
 	switch (family)
 	{
-		case 2:					/* AF_INET everywhere */
+		case LOOP_AF_INET:
 			return decode_ipv4(c, info);
-		case 10:				/* Linux */
-		case 24:				/* NetBSD, OpenBSD, BSD/OS */
-		case 28:				/* FreeBSD, DragonFly */
-		case 30:				/* Darwin */
+		case LOOP_AF_INET6_LINUX:
+		case LOOP_AF_INET6_NETBSD:
+		case LOOP_AF_INET6_FREEBSD:
+		case LOOP_AF_INET6_DARWIN:
 			return decode_ipv6(c, info);
 		default:
 			return PKT_NOT_IP;
@@ -540,14 +701,14 @@ decode_null(PktCursor *c, PktInfo *info)
 {
 	uint32_t	family;
 
-	if (!cur_has(c, 0, 4))
+	if (!cur_has(c, 0, sizeof(LoopHeader)))
 		return PKT_TRUNCATED;
-	family = cur_be32(c, 0);
+	family = HDR_BE32(c, LoopHeader, family);
 	/* written in host order: a big value means the other byte order */
 	if ((family & 0xFFFF0000) != 0)
 		family = ((family & 0xFF) << 24) | ((family & 0xFF00) << 8) |
 			((family >> 8) & 0xFF00) | (family >> 24);
-	cur_skip(c, 4);
+	cur_skip(c, sizeof(LoopHeader));
 	return decode_af(family, c, info);
 }
 
@@ -556,10 +717,10 @@ decode_loop(PktCursor *c, PktInfo *info)
 {
 	uint32_t	family;
 
-	if (!cur_has(c, 0, 4))
+	if (!cur_has(c, 0, sizeof(LoopHeader)))
 		return PKT_TRUNCATED;
-	family = cur_be32(c, 0);
-	cur_skip(c, 4);
+	family = HDR_BE32(c, LoopHeader, family);
+	cur_skip(c, sizeof(LoopHeader));
 	return decode_af(family, c, info);
 }
 

@@ -41,6 +41,12 @@ w('ipv6-long-dstopts-chain', sel(3) + ipv6(s6, d6, 60, (bytes([60,0]) + b'\x00'*
 w('ipv6-later-fragment', sel(5) + ipv6(s6, d6, 44, bytes([6,0,0x01,0x00]) + b'\x00'*4 + tcp))
 # IPv6 fragment header cut after 2 bytes
 w('ipv6-fragment-header-cut', sel(5) + ipv6(s6, d6, 44, bytes([6,0])))
+# IPv6 Mobility header (payload proto 6) and HIP (next header 6), each with a
+# TCP header after it: the chain ends at them (135, 139), no ports
+mh = bytes([6, 1, 5, 0, 0, 0]) + b'\x00\x01\x80\x00\x00\x0a' + bytes([1, 2, 0, 0])
+w('ipv6-mobility-then-tcp-ends-chain', sel(5) + ipv6(s6, d6, 135, mh + tcp))
+hip = bytes([6, 4, 1, 0x21, 0, 0, 0, 0]) + bytes(s6) + bytes(d6)
+w('ipv6-hip-then-tcp-ends-chain', sel(5) + ipv6(s6, d6, 139, hip + tcp))
 # Linux SLL2 with ifindex 0xFFFFFFFF (-1 as int32) and IPv4
 w('sll2-ifindex-minus-one', sel(2) + b'\x08\x00\x00\x00\xff\xff\xff\xff\x00\x01\x00\x06' + b'\x00'*8 + ipv4(s4, d4, 17, b'\x00\x35\x00\x35'))
 # Linux SLL with 802.1Q and nothing after the tag

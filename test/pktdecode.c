@@ -2,10 +2,25 @@
  * pktdecode.c
  *		Run the pktcapture decoder over capture files, outside the server.
  *
- * Prints one tab-separated line per frame:
+ * Prints one tab-separated line per frame on stdout:
  *	file frame result ipver src dst proto sport dport tcpflags vlan len caplen time
- * and a per-file summary on stderr.  Built plain and with ASan + UBSan;
- * the sanitizer build runs over the whole corpus in the test suite.
+ * (the columns after result only for result "ip"; NULL as \N), which
+ * test/golden/compare.py compares with tshark's answers, and a per-file
+ * summary on stderr.  -q prints only the summaries.  Built plain and with
+ * ASan + UBSan; both run over the whole corpus in the decoder suite
+ * (test/golden/decoder.sh).
+ *
+ * Exit status:
+ *	0  every file was opened and read to its end, and every result was one
+ *	   the decoder promises (PktResult; an IP packet of version 4 or 6)
+ *	2  usage error, or stdout could not be written
+ *	3  some file could not be opened, or ended in a read error: the input,
+ *	   not the decoder (each is named on stderr; the others were decoded)
+ *	4  the decoder broke its contract on some frame (named on stderr and
+ *	   printed with result "invalid"): a decoder failure, whatever else
+ *	   happened
+ * A sanitizer report ends the program with the sanitizer's status
+ * instead (1 by default; SIGABRT with abort_on_error=1).
  *-------------------------------------------------------------------------
  */
 #include <arpa/inet.h>
@@ -18,6 +33,10 @@
 
 #include "pkt_decode.h"
 
+#define EXIT_USAGE		2
+#define EXIT_INPUT		3
+#define EXIT_DECODER	4
+
 static void
 print_addr(int version, const uint8_t *addr, char *buf, size_t buflen)
 {
@@ -25,6 +44,16 @@ print_addr(int version, const uint8_t *addr, char *buf, size_t buflen)
 		snprintf(buf, buflen, "?");
 }
 
+/* Does the decoder keep its promises for this frame? */
+static bool
+result_valid(PktResult r, const PktInfo *info)
+{
+	if ((int) r < 0 || (int) r >= PKT_NRESULTS)
+		return false;
+	return r != PKT_IP || info->ip_version == 4 || info->ip_version == 6;
+}
+
+/* Decode one file.  Returns 0, EXIT_INPUT or EXIT_DECODER. */
 static int
 decode_file(const char *path, int quiet)
 {
@@ -34,6 +63,7 @@ decode_file(const char *path, int quiet)
 	const u_char *data;
 	long		frame = 0;
 	long		counts[PKT_NRESULTS] = {0};
+	long		invalid = 0;
 	int			rc;
 	int			dlt;
 
@@ -42,7 +72,7 @@ decode_file(const char *path, int quiet)
 	if (p == NULL)
 	{
 		fprintf(stderr, "%s: cannot open: %s\n", path, errbuf);
-		return 1;
+		return EXIT_INPUT;
 	}
 	dlt = pcap_datalink(p);
 	while ((rc = pcap_next_ex(p, &hdr, &data)) == 1)
@@ -54,6 +84,15 @@ decode_file(const char *path, int quiet)
 
 		frame++;
 		r = pkt_decode(dlt, data, hdr->caplen, &info);
+		if (!result_valid(r, &info))
+		{
+			invalid++;
+			fprintf(stderr, "%s: frame %ld: decoder result %d, ip_version %u: "
+					"outside the decoder's contract\n",
+					path, frame, (int) r, info.ip_version);
+			printf("%s\t%ld\tinvalid\n", path, frame);
+			continue;
+		}
 		counts[r]++;
 		if (quiet)
 			continue;
@@ -82,21 +121,24 @@ decode_file(const char *path, int quiet)
 			   (long long) pkt_pcap_seconds(hdr->ts.tv_sec), (long) hdr->ts.tv_usec);
 	}
 	fprintf(stderr, "%s: link %d (%s) frames %ld ip %ld not_ip %ld unsupported %ld "
-			"truncated %ld malformed %ld%s%s\n",
+			"truncated %ld malformed %ld%s%s%s\n",
 			path, dlt, pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "?",
 			frame, counts[PKT_IP], counts[PKT_NOT_IP], counts[PKT_UNSUPPORTED],
 			counts[PKT_TRUNCATED], counts[PKT_MALFORMED],
+			invalid ? " INVALID RESULTS" : "",
 			rc == PCAP_ERROR ? " read error: " : "",
 			rc == PCAP_ERROR ? pcap_geterr(p) : "");
 	pcap_close(p);
-	return 0;
+	if (invalid)
+		return EXIT_DECODER;
+	return rc == PCAP_ERROR ? EXIT_INPUT : 0;
 }
 
 int
 main(int argc, char **argv)
 {
 	int			quiet = 0;
-	int			failures = 0;
+	int			status = 0;
 	int			i = 1;
 
 	if (argc > 1 && strcmp(argv[1], "-q") == 0)
@@ -107,11 +149,20 @@ main(int argc, char **argv)
 	if (i >= argc)
 	{
 		fprintf(stderr, "usage: %s [-q] FILE...\n", argv[0]);
-		return 2;
+		return EXIT_USAGE;
 	}
 	for (; i < argc; i++)
-		failures += decode_file(argv[i], quiet);
-	/* unreadable files are reported, but are not a decoder failure */
-	(void) failures;
-	return 0;
+	{
+		int			rc = decode_file(argv[i], quiet);
+
+		/* a decoder failure outranks an unreadable file */
+		if (rc > status)
+			status = rc;
+	}
+	if (fflush(stdout) != 0 || ferror(stdout))
+	{
+		perror("pktdecode: stdout");
+		return status == EXIT_DECODER ? EXIT_DECODER : EXIT_USAGE;
+	}
+	return status;
 }

@@ -11,9 +11,11 @@
 #
 # Suites (run one with: test/run.sh NAME...):
 #   layers    the object files depend on each other one way (no cycle), and
-#             the decoder and top-K counter use nothing of the server
-#   decoder   the decoder outside the server, ASan + UBSan, whole corpus;
-#             the bounded top-talker counter under 10 M hostile packets
+#             the decoder, top-K counter and top lists use nothing of the server
+#   decoder   the decoder outside the server, plain and ASan + UBSan, whole
+#             corpus, every column compared with tshark's; the bounded
+#             top-talker counter under 10 M hostile packets; the summaries'
+#             top lists against exact counts, under ASan + UBSan
 #   fuzz      the fuzz harnesses' replay of the corpus and regressions, then
 #             each libFuzzer harness for 20 s (PKT_FUZZ_SECONDS)
 #   regress   pg_regress (sql/, expected/) and TAP tests (test/t/)
@@ -72,14 +74,18 @@ suite_layers() {
 }
 
 suite_decoder() {
-	make -s test/pktdecode-asan test/topk_test-asan test/topk_test >/dev/null || return 1
-	# any sanitizer report aborts the program, so the exit code says it all
-	./test/pktdecode-asan -q "$PKT_CORPUS"/* >"$LOGDIR/decoder-files.log" 2>&1 ||
-		{ tail -n 20 "$LOGDIR/decoder-files.log"; return 1; }
-	echo "decoder: $(ls "$PKT_CORPUS" | wc -l) corpus files under ASan + UBSan, no report"
+	make -s test/pktdecode test/pktdecode-asan test/topk_test-asan test/topk_test \
+		test/toplist_test-asan >/dev/null || return 1
 	# bounded top talkers: 2 M packets under the sanitizers, 10 M at full speed
 	./test/topk_test-asan 2000000 | tail -n 1 &&
-		./test/topk_test 10000000
+		./test/topk_test 10000000 || return 1
+	# the summaries' lists: every bound against exact counts, merged as
+	# hours and days are, under the sanitizers
+	./test/toplist_test-asan || return 1
+	# the decoder, plain and under ASan + UBSan, over the whole corpus: a
+	# sanitizer report, an exit status other than 0, or any column of any
+	# row other than tshark's (test/golden/differences.tsv aside) fails
+	PKT_DECODER_LOGDIR=$LOGDIR/decoder test/golden/decoder.sh test/pktdecode test/pktdecode-asan
 }
 
 suite_fuzz() {

@@ -3,9 +3,10 @@
 #
 #   test/golden/gen-expected.sh [CORPUS_DIR]
 #
-# CORPUS_DIR defaults to ../shared/pcaps/tcpdump seen from the repo root.
-# Writes test/golden/expected/<file name>.tsv (e.g. empty.pcapng.tsv), one per corpus file (see
-# tshark2tsv.py for the format).  The corpus is read in place.
+# CORPUS_DIR defaults to ../shared/pcaps/tcpdump seen from the repo root;
+# the captures of our own in test/golden/synthetic/ are read too.
+# Writes test/golden/expected/<file name>.tsv (e.g. empty.pcapng.tsv), one per
+# capture file (see tshark2tsv.py for the format).  The corpus is read in place.
 #
 # tshark options:
 #   TZ=UTC, -n              no time zone or name resolution effects
@@ -41,7 +42,7 @@ one() {
 }
 export -f one
 
-find "$corpus" -maxdepth 1 -type f \( -name '*.pcap' -o -name '*.pcapng' \) -print0 |
+find "$corpus" "$here/synthetic" -maxdepth 1 -type f \( -name '*.pcap' -o -name '*.pcapng' \) -print0 |
 	sort -z |
 	xargs -0 -P "$jobs" -I{} bash -c 'one "$1" "$2" "$3"' _ {} "$here" "$out"
 

@@ -1,12 +1,14 @@
 #!/bin/bash
-# test/golden/run.sh: pkt_load every corpus file into a throwaway server and
-# compare the stored rows with tshark's answers (expected/, differences.tsv).
+# test/golden/run.sh: pkt_load every corpus file and our own captures
+# (synthetic/) into a throwaway server and compare every stored column of
+# the rows with tshark's answers (expected/, differences.tsv).
 # Also checks that no input took the server down: same postmaster PID at
 # the end, no process terminated by a signal in the log.
 # Run as root (from test/run.sh golden).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 corpus=${PKT_CORPUS:-$(cd "$here/../../../shared/pcaps/tcpdump" && pwd)}
+files=("$corpus"/* "$here"/synthetic/*.pcap)
 . "$here/../lib/cluster.sh"
 
 work=$(mktemp -d /tmp/pktcapture-golden.XXXXXX)
@@ -20,28 +22,44 @@ pm_pid=$(cluster_postmaster_pid)
 # One pkt_load per file, each in its own statement: a file libpcap cannot
 # open is an ERROR for that file only (tshark has no rows for those either).
 {
-	for f in "$corpus"/*; do
+	for f in "${files[@]}"; do
 		printf "SELECT pkt_load('%s');\n" "${f//\'/\'\'}"
 	done
 } >"$work/load.sql"
 psql -X -q -U postgres -d postgres -f "$work/load.sql" >"$work/load.out" 2>"$work/load.err"
 echo "loaded: $(grep -c '^ *[0-9]' "$work/load.out") files gave rows counts; $(grep -c ERROR "$work/load.err") could not be opened"
 
-# Rows per file, in file order, as compare.py reads them.
+# Rows per file, in file order, as compare.py reads them: the frames the
+# load read, then every stored column of its rows (NULL as \N).
 mkdir -p "$work/actual"
-for f in "$corpus"/*; do : >"$work/actual/$(basename "$f").tsv"; done
-cluster_psql -At -F $'\t' -c "
-	SELECT r.source, host(p.src_ip), host(p.dst_ip), p.protocol, p.packet_size,
+for f in "${files[@]}"; do : >"$work/actual/$(basename "$f").tsv"; done
+cluster_psql -At -F $'\t' -c "SELECT source, frames FROM pkt_runs WHERE kind = 'file'" |
+	awk -F'\t' -v dir="$work/actual" '{
+		n = split($1, parts, "/"); out = dir "/" parts[n] ".tsv"
+		print "#frames\t" $2 > out; close(out)
+	}'
+cluster_psql -At -F $'\t' -P 'null=\N' -c "
+	SELECT r.source, p.ip_version, host(p.src_ip), host(p.dst_ip), p.ip_proto,
+	       p.protocol, p.src_port, p.dst_port, p.tcp_flags, p.vlan_id,
+	       p.packet_size, p.captured_size,
 	       to_char(extract(epoch FROM p.capture_time), 'FM99999999990.000000')
 	FROM packets p JOIN pkt_runs r USING (run_id)
 	ORDER BY p.id" |
 	awk -F'\t' -v dir="$work/actual" '{
 		n = split($1, parts, "/"); out = dir "/" parts[n] ".tsv"
-		print $2 "\t" $3 "\t" $4 "\t" $5 "\t" $6 > out
+		line = $2
+		for (i = 3; i <= NF; i++) line = line "\t" $i
+		print line >> out
 	}'
 
+# rows from files are not from an interface; every row belongs to a run
+others=$(cluster_psql -At -c "SELECT count(*) FROM packets WHERE interface IS NOT NULL OR run_id IS NULL")
 rc=0
 python3 "$here/compare.py" --actual "$work/actual" || rc=1
+if [ "$others" != "0" ]; then
+	echo "FAIL: $others rows from files have an interface or no run_id"
+	rc=1
+fi
 
 # pkt_report (from the per-minute summaries) agrees exactly with GROUP BY
 # over the stored rows of the whole corpus (pkt_stats keeps only the last
