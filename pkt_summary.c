@@ -194,6 +194,8 @@ bucket_new(PktSums *s, int span, TimestampTz start)
 static void
 bucket_free(PktSums *s, SumBucket *b)
 {
+	if (s->last == b)
+		s->last = NULL;
 	dlist_delete(&b->node);
 	for (int d = 0; d < NDIRS; d++)
 	{
