@@ -11,7 +11,8 @@
 # on exit, also on error or Ctrl+C; KEEP=1 keeps the work directory.
 #
 # Sections (SKIP="a b" leaves some out, ONLY="a b" runs only those; "load"
-# always runs, the others use its file and figures):
+# runs whenever one of the sections from tshark to schema does, they use its
+# file and figures):
 #   load     pkt_load into an empty packets vs the same rows by psql \copy
 #            (FORMAT binary) and by server-side COPY into a LIKE ... INCLUDING
 #            ALL copy of packets; checks rows against the generator's totals
@@ -87,8 +88,18 @@ die() {
 log() {
 	echo "# [$(date +%H:%M:%S) t+${SECONDS}s] $*" >&2
 }
+# the sections that use the load section's file and figures
+LOAD_USERS="tshark decode live pgbench growth profile schema"
 enabled() {
-	[ "$1" = load ] && return 0
+	if [ "$1" = load ]; then
+		local u
+		for u in $LOAD_USERS; do
+			enabled "$u" && return 0
+		done
+		[ -z "$ONLY" ] || [[ " $ONLY " == *" load "* ]] || return 1
+		[[ " $SKIP " == *" load "* ]] && return 1
+		return 0
+	fi
 	if [ -n "$ONLY" ]; then
 		[[ " $ONLY " == *" $1 "* ]] || return 1
 	fi
@@ -233,18 +244,6 @@ BUILT_MD5=$( [ -f "$SRC_DIR/pktcapture.so" ] && md5sum <"$SRC_DIR/pktcapture.so"
 GIT_HEAD=$(git -C "$SRC_DIR" log -1 --format='%h %s' 2>/dev/null | cut -c1-72)
 GIT_DIRTY=$(git -C "$SRC_DIR" status --porcelain --untracked-files=no 2>/dev/null | grep -c .)
 
-log "generating $PACKETS frames (seed $SEED, snaplen $SNAPLEN)"
-PCAP=$WORK/capture.pcap
-t0=$(date +%s.%N)
-"$PY" "$BENCH_DIR/gen-pcap.py" --out "$PCAP" --count "$PACKETS" --seed "$SEED" \
-	--snaplen "$SNAPLEN" >"$WORK/gen.txt" || die "generator failed"
-t1=$(date +%s.%N)
-chmod 644 "$PCAP"
-cat "$WORK/gen.txt" >&2
-IP_PACKETS=$(gen_json ip_packets)
-FRAMES=$(gen_json frames)
-GEN_S=$(calc %.1f "$t1 - $t0")
-
 # A private copy of the library: others may reinstall it during the run, and
 # backends load a replaced file anew.  The server finds it first through
 # dynamic_library_path; the extension's functions are pointed at it below.
@@ -256,6 +255,20 @@ if ln "$SO" "$WORK/lib/pktcapture.so" 2>/dev/null; then
 else
 	LIBNOTE="(could not hard-link it: a reinstall during the run would mix versions)"
 fi
+PCAP=$WORK/capture.pcap
+if enabled load; then
+	log "generating $PACKETS frames (seed $SEED, snaplen $SNAPLEN)"
+	t0=$(date +%s.%N)
+	"$PY" "$BENCH_DIR/gen-pcap.py" --out "$PCAP" --count "$PACKETS" --seed "$SEED" \
+		--snaplen "$SNAPLEN" >"$WORK/gen.txt" || die "generator failed"
+	t1=$(date +%s.%N)
+	chmod 644 "$PCAP"
+	cat "$WORK/gen.txt" >&2
+	IP_PACKETS=$(gen_json ip_packets)
+	FRAMES=$(gen_json frames)
+	GEN_S=$(calc %.1f "$t1 - $t0")
+fi
+
 LOADAVG0=$(cut -d' ' -f1-3 /proc/loadavg)
 log "starting the cluster"
 IFS=';' read -r -a EXTRA_CONF <<<"$PKT_CONF"
@@ -282,10 +295,12 @@ SELECT count(*) FROM pkt_status();
 EOF
 )
 log "library mapped by a backend: $(echo "$MAPPED" | tail -n +2 | tr '\n' ' ')"
-# every ordinary table of the extension (packets, ledger, summaries...)
-EXT_TABLES=$(q "SELECT string_agg(c.oid::regclass::text, ', ') FROM pg_depend d JOIN pg_class c ON c.oid = d.objid
-                WHERE d.classid = 'pg_class'::regclass AND d.deptype = 'e' AND c.relkind = 'r'
-                  AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pktcapture')")
+# every table of the extension (packets, ledger, summaries...), found by its
+# membership in pg_depend: new summary tables are counted without naming them
+EXT_REL_SQL="SELECT c.oid FROM pg_depend d JOIN pg_class c ON c.oid = d.objid
+             WHERE d.classid = 'pg_class'::regclass AND d.deptype = 'e' AND c.relkind IN ('r', 'p')
+               AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pktcapture')"
+EXT_TABLES=$(q "SELECT string_agg(oid::regclass::text, ', ' ORDER BY oid::regclass::text) FROM ($EXT_REL_SQL) e")
 reset_tables() {
 	# no RESTART IDENTITY: run_ids must stay unique, pkt_status keeps ended runs
 	cluster_psql -c "TRUNCATE $EXT_TABLES CASCADE" >/dev/null
@@ -309,31 +324,32 @@ INDEXES=$(q "SELECT string_agg(am.amname || '(' || pg_get_indexdef(i.indexrelid,
 # ---------------------------------------------------------------------------
 # load: pkt_load vs COPY binary
 # ---------------------------------------------------------------------------
-log "load: pkt_load vs COPY binary, $REPS repetitions"
 EXPORT=$WORK/packets.bin
-q "CREATE TABLE packets_ref (LIKE packets INCLUDING ALL)" >/dev/null || die "cannot create packets_ref"
-LOAD_T=() COPY_T=() SCOPY_T=() INS_T=()
-for r in $(seq 1 "$REPS"); do
-	reset_tables
-	checkpoint
-	timed load$r "SELECT pkt_load('$PCAP');" || die "pkt_load failed"
-	LOAD_T+=("$T")
-	LOADED=$(head -1 "$WORK/out.load$r")
-	if [ "$r" = 1 ]; then
-		# the reference rows: exactly what pkt_load stored, in its order
-		cluster_psql -c "\\copy (SELECT $COLS FROM packets ORDER BY id) TO '$EXPORT' (FORMAT binary)" ||
-			die "export failed"
-		chmod 644 "$EXPORT"
-		# correctness against the generator's independent totals
-		q "SELECT count(*), coalesce(sum(packet_size), 0), count(*) FILTER (WHERE ip_version = 4),
-		          count(*) FILTER (WHERE ip_version = 6), count(*) FILTER (WHERE vlan_id IS NOT NULL),
-		          count(*) FILTER (WHERE src_port IS NOT NULL), count(*) FILTER (WHERE tcp_flags IS NOT NULL)
-		   FROM packets" >"$WORK/check.totals"
-		q "SELECT protocol, count(*) FROM packets GROUP BY 1" >"$WORK/check.protocols"
-		q "SELECT host(src_ip), count(*) FROM packets GROUP BY 1 ORDER BY 2 DESC, host(src_ip) COLLATE \"C\" LIMIT 5" >"$WORK/check.src"
-		q "SELECT host(dst_ip), count(*) FROM packets GROUP BY 1 ORDER BY 2 DESC, host(dst_ip) COLLATE \"C\" LIMIT 5" >"$WORK/check.dst"
-		q "SELECT section, item, packets FROM pkt_stats('$PCAP') WHERE section IN ('total', 'top_source', 'top_destination')" >"$WORK/check.stats"
-		CHECK=$("$PY" - "$WORK" <<'EOF'
+if enabled load; then
+	log "load: pkt_load vs COPY binary, $REPS repetitions"
+	q "CREATE TABLE packets_ref (LIKE packets INCLUDING ALL)" >/dev/null || die "cannot create packets_ref"
+	LOAD_T=() COPY_T=() SCOPY_T=() INS_T=()
+	for r in $(seq 1 "$REPS"); do
+		reset_tables
+		checkpoint
+		timed load$r "SELECT pkt_load('$PCAP');" || die "pkt_load failed"
+		LOAD_T+=("$T")
+		LOADED=$(head -1 "$WORK/out.load$r")
+		if [ "$r" = 1 ]; then
+			# the reference rows: exactly what pkt_load stored, in its order
+			cluster_psql -c "\\copy (SELECT $COLS FROM packets ORDER BY id) TO '$EXPORT' (FORMAT binary)" ||
+				die "export failed"
+			chmod 644 "$EXPORT"
+			# correctness against the generator's independent totals
+			q "SELECT count(*), coalesce(sum(packet_size), 0), count(*) FILTER (WHERE ip_version = 4),
+			          count(*) FILTER (WHERE ip_version = 6), count(*) FILTER (WHERE vlan_id IS NOT NULL),
+			          count(*) FILTER (WHERE src_port IS NOT NULL), count(*) FILTER (WHERE tcp_flags IS NOT NULL)
+			   FROM packets" >"$WORK/check.totals"
+			q "SELECT protocol, count(*) FROM packets GROUP BY 1" >"$WORK/check.protocols"
+			q "SELECT host(src_ip), count(*) FROM packets GROUP BY 1 ORDER BY 2 DESC, host(src_ip) COLLATE \"C\" LIMIT 5" >"$WORK/check.src"
+			q "SELECT host(dst_ip), count(*) FROM packets GROUP BY 1 ORDER BY 2 DESC, host(dst_ip) COLLATE \"C\" LIMIT 5" >"$WORK/check.dst"
+			q "SELECT section, item, packets FROM pkt_stats('$PCAP') WHERE section IN ('total', 'top_source', 'top_destination')" >"$WORK/check.stats"
+			CHECK=$("$PY" - "$WORK" <<'EOF'
 import json, sys
 w = sys.argv[1]
 e = json.load(open(w + "/capture.pcap.json"))
@@ -361,44 +377,45 @@ for s, k in (("top_source", "top_sources"), ("top_destination", "top_destination
         bad.append("pkt_stats %s %s != %s" % (s, got, e[k][:5]))
 print("ok" if not bad else "MISMATCH: " + "; ".join(bad))
 EOF
-)
-		log "correctness: $CHECK"
-	fi
-	cluster_psql -c "TRUNCATE packets_ref RESTART IDENTITY" >/dev/null
-	checkpoint
-	timed copy$r "\\copy packets_ref ($COLS) FROM '$EXPORT' (FORMAT binary)" || die "\\copy failed"
-	COPY_T+=("$T")
-	cluster_psql -c "TRUNCATE packets_ref RESTART IDENTITY" >/dev/null
-	checkpoint
-	timed scopy$r "COPY packets_ref ($COLS) FROM '$EXPORT' (FORMAT binary);" || die "COPY failed"
-	SCOPY_T+=("$T")
-	# the other SPI form: INSERT ... SELECT over the batch functions
-	reset_tables
-	checkpoint
-	timed insert$r "SET pktcapture.write_method = insert; SELECT pkt_load('$PCAP');" ||
-		die "pkt_load (write_method insert) failed"
-	INS_T+=("$T")
-	log "rep $r: pkt_load ${LOAD_T[-1]} s (INSERT: ${INS_T[-1]} s), \\copy ${COPY_T[-1]} s, server COPY ${SCOPY_T[-1]} s"
-done
-REF_ROWS=$(q "SELECT count(*) FROM packets_ref")
-LOAD_S=$(median "${LOAD_T[@]}")
-COPY_S=$(median "${COPY_T[@]}")
-SCOPY_S=$(median "${SCOPY_T[@]}")
-INS_S=$(median "${INS_T[@]}")
-ROWS_M=$(calc %.2f "$IP_PACKETS / 1e6")
-row "rows stored by pkt_load" "$LOADED" "generator: $IP_PACKETS IP pkts" "$(ratio "$LOADED" "$IP_PACKETS")"
-row "rows checked vs generator totals" "${CHECK%%:*}" "count,bytes,protocols,top5" "-"
-[ "$CHECK" = ok ] || note "correctness: $CHECK"
-row "pkt_load ${ROWS_M}M rows (s, median of $REPS)" "$LOAD_S" "psql \\copy binary $COPY_S" "$(ratio "$LOAD_S" "$COPY_S")"
-row "pkt_load ${ROWS_M}M rows (s)" "$LOAD_S" "server COPY binary $SCOPY_S" "$(ratio "$LOAD_S" "$SCOPY_S")"
-row "pkt_load, write_method insert (s)" "$INS_S" "psql \\copy binary $COPY_S" "$(ratio "$INS_S" "$COPY_S")"
-LOAD_RPS=$(calc %.0f "$IP_PACKETS / $LOAD_S")
-row "pkt_load rows/s" "$LOAD_RPS" "\\copy $(calc %.0f "$REF_ROWS / $COPY_S")" "$(ratio "$LOAD_RPS" "$(calc %.0f "$REF_ROWS / $COPY_S")")"
-read -r LA LH <<<"$(mem load$REPS)"
-read -r CA CH <<<"$(mem copy$REPS)"
-row "pkt_load backend peak RssAnon (MB)" "$LA" "\\copy backend $CA" "$(ratio "$LA" "$CA")"
-row "pkt_load backend VmHWM (MB, incl. shm)" "$LH" "\\copy backend $CH" "$(ratio "$LH" "$CH")"
-note "load: all timings: pkt_load ${LOAD_T[*]}; pkt_load with write_method insert ${INS_T[*]}; \\copy ${COPY_T[*]}; server COPY ${SCOPY_T[*]} (s). Each into a just-truncated table after CHECKPOINT; reference table: CREATE TABLE packets_ref (LIKE packets INCLUDING ALL) (same identity with CACHE, generated protocol, indexes), COPY of every column but identity and generated ones."
+	)
+			log "correctness: $CHECK"
+		fi
+		cluster_psql -c "TRUNCATE packets_ref RESTART IDENTITY" >/dev/null
+		checkpoint
+		timed copy$r "\\copy packets_ref ($COLS) FROM '$EXPORT' (FORMAT binary)" || die "\\copy failed"
+		COPY_T+=("$T")
+		cluster_psql -c "TRUNCATE packets_ref RESTART IDENTITY" >/dev/null
+		checkpoint
+		timed scopy$r "COPY packets_ref ($COLS) FROM '$EXPORT' (FORMAT binary);" || die "COPY failed"
+		SCOPY_T+=("$T")
+		# the other SPI form: INSERT ... SELECT over the batch functions
+		reset_tables
+		checkpoint
+		timed insert$r "SET pktcapture.write_method = insert; SELECT pkt_load('$PCAP');" ||
+			die "pkt_load (write_method insert) failed"
+		INS_T+=("$T")
+		log "rep $r: pkt_load ${LOAD_T[-1]} s (INSERT: ${INS_T[-1]} s), \\copy ${COPY_T[-1]} s, server COPY ${SCOPY_T[-1]} s"
+	done
+	REF_ROWS=$(q "SELECT count(*) FROM packets_ref")
+	LOAD_S=$(median "${LOAD_T[@]}")
+	COPY_S=$(median "${COPY_T[@]}")
+	SCOPY_S=$(median "${SCOPY_T[@]}")
+	INS_S=$(median "${INS_T[@]}")
+	ROWS_M=$(calc %.2f "$IP_PACKETS / 1e6")
+	row "rows stored by pkt_load" "$LOADED" "generator: $IP_PACKETS IP pkts" "$(ratio "$LOADED" "$IP_PACKETS")"
+	row "rows checked vs generator totals" "${CHECK%%:*}" "count,bytes,protocols,top5" "-"
+	[ "$CHECK" = ok ] || note "correctness: $CHECK"
+	row "pkt_load ${ROWS_M}M rows (s, median of $REPS)" "$LOAD_S" "psql \\copy binary $COPY_S" "$(ratio "$LOAD_S" "$COPY_S")"
+	row "pkt_load ${ROWS_M}M rows (s)" "$LOAD_S" "server COPY binary $SCOPY_S" "$(ratio "$LOAD_S" "$SCOPY_S")"
+	row "pkt_load, write_method insert (s)" "$INS_S" "psql \\copy binary $COPY_S" "$(ratio "$INS_S" "$COPY_S")"
+	LOAD_RPS=$(calc %.0f "$IP_PACKETS / $LOAD_S")
+	row "pkt_load rows/s" "$LOAD_RPS" "\\copy $(calc %.0f "$REF_ROWS / $COPY_S")" "$(ratio "$LOAD_RPS" "$(calc %.0f "$REF_ROWS / $COPY_S")")"
+	read -r LA LH <<<"$(mem load$REPS)"
+	read -r CA CH <<<"$(mem copy$REPS)"
+	row "pkt_load backend peak RssAnon (MB)" "$LA" "\\copy backend $CA" "$(ratio "$LA" "$CA")"
+	row "pkt_load backend VmHWM (MB, incl. shm)" "$LH" "\\copy backend $CH" "$(ratio "$LH" "$CH")"
+	note "load: all timings: pkt_load ${LOAD_T[*]}; pkt_load with write_method insert ${INS_T[*]}; \\copy ${COPY_T[*]}; server COPY ${SCOPY_T[*]} (s). Each into a just-truncated table after CHECKPOINT; reference table: CREATE TABLE packets_ref (LIKE packets INCLUDING ALL) (same identity with CACHE, generated protocol, indexes), COPY of every column but identity and generated ones."
+fi
 
 # ---------------------------------------------------------------------------
 # tshark pipeline
@@ -825,7 +842,7 @@ fi
 	echo "load average at start $LOADAVG0, at end $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine adds noise)"
 	echo "server: shared_buffers $SHARED_BUFFERS, max_wal_size $MAX_WAL_SIZE, fsync off, autovacuum off, wal_level replica; pktcapture.batch_size $BATCH, buffer_size $BUF_KB KiB${PKT_CONF:+; extra: $PKT_CONF}"
 	echo "table: packets, identity CACHE $IDCACHE, indexes: $INDEXES; extension tables truncated before each pkt_load: $EXT_TABLES"
-	echo "input: $FRAMES frames, $IP_PACKETS IP packets, seed $SEED, snaplen $SNAPLEN, generated in $GEN_S s (bench/gen-pcap.py)"
+	enabled load && echo "input: $FRAMES frames, $IP_PACKETS IP packets, seed $SEED, snaplen $SNAPLEN, generated in $GEN_S s (bench/gen-pcap.py)"
 	echo
 	printf '%-50s %-14s %-32s %s\n' metric value reference ratio
 	printf '%s\n' "${ROWS[@]}"
