@@ -24,6 +24,13 @@
 #   growth   pkt_load of 1M rows into a table of GROWTH_ROWS vs into an empty one
 #   profile  perf record --call-graph dwarf of one pkt_load, stage shares
 #   schema   \copy binary into variants of the table (no PK, no BRIN, ...)
+# Workloads whose cost grows with addresses and time (bench/gen-traffic.py):
+#   day      pkt_load of a day of traffic (DAY_PACKETS over 24 h, DAY_HOSTS
+#            Zipf hosts) vs psql \copy binary of its rows; size of packets and
+#            of every summary table of the extension, summaries / packets
+#   report   pkt_report_between over the day and over hour DAY_HOUR vs the
+#            GROUP BY queries it stands for (and counting the hour's rows);
+#            its top 5 checked against GROUP BY and the generator's totals
 #
 # Settings (environment or NAME=VALUE arguments), defaults in brackets:
 #   PACKETS [1000000] frames generated     SEED [42]        SNAPLEN [128]
@@ -37,6 +44,11 @@
 #   PKT_CONF [] extra postgresql.conf lines, ';'-separated (e.g.
 #          "pktcapture.batch_size = 50000")
 #   INSTALL [0] 1: make && make install in the source tree first
+#   DAY_PACKETS [864000] packets over the day (10/s; the issue's: 8640000)
+#   DAY_HOSTS [65536] hosts (a quarter IPv6), also the spoof section's ordinary
+#          traffic   DAY_HOUR [15] the hour of the hourly report (the busiest)
+#   DAY_REPS [REPS, at most 3] timed loads of the day file and \copy
+#   REPORT_REPS [3] timings of each report and GROUP BY (median reported)
 #   RESULTS [bench/results-latest.txt]     KEEP [0]
 # Timings are wall clock and noisy: compare the ratios of one run.
 set -u
@@ -78,6 +90,11 @@ PKT_CONF=${PKT_CONF:-}
 SKIP=${SKIP:-}
 ONLY=${ONLY:-}
 RESULTS=${RESULTS:-$BENCH_DIR/results-latest.txt}
+DAY_PACKETS=${DAY_PACKETS:-864000}
+DAY_HOSTS=${DAY_HOSTS:-65536}
+DAY_HOUR=${DAY_HOUR:-15}
+DAY_REPS=${DAY_REPS:-$((REPS < 3 ? REPS : 3))}
+REPORT_REPS=${REPORT_REPS:-3}
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 
@@ -158,6 +175,7 @@ trap 'echo "bench: interrupted" >&2; exit 130' INT TERM HUP
 # ---------------------------------------------------------------------------
 ROWS=()
 NOTES=()
+INPUTS=()
 row() { # row METRIC VALUE REFERENCE RATIO
 	ROWS+=("$(printf '%-50s %-14s %-32s %s' "$1" "$2" "$3" "$4")")
 	printf '%-50s %-14s %-32s %s\n' "$1" "$2" "$3" "$4" >&2
@@ -832,7 +850,263 @@ EOF
 fi
 
 # ---------------------------------------------------------------------------
-# report
+# workloads whose cost grows with addresses and time: helpers
+# ---------------------------------------------------------------------------
+# gen_traffic NAME MODE COUNT [gen-traffic.py args]: $WORK/NAME.pcap and its
+# .json by bench/gen-traffic.py, once
+gen_traffic() {
+	local name=$1 mode=$2 count=$3 t0 t1
+	shift 3
+	[ -s "$WORK/$name.pcap.json" ] && return 0
+	log "generating $name.pcap: gen-traffic.py --mode $mode --count $count $*"
+	t0=$(date +%s.%N)
+	"$PY" "$BENCH_DIR/gen-traffic.py" --mode "$mode" --out "$WORK/$name.pcap" --count "$count" \
+		--seed "$SEED" --snaplen "$SNAPLEN" "$@" >"$WORK/gen.$name.txt" || die "gen-traffic.py --mode $mode failed"
+	t1=$(date +%s.%N)
+	chmod 644 "$WORK/$name.pcap"
+	cat "$WORK/gen.$name.txt" >&2
+	INPUTS+=("$name.pcap: $(tj "$name" frames) frames, $(tj "$name" ip_packets) IP packets, $(tj "$name" distinct_addresses) addresses, $(tj "$name" minute_addresses) (minute, address) pairs over $(tj "$name" minutes) minutes; gen-traffic.py --mode $mode --count $count $*, seed $SEED, $(calc %.1f "$t1 - $t0") s")
+}
+tj() { # tj NAME KEY [KEY2...]: a value of $WORK/NAME.pcap.json
+	"$PY" -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+for k in sys.argv[2:]:
+    d = d[k]
+print(d)' "$WORK/$1.pcap.json" "${@:2}"
+}
+utc() { # utc MICROSECONDS -> timestamptz literal
+	"$PY" -c 'import sys, datetime
+print(datetime.datetime.fromtimestamp(int(sys.argv[1]) // 1000000, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S+00"))' "$1"
+}
+mb() { calc %.1f "${1:-0} / 1048576"; }
+# ext_tables FILE: one line per table of the extension,
+# "name|rows|bytes (all partitions, indexes and TOAST)|inserted|updated|deleted"
+ext_tables() {
+	cluster_psql -At >"$1" <<EOF
+SELECT format('SELECT %L, (SELECT count(*) FROM %s), sum(pg_total_relation_size(t.relid)),
+                      coalesce(sum(s.n_tup_ins), 0), coalesce(sum(s.n_tup_upd), 0), coalesce(sum(s.n_tup_del), 0)
+               FROM (SELECT %s::regclass AS relid UNION SELECT relid FROM pg_partition_tree(%s)) t
+               LEFT JOIN pg_stat_user_tables s ON s.relid = t.relid',
+              e.oid::regclass::text, e.oid::regclass, e.oid, e.oid)
+FROM ($EXT_REL_SQL) e ORDER BY e.oid::regclass::text
+\gexec
+EOF
+}
+# ext_field FILE TABLE COLUMN(2-6) -> that value
+ext_field() { awk -F'|' -v t="$2" -v c="$3" '$1 == t { print $c }' "$1"; }
+# the summary tables: every table of the extension but packets and the ledger
+summary_tables() { awk -F'|' '$1 != "packets" && $1 != "pkt_runs" { print $1 }' "$1"; }
+summary_sum() { # summary_sum FILE COLUMN -> sum over the summary tables
+	awk -F'|' -v c="$2" '$1 != "packets" && $1 != "pkt_runs" { s += $c } END { printf "%.0f", s }' "$1"
+}
+# rows_check NAME: the rows in packets against NAME.pcap.json (count, bytes,
+# address families, VLAN, ports, flags, protocols) -> "ok" or "MISMATCH: ..."
+rows_check() {
+	q "SELECT count(*), coalesce(sum(packet_size), 0), count(*) FILTER (WHERE ip_version = 4),
+	          count(*) FILTER (WHERE ip_version = 6), count(*) FILTER (WHERE vlan_id IS NOT NULL),
+	          count(*) FILTER (WHERE src_port IS NOT NULL), count(*) FILTER (WHERE tcp_flags IS NOT NULL)
+	   FROM packets" >"$WORK/rcheck.totals"
+	q "SELECT protocol, count(*), sum(packet_size) FROM packets GROUP BY 1" >"$WORK/rcheck.protocols"
+	"$PY" - "$WORK/$1.pcap.json" "$WORK/rcheck.totals" "$WORK/rcheck.protocols" <<'EOF'
+import json, sys
+e = json.load(open(sys.argv[1]))
+bad = []
+got = dict(zip(["ip_packets", "ip_bytes", "ipv4", "ipv6", "vlan_tagged_ip", "with_ports", "with_tcp_flags"],
+               map(int, open(sys.argv[2]).read().strip().split("|"))))
+for k, v in got.items():
+    if v != e[k]:
+        bad.append("%s %d != %d" % (k, v, e[k]))
+pk, by = {}, {}
+for l in open(sys.argv[3]).read().split():
+    p, c, b = l.split("|")
+    pk[p], by[p] = int(c), int(b)
+if pk != e["protocols"] or by != e["protocol_bytes"]:
+    bad.append("protocols %s != %s" % (pk, e["protocols"]))
+print("ok" if not bad else "MISMATCH: " + "; ".join(bad))
+EOF
+}
+[ -n "$(q "SELECT 1 FROM pg_class WHERE relname = 'packets_ref'")" ] ||
+	q "CREATE TABLE packets_ref (LIKE packets INCLUDING ALL)" >/dev/null || die "cannot create packets_ref"
+
+# ---------------------------------------------------------------------------
+# day: a day of traffic, pkt_load vs \copy, and what the summaries weigh
+# ---------------------------------------------------------------------------
+if enabled day || enabled report; then
+	gen_traffic day day "$DAY_PACKETS" --hosts "$DAY_HOSTS" --hour "$DAY_HOUR"
+	DAY_PCAP=$WORK/day.pcap
+	DAY_IP=$(tj day ip_packets)
+fi
+DAY_LOADED=0
+if enabled day; then
+	log "day: pkt_load of $DAY_IP rows over 24 h vs \\copy binary, $DAY_REPS repetitions"
+	DAY_EXPORT=$WORK/day.bin
+	DAYL_T=() DAYC_T=()
+	for r in $(seq 1 "$DAY_REPS"); do
+		cluster_psql -c "TRUNCATE packets_ref RESTART IDENTITY" >/dev/null
+		reset_tables
+		checkpoint
+		timed dayload$r "SELECT pkt_load('$DAY_PCAP');" || die "pkt_load of the day failed"
+		DAYL_T+=("$T")
+		DAY_ROWS=$(head -1 "$WORK/out.dayload$r")
+		if [ "$r" = 1 ]; then
+			cluster_psql -c "\\copy (SELECT $COLS FROM packets ORDER BY id) TO '$DAY_EXPORT' (FORMAT binary)" ||
+				die "export failed"
+			chmod 644 "$DAY_EXPORT"
+			DAY_CHECK=$(rows_check day)
+			log "day: rows against the generator: $DAY_CHECK"
+			ext_tables "$WORK/day.tables"
+		fi
+		checkpoint
+		timed daycopy$r "\\copy packets_ref ($COLS) FROM '$DAY_EXPORT' (FORMAT binary)" || die "\\copy failed"
+		DAYC_T+=("$T")
+		log "day rep $r: pkt_load ${DAYL_T[-1]} s, \\copy ${DAYC_T[-1]} s"
+	done
+	cluster_psql -c "TRUNCATE packets_ref RESTART IDENTITY" >/dev/null
+	DAY_LOADED=1
+	DAYL_S=$(median "${DAYL_T[@]}")
+	DAYC_S=$(median "${DAYC_T[@]}")
+	DAY_M=$(calc %.2f "$DAY_IP / 1e6")
+	row "day: rows stored by pkt_load" "$DAY_ROWS" "generator: $DAY_IP IP pkts" "$(ratio "$DAY_ROWS" "$DAY_IP")"
+	row "day: rows checked vs generator totals" "${DAY_CHECK%%:*}" "count,bytes,families,protocols" "-"
+	[ "$DAY_CHECK" = ok ] || note "day: rows against the generator: $DAY_CHECK"
+	row "day: pkt_load ${DAY_M}M rows over 24 h (s)" "$DAYL_S" "psql \\copy binary $DAYC_S" "$(ratio "$DAYL_S" "$DAYC_S")"
+	P_BYTES=$(ext_field "$WORK/day.tables" packets 3)
+	P_ROWS=$(ext_field "$WORK/day.tables" packets 2)
+	S_BYTES=$(summary_sum "$WORK/day.tables" 3)
+	S_ROWS=$(summary_sum "$WORK/day.tables" 2)
+	row "day: size of packets with indexes (MB)" "$(mb "$P_BYTES")" "rows $P_ROWS" "-"
+	for t in $(summary_tables "$WORK/day.tables"); do
+		tb=$(ext_field "$WORK/day.tables" "$t" 3)
+		row "day: size of $t (MB)" "$(mb "$tb")" "packets $(mb "$P_BYTES")" "$(ratio "$tb" "$P_BYTES")"
+		tr=$(ext_field "$WORK/day.tables" "$t" 2)
+		row "day: rows of $t" "$tr" "packets $P_ROWS" "$(ratio "$tr" "$P_ROWS")"
+	done
+	row "day: all summaries / packets (size, MB)" "$(mb "$S_BYTES")" "packets $(mb "$P_BYTES")" "$(ratio "$S_BYTES" "$P_BYTES")"
+	row "day: all summaries / packets (rows)" "$S_ROWS" "packets $P_ROWS" "$(ratio "$S_ROWS" "$P_ROWS")"
+	note "day: $DAY_IP IP packets over 24 h of $(utc "$(tj day day_start_us)" | cut -c1-10) (diurnal curve, $(tj day hosts) Zipf hosts, $(tj day distinct_addresses) seen; the generator counts $(tj day minute_addresses) distinct (minute, address) pairs, at most $(tj day max_minute_addresses) in a minute); timings pkt_load ${DAYL_T[*]}, \\copy ${DAYC_T[*]} (s), each after TRUNCATE and CHECKPOINT, the \\copy of the same rows (exported after the first load, every column but identity and generated ones) right after each load into packets_ref (LIKE packets INCLUDING ALL). Sizes: pg_total_relation_size (indexes, TOAST, all partitions) of every table the extension owns (pg_depend), after the first load; summaries = all of them but packets and pkt_runs: $(summary_tables "$WORK/day.tables" | tr '\n' ' ')"
+fi
+
+# ---------------------------------------------------------------------------
+# report: pkt_report_between over the day and an hour vs GROUP BY
+# ---------------------------------------------------------------------------
+if enabled report; then
+	if [ "$DAY_LOADED" != 1 ]; then
+		log "report: loading the day file"
+		reset_tables
+		q "SELECT pkt_load('$DAY_PCAP')" >/dev/null || die "pkt_load of the day failed"
+	fi
+	# a day-old table has been vacuumed and analyzed (autovacuum is off here)
+	cluster_psql -c "VACUUM ANALYZE $EXT_TABLES" >/dev/null
+	D0=$(utc "$(tj day day_start_us)")
+	D1=$(q "SELECT '$D0'::timestamptz + interval '1 day'")
+	H0=$(utc "$(tj day hour start_us)")
+	H1=$(utc "$(tj day hour end_us)")
+	SECTIONS="'total', 'protocol', 'top_source', 'top_destination', 'top_source_bytes', 'top_destination_bytes'"
+	# report_sql FROM TO: pkt_report_between's lines (the minute holding TO is
+	# included: TO is the start of the window's last minute)
+	report_sql() {
+		echo "SELECT section, item, packets, bytes FROM pkt_report_between('$1', '$2', 5) WHERE section IN ($SECTIONS);"
+	}
+	# groupby_sql FROM TO: the same figures by GROUP BY over packets, TO excluded
+	groupby_sql() {
+		local w="capture_time >= '$1' AND capture_time < '$2'"
+		cat <<EOF
+SELECT 'total', 'packets', count(*), sum(packet_size) FROM packets WHERE $w;
+SELECT 'protocol', protocol, count(*), sum(packet_size) FROM packets WHERE $w GROUP BY protocol ORDER BY 3 DESC, 2;
+SELECT 'top_source', host(src_ip), count(*), sum(packet_size) FROM packets WHERE $w GROUP BY src_ip ORDER BY 3 DESC, src_ip LIMIT 5;
+SELECT 'top_destination', host(dst_ip), count(*), sum(packet_size) FROM packets WHERE $w GROUP BY dst_ip ORDER BY 3 DESC, dst_ip LIMIT 5;
+SELECT 'top_source_bytes', host(src_ip), count(*), sum(packet_size) FROM packets WHERE $w GROUP BY src_ip ORDER BY 4 DESC, src_ip LIMIT 5;
+SELECT 'top_destination_bytes', host(dst_ip), count(*), sum(packet_size) FROM packets WHERE $w GROUP BY dst_ip ORDER BY 4 DESC, dst_ip LIMIT 5;
+EOF
+	}
+	RLAST_DAY=$(q "SELECT '$D1'::timestamptz - interval '1 minute'")
+	RLAST_HOUR=$(q "SELECT '$H1'::timestamptz - interval '1 minute'")
+	log "report: pkt_report_between vs GROUP BY over the day and over $H0 - $H1, $REPORT_REPS times each"
+	RD_T=() GD_T=() RH_T=() GH_T=() CH_T=()
+	for r in $(seq 1 "$REPORT_REPS"); do
+		timed rday$r "$(report_sql "$D0" "$RLAST_DAY")" && RD_T+=("$T")
+		timed gday$r "$(groupby_sql "$D0" "$D1")" && GD_T+=("$T")
+		timed rhour$r "$(report_sql "$H0" "$RLAST_HOUR")" && RH_T+=("$T")
+		timed ghour$r "$(groupby_sql "$H0" "$H1")" && GH_T+=("$T")
+		timed chour$r "SELECT count(*) FROM packets WHERE capture_time >= '$H0' AND capture_time < '$H1';" && CH_T+=("$T")
+	done
+	# report_check A B JSON [KEY]: the lines of file A against those of B, and
+	# B against the generator's totals (JSON, or JSON[KEY]); top lists compared
+	# tie-tolerant: the ranked values in order, and each address's packets and
+	# bytes where known (from B or the generator's top 10)
+	report_check() {
+		"$PY" - "$@" <<'EOF'
+import json, sys
+a_f, b_f, j_f = sys.argv[1:4]
+e = json.load(open(j_f))
+if len(sys.argv) > 4:
+    e = e[sys.argv[4]]
+TOPS = {"top_source": ("top_sources", 1), "top_destination": ("top_destinations", 1),
+        "top_source_bytes": ("top_sources_bytes", 2), "top_destination_bytes": ("top_destinations_bytes", 2)}
+def read(f):
+    d = {}
+    for l in open(f).read().split("\n"):
+        if l:
+            s, i, p, b = l.split("|")
+            d.setdefault(s, []).append((i, int(p or 0), int(b or 0)))
+    return d
+def from_json(e):
+    d = {"total": [("packets", e["ip_packets"], e["ip_bytes"])],
+         "protocol": [(k, v, e["protocol_bytes"][k]) for k, v in e.get("protocols", {}).items()]}
+    for s, (k, _) in TOPS.items():
+        d[s] = [tuple(x) for x in e.get(k, [])]
+    return d
+known = {}
+for s, (k, _) in TOPS.items():
+    for x in e.get(k, []):
+        known[(s.replace("_bytes", ""), x[0])] = (x[1], x[2])
+def check(A, B, an, bn):
+    bad = []
+    if A.get("total") != B.get("total"):
+        bad.append("total %s: %s, %s: %s" % (an, A.get("total"), bn, B.get("total")))
+    if sorted(A.get("protocol", [])) != sorted(B.get("protocol", [])):
+        bad.append("protocols differ")
+    for s, (_, k) in TOPS.items():
+        la, lb = A.get(s, [])[:5], B.get(s, [])[:5]
+        if [x[k] for x in la] != [x[k] for x in lb]:
+            bad.append("%s %s %s, %s %s" % (s, an, [(x[0], x[k]) for x in la], bn, [(x[0], x[k]) for x in lb]))
+            continue
+        kn = dict(known)
+        for x in lb:
+            kn[(s.replace("_bytes", ""), x[0])] = (x[1], x[2])
+        for x in la:
+            v = kn.get((s.replace("_bytes", ""), x[0]))
+            if v is not None and v != (x[1], x[2]):
+                bad.append("%s %s: %s %s, %s %s" % (s, x[0], an, x[1:], bn, v))
+    return bad
+A, B = read(a_f), read(b_f)
+bad1 = check(A, B, "report", "GROUP BY")
+bad2 = check(B, from_json(e), "GROUP BY", "generator")
+print(("ok" if not bad1 else "FAIL: " + "; ".join(bad1)[:600]) + "\t" +
+      ("ok" if not bad2 else "FAIL: " + "; ".join(bad2)[:600]))
+EOF
+	}
+	IFS=$'\t' read -r RC_DAY GC_DAY <<<"$(report_check "$WORK/out.rday1" "$WORK/out.gday1" "$WORK/day.pcap.json")"
+	IFS=$'\t' read -r RC_HOUR GC_HOUR <<<"$(report_check "$WORK/out.rhour1" "$WORK/out.ghour1" "$WORK/day.pcap.json" hour)"
+	RD_S=$(median "${RD_T[@]}")
+	GD_S=$(median "${GD_T[@]}")
+	RH_S=$(median "${RH_T[@]}")
+	GH_S=$(median "${GH_T[@]}")
+	CH_S=$(median "${CH_T[@]}")
+	HOUR_ROWS=$(head -1 "$WORK/out.chour1")
+	row "report: pkt_report_between, the day (s)" "$RD_S" "its GROUP BY queries $GD_S" "$(ratio "$RD_S" "$GD_S")"
+	row "report: pkt_report_between, hour $DAY_HOUR (s)" "$RH_S" "its GROUP BY queries $GH_S" "$(ratio "$RH_S" "$GH_S")"
+	row "report: pkt_report_between, hour $DAY_HOUR (s)" "$RH_S" "count(*) of its rows $CH_S" "$(ratio "$RH_S" "$CH_S")"
+	row "report: day, report = GROUP BY (top 5 etc.)" "${RC_DAY%%:*}" "GROUP BY = generator: ${GC_DAY%%:*}" "-"
+	row "report: hour, report = GROUP BY (top 5 etc.)" "${RC_HOUR%%:*}" "GROUP BY = generator: ${GC_HOUR%%:*}" "-"
+	for c in "day:$RC_DAY" "day GROUP BY vs generator:$GC_DAY" "hour:$RC_HOUR" "hour GROUP BY vs generator:$GC_HOUR"; do
+		[ "${c#*:}" = ok ] || note "report check, ${c%%:*}: ${c#*:}"
+	done
+	note "report: pkt_report_between('$D0', '$RLAST_DAY', 5) (the day) and ('$H0', '$RLAST_HOUR', 5) (hour $DAY_HOUR, $HOUR_ROWS rows), sections $SECTIONS, vs six GROUP BY queries over packets in one session (total, per protocol, top 5 sources and destinations by packets and by bytes, ties by address as the report breaks them) for the same window; count(*) of the hour's rows (BRIN on capture_time) as the floor. Each timed in a new session, median of $REPORT_REPS, interleaved: report day ${RD_T[*]}, GROUP BY day ${GD_T[*]}, report hour ${RH_T[*]}, GROUP BY hour ${GH_T[*]}, count hour ${CH_T[*]} (s). After VACUUM ANALYZE of the extension's tables. Checks: the report's lines against GROUP BY's (totals and protocols equal, top 5 equal in their ranked values and in each address's packets and bytes, ties in any order), and GROUP BY's against the generator's totals."
+fi
+
+# ---------------------------------------------------------------------------
+# the results table
 # ---------------------------------------------------------------------------
 {
 	echo "pktcapture benchmark, bench/run.sh, $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -843,6 +1117,7 @@ fi
 	echo "server: shared_buffers $SHARED_BUFFERS, max_wal_size $MAX_WAL_SIZE, fsync off, autovacuum off, wal_level replica; pktcapture.batch_size $BATCH, buffer_size $BUF_KB KiB${PKT_CONF:+; extra: $PKT_CONF}"
 	echo "table: packets, identity CACHE $IDCACHE, indexes: $INDEXES; extension tables truncated before each pkt_load: $EXT_TABLES"
 	enabled load && echo "input: $FRAMES frames, $IP_PACKETS IP packets, seed $SEED, snaplen $SNAPLEN, generated in $GEN_S s (bench/gen-pcap.py)"
+	for l in "${INPUTS[@]}"; do echo "input: $l"; done
 	echo
 	printf '%-50s %-14s %-32s %s\n' metric value reference ratio
 	printf '%s\n' "${ROWS[@]}"
