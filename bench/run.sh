@@ -31,6 +31,15 @@
 #   report   pkt_report_between over the day and over hour DAY_HOUR vs the
 #            GROUP BY queries it stands for (and counting the hour's rows);
 #            its top 5 checked against GROUP BY and the generator's totals
+#   spoof    pkt_load of SPOOF_PACKETS SYNs from random sources of a /8 vs
+#            pkt_load of as many ordinary packets (Zipf hosts), same minutes
+#   spoof-live  the flood and the ordinary traffic replayed at SPOOF_PPS
+#            (tcpreplay --pps) on the live section's veth pair: kernel drops,
+#            frames seen, rows stored; tcpdump on the flood as reference
+#   writes   what the capture worker writes per minute of traffic, flood vs
+#            ordinary, at WRITES_PPS: statements and WAL (pg_stat_statements,
+#            preloaded for it), rows per table (pg_stat_user_tables), growth
+#            of each table of the extension, temporary file bytes
 #
 # Settings (environment or NAME=VALUE arguments), defaults in brackets:
 #   PACKETS [1000000] frames generated     SEED [42]        SNAPLEN [128]
@@ -49,6 +58,16 @@
 #          traffic   DAY_HOUR [15] the hour of the hourly report (the busiest)
 #   DAY_REPS [REPS, at most 3] timed loads of the day file and \copy
 #   REPORT_REPS [3] timings of each report and GROUP BY (median reported)
+#   SPOOF_PACKETS [1000000] frames of the flood file, and of the ordinary
+#          one it is compared with   SPOOF_REPS [REPS, at most 3]
+#   SPOOF_SHARE [1.0] share of the flood file's frames that are spoofed SYNs
+#          (the rest ordinary traffic)   SPOOF_RATE [200000] their pkt/s
+#   SPOOF_LIVE_PACKETS [1000000] frames replayed live (the issue's: 5000000)
+#   SPOOF_PPS ["200000 400000"] tcpreplay --pps rates of spoof-live
+#   SPOOF_PPS_MULTI [20] tcpreplay --pps-multi: frames sent per timing slot (with
+#          1, tcpreplay fell to 210k of 400k pkt/s while a capture ran)
+#   WRITES_PPS [the first of SPOOF_PPS] rate of the writes section's captures
+#          (taken from spoof-live's when it ran at that rate)
 #   RESULTS [bench/results-latest.txt]     KEEP [0]
 # Timings are wall clock and noisy: compare the ratios of one run.
 set -u
@@ -95,6 +114,16 @@ DAY_HOSTS=${DAY_HOSTS:-65536}
 DAY_HOUR=${DAY_HOUR:-15}
 DAY_REPS=${DAY_REPS:-$((REPS < 3 ? REPS : 3))}
 REPORT_REPS=${REPORT_REPS:-3}
+SPOOF_PACKETS=${SPOOF_PACKETS:-1000000}
+SPOOF_REPS=${SPOOF_REPS:-$((REPS < 3 ? REPS : 3))}
+SPOOF_SHARE=${SPOOF_SHARE:-1.0}
+SPOOF_RATE=${SPOOF_RATE:-200000}
+SPOOF_LIVE_PACKETS=${SPOOF_LIVE_PACKETS:-1000000}
+SPOOF_PPS=${SPOOF_PPS:-200000 400000}
+WRITES_PPS=${WRITES_PPS:-${SPOOF_PPS%% *}}
+SPOOF_PPS_MULTI=${SPOOF_PPS_MULTI:-20}
+PPS_MULTI=()
+[ "$SPOOF_PPS_MULTI" -gt 1 ] && PPS_MULTI=(--pps-multi="$SPOOF_PPS_MULTI")
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 
@@ -134,6 +163,14 @@ enabled pgbench && { command -v tcpreplay >/dev/null || die "tcpreplay needed (S
 PGBENCH=$(command -v pgbench || echo "$(pg_config --bindir)/pgbench")
 enabled pgbench && { [ -x "$PGBENCH" ] || die "pgbench not found (SKIP=pgbench)"; }
 enabled profile && { command -v perf >/dev/null || die "perf not found: apt-get install linux-perf (or SKIP=profile)"; }
+for sec in spoof-live writes; do
+	enabled $sec && { command -v tcpreplay >/dev/null && command -v ip >/dev/null || die "tcpreplay and ip needed (SKIP=$sec)"; }
+done
+# pg_stat_statements counts the worker's statements for the writes section
+PGSS=0
+if enabled writes; then
+	[ -f "$(pg_config --pkglibdir)/pg_stat_statements.so" ] && PGSS=1
+fi
 
 # shellcheck source=../test/lib/cluster.sh
 . "$SRC_DIR/test/lib/cluster.sh"
@@ -290,7 +327,13 @@ fi
 LOADAVG0=$(cut -d' ' -f1-3 /proc/loadavg)
 log "starting the cluster"
 IFS=';' read -r -a EXTRA_CONF <<<"$PKT_CONF"
-cluster_start "$WORK/cluster" "shared_preload_libraries = 'pktcapture'" \
+PRELOAD=pktcapture
+PGSS_CONF=()
+if [ "$PGSS" = 1 ]; then
+	PRELOAD=pktcapture,pg_stat_statements
+	PGSS_CONF=("pg_stat_statements.track = top" "pg_stat_statements.max = 10000")
+fi
+cluster_start "$WORK/cluster" "shared_preload_libraries = '$PRELOAD'" "${PGSS_CONF[@]}" \
 	"dynamic_library_path = '$WORK/lib:\$libdir'" "autovacuum = off" \
 	"shared_buffers = $SHARED_BUFFERS" "max_wal_size = $MAX_WAL_SIZE" \
 	"checkpoint_timeout = 30min" "log_checkpoints = on" "${EXTRA_CONF[@]}" ||
@@ -305,6 +348,9 @@ COMMIT;
 EOF
 }
 create_extension || die "CREATE EXTENSION pktcapture failed"
+if [ "$PGSS" = 1 ]; then
+	cluster_psql -q -c "CREATE EXTENSION pg_stat_statements" >/dev/null || PGSS=0
+fi
 MAPPED=$(cluster_psql -At <<'EOF' 2>/dev/null
 SELECT pg_backend_pid() AS bpid \gset
 \setenv BPID :bpid
@@ -559,7 +605,7 @@ cpu_s() { # cpu_s PID -> user+system CPU seconds
 	awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$1/stat" 2>/dev/null
 }
 
-if enabled live || enabled pgbench; then
+if enabled live || enabled pgbench || enabled spoof-live || enabled writes; then
 	setup_net || die "could not build the test network ($NS, $V0/$V1)"
 fi
 
@@ -1106,6 +1152,252 @@ EOF
 fi
 
 # ---------------------------------------------------------------------------
+# spoof: pkt_load of a SYN flood from random sources vs ordinary traffic
+# ---------------------------------------------------------------------------
+if enabled spoof || enabled spoof-live || enabled writes; then
+	gen_traffic spoof spoof "$SPOOF_PACKETS" --rate "$SPOOF_RATE" --spoof-share "$SPOOF_SHARE" --hosts "$DAY_HOSTS"
+	gen_traffic ordinary rate "$SPOOF_PACKETS" --rate "$SPOOF_RATE" --hosts "$DAY_HOSTS"
+fi
+if enabled spoof; then
+	SP_IP=$(tj spoof ip_packets)
+	OR_IP=$(tj ordinary ip_packets)
+	log "spoof: pkt_load of $SP_IP spoofed vs $OR_IP ordinary packets, $SPOOF_REPS repetitions"
+	SPO_T=() SPS_T=() SPC_T=()
+	SP_EXPORT=$WORK/spoof.bin
+	for r in $(seq 1 "$SPOOF_REPS"); do
+		reset_tables
+		checkpoint
+		timed spoofo$r "SELECT pkt_load('$WORK/ordinary.pcap');" || die "pkt_load of the ordinary file failed"
+		SPO_T+=("$T")
+		[ "$r" = 1 ] && { ext_tables "$WORK/ordinary.tables"; OR_CHECK=$(rows_check ordinary); }
+		reset_tables
+		checkpoint
+		timed spoofs$r "SELECT pkt_load('$WORK/spoof.pcap');" || die "pkt_load of the flood failed"
+		SPS_T+=("$T")
+		if [ "$r" = 1 ]; then
+			ext_tables "$WORK/spoof.tables"
+			SP_CHECK=$(rows_check spoof)
+			SP_ROWS=$(head -1 "$WORK/out.spoofs1")
+			cluster_psql -c "\\copy (SELECT $COLS FROM packets ORDER BY id) TO '$SP_EXPORT' (FORMAT binary)" ||
+				die "export failed"
+			chmod 644 "$SP_EXPORT"
+		fi
+		cluster_psql -c "TRUNCATE packets_ref RESTART IDENTITY" >/dev/null
+		checkpoint
+		timed spoofc$r "\\copy packets_ref ($COLS) FROM '$SP_EXPORT' (FORMAT binary)" || die "\\copy failed"
+		SPC_T+=("$T")
+		log "spoof rep $r: pkt_load flood ${SPS_T[-1]} s, ordinary ${SPO_T[-1]} s, \\copy of the flood's rows ${SPC_T[-1]} s"
+	done
+	cluster_psql -c "TRUNCATE packets_ref RESTART IDENTITY" >/dev/null
+	SPO_S=$(median "${SPO_T[@]}")
+	SPS_S=$(median "${SPS_T[@]}")
+	SPC_S=$(median "${SPC_T[@]}")
+	row "spoof: rows stored by pkt_load" "$SP_ROWS" "generator: $SP_IP IP pkts" "$(ratio "$SP_ROWS" "$SP_IP")"
+	row "spoof: rows checked vs generator totals" "${SP_CHECK%%:*}" "ordinary file: ${OR_CHECK%%:*}" "-"
+	[ "$SP_CHECK" = ok ] || note "spoof: rows against the generator: $SP_CHECK"
+	[ "$OR_CHECK" = ok ] || note "spoof, ordinary file: rows against the generator: $OR_CHECK"
+	row "spoof: pkt_load $(calc %.2f "$SP_IP / 1e6")M spoofed SYNs (s)" "$SPS_S" "ordinary traffic $SPO_S" "$(ratio "$SPS_S" "$SPO_S")"
+	row "spoof: pkt_load $(calc %.2f "$SP_IP / 1e6")M spoofed SYNs (s)" "$SPS_S" "psql \\copy binary $SPC_S" "$(ratio "$SPS_S" "$SPC_S")"
+	row "spoof: summary rows after pkt_load" "$(summary_sum "$WORK/spoof.tables" 2)" "ordinary $(summary_sum "$WORK/ordinary.tables" 2)" "$(ratio "$(summary_sum "$WORK/spoof.tables" 2)" "$(summary_sum "$WORK/ordinary.tables" 2)")"
+	row "spoof: summary size after pkt_load (MB)" "$(mb "$(summary_sum "$WORK/spoof.tables" 3)")" "ordinary $(mb "$(summary_sum "$WORK/ordinary.tables" 3)")" "$(ratio "$(summary_sum "$WORK/spoof.tables" 3)" "$(summary_sum "$WORK/ordinary.tables" 3)")"
+	note "spoof: $(tj spoof frames) frames at $SPOOF_RATE pkt/s of file time, $(tj spoof flood_packets) of them TCP SYNs to $(tj spoof victims | tr -d "[]'") from random sources of $(tj spoof spoof_net) ($(tj spoof distinct_sources) distinct sources), the rest ordinary; vs $(tj ordinary frames) frames of ordinary traffic ($(tj ordinary hosts) Zipf hosts, $(tj ordinary distinct_addresses) seen) with the same timing; timings flood ${SPS_T[*]}, ordinary ${SPO_T[*]}, \\copy of the flood's rows ${SPC_T[*]} (s), in that order each repetition, each after TRUNCATE and CHECKPOINT. Summary rows and sizes: all tables of the extension but packets and pkt_runs, after the first load of each."
+fi
+
+# ---------------------------------------------------------------------------
+# spoof-live and writes: captures of the flood and of ordinary traffic
+# ---------------------------------------------------------------------------
+# wsnap FILE: what is written so far: "wal|bytes", "temp|bytes|files" and the
+# extension's tables (ext_tables)
+wsnap() {
+	ext_tables "$1.t"
+	{
+		q "SELECT 'wal', pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint"
+		q "SELECT 'temp', temp_bytes, temp_files FROM pg_stat_database WHERE datname = current_database()"
+		sed 's/^/tbl|/' "$1.t"
+	} >"$1"
+}
+# the statements of the benchmark itself, left out of the worker's
+OWN_SQL='pkt_(start|stop|status)\(|pg_stat_|pg_current_wal|pg_wal_lsn|pg_backend_pid|pg_partition_tree|CHECKPOINT|TRUNCATE|pg_database'
+cpuwatch() { # cpuwatch PID OUT: the CPU seconds of PID, every 0.1 s until it exits
+	while [ -r "/proc/$1/stat" ]; do
+		c=$(cpu_s "$1") && [ -n "$c" ] && echo "$c" >"$2"
+		sleep 0.1
+	done
+}
+# live_run TAG FILE PPS: a capture on $V0 while FILE (NAME.pcap) is replayed
+# at PPS from the namespace; results in $WORK/live.TAG (KEY=VALUE lines),
+# writes in $WORK/w0.TAG and w1.TAG, worker statements in $WORK/pgss.TAG
+live_run() {
+	local tag=$1 file=$2 pps=$3 wpid t0 t1 rid fr kd idr st ns pe rows n
+	reset_tables
+	checkpoint
+	wsnap "$WORK/w0.$tag"
+	[ "$PGSS" = 1 ] && q "SELECT pg_stat_statements_reset()" >/dev/null
+	wpid=$(q "SELECT pkt_start('$V0')") || die "pkt_start failed"
+	cpuwatch "$wpid" "$WORK/cpu.$tag" &
+	BG_PIDS="$BG_PIDS $!"
+	sleep 0.5
+	timeout 900 ip netns exec "$NS" tcpreplay -i "$V1" --pps "$pps" "${PPS_MULTI[@]}" "$file" >"$WORK/replay.$tag" 2>&1
+	sleep 1.5
+	IFS='|' read -r _ _ _ kd _ _ _ _ <<<"$(status)"
+	t0=$(date +%s.%N)
+	q "SELECT pkt_stop('$V0')" >/dev/null
+	t1=$(date +%s.%N)
+	for n in $(seq 1 100); do
+		[ -d "/proc/$wpid" ] || break
+		sleep 0.1
+	done
+	if [ "$PGSS" = 1 ]; then
+		q "SELECT sum(calls), sum(rows), sum(wal_bytes) FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+		   WHERE d.datname = current_database() AND s.query !~* '$OWN_SQL'" >"$WORK/pgss.$tag"
+		q "SELECT calls, rows, wal_bytes, left(regexp_replace(query, '\\s+', ' ', 'g'), 70) FROM pg_stat_statements s
+		   JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = current_database() AND s.query !~* '$OWN_SQL'
+		   ORDER BY calls DESC, query LIMIT 6" >"$WORK/pgss-top.$tag"
+	fi
+	IFS="|" read -r rid fr _ kd idr st ns pe <<<"$(status)"
+	rows=$(q "SELECT count(*) FROM packets WHERE run_id = $rid")
+	wsnap "$WORK/w1.$tag"
+	{
+		echo "SENT=$(replay_sent "$WORK/replay.$tag")"
+		echo "PPS=$(replay_pps "$WORK/replay.$tag")"
+		echo "SECS=$(sed -n 's/.*Actual: .* sent in \([0-9.]*\) seconds.*/\1/p' "$WORK/replay.$tag" | head -1)"
+		echo "FRAMES=$fr KD=$kd IFD=$idr STORED=$st NOTSTORED=$ns PENDING=$pe ROWS=$rows"
+		echo "CPU=$(cat "$WORK/cpu.$tag" 2>/dev/null)"
+		echo "STOP=$(calc %.2f "$t1 - $t0")"
+	} >"$WORK/live.$tag"
+}
+lv() { # lv TAG KEY -> a value of live_run's results
+	tr ' ' '\n' <"$WORK/live.$1" | sed -n "s/^$2=//p" | head -1
+}
+# tcpdump_run TAG FILE PPS: tcpdump -w /dev/null on $V0 while FILE is replayed
+tcpdump_run() {
+	local tag=$1 file=$2 pps=$3 td n
+	tcpdump -i "$V0" -w /dev/null -s "$SNAPLEN" -B "$BUF_KB" -n 2>"$WORK/tcpdump.$tag" &
+	td=$!
+	BG_PIDS="$BG_PIDS $td"
+	for n in $(seq 1 100); do
+		grep -q "listening on" "$WORK/tcpdump.$tag" && break
+		sleep 0.1
+	done
+	timeout 900 ip netns exec "$NS" tcpreplay -i "$V1" --pps "$pps" "${PPS_MULTI[@]}" "$file" >"$WORK/replay.$tag" 2>&1
+	sleep 1.5
+	kill -INT "$td"
+	wait "$td"
+	{
+		echo "SENT=$(replay_sent "$WORK/replay.$tag") PPS=$(replay_pps "$WORK/replay.$tag")"
+		echo "CAPTURED=$(sed -n 's/^\([0-9]*\) packets captured.*/\1/p' "$WORK/tcpdump.$tag")"
+		echo "KD=$(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' "$WORK/tcpdump.$tag")"
+	} >"$WORK/live.$tag"
+}
+if enabled spoof-live || enabled writes; then
+	if [ "$SPOOF_LIVE_PACKETS" = "$SPOOF_PACKETS" ]; then
+		LSP=spoof LOR=ordinary
+	else
+		LSP=spoof-live LOR=ordinary-live
+		gen_traffic $LSP spoof "$SPOOF_LIVE_PACKETS" --rate "$SPOOF_RATE" --spoof-share "$SPOOF_SHARE" --hosts "$DAY_HOSTS"
+		gen_traffic $LOR rate "$SPOOF_LIVE_PACKETS" --rate "$SPOOF_RATE" --hosts "$DAY_HOSTS"
+	fi
+	LSP_IP=$(tj $LSP ip_packets)
+	LOR_IP=$(tj $LOR ip_packets)
+	LSP_FR=$(tj $LSP frames)
+	LOR_FR=$(tj $LOR frames)
+fi
+if enabled spoof-live; then
+	for pps in $SPOOF_PPS; do
+		k=$(calc %.0fk "$pps / 1000")
+		log "spoof-live: $LSP_FR flood frames, then $LOR_FR ordinary, at $pps pkt/s, pkt_start('$V0'); then tcpdump on the flood"
+		live_run "flood-$pps" "$WORK/$LSP.pcap" "$pps"
+		live_run "ordinary-$pps" "$WORK/$LOR.pcap" "$pps"
+		tcpdump_run "tcpdump-$pps" "$WORK/$LSP.pcap" "$pps"
+		for kind in flood ordinary; do
+			tag=$kind-$pps
+			sent=$(lv "$tag" SENT)
+			[ "$kind" = flood ] && ip=$LSP_IP fr=$LSP_FR || ip=$LOR_IP fr=$LOR_FR
+			# the IP packets among the frames sent (all when every frame went out)
+			ipsent=$(calc %.0f "$ip * ${sent:-0} / $fr")
+			row "$kind $k pps: tcpreplay rate (pps)" "$(lv "$tag" PPS | cut -d. -f1)" "asked $pps" "$(ratio "$(lv "$tag" PPS)" "$pps")"
+			row "$kind $k pps: frames seen by capture" "$(lv "$tag" FRAMES)" "sent $sent" "$(ratio "$(lv "$tag" FRAMES)" "$sent")"
+			row "$kind $k pps: kernel dropped" "$(lv "$tag" KD)" "sent $sent" "$(ratio "$(lv "$tag" KD)" "$sent")"
+			row "$kind $k pps: rows stored" "$(lv "$tag" ROWS)" "IP packets sent $ipsent" "$(ratio "$(lv "$tag" ROWS)" "$ipsent")"
+			row "$kind $k pps: worker CPU (s), pkt_stop (s)" "$(lv "$tag" CPU)" "pkt_stop $(lv "$tag" STOP)" "-"
+		done
+		row "tcpdump, flood $k pps: tcpreplay rate (pps)" "$(lv "tcpdump-$pps" PPS | cut -d. -f1)" "asked $pps" "$(ratio "$(lv "tcpdump-$pps" PPS)" "$pps")"
+		row "tcpdump, flood $k pps: kernel dropped" "$(lv "tcpdump-$pps" KD)" "sent $(lv "tcpdump-$pps" SENT)" "$(ratio "$(lv "tcpdump-$pps" KD)" "$(lv "tcpdump-$pps" SENT)")"
+		row "flood / ordinary $k pps: kernel drop share" "$(ratio "$(lv "flood-$pps" KD)" "$(lv "flood-$pps" SENT)")" "ordinary $(ratio "$(lv "ordinary-$pps" KD)" "$(lv "ordinary-$pps" SENT)")" "-"
+		row "flood / ordinary $k pps: worker CPU (s)" "$(lv "flood-$pps" CPU)" "ordinary $(lv "ordinary-$pps" CPU)" "$(ratio "$(lv "flood-$pps" CPU)" "$(lv "ordinary-$pps" CPU)")"
+		for tag in "flood-$pps" "ordinary-$pps" "tcpdump-$pps"; do
+			got=$(lv "$tag" PPS)
+			[ "$(calc %d "${got:-0} < 0.9 * $pps")" = 1 ] &&
+				note "spoof-live $tag: tcpreplay sent $(calc %.0f "${got:-0}") pkt/s, not the $pps asked (CPU: the replay, the veth's receive path and the capture share 2 cores): drops at that rate are understated"
+		done
+		note "spoof-live $pps pkt/s: flood: not stored $(lv "flood-$pps" NOTSTORED), pending $(lv "flood-$pps" PENDING), interface dropped $(lv "flood-$pps" IFD), tcpreplay $(lv "flood-$pps" SECS) s; ordinary: not stored $(lv "ordinary-$pps" NOTSTORED), pending $(lv "ordinary-$pps" PENDING), interface dropped $(lv "ordinary-$pps" IFD), tcpreplay $(lv "ordinary-$pps" SECS) s; tcpdump captured $(lv "tcpdump-$pps" CAPTURED) of the flood."
+	done
+	note "spoof-live: $LSP.pcap ($LSP_FR frames, $(tj $LSP flood_packets) spoofed SYNs) and $LOR.pcap ($LOR_FR frames of ordinary traffic) replayed by tcpreplay --pps${PPS_MULTI[*]:+ ${PPS_MULTI[*]}} from the namespace to $V0, a capture by pkt_start('$V0') each (tables truncated before), then tcpdump -w /dev/null -s $SNAPLEN -B $BUF_KB on the flood. Kernel drops and frames seen from pkt_status after pkt_stop; worker CPU until the worker exited (pkt_stop drains the kernel buffer and writes every row)."
+fi
+if enabled writes; then
+	if ! enabled spoof-live || [[ " $SPOOF_PPS " != *" $WRITES_PPS "* ]]; then
+		log "writes: captures of the flood and of ordinary traffic at $WRITES_PPS pkt/s"
+		live_run "flood-$WRITES_PPS" "$WORK/$LSP.pcap" "$WRITES_PPS"
+		live_run "ordinary-$WRITES_PPS" "$WORK/$LOR.pcap" "$WRITES_PPS"
+	fi
+	k=$(calc %.0fk "$WRITES_PPS / 1000")
+	# per_min TAG VALUE [DIVISOR FORMAT] -> VALUE / DIVISOR per minute of the replay
+	per_min() { calc "${4:-%.0f}" "${2:-0} * 60 / $(lv "$1" SECS) / ${3:-1}"; }
+	# wdelta TAG KIND NAME COLUMN -> after - before
+	wdelta() {
+		awk -F'|' -v k="$2" -v n="$3" -v c="$4" '
+			FNR == NR { if ($1 == k && (k != "tbl" || $2 == n)) a = $c; next }
+			{ if ($1 == k && (k != "tbl" || $2 == n)) b = $c }
+			END { printf "%.0f", b - a }' "$WORK/w0.$1" "$WORK/w1.$1"
+	}
+	wrow() { # wrow LABEL FLOOD_TOTAL ORDINARY_TOTAL [DIVISOR FORMAT]: per minute
+		local f o
+		f=$(per_min "flood-$WRITES_PPS" "$2" "${4:-1}" "${5:-%.0f}")
+		o=$(per_min "ordinary-$WRITES_PPS" "$3" "${4:-1}" "${5:-%.0f}")
+		row "writes/min: $1" "$f" "ordinary $o" \
+			"$(ratio "$(per_min "flood-$WRITES_PPS" "$2" 1 %.6f)" "$(per_min "ordinary-$WRITES_PPS" "$3" 1 %.6f)")"
+	}
+	F=flood-$WRITES_PPS
+	O=ordinary-$WRITES_PPS
+	if [ "$PGSS" = 1 ]; then
+		IFS='|' read -r FC FR FW <"$WORK/pgss.$F"
+		IFS='|' read -r OC OR OW <"$WORK/pgss.$O"
+		wrow "worker statements" "$FC" "$OC"
+		wrow "rows of its statements" "$FR" "$OR"
+		wrow "WAL of its statements (MB)" "${FW:-0}" "${OW:-0}" 1048576 %.1f
+	fi
+	wrow "WAL, whole cluster (MB)" "$(wdelta "$F" wal x 2)" "$(wdelta "$O" wal x 2)" 1048576 %.1f
+	wrow "temporary file bytes (MB)" "$(wdelta "$F" temp x 2)" "$(wdelta "$O" temp x 2)" 1048576 %.1f
+	SF=0 SO=0 BF=0 BO=0
+	for t in $(awk -F'|' '$1 == "tbl" { print $2 }' "$WORK/w1.$F"); do
+		f=$(($(wdelta "$F" tbl "$t" 5) + $(wdelta "$F" tbl "$t" 6)))
+		o=$(($(wdelta "$O" tbl "$t" 5) + $(wdelta "$O" tbl "$t" 6)))
+		wrow "rows into $t" "$f" "$o"
+		fb=$(wdelta "$F" tbl "$t" 4)
+		ob=$(wdelta "$O" tbl "$t" 4)
+		wrow "growth of $t (MB)" "$fb" "$ob" 1048576 %.1f
+		if [ "$t" != packets ] && [ "$t" != pkt_runs ]; then
+			SF=$((SF + f)) SO=$((SO + o)) BF=$((BF + fb)) BO=$((BO + ob))
+		fi
+	done
+	wrow "rows into all summaries" "$SF" "$SO"
+	wrow "growth of all summaries (MB)" "$BF" "$BO" 1048576 %.1f
+	# the same independent of the rate tcpreplay reached
+	FS=$(lv "$F" ROWS) OS=$(lv "$O" ROWS)
+	row "writes: summary rows written per row stored" "$(ratio "$SF" "$FS")" "ordinary $(ratio "$SO" "$OS")" \
+		"$(ratio "$(calc %.6f "$SF / ${FS:-1}")" "$(calc %.6f "$SO / ${OS:-1}")")"
+	row "writes: replay rate (pps)" "$(lv "$F" PPS | cut -d. -f1)" "ordinary $(lv "$O" PPS | cut -d. -f1)" "$(ratio "$(lv "$F" PPS)" "$(lv "$O" PPS)")"
+	note "writes: captures at $WRITES_PPS pkt/s of the flood ($(lv "$F" ROWS) rows stored, replay $(lv "$F" SECS) s, kernel dropped $(lv "$F" KD)) and of ordinary traffic ($(lv "$O" ROWS) rows, $(lv "$O" SECS) s, dropped $(lv "$O" KD)); everything written from pkt_start to the worker's exit after pkt_stop, per minute of replay (x 60 / its seconds). Rows into a table: n_tup_ins + n_tup_upd of pg_stat_user_tables (all partitions) of each table of the extension; growth: pg_total_relation_size after minus before (truncated before); WAL: pg_current_wal_lsn difference (the cluster was otherwise idle); temporary files: pg_stat_database.temp_bytes (the COPY batches). $([ "$PGSS" = 1 ] && echo "Statements: pg_stat_statements (track top) of the database, but the benchmark's own; their rows are what each statement reports (COPY: rows copied; a function call: 1).")"
+	if [ "$PGSS" = 1 ]; then
+		for tag in "$F" "$O"; do
+			note "writes, worker statements ($tag; calls, rows, WAL bytes, query): $(tr '\n' ';' <"$WORK/pgss-top.$tag" | sed 's/;$//; s/;/; /g')"
+		done
+	else
+		note "writes: pg_stat_statements not installed (postgresql-contrib): no statement counts"
+	fi
+fi
+
+# ---------------------------------------------------------------------------
 # the results table
 # ---------------------------------------------------------------------------
 {
@@ -1118,6 +1410,7 @@ fi
 	echo "table: packets, identity CACHE $IDCACHE, indexes: $INDEXES; extension tables truncated before each pkt_load: $EXT_TABLES"
 	enabled load && echo "input: $FRAMES frames, $IP_PACKETS IP packets, seed $SEED, snaplen $SNAPLEN, generated in $GEN_S s (bench/gen-pcap.py)"
 	for l in "${INPUTS[@]}"; do echo "input: $l"; done
+	[ "$PGSS" = 1 ] && echo "pg_stat_statements preloaded (track top), for the writes section"
 	echo
 	printf '%-50s %-14s %-32s %s\n' metric value reference ratio
 	printf '%s\n' "${ROWS[@]}"
