@@ -1368,7 +1368,7 @@ if enabled writes; then
 	fi
 	wrow "WAL, whole cluster (MB)" "$(wdelta "$F" wal x 2)" "$(wdelta "$O" wal x 2)" 1048576 %.1f
 	wrow "temporary file bytes (MB)" "$(wdelta "$F" temp x 2)" "$(wdelta "$O" temp x 2)" 1048576 %.1f
-	SF=0 SO=0 BF=0 BO=0
+	SUM_F=0 SUM_O=0 BYTES_F=0 BYTES_O=0
 	for t in $(awk -F'|' '$1 == "tbl" { print $2 }' "$WORK/w1.$F"); do
 		f=$(($(wdelta "$F" tbl "$t" 5) + $(wdelta "$F" tbl "$t" 6)))
 		o=$(($(wdelta "$O" tbl "$t" 5) + $(wdelta "$O" tbl "$t" 6)))
@@ -1377,15 +1377,15 @@ if enabled writes; then
 		ob=$(wdelta "$O" tbl "$t" 4)
 		wrow "growth of $t (MB)" "$fb" "$ob" 1048576 %.1f
 		if [ "$t" != packets ] && [ "$t" != pkt_runs ]; then
-			SF=$((SF + f)) SO=$((SO + o)) BF=$((BF + fb)) BO=$((BO + ob))
+			SUM_F=$((SUM_F + f)) SUM_O=$((SUM_O + o)) BYTES_F=$((BYTES_F + fb)) BYTES_O=$((BYTES_O + ob))
 		fi
 	done
-	wrow "rows into all summaries" "$SF" "$SO"
-	wrow "growth of all summaries (MB)" "$BF" "$BO" 1048576 %.1f
+	wrow "rows into all summaries" "$SUM_F" "$SUM_O"
+	wrow "growth of all summaries (MB)" "$BYTES_F" "$BYTES_O" 1048576 %.1f
 	# the same independent of the rate tcpreplay reached
 	FS=$(lv "$F" ROWS) OS=$(lv "$O" ROWS)
-	row "writes: summary rows written per row stored" "$(ratio "$SF" "$FS")" "ordinary $(ratio "$SO" "$OS")" \
-		"$(ratio "$(calc %.6f "$SF / ${FS:-1}")" "$(calc %.6f "$SO / ${OS:-1}")")"
+	row "writes: summary rows written per row stored" "$(ratio "$SUM_F" "$FS")" "ordinary $(ratio "$SUM_O" "$OS")" \
+		"$(ratio "$(calc %.6f "$SUM_F / ${FS:-1}")" "$(calc %.6f "$SUM_O / ${OS:-1}")")"
 	row "writes: replay rate (pps)" "$(lv "$F" PPS | cut -d. -f1)" "ordinary $(lv "$O" PPS | cut -d. -f1)" "$(ratio "$(lv "$F" PPS)" "$(lv "$O" PPS)")"
 	note "writes: captures at $WRITES_PPS pkt/s of the flood ($(lv "$F" ROWS) rows stored, replay $(lv "$F" SECS) s, kernel dropped $(lv "$F" KD)) and of ordinary traffic ($(lv "$O" ROWS) rows, $(lv "$O" SECS) s, dropped $(lv "$O" KD)); everything written from pkt_start to the worker's exit after pkt_stop, per minute of replay (x 60 / its seconds). Rows into a table: n_tup_ins + n_tup_upd of pg_stat_user_tables (all partitions) of each table of the extension; growth: pg_total_relation_size after minus before (truncated before); WAL: pg_current_wal_lsn difference (the cluster was otherwise idle); temporary files: pg_stat_database.temp_bytes (the COPY batches). $([ "$PGSS" = 1 ] && echo "Statements: pg_stat_statements (track top) of the database, but the benchmark's own; their rows are what each statement reports (COPY: rows copied; a function call: 1).")"
 	if [ "$PGSS" = 1 ]; then
