@@ -348,6 +348,14 @@ COMMIT;
 EOF
 }
 create_extension || die "CREATE EXTENSION pktcapture failed"
+# the growth section's second database, with the extension created now:
+# CREATE EXTENSION loads '$libdir/pktcapture', the private link's inode only
+# until someone reinstalls it, and a second copy of the library in a backend
+# fails ("attempt to redefine parameter")
+if enabled growth; then
+	q "CREATE DATABASE pktgrow" >/dev/null || die "cannot create database pktgrow"
+	CLUSTER_DB=pktgrow create_extension || die "CREATE EXTENSION pktcapture in pktgrow failed"
+fi
 if [ "$PGSS" = 1 ]; then
 	cluster_psql -q -c "CREATE EXTENSION pg_stat_statements" >/dev/null || PGSS=0
 fi
@@ -766,8 +774,6 @@ if enabled growth; then
 	# each load right after one into the big table, so that both are timed
 	# in the same minutes: the machine's speed drifts by 20-30% between
 	# minutes here, which is not growth.
-	q "CREATE DATABASE pktgrow" >/dev/null || die "cannot create database pktgrow"
-	CLUSTER_DB=pktgrow create_extension || die "CREATE EXTENSION pktcapture in pktgrow failed"
 	reset_tables
 	q "SELECT pkt_load('$PCAP')" >/dev/null || die "pkt_load failed"
 	have=$IP_PACKETS
