@@ -47,7 +47,7 @@ by the address text (C collation): compare the first 5.  The same figures
 
 Same arguments, same bytes: everything comes from random.Random(seed).
 Speed: frames are packed with struct and written in chunks of a minute (day)
-or 65,536 frames; ~1.5 s per million flood frames, ~4 s per million
+or 65,536 frames; ~1.8 s per million flood frames, ~3.5 s per million
 ordinary frames on this machine.
 """
 import argparse
