@@ -4,11 +4,12 @@
 #   sudo bench/run.sh [NAME=VALUE ...]        e.g. bench/run.sh PACKETS=200000 SKIP=pgbench
 #
 # Starts a throwaway cluster (test/lib/cluster.sh) with pktcapture preloaded,
-# generates a deterministic capture (bench/gen-pcap.py), measures, prints a
-# table (metric, value, reference, ratio) and writes it, with the profile,
-# to bench/results-latest.txt.  Everything it creates (cluster, network
-# namespace and veth pair, temporary files, background processes) is removed
-# on exit, also on error or Ctrl+C; KEEP=1 keeps the work directory.
+# generates deterministic captures (bench/gen-pcap.py, bench/gen-traffic.py),
+# measures, prints a table (metric, value, reference, ratio) and writes it,
+# with the profile, to bench/results-latest.txt.  Everything it creates
+# (cluster, network namespace and veth pair, temporary files, background
+# processes) is removed on exit, also on error or Ctrl+C; KEEP=1 keeps the
+# work directory.
 #
 # Sections (SKIP="a b" leaves some out, ONLY="a b" runs only those; "load"
 # runs whenever one of the sections from tshark to schema does, they use its
