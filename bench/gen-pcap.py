@@ -44,6 +44,57 @@ import struct
 import sys
 import time
 
+# The traffic mix, shared with gen-traffic.py (which imports this file):
+# weights, not probabilities.  Frame kinds: IPv4, IPv6, ARP, LLDP.
+KIND_VALS = (0, 1, 2, 3)
+KIND_W = (71.2, 27.6, 1.0, 0.2)
+# upper-layer protocol, per family
+P4_VALS = (6, 17, 1, 47, 50, 132, 2, 89, 112, 103, 4, 41)
+P4_W = (74.0, 19.0, 2.5, 1.2, 1.3, 0.4, 0.3, 0.3, 0.3, 0.2, 0.2, 0.3)
+P6_VALS = (6, 17, 58, 47, 50, 132, 89, 103, 41)
+P6_W = (74.0, 19.0, 2.5, 1.2, 1.3, 0.6, 0.6, 0.4, 0.4)
+VLAN_VALS = (0, 10, 20, 30, 100, 200, 4001)
+VLAN_W = (90, 3, 2, 2, 1, 1, 1)
+# TCP flags (12 bits: FIN 1 SYN 2 RST 4 PSH 8 ACK 16 URG 32 ECE 64 CWR 128 AE 256)
+TCP_FLAG_VALS = (0x010, 0x018, 0x002, 0x012, 0x011, 0x004, 0x014, 0x0c2, 0x052, 0x090, 0x038, 0x110, 0x019)
+TCP_FLAG_W = (50.0, 30.0, 4.0, 4.0, 4.0, 1.5, 2.0, 0.5, 0.5, 1.0, 0.5, 0.5, 1.5)
+TCP_SRV = (443, 80, 22, 25, 993, 3306, 5432, 8080, 8443, 179)
+TCP_SRV_W = (60, 15, 5, 3, 3, 3, 3, 4, 3, 1)
+UDP_SRV = (53, 443, 123, 161, 514, 5353, 4789, 1194, 67, 500)
+UDP_SRV_W = (45, 25, 8, 5, 4, 4, 3, 2, 2, 2)
+HBH_SHARE = 0.3     # ICMPv6 behind a hop-by-hop header (MLD)
+# frame templates
+DST_MAC = bytes.fromhex("02005e000002")
+SRC_MAC = bytes.fromhex("02706b740501")
+ARP_BODY = bytes.fromhex("0001080006040001") + SRC_MAC + bytes([198, 18, 255, 1]) + bytes(6) + bytes([198, 18, 255, 2])
+LLDP_BODY = bytes.fromhex("020704") + SRC_MAC + bytes.fromhex("04030302") + bytes([0x31]) + bytes.fromhex("06020078") + bytes(2)
+PADN = bytes.fromhex("010400000000")
+OTHER_L4 = {
+    1: bytes.fromhex("0800000012340001"),       # ICMP echo request
+    58: bytes.fromhex("8000000012340001"),      # ICMPv6 echo request
+    47: bytes.fromhex("00000800"),              # GRE carrying IPv4
+    50: bytes.fromhex("0000100100000001"),      # ESP SPI, sequence
+    2: bytes.fromhex("1600fa04e0000001"),       # IGMPv2 report
+    89: bytes.fromhex("0201002cc0a80001000000000000000000000000"),
+    112: bytes.fromhex("2101640100010000"),
+    103: bytes.fromhex("2000000000010000"),
+    4: bytes(20),                               # inner header not decoded
+    41: bytes(40),
+}
+MLD = bytes.fromhex("8f00000000000000")       # MLDv2 report, behind HBH
+
+
+def eth_headers():
+    """(vlan, ethertype) -> Ethernet header, with the 802.1Q tag if vlan"""
+    h = {}
+    for v in VLAN_VALS:
+        for et in (0x0800, 0x86DD, 0x0806, 0x88CC):
+            if v:
+                h[(v, et)] = DST_MAC + SRC_MAC + struct.pack(">HHH", 0x8100, v, et)
+            else:
+                h[(v, et)] = DST_MAC + SRC_MAC + struct.pack(">H", et)
+    return h
+
 
 def zipf_cum_weights(n, s):
     w = [1.0 / (i ** s) for i in range(1, n + 1)]
@@ -85,67 +136,36 @@ def main():
 
     # ---- per-frame choices drawn in bulk (fast)
     # kind: 0 IPv4, 1 IPv6, 2 ARP, 3 LLDP
-    kinds = rng.choices((0, 1, 2, 3), weights=(71.2, 27.6, 1.0, 0.2), k=N)
+    kinds = rng.choices(KIND_VALS, weights=KIND_W, k=N)
     src4 = rng.choices(range(args.v4_hosts), cum_weights=cw4, k=N)
     dst4 = rng.choices(range(args.v4_hosts), cum_weights=cw4, k=N)
     src6 = rng.choices(range(args.v6_hosts), cum_weights=cw6, k=N)
     dst6 = rng.choices(range(args.v6_hosts), cum_weights=cw6, k=N)
-    # upper-layer protocol, per family
-    p4_vals = (6, 17, 1, 47, 50, 132, 2, 89, 112, 103, 4, 41)
-    p4_w = (74.0, 19.0, 2.5, 1.2, 1.3, 0.4, 0.3, 0.3, 0.3, 0.2, 0.2, 0.3)
-    p6_vals = (6, 17, 58, 47, 50, 132, 89, 103, 41)
-    p6_w = (74.0, 19.0, 2.5, 1.2, 1.3, 0.6, 0.6, 0.4, 0.4)
-    proto4 = rng.choices(p4_vals, weights=p4_w, k=N)
-    proto6 = rng.choices(p6_vals, weights=p6_w, k=N)
-    vlan_pick = rng.choices((0, 10, 20, 30, 100, 200, 4001), weights=(90, 3, 2, 2, 1, 1, 1), k=N)
+    proto4 = rng.choices(P4_VALS, weights=P4_W, k=N)
+    proto6 = rng.choices(P6_VALS, weights=P6_W, k=N)
+    vlan_pick = rng.choices(VLAN_VALS, weights=VLAN_W, k=N)
     r_size = [rng.random() for _ in range(N)]
     gaps = rng.choices((1, 2, 3, 5, 8, 13, 40, 120, 900), weights=(20, 20, 15, 15, 10, 8, 6, 4, 2), k=N)
-    # TCP flags (12 bits: FIN 1 SYN 2 RST 4 PSH 8 ACK 16 URG 32 ECE 64 CWR 128 AE 256)
-    tcp_flag_vals = (0x010, 0x018, 0x002, 0x012, 0x011, 0x004, 0x014, 0x0c2, 0x052, 0x090, 0x038, 0x110, 0x019)
-    tcp_flag_w = (50.0, 30.0, 4.0, 4.0, 4.0, 1.5, 2.0, 0.5, 0.5, 1.0, 0.5, 0.5, 1.5)
-    tflags = rng.choices(tcp_flag_vals, weights=tcp_flag_w, k=N)
-    tcp_srv = (443, 80, 22, 25, 993, 3306, 5432, 8080, 8443, 179)
-    tcp_srv_w = (60, 15, 5, 3, 3, 3, 3, 4, 3, 1)
-    udp_srv = (53, 443, 123, 161, 514, 5353, 4789, 1194, 67, 500)
-    udp_srv_w = (45, 25, 8, 5, 4, 4, 3, 2, 2, 2)
-    srv_tcp = rng.choices(tcp_srv, weights=tcp_srv_w, k=N)
-    srv_udp = rng.choices(udp_srv, weights=udp_srv_w, k=N)
+    tflags = rng.choices(TCP_FLAG_VALS, weights=TCP_FLAG_W, k=N)
+    srv_tcp = rng.choices(TCP_SRV, weights=TCP_SRV_W, k=N)
+    srv_udp = rng.choices(UDP_SRV, weights=UDP_SRV_W, k=N)
     eph = [rng.randrange(32768, 61000) for _ in range(N)]
     direction = [rng.random() < 0.5 for _ in range(N)]
-    hbh = [rng.random() < 0.3 for _ in range(N)]     # ICMPv6 behind hop-by-hop
+    hbh = [rng.random() < HBH_SHARE for _ in range(N)]     # ICMPv6 behind hop-by-hop
 
     # ---- templates
-    dst_mac = bytes.fromhex("02005e000002")
-    src_mac = bytes.fromhex("02706b740501")
-    eth_hdr = {}
-    for v in (0, 10, 20, 30, 100, 200, 4001):
-        for et in (0x0800, 0x86DD, 0x0806, 0x88CC):
-            if v:
-                eth_hdr[(v, et)] = dst_mac + src_mac + struct.pack(">HHH", 0x8100, v, et)
-            else:
-                eth_hdr[(v, et)] = dst_mac + src_mac + struct.pack(">H", et)
-    arp_body = bytes.fromhex("0001080006040001") + src_mac + bytes([198, 18, 255, 1]) + bytes(6) + bytes([198, 18, 255, 2])
-    lldp_body = bytes.fromhex("020704") + src_mac + bytes.fromhex("04030302") + bytes([0x31]) + bytes.fromhex("06020078") + bytes(2)
+    eth_hdr = eth_headers()
+    arp_body = ARP_BODY
+    lldp_body = LLDP_BODY
     ip4 = struct.Struct(">BBHHHBBH4s4s")
     ip6 = struct.Struct(">IHBB16s16s")
     tcp = struct.Struct(">HHIIBBHHH")
     udp = struct.Struct(">HHHH")
     rec = struct.Struct("<IIII")
     hop_by_hop = struct.Struct(">BB6s")
-    padn = bytes.fromhex("010400000000")
-    other_l4 = {
-        1: bytes.fromhex("0800000012340001"),       # ICMP echo request
-        58: bytes.fromhex("8000000012340001"),      # ICMPv6 echo request
-        47: bytes.fromhex("00000800"),              # GRE carrying IPv4
-        50: bytes.fromhex("0000100100000001"),      # ESP SPI, sequence
-        2: bytes.fromhex("1600fa04e0000001"),       # IGMPv2 report
-        89: bytes.fromhex("0201002cc0a80001000000000000000000000000"),
-        112: bytes.fromhex("2101640100010000"),
-        103: bytes.fromhex("2000000000010000"),
-        4: bytes(20),                               # inner header not decoded
-        41: bytes(40),
-    }
-    mld = bytes.fromhex("8f00000000000000")       # MLDv2 report, behind HBH
+    padn = PADN
+    other_l4 = OTHER_L4
+    mld = MLD
     zeros = bytes(2048)
 
     # ---- expected totals

@@ -4,14 +4,16 @@
 #   sudo bench/run.sh [NAME=VALUE ...]        e.g. bench/run.sh PACKETS=200000 SKIP=pgbench
 #
 # Starts a throwaway cluster (test/lib/cluster.sh) with pktcapture preloaded,
-# generates a deterministic capture (bench/gen-pcap.py), measures, prints a
-# table (metric, value, reference, ratio) and writes it, with the profile,
-# to bench/results-latest.txt.  Everything it creates (cluster, network
-# namespace and veth pair, temporary files, background processes) is removed
-# on exit, also on error or Ctrl+C; KEEP=1 keeps the work directory.
+# generates deterministic captures (bench/gen-pcap.py, bench/gen-traffic.py),
+# measures, prints a table (metric, value, reference, ratio) and writes it,
+# with the profile, to bench/results-latest.txt.  Everything it creates
+# (cluster, network namespace and veth pair, temporary files, background
+# processes) is removed on exit, also on error or Ctrl+C; KEEP=1 keeps the
+# work directory.
 #
 # Sections (SKIP="a b" leaves some out, ONLY="a b" runs only those; "load"
-# always runs, the others use its file and figures):
+# runs whenever one of the sections from tshark to schema does, they use its
+# file and figures):
 #   load     pkt_load into an empty packets vs the same rows by psql \copy
 #            (FORMAT binary) and by server-side COPY into a LIKE ... INCLUDING
 #            ALL copy of packets; checks rows against the generator's totals
@@ -23,6 +25,22 @@
 #   growth   pkt_load of 1M rows into a table of GROWTH_ROWS vs into an empty one
 #   profile  perf record --call-graph dwarf of one pkt_load, stage shares
 #   schema   \copy binary into variants of the table (no PK, no BRIN, ...)
+# Workloads whose cost grows with addresses and time (bench/gen-traffic.py):
+#   day      pkt_load of a day of traffic (DAY_PACKETS over 24 h, DAY_HOSTS
+#            Zipf hosts) vs psql \copy binary of its rows; size of packets and
+#            of every summary table of the extension, summaries / packets
+#   report   pkt_report_between over the day and over hour DAY_HOUR vs the
+#            GROUP BY queries it stands for (and counting the hour's rows);
+#            its top 5 checked against GROUP BY and the generator's totals
+#   spoof    pkt_load of SPOOF_PACKETS SYNs from random sources of a /8 vs
+#            pkt_load of as many ordinary packets (Zipf hosts), same minutes
+#   spoof-live  the flood and the ordinary traffic replayed at SPOOF_PPS
+#            (tcpreplay --pps) on the live section's veth pair: kernel drops,
+#            frames seen, rows stored; tcpdump on the flood as reference
+#   writes   what the capture worker writes per minute of traffic, flood vs
+#            ordinary, at WRITES_PPS: statements and WAL (pg_stat_statements,
+#            preloaded for it), rows per table (pg_stat_user_tables), growth
+#            of each table of the extension, temporary file bytes
 #
 # Settings (environment or NAME=VALUE arguments), defaults in brackets:
 #   PACKETS [1000000] frames generated     SEED [42]        SNAPLEN [128]
@@ -36,6 +54,21 @@
 #   PKT_CONF [] extra postgresql.conf lines, ';'-separated (e.g.
 #          "pktcapture.batch_size = 50000")
 #   INSTALL [0] 1: make && make install in the source tree first
+#   DAY_PACKETS [864000] packets over the day (10/s; the issue's: 8640000)
+#   DAY_HOSTS [65536] hosts (a quarter IPv6), also the spoof section's ordinary
+#          traffic   DAY_HOUR [15] the hour of the hourly report (the busiest)
+#   DAY_REPS [REPS, at most 3] timed loads of the day file and \copy
+#   REPORT_REPS [3] timings of each report and GROUP BY (median reported)
+#   SPOOF_PACKETS [1000000] frames of the flood file, and of the ordinary
+#          one it is compared with   SPOOF_REPS [REPS, at most 3]
+#   SPOOF_SHARE [1.0] share of the flood file's frames that are spoofed SYNs
+#          (the rest ordinary traffic)   SPOOF_RATE [200000] their pkt/s
+#   SPOOF_LIVE_PACKETS [1000000] frames replayed live (the issue's: 5000000)
+#   SPOOF_PPS ["200000 400000"] tcpreplay --pps rates of spoof-live
+#   SPOOF_PPS_MULTI [20] tcpreplay --pps-multi: frames sent per timing slot (with
+#          1, tcpreplay fell to 210k of 400k pkt/s while a capture ran)
+#   WRITES_PPS [the first of SPOOF_PPS] rate of the writes section's captures
+#          (taken from spoof-live's when it ran at that rate)
 #   RESULTS [bench/results-latest.txt]     KEEP [0]
 # Timings are wall clock and noisy: compare the ratios of one run.
 set -u
@@ -77,6 +110,21 @@ PKT_CONF=${PKT_CONF:-}
 SKIP=${SKIP:-}
 ONLY=${ONLY:-}
 RESULTS=${RESULTS:-$BENCH_DIR/results-latest.txt}
+DAY_PACKETS=${DAY_PACKETS:-864000}
+DAY_HOSTS=${DAY_HOSTS:-65536}
+DAY_HOUR=${DAY_HOUR:-15}
+DAY_REPS=${DAY_REPS:-$((REPS < 3 ? REPS : 3))}
+REPORT_REPS=${REPORT_REPS:-3}
+SPOOF_PACKETS=${SPOOF_PACKETS:-1000000}
+SPOOF_REPS=${SPOOF_REPS:-$((REPS < 3 ? REPS : 3))}
+SPOOF_SHARE=${SPOOF_SHARE:-1.0}
+SPOOF_RATE=${SPOOF_RATE:-200000}
+SPOOF_LIVE_PACKETS=${SPOOF_LIVE_PACKETS:-1000000}
+SPOOF_PPS=${SPOOF_PPS:-200000 400000}
+WRITES_PPS=${WRITES_PPS:-${SPOOF_PPS%% *}}
+SPOOF_PPS_MULTI=${SPOOF_PPS_MULTI:-20}
+PPS_MULTI=()
+[ "$SPOOF_PPS_MULTI" -gt 1 ] && PPS_MULTI=(--pps-multi="$SPOOF_PPS_MULTI")
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 
@@ -87,8 +135,18 @@ die() {
 log() {
 	echo "# [$(date +%H:%M:%S) t+${SECONDS}s] $*" >&2
 }
+# the sections that use the load section's file and figures
+LOAD_USERS="tshark decode live pgbench growth profile schema"
 enabled() {
-	[ "$1" = load ] && return 0
+	if [ "$1" = load ]; then
+		local u
+		for u in $LOAD_USERS; do
+			enabled "$u" && return 0
+		done
+		[ -z "$ONLY" ] || [[ " $ONLY " == *" load "* ]] || return 1
+		[[ " $SKIP " == *" load "* ]] && return 1
+		return 0
+	fi
 	if [ -n "$ONLY" ]; then
 		[[ " $ONLY " == *" $1 "* ]] || return 1
 	fi
@@ -106,6 +164,14 @@ enabled pgbench && { command -v tcpreplay >/dev/null || die "tcpreplay needed (S
 PGBENCH=$(command -v pgbench || echo "$(pg_config --bindir)/pgbench")
 enabled pgbench && { [ -x "$PGBENCH" ] || die "pgbench not found (SKIP=pgbench)"; }
 enabled profile && { command -v perf >/dev/null || die "perf not found: apt-get install linux-perf (or SKIP=profile)"; }
+for sec in spoof-live writes; do
+	enabled $sec && { command -v tcpreplay >/dev/null && command -v ip >/dev/null || die "tcpreplay and ip needed (SKIP=$sec)"; }
+done
+# pg_stat_statements counts the worker's statements for the writes section
+PGSS=0
+if enabled writes; then
+	[ -f "$(pg_config --pkglibdir)/pg_stat_statements.so" ] && PGSS=1
+fi
 
 # shellcheck source=../test/lib/cluster.sh
 . "$SRC_DIR/test/lib/cluster.sh"
@@ -147,6 +213,7 @@ trap 'echo "bench: interrupted" >&2; exit 130' INT TERM HUP
 # ---------------------------------------------------------------------------
 ROWS=()
 NOTES=()
+INPUTS=()
 row() { # row METRIC VALUE REFERENCE RATIO
 	ROWS+=("$(printf '%-50s %-14s %-32s %s' "$1" "$2" "$3" "$4")")
 	printf '%-50s %-14s %-32s %s\n' "$1" "$2" "$3" "$4" >&2
@@ -233,18 +300,6 @@ BUILT_MD5=$( [ -f "$SRC_DIR/pktcapture.so" ] && md5sum <"$SRC_DIR/pktcapture.so"
 GIT_HEAD=$(git -C "$SRC_DIR" log -1 --format='%h %s' 2>/dev/null | cut -c1-72)
 GIT_DIRTY=$(git -C "$SRC_DIR" status --porcelain --untracked-files=no 2>/dev/null | grep -c .)
 
-log "generating $PACKETS frames (seed $SEED, snaplen $SNAPLEN)"
-PCAP=$WORK/capture.pcap
-t0=$(date +%s.%N)
-"$PY" "$BENCH_DIR/gen-pcap.py" --out "$PCAP" --count "$PACKETS" --seed "$SEED" \
-	--snaplen "$SNAPLEN" >"$WORK/gen.txt" || die "generator failed"
-t1=$(date +%s.%N)
-chmod 644 "$PCAP"
-cat "$WORK/gen.txt" >&2
-IP_PACKETS=$(gen_json ip_packets)
-FRAMES=$(gen_json frames)
-GEN_S=$(calc %.1f "$t1 - $t0")
-
 # A private copy of the library: others may reinstall it during the run, and
 # backends load a replaced file anew.  The server finds it first through
 # dynamic_library_path; the extension's functions are pointed at it below.
@@ -256,10 +311,30 @@ if ln "$SO" "$WORK/lib/pktcapture.so" 2>/dev/null; then
 else
 	LIBNOTE="(could not hard-link it: a reinstall during the run would mix versions)"
 fi
+PCAP=$WORK/capture.pcap
+if enabled load; then
+	log "generating $PACKETS frames (seed $SEED, snaplen $SNAPLEN)"
+	t0=$(date +%s.%N)
+	"$PY" "$BENCH_DIR/gen-pcap.py" --out "$PCAP" --count "$PACKETS" --seed "$SEED" \
+		--snaplen "$SNAPLEN" >"$WORK/gen.txt" || die "generator failed"
+	t1=$(date +%s.%N)
+	chmod 644 "$PCAP"
+	cat "$WORK/gen.txt" >&2
+	IP_PACKETS=$(gen_json ip_packets)
+	FRAMES=$(gen_json frames)
+	GEN_S=$(calc %.1f "$t1 - $t0")
+fi
+
 LOADAVG0=$(cut -d' ' -f1-3 /proc/loadavg)
 log "starting the cluster"
 IFS=';' read -r -a EXTRA_CONF <<<"$PKT_CONF"
-cluster_start "$WORK/cluster" "shared_preload_libraries = 'pktcapture'" \
+PRELOAD=pktcapture
+PGSS_CONF=()
+if [ "$PGSS" = 1 ]; then
+	PRELOAD=pktcapture,pg_stat_statements
+	PGSS_CONF=("pg_stat_statements.track = top" "pg_stat_statements.max = 10000")
+fi
+cluster_start "$WORK/cluster" "shared_preload_libraries = '$PRELOAD'" "${PGSS_CONF[@]}" \
 	"dynamic_library_path = '$WORK/lib:\$libdir'" "autovacuum = off" \
 	"shared_buffers = $SHARED_BUFFERS" "max_wal_size = $MAX_WAL_SIZE" \
 	"checkpoint_timeout = 30min" "log_checkpoints = on" "${EXTRA_CONF[@]}" ||
@@ -274,6 +349,17 @@ COMMIT;
 EOF
 }
 create_extension || die "CREATE EXTENSION pktcapture failed"
+# the growth section's second database, with the extension created now:
+# CREATE EXTENSION loads '$libdir/pktcapture', the private link's inode only
+# until someone reinstalls it, and a second copy of the library in a backend
+# fails ("attempt to redefine parameter")
+if enabled growth; then
+	q "CREATE DATABASE pktgrow" >/dev/null || die "cannot create database pktgrow"
+	CLUSTER_DB=pktgrow create_extension || die "CREATE EXTENSION pktcapture in pktgrow failed"
+fi
+if [ "$PGSS" = 1 ]; then
+	cluster_psql -q -c "CREATE EXTENSION pg_stat_statements" >/dev/null || PGSS=0
+fi
 MAPPED=$(cluster_psql -At <<'EOF' 2>/dev/null
 SELECT pg_backend_pid() AS bpid \gset
 \setenv BPID :bpid
@@ -282,10 +368,12 @@ SELECT count(*) FROM pkt_status();
 EOF
 )
 log "library mapped by a backend: $(echo "$MAPPED" | tail -n +2 | tr '\n' ' ')"
-# every ordinary table of the extension (packets, ledger, summaries...)
-EXT_TABLES=$(q "SELECT string_agg(c.oid::regclass::text, ', ') FROM pg_depend d JOIN pg_class c ON c.oid = d.objid
-                WHERE d.classid = 'pg_class'::regclass AND d.deptype = 'e' AND c.relkind = 'r'
-                  AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pktcapture')")
+# every table of the extension (packets, ledger, summaries...), found by its
+# membership in pg_depend: new summary tables are counted without naming them
+EXT_REL_SQL="SELECT c.oid FROM pg_depend d JOIN pg_class c ON c.oid = d.objid
+             WHERE d.classid = 'pg_class'::regclass AND d.deptype = 'e' AND c.relkind IN ('r', 'p')
+               AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pktcapture')"
+EXT_TABLES=$(q "SELECT string_agg(oid::regclass::text, ', ' ORDER BY oid::regclass::text) FROM ($EXT_REL_SQL) e")
 reset_tables() {
 	# no RESTART IDENTITY: run_ids must stay unique, pkt_status keeps ended runs
 	cluster_psql -c "TRUNCATE $EXT_TABLES CASCADE" >/dev/null
@@ -309,31 +397,32 @@ INDEXES=$(q "SELECT string_agg(am.amname || '(' || pg_get_indexdef(i.indexrelid,
 # ---------------------------------------------------------------------------
 # load: pkt_load vs COPY binary
 # ---------------------------------------------------------------------------
-log "load: pkt_load vs COPY binary, $REPS repetitions"
 EXPORT=$WORK/packets.bin
-q "CREATE TABLE packets_ref (LIKE packets INCLUDING ALL)" >/dev/null || die "cannot create packets_ref"
-LOAD_T=() COPY_T=() SCOPY_T=() INS_T=()
-for r in $(seq 1 "$REPS"); do
-	reset_tables
-	checkpoint
-	timed load$r "SELECT pkt_load('$PCAP');" || die "pkt_load failed"
-	LOAD_T+=("$T")
-	LOADED=$(head -1 "$WORK/out.load$r")
-	if [ "$r" = 1 ]; then
-		# the reference rows: exactly what pkt_load stored, in its order
-		cluster_psql -c "\\copy (SELECT $COLS FROM packets ORDER BY id) TO '$EXPORT' (FORMAT binary)" ||
-			die "export failed"
-		chmod 644 "$EXPORT"
-		# correctness against the generator's independent totals
-		q "SELECT count(*), coalesce(sum(packet_size), 0), count(*) FILTER (WHERE ip_version = 4),
-		          count(*) FILTER (WHERE ip_version = 6), count(*) FILTER (WHERE vlan_id IS NOT NULL),
-		          count(*) FILTER (WHERE src_port IS NOT NULL), count(*) FILTER (WHERE tcp_flags IS NOT NULL)
-		   FROM packets" >"$WORK/check.totals"
-		q "SELECT protocol, count(*) FROM packets GROUP BY 1" >"$WORK/check.protocols"
-		q "SELECT host(src_ip), count(*) FROM packets GROUP BY 1 ORDER BY 2 DESC, host(src_ip) COLLATE \"C\" LIMIT 5" >"$WORK/check.src"
-		q "SELECT host(dst_ip), count(*) FROM packets GROUP BY 1 ORDER BY 2 DESC, host(dst_ip) COLLATE \"C\" LIMIT 5" >"$WORK/check.dst"
-		q "SELECT section, item, packets FROM pkt_stats('$PCAP') WHERE section IN ('total', 'top_source', 'top_destination')" >"$WORK/check.stats"
-		CHECK=$("$PY" - "$WORK" <<'EOF'
+if enabled load; then
+	log "load: pkt_load vs COPY binary, $REPS repetitions"
+	q "CREATE TABLE packets_ref (LIKE packets INCLUDING ALL)" >/dev/null || die "cannot create packets_ref"
+	LOAD_T=() COPY_T=() SCOPY_T=() INS_T=()
+	for r in $(seq 1 "$REPS"); do
+		reset_tables
+		checkpoint
+		timed load$r "SELECT pkt_load('$PCAP');" || die "pkt_load failed"
+		LOAD_T+=("$T")
+		LOADED=$(head -1 "$WORK/out.load$r")
+		if [ "$r" = 1 ]; then
+			# the reference rows: exactly what pkt_load stored, in its order
+			cluster_psql -c "\\copy (SELECT $COLS FROM packets ORDER BY id) TO '$EXPORT' (FORMAT binary)" ||
+				die "export failed"
+			chmod 644 "$EXPORT"
+			# correctness against the generator's independent totals
+			q "SELECT count(*), coalesce(sum(packet_size), 0), count(*) FILTER (WHERE ip_version = 4),
+			          count(*) FILTER (WHERE ip_version = 6), count(*) FILTER (WHERE vlan_id IS NOT NULL),
+			          count(*) FILTER (WHERE src_port IS NOT NULL), count(*) FILTER (WHERE tcp_flags IS NOT NULL)
+			   FROM packets" >"$WORK/check.totals"
+			q "SELECT protocol, count(*) FROM packets GROUP BY 1" >"$WORK/check.protocols"
+			q "SELECT host(src_ip), count(*) FROM packets GROUP BY 1 ORDER BY 2 DESC, host(src_ip) COLLATE \"C\" LIMIT 5" >"$WORK/check.src"
+			q "SELECT host(dst_ip), count(*) FROM packets GROUP BY 1 ORDER BY 2 DESC, host(dst_ip) COLLATE \"C\" LIMIT 5" >"$WORK/check.dst"
+			q "SELECT section, item, packets FROM pkt_stats('$PCAP') WHERE section IN ('total', 'top_source', 'top_destination')" >"$WORK/check.stats"
+			CHECK=$("$PY" - "$WORK" <<'EOF'
 import json, sys
 w = sys.argv[1]
 e = json.load(open(w + "/capture.pcap.json"))
@@ -361,44 +450,45 @@ for s, k in (("top_source", "top_sources"), ("top_destination", "top_destination
         bad.append("pkt_stats %s %s != %s" % (s, got, e[k][:5]))
 print("ok" if not bad else "MISMATCH: " + "; ".join(bad))
 EOF
-)
-		log "correctness: $CHECK"
-	fi
-	cluster_psql -c "TRUNCATE packets_ref RESTART IDENTITY" >/dev/null
-	checkpoint
-	timed copy$r "\\copy packets_ref ($COLS) FROM '$EXPORT' (FORMAT binary)" || die "\\copy failed"
-	COPY_T+=("$T")
-	cluster_psql -c "TRUNCATE packets_ref RESTART IDENTITY" >/dev/null
-	checkpoint
-	timed scopy$r "COPY packets_ref ($COLS) FROM '$EXPORT' (FORMAT binary);" || die "COPY failed"
-	SCOPY_T+=("$T")
-	# the other SPI form: INSERT ... SELECT over the batch functions
-	reset_tables
-	checkpoint
-	timed insert$r "SET pktcapture.write_method = insert; SELECT pkt_load('$PCAP');" ||
-		die "pkt_load (write_method insert) failed"
-	INS_T+=("$T")
-	log "rep $r: pkt_load ${LOAD_T[-1]} s (INSERT: ${INS_T[-1]} s), \\copy ${COPY_T[-1]} s, server COPY ${SCOPY_T[-1]} s"
-done
-REF_ROWS=$(q "SELECT count(*) FROM packets_ref")
-LOAD_S=$(median "${LOAD_T[@]}")
-COPY_S=$(median "${COPY_T[@]}")
-SCOPY_S=$(median "${SCOPY_T[@]}")
-INS_S=$(median "${INS_T[@]}")
-ROWS_M=$(calc %.2f "$IP_PACKETS / 1e6")
-row "rows stored by pkt_load" "$LOADED" "generator: $IP_PACKETS IP pkts" "$(ratio "$LOADED" "$IP_PACKETS")"
-row "rows checked vs generator totals" "${CHECK%%:*}" "count,bytes,protocols,top5" "-"
-[ "$CHECK" = ok ] || note "correctness: $CHECK"
-row "pkt_load ${ROWS_M}M rows (s, median of $REPS)" "$LOAD_S" "psql \\copy binary $COPY_S" "$(ratio "$LOAD_S" "$COPY_S")"
-row "pkt_load ${ROWS_M}M rows (s)" "$LOAD_S" "server COPY binary $SCOPY_S" "$(ratio "$LOAD_S" "$SCOPY_S")"
-row "pkt_load, write_method insert (s)" "$INS_S" "psql \\copy binary $COPY_S" "$(ratio "$INS_S" "$COPY_S")"
-LOAD_RPS=$(calc %.0f "$IP_PACKETS / $LOAD_S")
-row "pkt_load rows/s" "$LOAD_RPS" "\\copy $(calc %.0f "$REF_ROWS / $COPY_S")" "$(ratio "$LOAD_RPS" "$(calc %.0f "$REF_ROWS / $COPY_S")")"
-read -r LA LH <<<"$(mem load$REPS)"
-read -r CA CH <<<"$(mem copy$REPS)"
-row "pkt_load backend peak RssAnon (MB)" "$LA" "\\copy backend $CA" "$(ratio "$LA" "$CA")"
-row "pkt_load backend VmHWM (MB, incl. shm)" "$LH" "\\copy backend $CH" "$(ratio "$LH" "$CH")"
-note "load: all timings: pkt_load ${LOAD_T[*]}; pkt_load with write_method insert ${INS_T[*]}; \\copy ${COPY_T[*]}; server COPY ${SCOPY_T[*]} (s). Each into a just-truncated table after CHECKPOINT; reference table: CREATE TABLE packets_ref (LIKE packets INCLUDING ALL) (same identity with CACHE, generated protocol, indexes), COPY of every column but identity and generated ones."
+	)
+			log "correctness: $CHECK"
+		fi
+		cluster_psql -c "TRUNCATE packets_ref RESTART IDENTITY" >/dev/null
+		checkpoint
+		timed copy$r "\\copy packets_ref ($COLS) FROM '$EXPORT' (FORMAT binary)" || die "\\copy failed"
+		COPY_T+=("$T")
+		cluster_psql -c "TRUNCATE packets_ref RESTART IDENTITY" >/dev/null
+		checkpoint
+		timed scopy$r "COPY packets_ref ($COLS) FROM '$EXPORT' (FORMAT binary);" || die "COPY failed"
+		SCOPY_T+=("$T")
+		# the other SPI form: INSERT ... SELECT over the batch functions
+		reset_tables
+		checkpoint
+		timed insert$r "SET pktcapture.write_method = insert; SELECT pkt_load('$PCAP');" ||
+			die "pkt_load (write_method insert) failed"
+		INS_T+=("$T")
+		log "rep $r: pkt_load ${LOAD_T[-1]} s (INSERT: ${INS_T[-1]} s), \\copy ${COPY_T[-1]} s, server COPY ${SCOPY_T[-1]} s"
+	done
+	REF_ROWS=$(q "SELECT count(*) FROM packets_ref")
+	LOAD_S=$(median "${LOAD_T[@]}")
+	COPY_S=$(median "${COPY_T[@]}")
+	SCOPY_S=$(median "${SCOPY_T[@]}")
+	INS_S=$(median "${INS_T[@]}")
+	ROWS_M=$(calc %.2f "$IP_PACKETS / 1e6")
+	row "rows stored by pkt_load" "$LOADED" "generator: $IP_PACKETS IP pkts" "$(ratio "$LOADED" "$IP_PACKETS")"
+	row "rows checked vs generator totals" "${CHECK%%:*}" "count,bytes,protocols,top5" "-"
+	[ "$CHECK" = ok ] || note "correctness: $CHECK"
+	row "pkt_load ${ROWS_M}M rows (s, median of $REPS)" "$LOAD_S" "psql \\copy binary $COPY_S" "$(ratio "$LOAD_S" "$COPY_S")"
+	row "pkt_load ${ROWS_M}M rows (s)" "$LOAD_S" "server COPY binary $SCOPY_S" "$(ratio "$LOAD_S" "$SCOPY_S")"
+	row "pkt_load, write_method insert (s)" "$INS_S" "psql \\copy binary $COPY_S" "$(ratio "$INS_S" "$COPY_S")"
+	LOAD_RPS=$(calc %.0f "$IP_PACKETS / $LOAD_S")
+	row "pkt_load rows/s" "$LOAD_RPS" "\\copy $(calc %.0f "$REF_ROWS / $COPY_S")" "$(ratio "$LOAD_RPS" "$(calc %.0f "$REF_ROWS / $COPY_S")")"
+	read -r LA LH <<<"$(mem load$REPS)"
+	read -r CA CH <<<"$(mem copy$REPS)"
+	row "pkt_load backend peak RssAnon (MB)" "$LA" "\\copy backend $CA" "$(ratio "$LA" "$CA")"
+	row "pkt_load backend VmHWM (MB, incl. shm)" "$LH" "\\copy backend $CH" "$(ratio "$LH" "$CH")"
+	note "load: all timings: pkt_load ${LOAD_T[*]}; pkt_load with write_method insert ${INS_T[*]}; \\copy ${COPY_T[*]}; server COPY ${SCOPY_T[*]} (s). Each into a just-truncated table after CHECKPOINT; reference table: CREATE TABLE packets_ref (LIKE packets INCLUDING ALL) (same identity with CACHE, generated protocol, indexes), COPY of every column but identity and generated ones."
+fi
 
 # ---------------------------------------------------------------------------
 # tshark pipeline
@@ -524,7 +614,7 @@ cpu_s() { # cpu_s PID -> user+system CPU seconds
 	awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$1/stat" 2>/dev/null
 }
 
-if enabled live || enabled pgbench; then
+if enabled live || enabled pgbench || enabled spoof-live || enabled writes; then
 	setup_net || die "could not build the test network ($NS, $V0/$V1)"
 fi
 
@@ -685,8 +775,6 @@ if enabled growth; then
 	# each load right after one into the big table, so that both are timed
 	# in the same minutes: the machine's speed drifts by 20-30% between
 	# minutes here, which is not growth.
-	q "CREATE DATABASE pktgrow" >/dev/null || die "cannot create database pktgrow"
-	CLUSTER_DB=pktgrow create_extension || die "CREATE EXTENSION pktcapture in pktgrow failed"
 	reset_tables
 	q "SELECT pkt_load('$PCAP')" >/dev/null || die "pkt_load failed"
 	have=$IP_PACKETS
@@ -815,7 +903,509 @@ EOF
 fi
 
 # ---------------------------------------------------------------------------
-# report
+# workloads whose cost grows with addresses and time: helpers
+# ---------------------------------------------------------------------------
+# gen_traffic NAME MODE COUNT [gen-traffic.py args]: $WORK/NAME.pcap and its
+# .json by bench/gen-traffic.py, once
+gen_traffic() {
+	local name=$1 mode=$2 count=$3 t0 t1
+	shift 3
+	[ -s "$WORK/$name.pcap.json" ] && return 0
+	log "generating $name.pcap: gen-traffic.py --mode $mode --count $count $*"
+	t0=$(date +%s.%N)
+	"$PY" "$BENCH_DIR/gen-traffic.py" --mode "$mode" --out "$WORK/$name.pcap" --count "$count" \
+		--seed "$SEED" --snaplen "$SNAPLEN" "$@" >"$WORK/gen.$name.txt" || die "gen-traffic.py --mode $mode failed"
+	t1=$(date +%s.%N)
+	chmod 644 "$WORK/$name.pcap"
+	cat "$WORK/gen.$name.txt" >&2
+	INPUTS+=("$name.pcap: $(tj "$name" frames) frames, $(tj "$name" ip_packets) IP packets, $(tj "$name" distinct_addresses) addresses, $(tj "$name" minute_addresses) (minute, address) pairs over $(tj "$name" minutes) minutes; gen-traffic.py --mode $mode --count $count $*, seed $SEED, $(calc %.1f "$t1 - $t0") s")
+}
+tj() { # tj NAME KEY [KEY2...]: a value of $WORK/NAME.pcap.json
+	"$PY" -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+for k in sys.argv[2:]:
+    d = d[k]
+print(d)' "$WORK/$1.pcap.json" "${@:2}"
+}
+utc() { # utc MICROSECONDS -> timestamptz literal
+	"$PY" -c 'import sys, datetime
+print(datetime.datetime.fromtimestamp(int(sys.argv[1]) // 1000000, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S+00"))' "$1"
+}
+mb() { calc %.1f "${1:-0} / 1048576"; }
+# ext_tables FILE: one line per table of the extension,
+# "name|rows|bytes (all partitions, indexes and TOAST)|inserted|updated|deleted"
+ext_tables() {
+	cluster_psql -At >"$1" <<EOF
+SELECT format('SELECT %L, (SELECT count(*) FROM %s), sum(pg_total_relation_size(t.relid)),
+                      coalesce(sum(s.n_tup_ins), 0), coalesce(sum(s.n_tup_upd), 0), coalesce(sum(s.n_tup_del), 0)
+               FROM (SELECT %s::regclass AS relid UNION SELECT relid FROM pg_partition_tree(%s)) t
+               LEFT JOIN pg_stat_user_tables s ON s.relid = t.relid',
+              e.oid::regclass::text, e.oid::regclass, e.oid, e.oid)
+FROM ($EXT_REL_SQL) e ORDER BY e.oid::regclass::text
+\gexec
+EOF
+}
+# ext_field FILE TABLE COLUMN(2-6) -> that value
+ext_field() { awk -F'|' -v t="$2" -v c="$3" '$1 == t { print $c }' "$1"; }
+# the summary tables: every table of the extension but packets and the ledger
+summary_tables() { awk -F'|' '$1 != "packets" && $1 != "pkt_runs" { print $1 }' "$1"; }
+summary_sum() { # summary_sum FILE COLUMN -> sum over the summary tables
+	awk -F'|' -v c="$2" '$1 != "packets" && $1 != "pkt_runs" { s += $c } END { printf "%.0f", s }' "$1"
+}
+# rows_check NAME: the rows in packets against NAME.pcap.json (count, bytes,
+# address families, VLAN, ports, flags, protocols) -> "ok" or "MISMATCH: ..."
+rows_check() {
+	q "SELECT count(*), coalesce(sum(packet_size), 0), count(*) FILTER (WHERE ip_version = 4),
+	          count(*) FILTER (WHERE ip_version = 6), count(*) FILTER (WHERE vlan_id IS NOT NULL),
+	          count(*) FILTER (WHERE src_port IS NOT NULL), count(*) FILTER (WHERE tcp_flags IS NOT NULL)
+	   FROM packets" >"$WORK/rcheck.totals"
+	q "SELECT protocol, count(*), sum(packet_size) FROM packets GROUP BY 1" >"$WORK/rcheck.protocols"
+	"$PY" - "$WORK/$1.pcap.json" "$WORK/rcheck.totals" "$WORK/rcheck.protocols" <<'EOF'
+import json, sys
+e = json.load(open(sys.argv[1]))
+bad = []
+got = dict(zip(["ip_packets", "ip_bytes", "ipv4", "ipv6", "vlan_tagged_ip", "with_ports", "with_tcp_flags"],
+               map(int, open(sys.argv[2]).read().strip().split("|"))))
+for k, v in got.items():
+    if v != e[k]:
+        bad.append("%s %d != %d" % (k, v, e[k]))
+pk, by = {}, {}
+for l in open(sys.argv[3]).read().split():
+    p, c, b = l.split("|")
+    pk[p], by[p] = int(c), int(b)
+if pk != e["protocols"] or by != e["protocol_bytes"]:
+    bad.append("protocols %s != %s" % (pk, e["protocols"]))
+print("ok" if not bad else "MISMATCH: " + "; ".join(bad))
+EOF
+}
+[ -n "$(q "SELECT 1 FROM pg_class WHERE relname = 'packets_ref'")" ] ||
+	q "CREATE TABLE packets_ref (LIKE packets INCLUDING ALL)" >/dev/null || die "cannot create packets_ref"
+
+# ---------------------------------------------------------------------------
+# day: a day of traffic, pkt_load vs \copy, and what the summaries weigh
+# ---------------------------------------------------------------------------
+if enabled day || enabled report; then
+	gen_traffic day day "$DAY_PACKETS" --hosts "$DAY_HOSTS" --hour "$DAY_HOUR"
+	DAY_PCAP=$WORK/day.pcap
+	DAY_IP=$(tj day ip_packets)
+fi
+DAY_LOADED=0
+if enabled day; then
+	log "day: pkt_load of $DAY_IP rows over 24 h vs \\copy binary, $DAY_REPS repetitions"
+	DAY_EXPORT=$WORK/day.bin
+	DAYL_T=() DAYC_T=()
+	for r in $(seq 1 "$DAY_REPS"); do
+		cluster_psql -c "TRUNCATE packets_ref RESTART IDENTITY" >/dev/null
+		reset_tables
+		checkpoint
+		timed dayload$r "SELECT pkt_load('$DAY_PCAP');" || die "pkt_load of the day failed"
+		DAYL_T+=("$T")
+		DAY_ROWS=$(head -1 "$WORK/out.dayload$r")
+		if [ "$r" = 1 ]; then
+			cluster_psql -c "\\copy (SELECT $COLS FROM packets ORDER BY id) TO '$DAY_EXPORT' (FORMAT binary)" ||
+				die "export failed"
+			chmod 644 "$DAY_EXPORT"
+			DAY_CHECK=$(rows_check day)
+			log "day: rows against the generator: $DAY_CHECK"
+			ext_tables "$WORK/day.tables"
+		fi
+		checkpoint
+		timed daycopy$r "\\copy packets_ref ($COLS) FROM '$DAY_EXPORT' (FORMAT binary)" || die "\\copy failed"
+		DAYC_T+=("$T")
+		log "day rep $r: pkt_load ${DAYL_T[-1]} s, \\copy ${DAYC_T[-1]} s"
+	done
+	cluster_psql -c "TRUNCATE packets_ref RESTART IDENTITY" >/dev/null
+	DAY_LOADED=1
+	DAYL_S=$(median "${DAYL_T[@]}")
+	DAYC_S=$(median "${DAYC_T[@]}")
+	DAY_M=$(calc %.2f "$DAY_IP / 1e6")
+	row "day: rows stored by pkt_load" "$DAY_ROWS" "generator: $DAY_IP IP pkts" "$(ratio "$DAY_ROWS" "$DAY_IP")"
+	row "day: rows checked vs generator totals" "${DAY_CHECK%%:*}" "count,bytes,families,protocols" "-"
+	[ "$DAY_CHECK" = ok ] || note "day: rows against the generator: $DAY_CHECK"
+	row "day: pkt_load ${DAY_M}M rows over 24 h (s)" "$DAYL_S" "psql \\copy binary $DAYC_S" "$(ratio "$DAYL_S" "$DAYC_S")"
+	P_BYTES=$(ext_field "$WORK/day.tables" packets 3)
+	P_ROWS=$(ext_field "$WORK/day.tables" packets 2)
+	S_BYTES=$(summary_sum "$WORK/day.tables" 3)
+	S_ROWS=$(summary_sum "$WORK/day.tables" 2)
+	row "day: size of packets with indexes (MB)" "$(mb "$P_BYTES")" "rows $P_ROWS" "-"
+	for t in $(summary_tables "$WORK/day.tables"); do
+		tb=$(ext_field "$WORK/day.tables" "$t" 3)
+		row "day: size of $t (MB)" "$(mb "$tb")" "packets $(mb "$P_BYTES")" "$(ratio "$tb" "$P_BYTES")"
+		tr=$(ext_field "$WORK/day.tables" "$t" 2)
+		row "day: rows of $t" "$tr" "packets $P_ROWS" "$(ratio "$tr" "$P_ROWS")"
+	done
+	row "day: all summaries / packets (size, MB)" "$(mb "$S_BYTES")" "packets $(mb "$P_BYTES")" "$(ratio "$S_BYTES" "$P_BYTES")"
+	row "day: all summaries / packets (rows)" "$S_ROWS" "packets $P_ROWS" "$(ratio "$S_ROWS" "$P_ROWS")"
+	note "day: $DAY_IP IP packets over 24 h of $(utc "$(tj day day_start_us)" | cut -c1-10) (diurnal curve, $(tj day hosts) Zipf hosts, $(tj day distinct_addresses) seen; the generator counts $(tj day minute_addresses) distinct (minute, address) pairs, at most $(tj day max_minute_addresses) in a minute); timings pkt_load ${DAYL_T[*]}, \\copy ${DAYC_T[*]} (s), each after TRUNCATE and CHECKPOINT, the \\copy of the same rows (exported after the first load, every column but identity and generated ones) right after each load into packets_ref (LIKE packets INCLUDING ALL). Sizes: pg_total_relation_size (indexes, TOAST, all partitions) of every table the extension owns (pg_depend), after the first load; summaries = all of them but packets and pkt_runs: $(summary_tables "$WORK/day.tables" | tr '\n' ' ')"
+fi
+
+# ---------------------------------------------------------------------------
+# report: pkt_report_between over the day and an hour vs GROUP BY
+# ---------------------------------------------------------------------------
+if enabled report; then
+	if [ "$DAY_LOADED" != 1 ]; then
+		log "report: loading the day file"
+		reset_tables
+		q "SELECT pkt_load('$DAY_PCAP')" >/dev/null || die "pkt_load of the day failed"
+	fi
+	# a day-old table has been vacuumed and analyzed (autovacuum is off here)
+	cluster_psql -c "VACUUM ANALYZE $EXT_TABLES" >/dev/null
+	D0=$(utc "$(tj day day_start_us)")
+	D1=$(q "SELECT '$D0'::timestamptz + interval '1 day'")
+	H0=$(utc "$(tj day hour start_us)")
+	H1=$(utc "$(tj day hour end_us)")
+	SECTIONS="'total', 'protocol', 'top_source', 'top_destination', 'top_source_bytes', 'top_destination_bytes'"
+	# report_sql FROM TO: pkt_report_between's lines (the minute holding TO is
+	# included: TO is the start of the window's last minute)
+	report_sql() {
+		echo "SELECT section, item, packets, bytes FROM pkt_report_between('$1', '$2', 5) WHERE section IN ($SECTIONS);"
+	}
+	# groupby_sql FROM TO: the same figures by GROUP BY over packets, TO excluded
+	groupby_sql() {
+		local w="capture_time >= '$1' AND capture_time < '$2'"
+		cat <<EOF
+SELECT 'total', 'packets', count(*), sum(packet_size) FROM packets WHERE $w;
+SELECT 'protocol', protocol, count(*), sum(packet_size) FROM packets WHERE $w GROUP BY protocol ORDER BY 3 DESC, 2;
+SELECT 'top_source', host(src_ip), count(*), sum(packet_size) FROM packets WHERE $w GROUP BY src_ip ORDER BY 3 DESC, src_ip LIMIT 5;
+SELECT 'top_destination', host(dst_ip), count(*), sum(packet_size) FROM packets WHERE $w GROUP BY dst_ip ORDER BY 3 DESC, dst_ip LIMIT 5;
+SELECT 'top_source_bytes', host(src_ip), count(*), sum(packet_size) FROM packets WHERE $w GROUP BY src_ip ORDER BY 4 DESC, src_ip LIMIT 5;
+SELECT 'top_destination_bytes', host(dst_ip), count(*), sum(packet_size) FROM packets WHERE $w GROUP BY dst_ip ORDER BY 4 DESC, dst_ip LIMIT 5;
+EOF
+	}
+	RLAST_DAY=$(q "SELECT '$D1'::timestamptz - interval '1 minute'")
+	RLAST_HOUR=$(q "SELECT '$H1'::timestamptz - interval '1 minute'")
+	log "report: pkt_report_between vs GROUP BY over the day and over $H0 - $H1, $REPORT_REPS times each"
+	RD_T=() GD_T=() RH_T=() GH_T=() CH_T=()
+	for r in $(seq 1 "$REPORT_REPS"); do
+		timed rday$r "$(report_sql "$D0" "$RLAST_DAY")" && RD_T+=("$T")
+		timed gday$r "$(groupby_sql "$D0" "$D1")" && GD_T+=("$T")
+		timed rhour$r "$(report_sql "$H0" "$RLAST_HOUR")" && RH_T+=("$T")
+		timed ghour$r "$(groupby_sql "$H0" "$H1")" && GH_T+=("$T")
+		timed chour$r "SELECT count(*) FROM packets WHERE capture_time >= '$H0' AND capture_time < '$H1';" && CH_T+=("$T")
+	done
+	# report_check A B JSON [KEY]: the lines of file A against those of B, and
+	# B against the generator's totals (JSON, or JSON[KEY]); top lists compared
+	# tie-tolerant: the ranked values in order, and each address's packets and
+	# bytes where known (from B or the generator's top 10)
+	report_check() {
+		"$PY" - "$@" <<'EOF'
+import json, sys
+a_f, b_f, j_f = sys.argv[1:4]
+e = json.load(open(j_f))
+if len(sys.argv) > 4:
+    e = e[sys.argv[4]]
+TOPS = {"top_source": ("top_sources", 1), "top_destination": ("top_destinations", 1),
+        "top_source_bytes": ("top_sources_bytes", 2), "top_destination_bytes": ("top_destinations_bytes", 2)}
+def read(f):
+    d = {}
+    for l in open(f).read().split("\n"):
+        if l:
+            s, i, p, b = l.split("|")
+            d.setdefault(s, []).append((i, int(p or 0), int(b or 0)))
+    return d
+def from_json(e):
+    d = {"total": [("packets", e["ip_packets"], e["ip_bytes"])],
+         "protocol": [(k, v, e["protocol_bytes"][k]) for k, v in e.get("protocols", {}).items()]}
+    for s, (k, _) in TOPS.items():
+        d[s] = [tuple(x) for x in e.get(k, [])]
+    return d
+known = {}
+for s, (k, _) in TOPS.items():
+    for x in e.get(k, []):
+        known[(s.replace("_bytes", ""), x[0])] = (x[1], x[2])
+def check(A, B, an, bn):
+    bad = []
+    if A.get("total") != B.get("total"):
+        bad.append("total %s: %s, %s: %s" % (an, A.get("total"), bn, B.get("total")))
+    if sorted(A.get("protocol", [])) != sorted(B.get("protocol", [])):
+        bad.append("protocols differ")
+    for s, (_, k) in TOPS.items():
+        la, lb = A.get(s, [])[:5], B.get(s, [])[:5]
+        if [x[k] for x in la] != [x[k] for x in lb]:
+            bad.append("%s %s %s, %s %s" % (s, an, [(x[0], x[k]) for x in la], bn, [(x[0], x[k]) for x in lb]))
+            continue
+        kn = dict(known)
+        for x in lb:
+            kn[(s.replace("_bytes", ""), x[0])] = (x[1], x[2])
+        for x in la:
+            v = kn.get((s.replace("_bytes", ""), x[0]))
+            if v is not None and v != (x[1], x[2]):
+                bad.append("%s %s: %s %s, %s %s" % (s, x[0], an, x[1:], bn, v))
+    return bad
+A, B = read(a_f), read(b_f)
+bad1 = check(A, B, "report", "GROUP BY")
+bad2 = check(B, from_json(e), "GROUP BY", "generator")
+print(("ok" if not bad1 else "FAIL: " + "; ".join(bad1)[:600]) + "\t" +
+      ("ok" if not bad2 else "FAIL: " + "; ".join(bad2)[:600]))
+EOF
+	}
+	IFS=$'\t' read -r RC_DAY GC_DAY <<<"$(report_check "$WORK/out.rday1" "$WORK/out.gday1" "$WORK/day.pcap.json")"
+	IFS=$'\t' read -r RC_HOUR GC_HOUR <<<"$(report_check "$WORK/out.rhour1" "$WORK/out.ghour1" "$WORK/day.pcap.json" hour)"
+	RD_S=$(median "${RD_T[@]}")
+	GD_S=$(median "${GD_T[@]}")
+	RH_S=$(median "${RH_T[@]}")
+	GH_S=$(median "${GH_T[@]}")
+	CH_S=$(median "${CH_T[@]}")
+	HOUR_ROWS=$(head -1 "$WORK/out.chour1")
+	row "report: pkt_report_between, the day (s)" "$RD_S" "its GROUP BY queries $GD_S" "$(ratio "$RD_S" "$GD_S")"
+	row "report: pkt_report_between, hour $DAY_HOUR (s)" "$RH_S" "its GROUP BY queries $GH_S" "$(ratio "$RH_S" "$GH_S")"
+	row "report: pkt_report_between, hour $DAY_HOUR (s)" "$RH_S" "count(*) of its rows $CH_S" "$(ratio "$RH_S" "$CH_S")"
+	row "report: day, report = GROUP BY (top 5 etc.)" "${RC_DAY%%:*}" "GROUP BY = generator: ${GC_DAY%%:*}" "-"
+	row "report: hour, report = GROUP BY (top 5 etc.)" "${RC_HOUR%%:*}" "GROUP BY = generator: ${GC_HOUR%%:*}" "-"
+	for c in "day:$RC_DAY" "day GROUP BY vs generator:$GC_DAY" "hour:$RC_HOUR" "hour GROUP BY vs generator:$GC_HOUR"; do
+		[ "${c#*:}" = ok ] || note "report check, ${c%%:*}: ${c#*:}"
+	done
+	note "report: pkt_report_between('$D0', '$RLAST_DAY', 5) (the day) and ('$H0', '$RLAST_HOUR', 5) (hour $DAY_HOUR, $HOUR_ROWS rows), sections $SECTIONS, vs six GROUP BY queries over packets in one session (total, per protocol, top 5 sources and destinations by packets and by bytes, ties by address as the report breaks them) for the same window; count(*) of the hour's rows (BRIN on capture_time) as the floor. Each timed in a new session, median of $REPORT_REPS, interleaved: report day ${RD_T[*]}, GROUP BY day ${GD_T[*]}, report hour ${RH_T[*]}, GROUP BY hour ${GH_T[*]}, count hour ${CH_T[*]} (s). After VACUUM ANALYZE of the extension's tables. Checks: the report's lines against GROUP BY's (totals and protocols equal, top 5 equal in their ranked values and in each address's packets and bytes, ties in any order), and GROUP BY's against the generator's totals."
+fi
+
+# ---------------------------------------------------------------------------
+# spoof: pkt_load of a SYN flood from random sources vs ordinary traffic
+# ---------------------------------------------------------------------------
+if enabled spoof || enabled spoof-live || enabled writes; then
+	gen_traffic spoof spoof "$SPOOF_PACKETS" --rate "$SPOOF_RATE" --spoof-share "$SPOOF_SHARE" --hosts "$DAY_HOSTS"
+	gen_traffic ordinary rate "$SPOOF_PACKETS" --rate "$SPOOF_RATE" --hosts "$DAY_HOSTS"
+fi
+if enabled spoof; then
+	SP_IP=$(tj spoof ip_packets)
+	OR_IP=$(tj ordinary ip_packets)
+	log "spoof: pkt_load of $SP_IP spoofed vs $OR_IP ordinary packets, $SPOOF_REPS repetitions"
+	SPO_T=() SPS_T=() SPC_T=()
+	SP_EXPORT=$WORK/spoof.bin
+	for r in $(seq 1 "$SPOOF_REPS"); do
+		reset_tables
+		checkpoint
+		timed spoofo$r "SELECT pkt_load('$WORK/ordinary.pcap');" || die "pkt_load of the ordinary file failed"
+		SPO_T+=("$T")
+		[ "$r" = 1 ] && { ext_tables "$WORK/ordinary.tables"; OR_CHECK=$(rows_check ordinary); }
+		reset_tables
+		checkpoint
+		timed spoofs$r "SELECT pkt_load('$WORK/spoof.pcap');" || die "pkt_load of the flood failed"
+		SPS_T+=("$T")
+		if [ "$r" = 1 ]; then
+			ext_tables "$WORK/spoof.tables"
+			SP_CHECK=$(rows_check spoof)
+			SP_ROWS=$(head -1 "$WORK/out.spoofs1")
+			cluster_psql -c "\\copy (SELECT $COLS FROM packets ORDER BY id) TO '$SP_EXPORT' (FORMAT binary)" ||
+				die "export failed"
+			chmod 644 "$SP_EXPORT"
+		fi
+		cluster_psql -c "TRUNCATE packets_ref RESTART IDENTITY" >/dev/null
+		checkpoint
+		timed spoofc$r "\\copy packets_ref ($COLS) FROM '$SP_EXPORT' (FORMAT binary)" || die "\\copy failed"
+		SPC_T+=("$T")
+		log "spoof rep $r: pkt_load flood ${SPS_T[-1]} s, ordinary ${SPO_T[-1]} s, \\copy of the flood's rows ${SPC_T[-1]} s"
+	done
+	cluster_psql -c "TRUNCATE packets_ref RESTART IDENTITY" >/dev/null
+	SPO_S=$(median "${SPO_T[@]}")
+	SPS_S=$(median "${SPS_T[@]}")
+	SPC_S=$(median "${SPC_T[@]}")
+	row "spoof: rows stored by pkt_load" "$SP_ROWS" "generator: $SP_IP IP pkts" "$(ratio "$SP_ROWS" "$SP_IP")"
+	row "spoof: rows checked vs generator totals" "${SP_CHECK%%:*}" "ordinary file: ${OR_CHECK%%:*}" "-"
+	[ "$SP_CHECK" = ok ] || note "spoof: rows against the generator: $SP_CHECK"
+	[ "$OR_CHECK" = ok ] || note "spoof, ordinary file: rows against the generator: $OR_CHECK"
+	row "spoof: pkt_load $(calc %.2f "$SP_IP / 1e6")M spoofed SYNs (s)" "$SPS_S" "ordinary traffic $SPO_S" "$(ratio "$SPS_S" "$SPO_S")"
+	row "spoof: pkt_load $(calc %.2f "$SP_IP / 1e6")M spoofed SYNs (s)" "$SPS_S" "psql \\copy binary $SPC_S" "$(ratio "$SPS_S" "$SPC_S")"
+	row "spoof: summary rows after pkt_load" "$(summary_sum "$WORK/spoof.tables" 2)" "ordinary $(summary_sum "$WORK/ordinary.tables" 2)" "$(ratio "$(summary_sum "$WORK/spoof.tables" 2)" "$(summary_sum "$WORK/ordinary.tables" 2)")"
+	row "spoof: summary size after pkt_load (MB)" "$(mb "$(summary_sum "$WORK/spoof.tables" 3)")" "ordinary $(mb "$(summary_sum "$WORK/ordinary.tables" 3)")" "$(ratio "$(summary_sum "$WORK/spoof.tables" 3)" "$(summary_sum "$WORK/ordinary.tables" 3)")"
+	note "spoof: $(tj spoof frames) frames at $SPOOF_RATE pkt/s of file time, $(tj spoof flood_packets) of them TCP SYNs to $(tj spoof victims | tr -d "[]'") from random sources of $(tj spoof spoof_net) ($(tj spoof distinct_sources) distinct sources), the rest ordinary; vs $(tj ordinary frames) frames of ordinary traffic ($(tj ordinary hosts) Zipf hosts, $(tj ordinary distinct_addresses) seen) with the same timing; timings flood ${SPS_T[*]}, ordinary ${SPO_T[*]}, \\copy of the flood's rows ${SPC_T[*]} (s), in that order each repetition, each after TRUNCATE and CHECKPOINT. Summary rows and sizes: all tables of the extension but packets and pkt_runs, after the first load of each."
+fi
+
+# ---------------------------------------------------------------------------
+# spoof-live and writes: captures of the flood and of ordinary traffic
+# ---------------------------------------------------------------------------
+# wsnap FILE: what is written so far: "wal|bytes", "temp|bytes|files" and the
+# extension's tables (ext_tables)
+wsnap() {
+	ext_tables "$1.t"
+	{
+		q "SELECT 'wal', pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint"
+		q "SELECT 'temp', temp_bytes, temp_files FROM pg_stat_database WHERE datname = current_database()"
+		sed 's/^/tbl|/' "$1.t"
+	} >"$1"
+}
+# the statements of the benchmark itself, left out of the worker's
+OWN_SQL='pkt_(start|stop|status)\(|pg_stat_|pg_current_wal|pg_wal_lsn|pg_backend_pid|pg_partition_tree|CHECKPOINT|TRUNCATE|pg_database'
+cpuwatch() { # cpuwatch PID OUT: the CPU seconds of PID, every 0.1 s until it exits
+	while [ -r "/proc/$1/stat" ]; do
+		c=$(cpu_s "$1") && [ -n "$c" ] && echo "$c" >"$2"
+		sleep 0.1
+	done
+}
+# live_run TAG FILE PPS: a capture on $V0 while FILE (NAME.pcap) is replayed
+# at PPS from the namespace; results in $WORK/live.TAG (KEY=VALUE lines),
+# writes in $WORK/w0.TAG and w1.TAG, worker statements in $WORK/pgss.TAG
+live_run() {
+	local tag=$1 file=$2 pps=$3 wpid t0 t1 rid fr kd idr st ns pe rows n
+	reset_tables
+	checkpoint
+	wsnap "$WORK/w0.$tag"
+	[ "$PGSS" = 1 ] && q "SELECT pg_stat_statements_reset()" >/dev/null
+	wpid=$(q "SELECT pkt_start('$V0')") || die "pkt_start failed"
+	cpuwatch "$wpid" "$WORK/cpu.$tag" &
+	BG_PIDS="$BG_PIDS $!"
+	sleep 0.5
+	timeout 900 ip netns exec "$NS" tcpreplay -i "$V1" --pps "$pps" "${PPS_MULTI[@]}" "$file" >"$WORK/replay.$tag" 2>&1
+	sleep 1.5
+	IFS='|' read -r _ _ _ kd _ _ _ _ <<<"$(status)"
+	t0=$(date +%s.%N)
+	q "SELECT pkt_stop('$V0')" >/dev/null
+	t1=$(date +%s.%N)
+	for n in $(seq 1 100); do
+		[ -d "/proc/$wpid" ] || break
+		sleep 0.1
+	done
+	if [ "$PGSS" = 1 ]; then
+		q "SELECT sum(calls), sum(rows), sum(wal_bytes) FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+		   WHERE d.datname = current_database() AND s.query !~* '$OWN_SQL'" >"$WORK/pgss.$tag"
+		q "SELECT calls, rows, wal_bytes, left(regexp_replace(query, '\\s+', ' ', 'g'), 70) FROM pg_stat_statements s
+		   JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = current_database() AND s.query !~* '$OWN_SQL'
+		   ORDER BY calls DESC, query LIMIT 6" >"$WORK/pgss-top.$tag"
+	fi
+	IFS="|" read -r rid fr _ kd idr st ns pe <<<"$(status)"
+	rows=$(q "SELECT count(*) FROM packets WHERE run_id = $rid")
+	wsnap "$WORK/w1.$tag"
+	{
+		echo "SENT=$(replay_sent "$WORK/replay.$tag")"
+		echo "PPS=$(replay_pps "$WORK/replay.$tag")"
+		echo "SECS=$(sed -n 's/.*Actual: .* sent in \([0-9.]*\) seconds.*/\1/p' "$WORK/replay.$tag" | head -1)"
+		echo "FRAMES=$fr KD=$kd IFD=$idr STORED=$st NOTSTORED=$ns PENDING=$pe ROWS=$rows"
+		echo "CPU=$(cat "$WORK/cpu.$tag" 2>/dev/null)"
+		echo "STOP=$(calc %.2f "$t1 - $t0")"
+	} >"$WORK/live.$tag"
+}
+lv() { # lv TAG KEY -> a value of live_run's results
+	tr ' ' '\n' <"$WORK/live.$1" | sed -n "s/^$2=//p" | head -1
+}
+# tcpdump_run TAG FILE PPS: tcpdump -w /dev/null on $V0 while FILE is replayed
+tcpdump_run() {
+	local tag=$1 file=$2 pps=$3 td n
+	tcpdump -i "$V0" -w /dev/null -s "$SNAPLEN" -B "$BUF_KB" -n 2>"$WORK/tcpdump.$tag" &
+	td=$!
+	BG_PIDS="$BG_PIDS $td"
+	for n in $(seq 1 100); do
+		grep -q "listening on" "$WORK/tcpdump.$tag" && break
+		sleep 0.1
+	done
+	timeout 900 ip netns exec "$NS" tcpreplay -i "$V1" --pps "$pps" "${PPS_MULTI[@]}" "$file" >"$WORK/replay.$tag" 2>&1
+	sleep 1.5
+	kill -INT "$td"
+	wait "$td"
+	{
+		echo "SENT=$(replay_sent "$WORK/replay.$tag") PPS=$(replay_pps "$WORK/replay.$tag")"
+		echo "CAPTURED=$(sed -n 's/^\([0-9]*\) packets captured.*/\1/p' "$WORK/tcpdump.$tag")"
+		echo "KD=$(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' "$WORK/tcpdump.$tag")"
+	} >"$WORK/live.$tag"
+}
+if enabled spoof-live || enabled writes; then
+	if [ "$SPOOF_LIVE_PACKETS" = "$SPOOF_PACKETS" ]; then
+		LSP=spoof LOR=ordinary
+	else
+		LSP=spoof-live LOR=ordinary-live
+		gen_traffic $LSP spoof "$SPOOF_LIVE_PACKETS" --rate "$SPOOF_RATE" --spoof-share "$SPOOF_SHARE" --hosts "$DAY_HOSTS"
+		gen_traffic $LOR rate "$SPOOF_LIVE_PACKETS" --rate "$SPOOF_RATE" --hosts "$DAY_HOSTS"
+	fi
+	LSP_IP=$(tj $LSP ip_packets)
+	LOR_IP=$(tj $LOR ip_packets)
+	LSP_FR=$(tj $LSP frames)
+	LOR_FR=$(tj $LOR frames)
+fi
+if enabled spoof-live; then
+	for pps in $SPOOF_PPS; do
+		k=$(calc %.0fk "$pps / 1000")
+		log "spoof-live: $LSP_FR flood frames, then $LOR_FR ordinary, at $pps pkt/s, pkt_start('$V0'); then tcpdump on the flood"
+		live_run "flood-$pps" "$WORK/$LSP.pcap" "$pps"
+		live_run "ordinary-$pps" "$WORK/$LOR.pcap" "$pps"
+		tcpdump_run "tcpdump-$pps" "$WORK/$LSP.pcap" "$pps"
+		for kind in flood ordinary; do
+			tag=$kind-$pps
+			sent=$(lv "$tag" SENT)
+			[ "$kind" = flood ] && ip=$LSP_IP fr=$LSP_FR || ip=$LOR_IP fr=$LOR_FR
+			# the IP packets among the frames sent (all when every frame went out)
+			ipsent=$(calc %.0f "$ip * ${sent:-0} / $fr")
+			row "$kind $k pps: tcpreplay rate (pps)" "$(lv "$tag" PPS | cut -d. -f1)" "asked $pps" "$(ratio "$(lv "$tag" PPS)" "$pps")"
+			row "$kind $k pps: frames seen by capture" "$(lv "$tag" FRAMES)" "sent $sent" "$(ratio "$(lv "$tag" FRAMES)" "$sent")"
+			row "$kind $k pps: kernel dropped" "$(lv "$tag" KD)" "sent $sent" "$(ratio "$(lv "$tag" KD)" "$sent")"
+			row "$kind $k pps: rows stored" "$(lv "$tag" ROWS)" "IP packets sent $ipsent" "$(ratio "$(lv "$tag" ROWS)" "$ipsent")"
+			row "$kind $k pps: worker CPU (s), pkt_stop (s)" "$(lv "$tag" CPU)" "pkt_stop $(lv "$tag" STOP)" "-"
+		done
+		row "tcpdump, flood $k pps: tcpreplay rate (pps)" "$(lv "tcpdump-$pps" PPS | cut -d. -f1)" "asked $pps" "$(ratio "$(lv "tcpdump-$pps" PPS)" "$pps")"
+		row "tcpdump, flood $k pps: kernel dropped" "$(lv "tcpdump-$pps" KD)" "sent $(lv "tcpdump-$pps" SENT)" "$(ratio "$(lv "tcpdump-$pps" KD)" "$(lv "tcpdump-$pps" SENT)")"
+		row "flood / ordinary $k pps: kernel drop share" "$(ratio "$(lv "flood-$pps" KD)" "$(lv "flood-$pps" SENT)")" "ordinary $(ratio "$(lv "ordinary-$pps" KD)" "$(lv "ordinary-$pps" SENT)")" "-"
+		row "flood / ordinary $k pps: worker CPU (s)" "$(lv "flood-$pps" CPU)" "ordinary $(lv "ordinary-$pps" CPU)" "$(ratio "$(lv "flood-$pps" CPU)" "$(lv "ordinary-$pps" CPU)")"
+		for tag in "flood-$pps" "ordinary-$pps" "tcpdump-$pps"; do
+			got=$(lv "$tag" PPS)
+			[ "$(calc %d "${got:-0} < 0.9 * $pps")" = 1 ] &&
+				note "spoof-live $tag: tcpreplay sent $(calc %.0f "${got:-0}") pkt/s, not the $pps asked (CPU: the replay, the veth's receive path and the capture share 2 cores): drops at that rate are understated"
+		done
+		note "spoof-live $pps pkt/s: flood: not stored $(lv "flood-$pps" NOTSTORED), pending $(lv "flood-$pps" PENDING), interface dropped $(lv "flood-$pps" IFD), tcpreplay $(lv "flood-$pps" SECS) s; ordinary: not stored $(lv "ordinary-$pps" NOTSTORED), pending $(lv "ordinary-$pps" PENDING), interface dropped $(lv "ordinary-$pps" IFD), tcpreplay $(lv "ordinary-$pps" SECS) s; tcpdump captured $(lv "tcpdump-$pps" CAPTURED) of the flood."
+	done
+	note "spoof-live: $LSP.pcap ($LSP_FR frames, $(tj $LSP flood_packets) spoofed SYNs) and $LOR.pcap ($LOR_FR frames of ordinary traffic) replayed by tcpreplay --pps${PPS_MULTI[*]:+ ${PPS_MULTI[*]}} from the namespace to $V0, a capture by pkt_start('$V0') each (tables truncated before), then tcpdump -w /dev/null -s $SNAPLEN -B $BUF_KB on the flood. Kernel drops and frames seen from pkt_status after pkt_stop; worker CPU until the worker exited (pkt_stop drains the kernel buffer and writes every row)."
+fi
+if enabled writes; then
+	if ! enabled spoof-live || [[ " $SPOOF_PPS " != *" $WRITES_PPS "* ]]; then
+		log "writes: captures of the flood and of ordinary traffic at $WRITES_PPS pkt/s"
+		live_run "flood-$WRITES_PPS" "$WORK/$LSP.pcap" "$WRITES_PPS"
+		live_run "ordinary-$WRITES_PPS" "$WORK/$LOR.pcap" "$WRITES_PPS"
+	fi
+	k=$(calc %.0fk "$WRITES_PPS / 1000")
+	# per_min TAG VALUE [DIVISOR FORMAT] -> VALUE / DIVISOR per minute of the replay
+	per_min() { calc "${4:-%.0f}" "${2:-0} * 60 / $(lv "$1" SECS) / ${3:-1}"; }
+	# wdelta TAG KIND NAME COLUMN -> after - before
+	wdelta() {
+		awk -F'|' -v k="$2" -v n="$3" -v c="$4" '
+			FNR == NR { if ($1 == k && (k != "tbl" || $2 == n)) a = $c; next }
+			{ if ($1 == k && (k != "tbl" || $2 == n)) b = $c }
+			END { printf "%.0f", b - a }' "$WORK/w0.$1" "$WORK/w1.$1"
+	}
+	wrow() { # wrow LABEL FLOOD_TOTAL ORDINARY_TOTAL [DIVISOR FORMAT]: per minute
+		local f o
+		f=$(per_min "flood-$WRITES_PPS" "$2" "${4:-1}" "${5:-%.0f}")
+		o=$(per_min "ordinary-$WRITES_PPS" "$3" "${4:-1}" "${5:-%.0f}")
+		row "writes/min: $1" "$f" "ordinary $o" \
+			"$(ratio "$(per_min "flood-$WRITES_PPS" "$2" 1 %.6f)" "$(per_min "ordinary-$WRITES_PPS" "$3" 1 %.6f)")"
+	}
+	F=flood-$WRITES_PPS
+	O=ordinary-$WRITES_PPS
+	if [ "$PGSS" = 1 ]; then
+		IFS='|' read -r FC FR FW <"$WORK/pgss.$F"
+		IFS='|' read -r OC OR OW <"$WORK/pgss.$O"
+		wrow "worker statements" "$FC" "$OC"
+		wrow "rows of its statements" "$FR" "$OR"
+		wrow "WAL of its statements (MB)" "${FW:-0}" "${OW:-0}" 1048576 %.1f
+	fi
+	wrow "WAL, whole cluster (MB)" "$(wdelta "$F" wal x 2)" "$(wdelta "$O" wal x 2)" 1048576 %.1f
+	wrow "temporary file bytes (MB)" "$(wdelta "$F" temp x 2)" "$(wdelta "$O" temp x 2)" 1048576 %.1f
+	SUM_F=0 SUM_O=0 BYTES_F=0 BYTES_O=0
+	for t in $(awk -F'|' '$1 == "tbl" { print $2 }' "$WORK/w1.$F"); do
+		f=$(($(wdelta "$F" tbl "$t" 5) + $(wdelta "$F" tbl "$t" 6)))
+		o=$(($(wdelta "$O" tbl "$t" 5) + $(wdelta "$O" tbl "$t" 6)))
+		wrow "rows into $t" "$f" "$o"
+		fb=$(wdelta "$F" tbl "$t" 4)
+		ob=$(wdelta "$O" tbl "$t" 4)
+		wrow "growth of $t (MB)" "$fb" "$ob" 1048576 %.1f
+		if [ "$t" != packets ] && [ "$t" != pkt_runs ]; then
+			SUM_F=$((SUM_F + f)) SUM_O=$((SUM_O + o)) BYTES_F=$((BYTES_F + fb)) BYTES_O=$((BYTES_O + ob))
+		fi
+	done
+	wrow "rows into all summaries" "$SUM_F" "$SUM_O"
+	wrow "growth of all summaries (MB)" "$BYTES_F" "$BYTES_O" 1048576 %.1f
+	# the same independent of the rate tcpreplay reached
+	FS=$(lv "$F" ROWS) OS=$(lv "$O" ROWS)
+	row "writes: summary rows written per row stored" "$(ratio "$SUM_F" "$FS")" "ordinary $(ratio "$SUM_O" "$OS")" \
+		"$(ratio "$(calc %.6f "$SUM_F / ${FS:-1}")" "$(calc %.6f "$SUM_O / ${OS:-1}")")"
+	row "writes: replay rate (pps)" "$(lv "$F" PPS | cut -d. -f1)" "ordinary $(lv "$O" PPS | cut -d. -f1)" "$(ratio "$(lv "$F" PPS)" "$(lv "$O" PPS)")"
+	note "writes: captures at $WRITES_PPS pkt/s of the flood ($(lv "$F" ROWS) rows stored, replay $(lv "$F" SECS) s, kernel dropped $(lv "$F" KD)) and of ordinary traffic ($(lv "$O" ROWS) rows, $(lv "$O" SECS) s, dropped $(lv "$O" KD)); everything written from pkt_start to the worker's exit after pkt_stop, per minute of replay (x 60 / its seconds). Rows into a table: n_tup_ins + n_tup_upd of pg_stat_user_tables (all partitions) of each table of the extension; growth: pg_total_relation_size after minus before (truncated before); WAL: pg_current_wal_lsn difference (the cluster was otherwise idle); temporary files: pg_stat_database.temp_bytes (the COPY batches). $([ "$PGSS" = 1 ] && echo "Statements: pg_stat_statements (track top) of the database, but the benchmark's own; their rows are what each statement reports (COPY: rows copied; a function call: 1).")"
+	if [ "$PGSS" = 1 ]; then
+		for tag in "$F" "$O"; do
+			note "writes, worker statements ($tag; calls, rows, WAL bytes, query): $(tr '\n' ';' <"$WORK/pgss-top.$tag" | sed 's/;$//; s/;/; /g')"
+		done
+	else
+		note "writes: pg_stat_statements not installed (postgresql-contrib): no statement counts"
+	fi
+fi
+
+# ---------------------------------------------------------------------------
+# the results table
 # ---------------------------------------------------------------------------
 {
 	echo "pktcapture benchmark, bench/run.sh, $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -825,7 +1415,9 @@ fi
 	echo "load average at start $LOADAVG0, at end $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine adds noise)"
 	echo "server: shared_buffers $SHARED_BUFFERS, max_wal_size $MAX_WAL_SIZE, fsync off, autovacuum off, wal_level replica; pktcapture.batch_size $BATCH, buffer_size $BUF_KB KiB${PKT_CONF:+; extra: $PKT_CONF}"
 	echo "table: packets, identity CACHE $IDCACHE, indexes: $INDEXES; extension tables truncated before each pkt_load: $EXT_TABLES"
-	echo "input: $FRAMES frames, $IP_PACKETS IP packets, seed $SEED, snaplen $SNAPLEN, generated in $GEN_S s (bench/gen-pcap.py)"
+	enabled load && echo "input: $FRAMES frames, $IP_PACKETS IP packets, seed $SEED, snaplen $SNAPLEN, generated in $GEN_S s (bench/gen-pcap.py)"
+	for l in "${INPUTS[@]}"; do echo "input: $l"; done
+	[ "$PGSS" = 1 ] && echo "pg_stat_statements preloaded (track top), for the writes section"
 	echo
 	printf '%-50s %-14s %-32s %s\n' metric value reference ratio
 	printf '%s\n' "${ROWS[@]}"
