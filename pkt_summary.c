@@ -134,6 +134,8 @@ list_alloc(PktSums *s, PktTopList *l)
 void
 pkt_sums_init(PktSums *s, MemoryContext cxt, bool run_lists)
 {
+	Size		nscratch;
+
 	memset(s, 0, sizeof(*s));
 	s->cxt = cxt;
 	s->batch_cxt = AllocSetContextCreate(cxt, "pktcapture summary batch",
@@ -145,8 +147,9 @@ pkt_sums_init(PktSums *s, MemoryContext cxt, bool run_lists)
 	slist_init(&s->free_counters);
 	s->next_part = 1;
 	s->last_at = GetCurrentTimestamp();
-	s->scratch = MemoryContextAllocHuge(cxt, sizeof(PktTopEntry) *
-										Max((Size) s->capacity, (Size) 8 * s->k));
+	nscratch = Max((Size) s->capacity, (Size) 8 * s->k);
+	s->scratch.e = MemoryContextAllocHuge(cxt, sizeof(PktTopEntry) * nscratch);
+	s->scratch.idx = MemoryContextAllocHuge(cxt, sizeof(uint32) * nscratch);
 	s->run_lists = run_lists;
 	if (run_lists)
 		for (int d = 0; d < NDIRS; d++)
@@ -240,7 +243,7 @@ close_bucket(PktSums *s, SumBucket *b)
 	{
 		for (int d = 0; d < NDIRS; d++)
 			pkt_toplist_from_topk(&b->list[d], s->k, b->counter->tk[d], b->max_len,
-								  s->scratch);
+								  &s->scratch);
 		slist_push_head(&s->free_counters, &b->counter->node);
 		b->counter = NULL;
 		for (int u = 0; u < 2; u++)
@@ -249,7 +252,7 @@ close_bucket(PktSums *s, SumBucket *b)
 
 			protos_add(up->protos, b->protos);
 			for (int d = 0; d < NDIRS; d++)
-				pkt_toplist_merge(&up->list[d], s->k, &b->list[d], s->scratch);
+				pkt_toplist_merge(&up->list[d], s->k, &b->list[d], &s->scratch);
 			up->max_len = Max(up->max_len, b->max_len);
 			up->nminutes--;
 			up->dirty = true;
@@ -257,7 +260,7 @@ close_bucket(PktSums *s, SumBucket *b)
 		if (s->run_lists)
 		{
 			for (int d = 0; d < NDIRS; d++)
-				pkt_toplist_merge(&s->run_top[d], s->k, &b->list[d], s->scratch);
+				pkt_toplist_merge(&s->run_top[d], s->k, &b->list[d], &s->scratch);
 			s->top_dirty = true;
 		}
 	}
@@ -485,7 +488,7 @@ bucket_now(PktSums *s, SumBucket *b, ProtoSum *protos)
 	{
 		for (int d = 0; d < NDIRS; d++)
 			pkt_toplist_from_topk(&b->now[d], s->k, b->counter->tk[d], b->max_len,
-								  s->scratch);
+								  &s->scratch);
 		return;
 	}
 	for (int d = 0; d < NDIRS; d++)
@@ -500,7 +503,7 @@ bucket_now(PktSums *s, SumBucket *b, ProtoSum *protos)
 			continue;
 		protos_add(protos, m->protos);
 		for (int d = 0; d < NDIRS; d++)
-			pkt_toplist_merge(&b->now[d], s->k, &m->now[d], s->scratch);
+			pkt_toplist_merge(&b->now[d], s->k, &m->now[d], &s->scratch);
 	}
 }
 
@@ -738,7 +741,7 @@ entry_cmp(const void *a, const void *b)
 static void
 shared_top(PktSums *s, const PktTopList *l, PktSharedTop *out)
 {
-	PktTopEntry *e = s->scratch;
+	PktTopEntry *e = s->scratch.e;
 
 	memcpy(e, l->e, sizeof(PktTopEntry) * l->n);
 	qsort(e, l->n, sizeof(PktTopEntry), entry_cmp);

@@ -28,7 +28,7 @@ typedef struct PktSums
 	uint64		clock;			/* for least recently used */
 	struct SumBucket *last;		/* the minute the last row went to */
 	slist_head	free_counters;	/* Space-Saving counters to reuse */
-	PktTopEntry *scratch;		/* room for a counter's or two lists' entries */
+	PktTopScratch scratch;		/* room for a counter's or two lists' entries */
 	bool		run_lists;		/* keep the run's own lists (for pkt_stats) */
 	PktTopList	run_top[2];		/* of every closed minute: sources, destinations */
 	bool		top_dirty;		/* run_top changed */

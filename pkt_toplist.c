@@ -41,61 +41,99 @@ key_cmp(const void *a, const void *b)
 				  PKT_TOPK_KEYLEN);
 }
 
-/* most packets first, ties by key */
-static int
-packets_cmp(const void *a, const void *b)
+/* most packets first, ties by key: does e[a] come before e[b]? */
+static inline bool
+before_by_packets(const PktTopEntry *e, uint32_t a, uint32_t b)
 {
-	const PktTopEntry *x = a;
-	const PktTopEntry *y = b;
-
-	if (x->packets != y->packets)
-		return x->packets > y->packets ? -1 : 1;
-	return key_cmp(a, b);
+	if (e[a].packets != e[b].packets)
+		return e[a].packets > e[b].packets;
+	return memcmp(e[a].key, e[b].key, PKT_TOPK_KEYLEN) < 0;
 }
 
 /* most bytes first, ties by key */
-static int
-bytes_cmp(const void *a, const void *b)
+static inline bool
+before_by_bytes(const PktTopEntry *e, uint32_t a, uint32_t b)
 {
-	const PktTopEntry *x = a;
-	const PktTopEntry *y = b;
+	if (e[a].bytes != e[b].bytes)
+		return e[a].bytes > e[b].bytes;
+	return memcmp(e[a].key, e[b].key, PKT_TOPK_KEYLEN) < 0;
+}
 
-	if (x->bytes != y->bytes)
-		return x->bytes > y->bytes ? -1 : 1;
-	return key_cmp(a, b);
+static inline void
+swap_idx(uint32_t *a, uint32_t *b)
+{
+	uint32_t	t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/*
+ * Mark keep the k entries of e[0..n) that come first by packets (with
+ * by_bytes: by bytes): quickselect over their indices, O(n) on average.
+ * The order is total (ties broken by key), so the k are always the same.
+ */
+static void
+mark_first(PktTopEntry *e, uint32_t *idx, uint32_t n, uint32_t k, bool by_bytes)
+{
+	uint32_t	lo = 0;
+	uint32_t	hi = n;			/* the k-th lies in [lo, hi) */
+
+#define BEFORE(a, b) (by_bytes ? before_by_bytes(e, a, b) : before_by_packets(e, a, b))
+	for (uint32_t i = 0; i < n; i++)
+		idx[i] = i;
+	while (hi - lo > 1)
+	{
+		uint32_t	mid = lo + (hi - lo) / 2;
+		uint32_t	store = lo;
+
+		/* median of three as the pivot, at hi - 1 */
+		if (BEFORE(idx[mid], idx[lo]))
+			swap_idx(&idx[mid], &idx[lo]);
+		if (BEFORE(idx[hi - 1], idx[lo]))
+			swap_idx(&idx[hi - 1], &idx[lo]);
+		if (BEFORE(idx[mid], idx[hi - 1]))
+			swap_idx(&idx[mid], &idx[hi - 1]);
+		for (uint32_t i = lo; i < hi - 1; i++)
+			if (BEFORE(idx[i], idx[hi - 1]))
+				swap_idx(&idx[i], &idx[store++]);
+		swap_idx(&idx[store], &idx[hi - 1]);
+		/* idx[lo..store) come before the pivot, idx[store+1..hi) after */
+		if (store + 1 == k || store == k)
+			break;
+		if (store > k)
+			hi = store;
+		else
+			lo = store + 1;
+	}
+#undef BEFORE
+	for (uint32_t i = 0; i < k; i++)
+		e[idx[i]].keep = 1;
 }
 
 /*
  * Keep the k entries with most packets and the k with most bytes of the
- * n in e, in key order, into out (room for 2k; it may be e itself); what
- * is dropped raises the bounds of the addresses not listed.  Returns how
- * many are kept.
+ * n in e, in key order, into out (room for 2k); what is dropped raises
+ * the bounds of the addresses not listed.  e is in key order if sorted;
+ * w has room for n indices.  Returns how many are kept.
  */
 static uint32_t
-trim(PktTopEntry *e, uint32_t n, uint32_t k, PktTopEntry *out,
+trim(PktTopEntry *e, uint32_t n, uint32_t k, bool sorted, uint32_t *idx, PktTopEntry *out,
 	 uint64_t *other_packets, uint64_t *other_bytes)
 {
 	uint32_t	kept = 0;
 
+	for (uint32_t i = 0; i < n; i++)
+		e[i].keep = n <= k;
 	if (n > k)
 	{
-		for (uint32_t i = 0; i < n; i++)
-			e[i].keep = 0;
-		qsort(e, n, sizeof(PktTopEntry), packets_cmp);
-		for (uint32_t i = 0; i < k; i++)
-			e[i].keep = 1;
-		qsort(e, n, sizeof(PktTopEntry), bytes_cmp);
-		for (uint32_t i = 0; i < k; i++)
-			e[i].keep = 1;
+		mark_first(e, idx, n, k, false);
+		mark_first(e, idx, n, k, true);
 	}
 	for (uint32_t i = 0; i < n; i++)
 	{
-		if (n <= k || e[i].keep)
-		{
-			if (out + kept != e + i)
-				out[kept] = e[i];
-			kept++;
-		}
+		if (e[i].keep)
+			out[kept++] = e[i];
 		else
 		{
 			if (e[i].packets > *other_packets)
@@ -104,19 +142,21 @@ trim(PktTopEntry *e, uint32_t n, uint32_t k, PktTopEntry *out,
 				*other_bytes = e[i].bytes;
 		}
 	}
-	qsort(out, kept, sizeof(PktTopEntry), key_cmp);
+	if (!sorted)
+		qsort(out, kept, sizeof(PktTopEntry), key_cmp);
 	return kept;
 }
 
 /*
  * The list of a bucket counted by the Space-Saving counter tk, whose
- * largest packet had max_len bytes.  scratch has room for every entry of
- * the counter (pkt_topk_count()).
+ * largest packet had max_len bytes.  w has room for every entry of the
+ * counter (pkt_topk_count()).
  */
 void
 pkt_toplist_from_topk(PktTopList *out, uint32_t k, PktTopK *tk, uint64_t max_len,
-					  PktTopEntry *scratch)
+					  PktTopScratch *w)
 {
+	PktTopEntry *scratch = w->e;
 	uint32_t	n = pkt_topk_count(tk);
 	/* an address not in the counter has at most its smallest count */
 	uint64_t	floor = pkt_topk_error_bound(tk);
@@ -134,16 +174,17 @@ pkt_toplist_from_topk(PktTopList *out, uint32_t k, PktTopK *tk, uint64_t max_len
 	}
 	out->other_packets = floor;
 	out->other_bytes = floor * max_len;
-	out->n = trim(scratch, n, k, out->e, &out->other_packets, &out->other_bytes);
+	out->n = trim(scratch, n, k, false, w->idx, out->e, &out->other_packets, &out->other_bytes);
 }
 
 /*
  * acc becomes the union of acc and b (the buckets of both), trimmed to k;
- * scratch has room for acc->n + b->n entries.
+ * w has room for acc->n + b->n entries.
  */
 void
-pkt_toplist_merge(PktTopList *acc, uint32_t k, const PktTopList *b, PktTopEntry *scratch)
+pkt_toplist_merge(PktTopList *acc, uint32_t k, const PktTopList *b, PktTopScratch *w)
 {
+	PktTopEntry *scratch = w->e;
 	uint32_t	i = 0;
 	uint32_t	j = 0;
 	uint32_t	n = 0;
@@ -188,7 +229,7 @@ pkt_toplist_merge(PktTopList *acc, uint32_t k, const PktTopList *b, PktTopEntry 
 	}
 	acc->other_packets += b->other_packets;
 	acc->other_bytes += b->other_bytes;
-	acc->n = trim(scratch, n, k, acc->e, &acc->other_packets, &acc->other_bytes);
+	acc->n = trim(scratch, n, k, true, w->idx, acc->e, &acc->other_packets, &acc->other_bytes);
 }
 
 void

@@ -43,10 +43,17 @@ typedef struct PktTopList
 	PktTopEntry *e;				/* room for 2k entries, the caller's */
 } PktTopList;
 
+/* Working room for n entries: the caller's memory. */
+typedef struct PktTopScratch
+{
+	PktTopEntry *e;				/* n entries */
+	uint32_t   *idx;			/* n indices */
+} PktTopScratch;
+
 extern void pkt_toplist_from_topk(PktTopList *out, uint32_t k, PktTopK *tk,
-								  uint64_t max_len, PktTopEntry *scratch);
+								  uint64_t max_len, PktTopScratch *w);
 extern void pkt_toplist_merge(PktTopList *acc, uint32_t k, const PktTopList *b,
-							  PktTopEntry *scratch);
+							  PktTopScratch *w);
 extern void pkt_toplist_copy(PktTopList *dst, const PktTopList *src);
 extern bool pkt_toplist_exact(const PktTopList *l);
 

@@ -71,6 +71,19 @@ CREATE TABLE pkt_summary_top (
     PRIMARY KEY (span, bucket, run_id, part, direction)
 );
 
+-- A list is rewritten while its bucket is open: lz4 compresses it several
+-- times faster than pglz, where the server was built with it.
+DO $$
+BEGIN
+    ALTER TABLE pkt_summary_top
+        ALTER COLUMN addrs SET COMPRESSION lz4, ALTER COLUMN packets SET COMPRESSION lz4,
+        ALTER COLUMN bytes SET COMPRESSION lz4, ALTER COLUMN packets_error SET COMPRESSION lz4,
+        ALTER COLUMN bytes_error SET COMPRESSION lz4;
+EXCEPTION WHEN feature_not_supported THEN
+    NULL;
+END
+$$;
+
 COMMENT ON TABLE pkt_summary IS 'pktcapture: packets and bytes per minute, hour and day, run and protocol';
 COMMENT ON TABLE pkt_summary_top IS 'pktcapture: top talkers per minute, hour and day, run and direction, with bounds';
 

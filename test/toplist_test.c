@@ -163,7 +163,9 @@ run(const char *name, int nbuckets, int per_bucket, uint32_t capacity, uint32_t 
 	Pkt		   *all = malloc(sizeof(Pkt) * total);
 	Pkt		   *bucket = malloc(sizeof(Pkt) * per_bucket);
 	Truth	   *truth = malloc(sizeof(Truth) * total);
-	PktTopEntry *scratch = malloc(sizeof(PktTopEntry) * (capacity > 8 * k ? capacity : 8 * k));
+	size_t		nscratch = capacity > 8 * k ? capacity : 8 * k;
+	PktTopEntry *scratch = malloc(sizeof(PktTopEntry) * nscratch);
+	PktTopScratch w = {scratch, malloc(sizeof(uint32_t) * nscratch)};
 	PktTopK    *tk = malloc(pkt_topk_size(capacity));
 	PktTopList	merged = {0, 0, 0, malloc(sizeof(PktTopEntry) * 2 * k)};
 	PktTopList	one = {0, 0, 0, malloc(sizeof(PktTopEntry) * 2 * k)};
@@ -185,14 +187,14 @@ run(const char *name, int nbuckets, int per_bucket, uint32_t capacity, uint32_t 
 				max_len = p->len;
 			pkt_topk_add(tk, p->key, p->len);
 		}
-		pkt_toplist_from_topk(&one, k, tk, max_len, scratch);
+		pkt_toplist_from_topk(&one, k, tk, max_len, &w);
 		nt = exact_counts(bucket, per_bucket, truth);
 		snprintf(what, sizeof(what), "%s bucket %d", name, b);
 		check_list(what, &one, k, truth, nt);
 		if (b == 0)
 			pkt_toplist_copy(&merged, &one);
 		else
-			pkt_toplist_merge(&merged, k, &one, scratch);
+			pkt_toplist_merge(&merged, k, &one, &w);
 	}
 	nt = exact_counts(all, total, truth);
 	snprintf(what, sizeof(what), "%s merged", name);
@@ -226,6 +228,7 @@ run(const char *name, int nbuckets, int per_bucket, uint32_t capacity, uint32_t 
 	free(bucket);
 	free(truth);
 	free(scratch);
+	free(w.idx);
 	free(tk);
 	free(merged.e);
 	free(one.e);
