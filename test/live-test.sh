@@ -37,7 +37,8 @@
 #      row committed and that these rows are exactly the first IP frames
 #      tcpdump saw (tcpdump goes on capturing);
 #   8. captures on "any" while both interfaces carry traffic: rows must
-#      name the interface of their frame (tshark's sll.ifindex);
+#      name the interface of their frame (tshark's sll.ifindex); its filter
+#      selects the two interfaces by index (others' tests may run beside);
 #   9. checks that the postmaster never restarted, no backend crashed, and
 #      the library was not reinstalled during the run.
 #
@@ -492,12 +493,17 @@ fi
 #     row naming the interface of its frame
 # ---------------------------------------------------------------------------
 section "capture on any"
-FILTER_ANY="net 198.18.0.0/15 or net 2001:db8::/32 or arp"
+# the generated traffic, on this test's two interfaces only: another live
+# test beside this one sends the same addresses on its own
+IDX_V=$(cat "/sys/class/net/$V0/ifindex")
+IDX_W=$(cat "/sys/class/net/$W0/ifindex")
+NET_ANY="net 198.18.0.0/15 or net 2001:db8::/32 or arp"
+FILTER_ANY="(ifindex $IDX_V or ifindex $IDX_W) and ($NET_ANY)"
 max_id=$(psql_v -c "SELECT coalesce(max(id), 0) FROM packets")
 gen any-v --count "$LIVE_SIDE_COUNT" --seed 5 --mac "$MAC_V" --profile side &&
 	gen any-w --count "$LIVE_SIDE_COUNT" --seed 6 --mac "$MAC_W" --profile side ||
 	fatal "traffic generator failed"
-any_want=$(($(frames_of any-v "$FILTER_ANY") + $(frames_of any-w "$FILTER_ANY")))
+any_want=$(($(frames_of any-v "$NET_ANY") + $(frames_of any-w "$NET_ANY")))
 tcpdump_start any "$WORK/ref-any.pcap" "$FILTER_ANY" || fatal "tcpdump did not start on any"
 TD_V=$TD
 pid_any=$(psql_v -c "SELECT pkt_start('any', '$FILTER_ANY')") && [ -n "$pid_any" ] &&
@@ -525,7 +531,7 @@ check_eq "tcpdump on any saw every generated frame of both interfaces its filter
 # ifindex; cooked v1 has none, so the interface of a row cannot be known
 check_eq "the capture on any uses Linux cooked v2 (server log: link type)" \
 	"$(grep -a "\[$pid_any\] DETAIL:  Link type" "$LOG" | sed 's/.*Link type \([A-Z0-9_]*\).*/\1/')" LINUX_SLL2
-ifmap="$(cat "/sys/class/net/$V0/ifindex")=$V0,$(cat "/sys/class/net/$W0/ifindex")=$W0"
+ifmap="$IDX_V=$V0,$IDX_W=$W0"
 compare any any "$max_id" --iface "$ifmap"
 if . "$WORK/summary-any.sh" 2>/dev/null; then
 	status_check any "$ref_frames" "$ref_ip" "$ref_non_ip" "$FILTER_ANY" "id > $max_id"
