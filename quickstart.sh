@@ -83,9 +83,14 @@ if [ -z "${DB_HOST:-}" ]; then
 		SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'user')
 		WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db') \gexec
 	EOF
+	# each statement only when it has something to do: IF NOT EXISTS, or
+	# ALTER EXTENSION ... UPDATE at the installed version, would print a NOTICE
 	admin -d "$DB_NAME" -v user="$DB_USER" <<-'EOF'
-		CREATE EXTENSION IF NOT EXISTS pktcapture;
-		ALTER EXTENSION pktcapture UPDATE;
+		SELECT 'CREATE EXTENSION pktcapture'
+		WHERE NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pktcapture') \gexec
+		SELECT 'ALTER EXTENSION pktcapture UPDATE'
+		FROM pg_extension e JOIN pg_available_extensions a ON a.name = e.extname
+		WHERE e.extname = 'pktcapture' AND e.extversion IS DISTINCT FROM a.default_version \gexec
 		SELECT format('GRANT EXECUTE ON FUNCTION pkt_start(text, text), pkt_stop(text), pkt_stats(text), pkt_status(), pkt_interfaces() TO %I', :'user') \gexec
 		SELECT format('GRANT SELECT, INSERT, DELETE, TRUNCATE ON packets TO %I', :'user') \gexec
 	EOF
