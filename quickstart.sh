@@ -1,7 +1,7 @@
 #!/bin/bash
 # quickstart.sh: set everything up, then capture with live statistics.
 #
-#   sudo ./quickstart.sh
+#   ./quickstart.sh       (as root, or as a user who may use sudo)
 #
 # 1. installs what is missing (Debian 12 packages), builds and installs the
 #    extension;
@@ -26,7 +26,11 @@ SOCKET_DIR=/var/run/pktcapture
 say() { printf 'pktcapture: %s\n' "$*"; }
 die() { printf 'pktcapture: %s\n' "$*" >&2; exit 1; }
 
-[ "$(id -u)" -eq 0 ] || die "run me as root (sudo ./quickstart.sh): I install packages and start a server that may capture"
+# root installs packages and starts a server that may capture: not root,
+# it runs itself again with sudo, keeping the settings below
+AS_ROOT_KEEP="DB_ PKT_ TZ"
+. "$here/test/lib/as-root.sh"
+as_root "$@"
 
 "$here/scripts/install-deps.sh"
 PG_BINDIR=$(pg_config --bindir)

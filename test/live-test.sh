@@ -1,7 +1,7 @@
 #!/bin/bash
 # test/live-test.sh: end-to-end live capture test of pktcapture.
 #
-#   sudo test/live-test.sh            (run as root from anywhere)
+#   test/live-test.sh                 (as root, or with sudo; from anywhere)
 #
 # What it does:
 #   1. builds a private test network: a network namespace pktc-peer-$$ and
@@ -71,10 +71,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 
+AS_ROOT_KEEP="LIVE_ PKT_ PG_BINDIR"
+. "$here/lib/as-root.sh"
+as_root "$@"
 CHECK_SUITE=live
 . "$(dirname "$0")/lib/check.sh"
 
-[ "$(id -u)" -eq 0 ] || fatal "must run as root"
 for cmd in ip tcpdump tshark tcpreplay psql pg_config setpriv sysctl; do
 	command -v "$cmd" >/dev/null || fatal "$cmd not found"
 done

@@ -1,7 +1,8 @@
 #!/bin/bash
 # test/robust-test.sh: pktcapture under hostile conditions.
 #
-#   sudo test/robust-test.sh          (run as root from anywhere; about 2 minutes)
+#   test/robust-test.sh               (as root, or with sudo; from anywhere;
+#                                     about 2 minutes)
 #
 # The extension must be built and installed (make install); the capture
 # corpus is read in place from ../shared/pcaps/tcpdump (or $PKT_CORPUS).
@@ -77,6 +78,9 @@ export PYTHONDONTWRITEBYTECODE=1	# no __pycache__ in the tree
 [ -x "$PY" ] || PY=python3
 CORPUS=${PKT_CORPUS:-$(cd "$here/../../shared/pcaps/tcpdump" 2>/dev/null && pwd)}
 
+AS_ROOT_KEEP="ROBUST_ PKT_ PG_BINDIR"
+. "$here/lib/as-root.sh"
+as_root "$@"
 CHECK_SUITE=robust
 . "$(dirname "$0")/lib/check.sh"
 pm_check() {	# pm_check WHEN
@@ -87,7 +91,6 @@ pm_check() {	# pm_check WHEN
 	fi
 }
 
-[ "$(id -u)" -eq 0 ] || fatal "must run as root"
 for cmd in ip tcpdump tshark tcpreplay psql pg_config setpriv sysctl timeout; do
 	command -v "$cmd" >/dev/null || fatal "$cmd not found"
 done

@@ -1,7 +1,7 @@
 #!/bin/bash
 # test/view-test.sh: pktop, the live terminal view, checked as a user sees it.
 #
-#   sudo test/view-test.sh
+#   test/view-test.sh         (as root, or with sudo)
 #
 # 1. builds client/pktop (make -C client) and the extension (make install,
 #    skipped with VIEW_NO_INSTALL=1), starts a throwaway cluster
@@ -36,7 +36,9 @@
 set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-[ "$(id -u)" -eq 0 ] || { echo "view-test: run as root" >&2; exit 2; }
+AS_ROOT_KEEP="VIEW_ PKT_ PG_BINDIR"
+. "$ROOT/test/lib/as-root.sh"
+as_root "$@"
 VIEW_KEEP=${VIEW_KEEP:-0}
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
