@@ -1,7 +1,7 @@
 #!/bin/bash
 # quickstart.sh: set everything up, then capture with live statistics.
 #
-#   sudo ./quickstart.sh
+#   ./quickstart.sh       (as root, or as a user who may use sudo)
 #
 # 1. installs what is missing (Debian 12 packages), builds and installs the
 #    extension;
@@ -26,7 +26,11 @@ SOCKET_DIR=/var/run/pktcapture
 say() { printf 'pktcapture: %s\n' "$*"; }
 die() { printf 'pktcapture: %s\n' "$*" >&2; exit 1; }
 
-[ "$(id -u)" -eq 0 ] || die "run me as root (sudo ./quickstart.sh): I install packages and start a server that may capture"
+# root installs packages and starts a server that may capture: not root,
+# it runs itself again with sudo, keeping the settings below
+AS_ROOT_KEEP="DB_ PKT_ TZ"
+. "$here/test/lib/as-root.sh"
+as_root "$@"
 
 "$here/scripts/install-deps.sh"
 PG_BINDIR=$(pg_config --bindir)
@@ -83,9 +87,14 @@ if [ -z "${DB_HOST:-}" ]; then
 		SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'user')
 		WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db') \gexec
 	EOF
+	# each statement only when it has something to do: IF NOT EXISTS, or
+	# ALTER EXTENSION ... UPDATE at the installed version, would print a NOTICE
 	admin -d "$DB_NAME" -v user="$DB_USER" <<-'EOF'
-		CREATE EXTENSION IF NOT EXISTS pktcapture;
-		ALTER EXTENSION pktcapture UPDATE;
+		SELECT 'CREATE EXTENSION pktcapture'
+		WHERE NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pktcapture') \gexec
+		SELECT 'ALTER EXTENSION pktcapture UPDATE'
+		FROM pg_extension e JOIN pg_available_extensions a ON a.name = e.extname
+		WHERE e.extname = 'pktcapture' AND e.extversion IS DISTINCT FROM a.default_version \gexec
 		SELECT format('GRANT EXECUTE ON FUNCTION pkt_start(text, text), pkt_stop(text), pkt_stats(text), pkt_status(), pkt_interfaces() TO %I', :'user') \gexec
 		SELECT format('GRANT SELECT, INSERT, DELETE, TRUNCATE ON packets TO %I', :'user') \gexec
 	EOF

@@ -21,8 +21,8 @@ done
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "pktcapture: these packages are missing: ${missing[*]}" >&2
-	echo "pktcapture: run this as root (sudo) to install them" >&2
-	exit 1
+	. "$(dirname "$0")/../test/lib/as-root.sh"
+	as_root "$@"
 fi
 echo "pktcapture: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive

@@ -1,7 +1,7 @@
 #!/bin/bash
 # test/live-test.sh: end-to-end live capture test of pktcapture.
 #
-#   sudo test/live-test.sh            (run as root from anywhere)
+#   test/live-test.sh                 (as root, or with sudo; from anywhere)
 #
 # What it does:
 #   1. builds a private test network: a network namespace pktc-peer-$$ and
@@ -22,7 +22,9 @@
 #      BPF filter on both root-end interfaces, replays the traffic with
 #      tcpreplay from inside the namespace on both pairs at once, stops
 #      the first capture, replays a second burst on the second pair only,
-#      stops the second capture; stops tcpdump with SIGINT;
+#      stops the second capture; stops tcpdump with SIGINT.  Each stop waits
+#      for what it is to see: pkt_stop until pkt_status() counts every frame
+#      the generator made for that filter, tcpdump until its file holds them;
 #   5. compares, per interface, the rows in packets with tshark's reading
 #      of tcpdump's file (test/live/live_compare.py): every field exactly
 #      as multisets and in capture order, capture_time within
@@ -30,11 +32,13 @@
 #   6. checks pkt_stats() against the table (total, protocols, top
 #      talkers) and the independence of the two captures;
 #   7. starts a new capture on the first interface, stops it in the middle
-#      of a paced burst, and checks that pkt_stop() returned with every
+#      of a paced burst (once it has seen LIVE_LOAD_STOP_AFTER frames), and
+#      checks that pkt_stop() returned with every
 #      row committed and that these rows are exactly the first IP frames
 #      tcpdump saw (tcpdump goes on capturing);
 #   8. captures on "any" while both interfaces carry traffic: rows must
-#      name the interface of their frame (tshark's sll.ifindex);
+#      name the interface of their frame (tshark's sll.ifindex); its filter
+#      selects the two interfaces by index (others' tests may run beside);
 #   9. checks that the postmaster never restarted, no backend crashed, and
 #      the library was not reinstalled during the run.
 #
@@ -45,7 +49,8 @@
 #   LIVE_TS_TOLERANCE_US  timestamp tolerance, microseconds (default 1000)
 #   LIVE_LOAD_COUNT       frames of the burst a capture is stopped in (60000)
 #   LIVE_LOAD_PPS         its rate, frames per second (20000)
-#   LIVE_LOAD_STOP_AFTER  seconds into that burst pkt_stop() is called (1)
+#   LIVE_LOAD_STOP_AFTER  frames of that burst the capture has seen when
+#                         pkt_stop() is called (15000)
 #   LIVE_KEEP=1           keep the work directory even when all checks pass
 #
 # Prints one line per check and, last, "live: N passed, M failed".
@@ -60,16 +65,18 @@ LIVE_TS_TOLERANCE_US=${LIVE_TS_TOLERANCE_US:-1000}
 LIVE_KEEP=${LIVE_KEEP:-0}
 LIVE_LOAD_COUNT=${LIVE_LOAD_COUNT:-60000}
 LIVE_LOAD_PPS=${LIVE_LOAD_PPS:-20000}
-LIVE_LOAD_STOP_AFTER=${LIVE_LOAD_STOP_AFTER:-1}
+LIVE_LOAD_STOP_AFTER=${LIVE_LOAD_STOP_AFTER:-15000}
 
 here=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 
+AS_ROOT_KEEP="LIVE_ PKT_ PG_BINDIR"
+. "$here/lib/as-root.sh"
+as_root "$@"
 CHECK_SUITE=live
 . "$(dirname "$0")/lib/check.sh"
 
-[ "$(id -u)" -eq 0 ] || fatal "must run as root"
 for cmd in ip tcpdump tshark tcpreplay psql pg_config setpriv sysctl; do
 	command -v "$cmd" >/dev/null || fatal "$cmd not found"
 done
@@ -126,16 +133,6 @@ psql_timed() {
 	t1=$(date +%s%N)
 	printf -v "$1" '%s' "$out"
 	printf -v "$1_ms" '%s' $(((t1 - t0) / 1000000))
-}
-
-# wait_for FILE PATTERN SECONDS
-wait_for() {
-	local i
-	for i in $(seq 1 $((${3} * 10))); do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
 }
 
 echo "# work directory $WORK, interfaces $V0 $W0, namespace $NS"
@@ -217,23 +214,17 @@ rm -f "$WORK/main-again.pcap"
 # 4. capture
 # ---------------------------------------------------------------------------
 section "capture"
-start_tcpdump() {	# start_tcpdump IFACE FILE FILTER -> pid in TD
-	tcpdump -i "$1" -w "$2" -s 128 -n -B 65536 -Z root "$3" 2>"$2.err" &
-	TD=$!
-	wait_for "$2.err" "listening on" 10
+# frames_of NAME FILTER: the frames of the generator's NAME.pcap that FILTER
+# selects, by tcpdump's filter engine
+frames_of() {
+	tcpdump -r "$WORK/$1.pcap" -n -q "$2" 2>/dev/null | wc -l
 }
-# stop_tcpdump PID: tcpdump reads the kernel ring in blocks that are handed
-# over when full or after its 1 s timeout, and does not drain a partial
-# block on SIGINT: wait past the timeout first, then SIGINT.
-stop_tcpdump() {
-	sleep 1.5
-	kill -INT "$1"
-	wait "$1"
-}
-start_tcpdump "$V0" "$WORK/ref-v.pcap" "$FILTER_V" || fatal "tcpdump did not start on $V0"
+tcpdump_start "$V0" "$WORK/ref-v.pcap" "$FILTER_V" || fatal "tcpdump did not start on $V0"
 TD_V=$TD
-start_tcpdump "$W0" "$WORK/ref-w.pcap" "$FILTER_W" || fatal "tcpdump did not start on $W0"
+tcpdump_start "$W0" "$WORK/ref-w.pcap" "$FILTER_W" || fatal "tcpdump did not start on $W0"
 TD_W=$TD
+# the W filter keeps UDP, ICMP and ARP of the generated frames
+w_want=$(($(frames_of side1 "$FILTER_W") + $(frames_of side2 "$FILTER_W")))
 
 pid_v=$(psql_v -c "SELECT pkt_start('$V0', '$FILTER_V')") &&
 	[ -n "$pid_v" ] && ok "pkt_start('$V0', '$FILTER_V') returned worker $pid_v" ||
@@ -263,23 +254,25 @@ wait "$RP_W"
 t1=$(date +%s.%N)
 replay_check main
 replay_check side1
-sleep 0.5
+capture_saw "$pid_v" "$(jget main matching)" ||
+	echo "# the capture on $V0 has not seen every frame of the burst"
 
 psql_timed stop_v "SELECT pkt_stop('$V0')"
 check_eq "pkt_stop('$V0') stopped one capture (in $stop_v_ms ms)" "$stop_v" 1
 check_eq "after pkt_stop('$V0'): $V0 stopped, $W0 still running" \
 	"$(psql_v -c "SELECT string_agg(interface || ':' || state, ',' ORDER BY interface) FROM pkt_status() WHERE interface IN ('$V0', '$W0')")" \
 	"$V0:stopped,$W0:running"
-stop_tcpdump "$TD_V"
+tcpdump_stop "$TD_V" "$WORK/ref-v.pcap" "$(jget main matching)"
 TD_V=""
 
 # a second burst on W only: W keeps capturing after V stopped
 replay "$W1" side2
 replay_check side2
-sleep 0.5
+capture_saw "$pid_w" "$w_want" ||
+	echo "# the capture on $W0 has not seen every frame its filter selects"
 psql_timed stop_w "SELECT pkt_stop('$W0')"
 check_eq "pkt_stop('$W0') stopped one capture (in $stop_w_ms ms)" "$stop_w" 1
-stop_tcpdump "$TD_W"
+tcpdump_stop "$TD_W" "$WORK/ref-w.pcap" "$w_want"
 TD_W=""
 check_eq "pkt_stop('$W0') again stops nothing" \
 	"$(psql_v -c "SET client_min_messages = warning; SELECT pkt_stop('$W0')")" 0
@@ -307,10 +300,6 @@ td_w_cap=$td_cap
 check_eq "tcpdump on $V0 saw every generated frame, no decoy, no kernel frame" \
 	"$td_v_cap" "$(jget main matching)"
 
-# the W filter keeps UDP, ICMP and ARP of the generated frames: count them
-# in the generator's own files with tcpdump's filter engine
-w_want=$(($(tcpdump -r "$WORK/side1.pcap" -n -q "$FILTER_W" 2>/dev/null | wc -l) +
-	$(tcpdump -r "$WORK/side2.pcap" -n -q "$FILTER_W" 2>/dev/null | wc -l)))
 check_eq "tcpdump on $W0 saw every generated frame its filter selects" "$td_w_cap" "$w_want"
 
 reference() {	# reference NAME: tshark fields of ref-NAME.pcap
@@ -454,7 +443,7 @@ section "restart on $V0, stop under load"
 max_id=$(psql_v -c "SELECT coalesce(max(id), 0) FROM packets")
 gen load --count "$LIVE_LOAD_COUNT" --seed 4 --mac "$MAC_V" \
 	--decoy-mac "$MAC_DECOY" --decoys 10 --profile main || fatal "traffic generator failed"
-start_tcpdump "$V0" "$WORK/ref-v3.pcap" "$FILTER_V" || fatal "tcpdump did not start on $V0"
+tcpdump_start "$V0" "$WORK/ref-v3.pcap" "$FILTER_V" || fatal "tcpdump did not start on $V0"
 TD_V=$TD
 pid_v3=$(psql_v -c "SELECT pkt_start('$V0', '$FILTER_V')")
 if [ -n "$pid_v3" ] && [ "$pid_v3" != "$pid_v" ]; then
@@ -465,7 +454,10 @@ fi
 RATE="--pps=$LIVE_LOAD_PPS"
 replay "$V1" load &
 RP_V=$!
-sleep "$LIVE_LOAD_STOP_AFTER"
+# into the burst: the capture has seen part of it (not a time, which a
+# slow start of tcpreplay would eat)
+capture_saw "$pid_v3" "$LIVE_LOAD_STOP_AFTER" 30 ||
+	echo "# the capture on $V0 did not see $LIVE_LOAD_STOP_AFTER frames of the burst in 30 s"
 psql_timed stop_v3 "SELECT pkt_stop('$V0')"
 # right after pkt_stop: the rows, and the counters
 after_stop=$(psql_v -F ' ' -c "SELECT (SELECT count(*) FROM packets WHERE interface = '$V0' AND id > $max_id),
@@ -478,7 +470,7 @@ else
 fi
 wait "$RP_V"
 replay_check load
-stop_tcpdump "$TD_V"
+tcpdump_stop "$TD_V" "$WORK/ref-v3.pcap" "$(jget load matching)"
 TD_V=""
 check_eq "pkt_stop('$V0') under load stopped one capture (in $stop_v3_ms ms)" "$stop_v3" 1
 tcpdump_check v3 "$V0"
@@ -503,12 +495,18 @@ fi
 #     row naming the interface of its frame
 # ---------------------------------------------------------------------------
 section "capture on any"
-FILTER_ANY="net 198.18.0.0/15 or net 2001:db8::/32 or arp"
+# the generated traffic, on this test's two interfaces only: another live
+# test beside this one sends the same addresses on its own
+IDX_V=$(cat "/sys/class/net/$V0/ifindex")
+IDX_W=$(cat "/sys/class/net/$W0/ifindex")
+NET_ANY="net 198.18.0.0/15 or net 2001:db8::/32 or arp"
+FILTER_ANY="(ifindex $IDX_V or ifindex $IDX_W) and ($NET_ANY)"
 max_id=$(psql_v -c "SELECT coalesce(max(id), 0) FROM packets")
 gen any-v --count "$LIVE_SIDE_COUNT" --seed 5 --mac "$MAC_V" --profile side &&
 	gen any-w --count "$LIVE_SIDE_COUNT" --seed 6 --mac "$MAC_W" --profile side ||
 	fatal "traffic generator failed"
-start_tcpdump any "$WORK/ref-any.pcap" "$FILTER_ANY" || fatal "tcpdump did not start on any"
+any_want=$(($(frames_of any-v "$NET_ANY") + $(frames_of any-w "$NET_ANY")))
+tcpdump_start any "$WORK/ref-any.pcap" "$FILTER_ANY" || fatal "tcpdump did not start on any"
 TD_V=$TD
 pid_any=$(psql_v -c "SELECT pkt_start('any', '$FILTER_ANY')") && [ -n "$pid_any" ] &&
 	ok "pkt_start('any', '$FILTER_ANY') returned worker $pid_any" ||
@@ -522,21 +520,20 @@ wait "$RP_V"
 wait "$RP_W"
 replay_check any-v
 replay_check any-w
-sleep 0.5
+capture_saw "$pid_any" "$any_want" ||
+	echo "# the capture on any has not seen every frame its filter selects"
 psql_timed stop_any "SELECT pkt_stop('any')"
 check_eq "pkt_stop('any') stopped one capture (in $stop_any_ms ms)" "$stop_any" 1
-stop_tcpdump "$TD_V"
+tcpdump_stop "$TD_V" "$WORK/ref-any.pcap" "$any_want"
 TD_V=""
 tcpdump_check any any
-any_want=$(($(tcpdump -r "$WORK/any-v.pcap" -n -q "$FILTER_ANY" 2>/dev/null | wc -l) +
-	$(tcpdump -r "$WORK/any-w.pcap" -n -q "$FILTER_ANY" 2>/dev/null | wc -l)))
 check_eq "tcpdump on any saw every generated frame of both interfaces its filter selects" \
 	"$td_cap" "$any_want"
 # tcpdump opens "any" as Linux cooked v2, whose header carries the
 # ifindex; cooked v1 has none, so the interface of a row cannot be known
 check_eq "the capture on any uses Linux cooked v2 (server log: link type)" \
 	"$(grep -a "\[$pid_any\] DETAIL:  Link type" "$LOG" | sed 's/.*Link type \([A-Z0-9_]*\).*/\1/')" LINUX_SLL2
-ifmap="$(cat "/sys/class/net/$V0/ifindex")=$V0,$(cat "/sys/class/net/$W0/ifindex")=$W0"
+ifmap="$IDX_V=$V0,$IDX_W=$W0"
 compare any any "$max_id" --iface "$ifmap"
 if . "$WORK/summary-any.sh" 2>/dev/null; then
 	status_check any "$ref_frames" "$ref_ip" "$ref_non_ip" "$FILTER_ANY" "id > $max_id"
@@ -568,12 +565,11 @@ else
 	not_ok "server log has pktcapture warnings or errors"
 	sed 's/^/    /' <<<"$warn" | head -20
 fi
-for ifc in "$V0" "$W0"; do
-	if grep -aq "pktcapture: capture stopped on interface \"$ifc\"" "$LOG"; then
-		ok "server log: the capture on $ifc stopped cleanly"
-	else
-		not_ok "server log: no clean stop of the capture on $ifc"
-	fi
+# every capture logged its stop: two on V0 (the second stopped under load),
+# one on W0, one on any
+for ifc in "$V0:2" "$W0:1" "any:1"; do
+	check_eq "server log: every capture on ${ifc%:*} stopped cleanly (its lines)" \
+		"$(grep -ac "pktcapture: capture stopped on interface \"${ifc%:*}\"" "$LOG")" "${ifc##*:}"
 done
 grep -aE --no-group-separator "pktcapture: capture (started|stopped)" -A1 "$LOG" | sed 's/^/# /'
 

@@ -1,7 +1,8 @@
 #!/bin/bash
-# test/run.sh: the whole test suite.  Run as root on Debian 12:
+# test/run.sh: the whole test suite, on Debian 12, as root (a user who may
+# use sudo: it runs itself with sudo):
 #
-#   sudo test/run.sh
+#   test/run.sh
 #
 # Installs what the tests need, builds and installs the extension, then
 # runs each suite and prints one line per suite and a closing
@@ -30,9 +31,11 @@
 #             package's files installed where make install puts its own)
 set -u
 
+AS_ROOT_KEEP="PKT_ KEEP_WORK LIVE_ ROBUST_ VIEW_ PG_TEST_"
+. "$(dirname "$0")/lib/as-root.sh"
+as_root "$@"
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-[ "$(id -u)" -eq 0 ] || { echo "test/run.sh: run as root (sudo test/run.sh)" >&2; exit 2; }
 SHARED=$(cd "$ROOT/../shared" 2>/dev/null && pwd) ||
 	{ echo "test/run.sh: ../shared (the capture corpus) is missing beside the project" >&2; exit 2; }
 export PKT_CORPUS=$SHARED/pcaps/tcpdump

@@ -1,7 +1,7 @@
 #!/bin/bash
 # test/view-test.sh: pktop, the live terminal view, checked as a user sees it.
 #
-#   sudo test/view-test.sh
+#   test/view-test.sh         (as root, or with sudo)
 #
 # 1. builds client/pktop (make -C client) and the extension (make install,
 #    skipped with VIEW_NO_INSTALL=1), starts a throwaway cluster
@@ -13,10 +13,10 @@
 #    it, never from pktop).  Captures use the BPF filter "udp and dst port
 #    PORT";
 # 3. runs pktop --start lo --filter ... in a detached tmux session of
-#    80x24, captures the pane several times and checks: title, totals, the
-#    protocol table, the top 5 sources and destinations in the generator's
-#    order (the heavy source first), the loss line, the help line; the
-#    total grows between captures; nothing is wider than the window;
+#    80x24, captures the pane as it shows a larger total each time (three
+#    times) and checks: title, totals, the protocol table, the top 5
+#    sources and destinations in the generator's order (the heavy source
+#    first), the loss line, the help line; nothing is wider than the window;
 # 4. resizes the window to 132x40 and checks the wide layout uses it
 #    (side-by-side charts, a loss column, bars beside the top talkers,
 #    lines past column 100, rows past 30);
@@ -36,7 +36,9 @@
 set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-[ "$(id -u)" -eq 0 ] || { echo "view-test: run as root" >&2; exit 2; }
+AS_ROOT_KEEP="VIEW_ PKT_ PG_BINDIR"
+. "$ROOT/test/lib/as-root.sh"
+as_root "$@"
 VIEW_KEEP=${VIEW_KEEP:-0}
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
@@ -165,14 +167,30 @@ start_view() {
 snap() { tm capture-pane -p -t "$1" >"$2" 2>/dev/null; }
 # wait_for SECONDS COMMAND...: until COMMAND succeeds, at most SECONDS
 wait_for() {
-	local deadline=$((SECONDS + $1))
+	local deadline=$((SECONDS + $1)) tries=$(($1 * 4)) i
 	shift
-	while [ "$SECONDS" -lt "$deadline" ]; do
+	for ((i = 0; i < tries && SECONDS < deadline; i++)); do
 		"$@" && return 0
 		sleep 0.25
 	done
 	"$@"
 }
+# snap_until SECONDS SESSION FILE TEST...: the pane into FILE until
+# "TEST... FILE" succeeds, at most SECONDS
+snap_until() {
+	local secs=$1
+	snap_session=$2 snap_file=$3
+	shift 3
+	snap_test=("$@")
+	wait_for "$secs" snap_passes
+}
+snap_passes() { snap "$snap_session" "$snap_file" && "${snap_test[@]}" "$snap_file"; }
+total_above() { [ "$(scr total "$2")" -gt "$1" ] 2>/dev/null; }	# total_above N FILE
+# drawn_since SESSION BYTES: pktop wrote to its pane after BYTES of its
+# output (tmux pipe-pane copies it to $WORK/SESSION.out)
+drawn_since() { [ "$(stat -c %s "$WORK/$1.out" 2>/dev/null || echo 0)" -gt "$2" ]; }
+out_size() { stat -c %s "$WORK/$1.out" 2>/dev/null || echo 0; }
+title_clock() { head -n 1 "$1" | grep -o '[0-9][0-9]:[0-9][0-9]:[0-9][0-9] *$'; }
 pane_has() { tm capture-pane -p -t "$1" 2>/dev/null | grep -q -- "$2"; }
 pane_lacks() { ! pane_has "$1" "$2"; }
 state_of() { sql "SELECT state FROM pkt_status() WHERE interface = 'lo' ORDER BY started_at DESC LIMIT 1"; }
@@ -262,12 +280,10 @@ else
 	snap v1 "$WORK/pane-start.txt"
 	cat "$WORK/pane-start.txt"
 fi
-sleep 1
-snap v1 "$WORK/pane1.txt"
-sleep 2.5
-snap v1 "$WORK/pane2.txt"
-sleep 2.5
-snap v1 "$WORK/pane3.txt"
+# three screens, each with a larger total than the one before
+snap_until 10 v1 "$WORK/pane1.txt" total_above 0
+snap_until 10 v1 "$WORK/pane2.txt" total_above "$(scr total "$WORK/pane1.txt")"
+snap_until 10 v1 "$WORK/pane3.txt" total_above "$(scr total "$WORK/pane2.txt")"
 echo "# 80x24:"
 sed 's/^/#   |/' "$WORK/pane3.txt"
 
@@ -303,8 +319,9 @@ check "the capture runs with the filter pktop was given" \
 
 # --- 2. resized to 132x40 ------------------------------------------------
 tm resize-window -t v1 -x 132 -y 40
-sleep 2.5
-snap v1 "$WORK/pane-wide.txt"
+# drawn at the new size: the wide layout's charts, and the help line last
+wide_drawn() { grep -q 'PACKETS/S.*BITS/S' "$1" && tail -n 1 "$1" | grep -q 'q quit'; }
+snap_until 10 v1 "$WORK/pane-wide.txt" wide_drawn
 echo "# 132x40:"
 sed 's/^/#   |/' "$WORK/pane-wide.txt"
 size=$(tm display-message -p -t v1 '#{window_width}x#{window_height}')
@@ -350,12 +367,11 @@ tm kill-session -t v1 2>/dev/null
 
 # --- 4. a second run, stopped with Ctrl+C --------------------------------
 start_view v2 "$WORK/rc2" --start lo --filter "$FILTER"
-if wait_for 20 pane_has v2 "${EXP_SRC[4]}"; then
+if wait_for 20 pane_has v2 "${EXP_SRC[4]}" && snap_until 10 v2 "$WORK/pane-cc.txt" total_above 0; then
 	ok "C-c run: pktop shows the capture"
 else
 	not_ok "C-c run: pktop shows the capture"
 fi
-sleep 1.5
 tm send-keys -t v2 C-c
 if wait_for 30 test -s "$WORK/rc2"; then
 	check "C-c: pktop exits 0" [ "$(cat "$WORK/rc2")" = 0 ]
@@ -392,23 +408,34 @@ sed 's/^/#   |/' "$WORK/plain.txt" | head -n 9
 start_view v3 "$WORK/rc3" -i lo
 wait_for 20 pane_has v3 "${EXP_SRC[4]}" >/dev/null
 cluster_as_postgres "$PG_BINDIR/pg_ctl" -D "$CLUSTER_DIR/data" -m fast -w stop >/dev/null 2>&1
-if wait_for 10 pane_has v3 "cannot reach the server\|lost the server"; then
+says_no_server() { grep -q "cannot reach the server\|lost the server" "$1"; }
+if snap_until 10 v3 "$WORK/pane-noserver.txt" says_no_server; then
 	ok "server gone: pktop says so on screen"
 else
 	not_ok "server gone: pktop says so on screen"
 fi
-snap v3 "$WORK/pane-noserver.txt"
 grep -m1 'server' "$WORK/pane-noserver.txt" | sed 's/^/#   |/'
-sleep 2
-check "server gone: pktop keeps running" [ ! -e "$WORK/rc3" ]
 check "server gone: the title says no server" bash -c 'head -n 1 "$1" | grep -q "no server"' _ "$WORK/pane-noserver.txt"
+# it keeps running: it draws again (the title's clock moves on twice),
+# still without the server
+clock=$(title_clock "$WORK/pane-noserver.txt")
+redrawn() { says_no_server "$1" && [ -n "$(title_clock "$1")" ] && [ "$(title_clock "$1")" != "$clock" ]; }
+snap_until 10 v3 "$WORK/pane-noserver2.txt" redrawn
+clock=$(title_clock "$WORK/pane-noserver2.txt")
+snap_until 10 v3 "$WORK/pane-noserver2.txt" redrawn
+check "server gone: pktop keeps running and drawing (title clock ${clock:-?})" \
+	eval '[ ! -e "$WORK/rc3" ] && redrawn "$WORK/pane-noserver2.txt"'
 cluster_as_postgres "$PG_BINDIR/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" -w -t 60 start >/dev/null 2>&1
-if wait_for 10 pane_lacks v3 "cannot reach the server"; then
-	ok "server back: pktop reconnects"
+# back: only a new connection can tell that the capture is gone (it ran
+# before the server stopped)
+says_gone() { grep -q 'no capture named "lo"' "$1"; }
+if snap_until 15 v3 "$WORK/pane-back.txt" says_gone; then
+	ok "server back: pktop reconnects and says the capture is gone"
 else
-	not_ok "server back: pktop reconnects"
+	not_ok "server back: pktop reconnects and says the capture is gone"
 fi
-check "server back: the capture is gone and pktop says so" wait_for 5 pane_has v3 'no capture named "lo"'
+check "server back: no server error left on screen, the title no longer says no server" \
+	eval '! says_no_server "$WORK/pane-back.txt" && ! head -n 1 "$WORK/pane-back.txt" | grep -q "no server"'
 tm send-keys -t v3 q
 if wait_for 30 test -s "$WORK/rc3"; then
 	check "server back: q exits 0" [ "$(cat "$WORK/rc3")" = 0 ]
@@ -453,14 +480,17 @@ RETURNS SETOF record LANGUAGE sql AS $$
 $$;
 EOF
 VIEW_DB=odd start_view v4 "$WORK/rc4" -i odd --no-stop
-sleep 3
-snap v4 "$WORK/pane-odd.txt"
+tm pipe-pane -t v4 -o "cat >>'$WORK/v4.out'"
+has_huge() { grep -q "9.2 E" "$1"; }
+snap_until 10 v4 "$WORK/pane-odd.txt" has_huge
+# each size drawn: pktop wrote to the pane after the resize
 for size in "132 40" "60 16" "30 8" "200 60" "80 24"; do
 	read -r x y <<<"$size"
+	before=$(out_size v4)
 	tm resize-window -t v4 -x "$x" -y "$y"
-	sleep 1.2
+	wait_for 5 drawn_since v4 "$before" || echo "# pktop drew nothing at ${x}x$y in 5 s"
 done
-snap v4 "$WORK/pane-odd2.txt"
+snap_until 5 v4 "$WORK/pane-odd2.txt" has_huge
 sed 's/^/#   |/' "$WORK/pane-odd2.txt"
 check "odd values: pktop draws them and keeps running through resizes" \
 	eval '[ ! -e "$WORK/rc4" ] && grep -q "9.2 E" "$WORK/pane-odd2.txt"'

@@ -8,6 +8,11 @@
 #
 #   cluster_start DIR [extra postgresql.conf lines...]   sets PGHOST PGPORT
 #   cluster_psql [psql args...]                          as superuser postgres
+#   cluster_poll SECONDS SQL          until SQL says t (every 0.1 s, at most
+#                                     SECONDS); fails if it never does
+#   capture_saw PID FRAMES            cluster_poll: the capture of worker PID
+#                                     has seen FRAMES frames (pkt_status), or
+#                                     no capture has that worker any more
 #   cluster_stop
 PG_BINDIR=${PG_BINDIR:-$(pg_config --bindir)}
 
@@ -53,6 +58,21 @@ cluster_start() {
 
 cluster_psql() {
 	psql -X -q -v ON_ERROR_STOP=1 -U postgres -d "${CLUSTER_DB:-postgres}" "$@"
+}
+
+cluster_poll() {
+	local tries=$(($1 * 10)) deadline=$((SECONDS + $1 + 1)) i
+	for ((i = 0; i < tries && SECONDS <= deadline; i++)); do
+		[ "$(cluster_psql -At -c "$2" 2>/dev/null)" = t ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# The counters in pkt_status are published four times a second; frames
+# reach the worker in blocks of the kernel buffer (100 ms timeout).
+capture_saw() {
+	cluster_poll "${3:-15}" "SELECT coalesce((SELECT frames >= $2 FROM pkt_status() WHERE pid = $1), true)"
 }
 
 cluster_postmaster_pid() {

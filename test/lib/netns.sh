@@ -15,6 +15,13 @@
 # the ok/not_ok of test/lib/check.sh:
 #   jget NAME KEY                      a value of NAME.json
 #   replay_check NAME                  a check: every frame was sent
+#
+# The reference capture, tcpdump writing each frame to FILE as it gets it
+# (-U), its messages and closing statistics in FILE.err:
+#   tcpdump_start IFACE FILE FILTER    pid in TD; waits until it listens
+#   tcpdump_stop PID FILE FRAMES       waits until FILE holds FRAMES frames
+#                                      (at most 10 s), then stops it (SIGINT)
+#   pcap_frames FILE                   the whole records FILE holds now
 NETNS_NAME=""
 NETNS_LINKS=""
 
@@ -79,4 +86,43 @@ replay_check() {	# replay_check NAME: every frame of the file was sent
 		not_ok "tcpreplay $1.pcap: sent '$sent' failed '$fail', want $want sent"
 		sed 's/^/    /' "$WORK/$1.tcpreplay" | tail -15
 	fi
+}
+
+tcpdump_start() {	# tcpdump_start IFACE FILE FILTER
+	local _
+	tcpdump -i "$1" -w "$2" -U -s 128 -n -B 65536 -Z root "$3" 2>"$2.err" &
+	TD=$!
+	for _ in $(seq 1 100); do
+		grep -q "listening on" "$2.err" 2>/dev/null && return 0
+		kill -0 "$TD" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# tcpdump gets the frames in blocks of the kernel ring, handed over when
+# full or after its 1 s timeout, and does not drain a partial block on
+# SIGINT: stop it once its file holds every frame it is to see.
+tcpdump_stop() {	# tcpdump_stop PID FILE FRAMES
+	local _
+	for _ in $(seq 1 100); do
+		[ "$(pcap_frames "$2")" -ge "$3" ] && break
+		sleep 0.1
+	done
+	kill -INT "$1"
+	wait "$1"
+}
+
+pcap_frames() {	# pcap_frames FILE: whole records in a pcap file being written
+	"$PY" -c '
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+e = "<" if d[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+o, n = 24, 0
+while o + 16 <= len(d):
+    o += 16 + struct.unpack_from(e + "I", d, o + 8)[0]
+    if o > len(d):
+        break
+    n += 1
+print(n)' "$1" 2>/dev/null || echo 0
 }

@@ -51,10 +51,19 @@ sub send_udp
 my $port = 40000 + ($$ % 20000);
 my $filter = "udp and dst port $port";
 
+# The worker has seen $count frames: its counters, published four times a
+# second, say so (the slot of worker $pid: none left from another capture).
+sub worker_saw
+{
+	my ($pid, $count) = @_;
+	return $node->poll_query_until('postgres',
+		"SELECT frames >= $count FROM pkt_status() WHERE pid = $pid");
+}
+
 # pkt_stop returns only when every captured row is committed.
-$node->safe_psql('postgres', "SELECT pkt_start('lo', '$filter')");
+my $wpid = $node->safe_psql('postgres', "SELECT pkt_start('lo', '$filter')");
 send_udp($port, 500);
-sleep 1;
+ok(worker_saw($wpid, 500), 'the worker saw the 500 datagrams') or die 'the worker did not see them';
 is($node->safe_psql('postgres', 'SELECT count(*) FROM packets'), '0',
 	'rows are still in the worker before the flush interval');
 is($node->safe_psql('postgres',
@@ -76,11 +85,15 @@ is($node->safe_psql('postgres',
 
 # A fast shutdown writes the rows in hand before the worker exits.
 $node->safe_psql('postgres', 'TRUNCATE packets');
-$node->safe_psql('postgres', "SELECT pkt_start('lo', '$filter')");
+my $log_offset = -s $node->logfile;
+$wpid = $node->safe_psql('postgres', "SELECT pkt_start('lo', '$filter')");
 send_udp($port, 300);
-sleep 1;
+ok(worker_saw($wpid, 300), 'the worker saw the 300 datagrams') or die 'the worker did not see them';
+is($node->safe_psql('postgres', 'SELECT count(*) FROM packets'), '0',
+	'none of them is written before the shutdown');
 $node->stop('fast');
-my $log = slurp_file($node->logfile);
+# the log of this capture only: the first one logged its stop too
+my $log = slurp_file($node->logfile, $log_offset);
 like($log, qr/pktcapture: capture stopped on interface "lo"/, 'worker logged its stop at shutdown');
 unlike($log, qr/terminated by signal/, 'no process was killed');
 $node->start;

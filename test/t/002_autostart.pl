@@ -52,31 +52,45 @@ sub running_pid
 		"SELECT coalesce(max(pid), 0) FROM pkt_status() WHERE interface = 'lo' AND state = 'running'");
 }
 
+# the server's clock, to tell a capture that started after an event
+sub server_now
+{
+	return $node->safe_psql('postgres', 'SELECT clock_timestamp()');
+}
+
+# Waits (bounded, see poll_query_until) until a capture runs on lo that is
+# not the one of worker $old_pid and started after $since: a slot left
+# over from before cannot satisfy it.  Without $old_pid, any running one.
+sub new_capture_runs
+{
+	my ($old_pid, $since) = @_;
+	my $cond = defined $old_pid ? " AND pid <> $old_pid AND started_at > '$since'" : '';
+	return $node->poll_query_until('postgres',
+		"SELECT count(*) = 1 FROM pkt_status() WHERE interface = 'lo' AND state = 'running'$cond");
+}
+
 # The launcher retries until the extension exists, then the capture runs.
-$node->poll_query_until('postgres',
-	"SELECT count(*) = 1 FROM pkt_status() WHERE interface = 'lo' AND state = 'running'")
+ok(new_capture_runs(), 'capture started from pktcapture.autostart')
   or die 'autostarted capture did not start';
-ok(1, 'capture started from pktcapture.autostart');
 send_udp(200);
-$node->poll_query_until('postgres', 'SELECT count(*) = 200 FROM packets')
+ok($node->poll_query_until('postgres', 'SELECT count(*) = 200 FROM packets'),
+	'autostarted capture stores rows')
   or die 'rows did not arrive';
-ok(1, 'autostarted capture stores rows');
 
 # Across a server restart it starts again by itself.
+my $pid = running_pid();
+my $since = server_now();
 $node->restart;
-$node->poll_query_until('postgres',
-	"SELECT count(*) = 1 FROM pkt_status() WHERE interface = 'lo' AND state = 'running'")
+ok(new_capture_runs($pid, $since), 'capture starts again after a server restart')
   or die 'capture did not start after restart';
-ok(1, 'capture starts again after a server restart');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM packets'), '200', 'rows kept');
 
 # Ended without pkt_stop (here: terminated): the launcher starts it again.
-my $pid = running_pid();
+$pid = running_pid();
+$since = server_now();
 $node->safe_psql('postgres', "SELECT pg_terminate_backend($pid)");
-$node->poll_query_until('postgres',
-	"SELECT count(*) = 1 FROM pkt_status() WHERE interface = 'lo' AND state = 'running' AND pid <> $pid")
+ok(new_capture_runs($pid, $since), 'a capture that ended unexpectedly is restarted')
   or die 'capture was not restarted';
-ok(1, 'a capture that ended unexpectedly is restarted');
 
 # kill -9 of the worker restarts the whole server (as any backend crash);
 # what was committed stays, the run is marked interrupted, capture resumes.
@@ -88,10 +102,16 @@ is($node->safe_psql('postgres',
 	'0', 'the running capture has written no summaries yet (summary_interval)');
 is(report_differences(), '', 'pkt_report reads its rows from packets meanwhile: it equals GROUP BY');
 $pid = running_pid();
+$since = server_now();
+my $log_offset = -s $node->logfile;
 kill 'KILL', $pid;
-$node->poll_query_until('postgres',
-	"SELECT count(*) = 1 FROM pkt_status() WHERE interface = 'lo' AND state = 'running'")
+# Until the postmaster notices the death and reinitializes shared memory,
+# the killed worker's slot still says "running": wait for a new worker.
+ok(new_capture_runs($pid, $since), 'a new capture worker runs after kill -9 of the old one')
   or die 'capture did not come back after kill -9';
+like(slurp_file($node->logfile, $log_offset),
+	qr/\(PID $pid\) was terminated by signal 9.*all server processes terminated; reinitializing/s,
+	'the kill -9 restarted the server (shared memory reinitialized)');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM packets'), '300',
 	'kill -9 loses nothing that was committed');
 is($node->safe_psql('postgres',
@@ -112,16 +132,23 @@ is($node->safe_psql('postgres',
 send_udp(50);
 $node->poll_query_until('postgres', 'SELECT count(*) = 350 FROM packets')
   or die 'rows did not arrive';
+$log_offset = -s $node->logfile;
 $node->safe_psql('postgres', "SELECT pkt_stop('lo')");
 is($node->safe_psql('postgres',
 		"SELECT count(*) FROM pkt_runs WHERE summarized_id IS NOT NULL"),
 	'0', 'a stopped capture writes its last summaries');
 is(report_differences(), '', 'pkt_report equals GROUP BY after pkt_stop');
-sleep 7;
+# The launcher looks at the slot once a second and logs what it decides
+# about a capture that ended: wait for that line, whichever it is.
+$node->wait_for_log(qr/autostart: capture on interface "lo" (was stopped with pkt_stop|ended)/,
+	$log_offset);
+my $decided = slurp_file($node->logfile, $log_offset);
+like($decided, qr/capture on interface "lo" was stopped with pkt_stop\(\); it stays stopped until the server restarts/,
+	'the launcher leaves a capture stopped with pkt_stop stopped, and says so');
+unlike($decided, qr/capture on interface "lo" (ended|launched)/, 'the launcher does not start it again');
 is($node->safe_psql('postgres',
 		"SELECT state FROM pkt_status() WHERE interface = 'lo'"), 'stopped',
 	'a capture stopped with pkt_stop stays stopped');
-like(slurp_file($node->logfile), qr/stays stopped until the server restarts/, 'launcher says so');
 
 $node->stop;
 done_testing();
