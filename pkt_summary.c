@@ -354,7 +354,7 @@ pkt_sums_add(PktSums *s, const PktRow *rows, int n)
 			s->last = b;
 		}
 		b->used = ++s->clock;
-		b->dirty = true;
+		b->dirty = b->up[0]->dirty = b->up[1]->dirty = true;
 		ps = &b->protos[row->info.ip_proto];
 		if (ps->packets == 0)
 			ps->first = ps->last = row->ts;

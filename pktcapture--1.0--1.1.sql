@@ -393,6 +393,8 @@ COMMENT ON FUNCTION pkt_report(interval, integer, text) IS
 'Totals, protocols and top talkers of what was stored in the last interval';
 
 REVOKE ALL ON FUNCTION pkt_summary_build(integer[], text, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION pkt_bucket_floor(timestamptz, interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION pkt_bucket_ceil(timestamptz, interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pkt_summary_catch_up(integer[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pkt_summary_rebuild() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pkt_report(interval, integer, text) FROM PUBLIC;

@@ -94,30 +94,39 @@ SELECT * FROM pg_temp.differ(
                    ELSE ip_proto::text END, src_port, dst_port, tcp_flags, NULL::text
             FROM tshark WHERE file = %L', f))
 $$;
--- the summaries of that run (microseconds since the epoch) against sums
--- per minute of tshark's rows of FILE: per protocol, and per address sent
--- and received
+-- the summaries of that run (microseconds since the epoch) against sums of
+-- tshark's rows of FILE per minute, hour and day: per protocol, and per
+-- address sent and received (these files have few addresses: every list is
+-- whole, every count exact, no address left out); parts add up
+CREATE TEMP TABLE spans (span interval, us bigint);
+INSERT INTO spans VALUES ('1 minute', 60000000), ('1 hour', 3600000000), ('1 day', 86400000000);
 CREATE FUNCTION pg_temp.summaries_vs_tshark(f text, back int DEFAULT 0)
 RETURNS TABLE (side text, line text) LANGUAGE sql AS $$
 SELECT side, 'pkt_summary ' || line FROM pg_temp.differ(
-    format('SELECT (extract(epoch FROM minute) * 1000000)::bigint, ip_proto::int, packets, bytes,
-                   (extract(epoch FROM first_seen) * 1000000)::bigint,
-                   (extract(epoch FROM last_seen) * 1000000)::bigint
-            FROM pkt_summary WHERE run_id = %s', (SELECT max(run_id) - back FROM pkt_runs)),
-    format('SELECT time_us - time_us %% 60000000, ip_proto, count(*), sum(packet_size),
-                   min(time_us), max(time_us)
-            FROM tshark WHERE file = %L GROUP BY 1, 2', f))
+    format('SELECT span, (extract(epoch FROM bucket) * 1000000)::bigint, ip_proto::int,
+                   sum(packets), sum(bytes),
+                   (extract(epoch FROM min(first_seen)) * 1000000)::bigint,
+                   (extract(epoch FROM max(last_seen)) * 1000000)::bigint
+            FROM pkt_summary WHERE run_id = %s GROUP BY span, bucket, ip_proto',
+           (SELECT max(run_id) - back FROM pkt_runs)),
+    format('SELECT s.span, t.time_us - t.time_us %% s.us, t.ip_proto, count(*),
+                   sum(t.packet_size), min(t.time_us), max(t.time_us)
+            FROM tshark t CROSS JOIN spans s WHERE t.file = %L GROUP BY 1, 2, 3', f))
 UNION ALL
-SELECT side, 'pkt_summary_addr ' || line FROM pg_temp.differ(
-    format('SELECT (extract(epoch FROM minute) * 1000000)::bigint, addr, src_packets, src_bytes,
-                   dst_packets, dst_bytes
-            FROM pkt_summary_addr WHERE run_id = %s', (SELECT max(run_id) - back FROM pkt_runs)),
-    format('SELECT time_us - time_us %% 60000000, a, count(*) FILTER (WHERE src),
-                   coalesce(sum(packet_size) FILTER (WHERE src), 0),
-                   count(*) FILTER (WHERE NOT src),
-                   coalesce(sum(packet_size) FILTER (WHERE NOT src), 0)
-            FROM tshark CROSS JOIN LATERAL (VALUES (true, src_ip), (false, dst_ip)) d (src, a)
-            WHERE file = %L GROUP BY 1, 2', f))
+SELECT side, 'pkt_summary_top ' || line FROM pg_temp.differ(
+    format('SELECT t.span, (extract(epoch FROM t.bucket) * 1000000)::bigint, t.direction,
+                   u.addr, sum(u.p), sum(u.b), sum(u.pe), sum(u.be), sum(t.other_packets),
+                   sum(t.other_bytes)
+            FROM pkt_summary_top t
+                 CROSS JOIN LATERAL unnest(t.addrs, t.packets, t.bytes, t.packets_error,
+                                           t.bytes_error) AS u (addr, p, b, pe, be)
+            WHERE t.run_id = %s GROUP BY 1, 2, 3, 4', (SELECT max(run_id) - back FROM pkt_runs)),
+    format('SELECT s.span, t.time_us - t.time_us %% s.us, d.direction, d.a, count(*),
+                   sum(t.packet_size), 0, 0, 0, 0
+            FROM tshark t CROSS JOIN spans s
+                 CROSS JOIN LATERAL (VALUES (''source'', t.src_ip), (''destination'', t.dst_ip))
+                     AS d (direction, a)
+            WHERE t.file = %L GROUP BY 1, 2, 3, 4', f))
 $$;
 -- Ethernet, IPv4, TCP: 11 frames, all IP
 \set name 'dns_tcp_8053.pcap'
@@ -178,7 +187,8 @@ WITH t AS (
            (extract(epoch FROM last_seen) * 1000000)::bigint AS last_us,
            CASE WHEN section LIKE 'top%' THEN row_number() OVER (PARTITION BY section ORDER BY n) END AS rank
     FROM pkt_report_between('2020-03-02 15:00+00', '2020-03-02 16:00+00')
-         WITH ORDINALITY AS r (section, item, packets, bytes, share, first_seen, last_seen, n)
+         WITH ORDINALITY AS r (section, item, packets, bytes, share, first_seen, last_seen,
+                               exact, note, n)
 ), want AS (
     SELECT 'total' AS section, 'packets' AS item, count(*) AS packets, sum(packet_size) AS bytes,
            100.0 AS share, min(time_us) AS first_us, max(time_us) AS last_us, NULL::bigint AS rank FROM t
@@ -303,17 +313,22 @@ SELECT 'by insert', * FROM pg_temp.differ(
       FROM packets WHERE run_id = (SELECT max(run_id) FROM pkt_runs) GROUP BY 1, 2, 3, 4$$,
     'TABLE tshark_pim');
 -- the summaries of the COPY run hold tshark's sums per protocol and per
--- address (over the minutes)
+-- address (over its minutes)
 SELECT * FROM pg_temp.differ(
     $$SELECT ip_proto::int, sum(packets), sum(bytes),
              (min(extract(epoch FROM first_seen)) * 1000000)::bigint,
              (max(extract(epoch FROM last_seen)) * 1000000)::bigint
-      FROM pkt_summary WHERE run_id = (SELECT max(run_id) - 1 FROM pkt_runs) GROUP BY 1$$,
+      FROM pkt_summary WHERE run_id = (SELECT max(run_id) - 1 FROM pkt_runs)
+                         AND span = '1 minute' GROUP BY 1$$,
     'SELECT ip_proto, sum(packets), sum(bytes), min(first_us), max(last_us) FROM tshark_pim GROUP BY 1')
 UNION ALL
 SELECT * FROM pg_temp.differ(
-    $$SELECT addr, sum(src_packets), sum(src_bytes), sum(dst_packets), sum(dst_bytes)
-      FROM pkt_summary_addr WHERE run_id = (SELECT max(run_id) - 1 FROM pkt_runs) GROUP BY 1$$,
+    $$SELECT u.addr, coalesce(sum(u.p) FILTER (WHERE t.direction = 'source'), 0),
+             coalesce(sum(u.b) FILTER (WHERE t.direction = 'source'), 0),
+             coalesce(sum(u.p) FILTER (WHERE t.direction = 'destination'), 0),
+             coalesce(sum(u.b) FILTER (WHERE t.direction = 'destination'), 0)
+      FROM pkt_summary_top t CROSS JOIN LATERAL unnest(t.addrs, t.packets, t.bytes) AS u (addr, p, b)
+      WHERE t.run_id = (SELECT max(run_id) - 1 FROM pkt_runs) AND t.span = '1 minute' GROUP BY 1$$,
     $$SELECT a, coalesce(sum(packets) FILTER (WHERE src), 0), coalesce(sum(bytes) FILTER (WHERE src), 0),
              coalesce(sum(packets) FILTER (WHERE NOT src), 0), coalesce(sum(bytes) FILTER (WHERE NOT src), 0)
       FROM tshark_pim CROSS JOIN LATERAL (VALUES (true, src_ip), (false, dst_ip)) d (src, a) GROUP BY 1$$);

@@ -19,7 +19,7 @@ GRANT SELECT ON tshark TO PUBLIC;
 -- what packets holds (nothing)
 SELECT count(*) AS rows FROM packets;
 SELECT pkt_summary_rebuild();
-SELECT (SELECT count(*) FROM pkt_summary) + (SELECT count(*) FROM pkt_summary_addr) AS summary_rows;
+SELECT (SELECT count(*) FROM pkt_summary) + (SELECT count(*) FROM pkt_summary_top) AS summary_rows;
 CREATE ROLE pkt_alice LOGIN;
 CREATE ROLE pkt_watcher LOGIN IN ROLE pg_monitor;
 SET ROLE pkt_alice;
@@ -68,11 +68,11 @@ RESET ROLE;
 -- every row but the last (id at most summarized_id)
 SELECT max(run_id) AS run FROM pkt_runs \gset
 DELETE FROM pkt_summary WHERE run_id = :run;
-DELETE FROM pkt_summary_addr WHERE run_id = :run;
+DELETE FROM pkt_summary_top WHERE run_id = :run;
 UPDATE pkt_runs SET summarized_id = (SELECT max(id) - 1 FROM packets) WHERE run_id = :run;
-SELECT pkt_summary_add(ARRAY[:run], 'summarized') > 0 AS summed;
+SELECT pkt_summary_build(ARRAY[:run], 'summarized', 0) > 0 AS summed;
 -- the summaries alone lack the last row: 11 - 1 packets
-SELECT sum(packets) AS summarized_packets FROM pkt_summary WHERE run_id = :run;
+SELECT sum(packets) AS summarized_packets FROM pkt_summary WHERE run_id = :run AND span = '1 minute';
 SET ROLE pkt_watcher;
 -- ... the report has it: tshark's figures again (the lines that differ: none)
 SELECT 'only in pkt_report' AS side, * FROM (
@@ -86,7 +86,7 @@ SELECT 'only in tshark', * FROM (
 SELECT count(*) FROM packets;
 SELECT count(*) FROM pkt_unsummarized(ARRAY[1], '-infinity', 'infinity');
 RESET ROLE;
-SELECT pkt_summary_add(ARRAY[:run], 'unsummarized') > 0 AS summed;
+SELECT pkt_summary_build(ARRAY[:run], 'unsummarized', -1) > 0 AS summed;
 UPDATE pkt_runs SET summarized_id = NULL;
 -- a capture writes as the role that starts it: INSERT on packets is needed
 GRANT EXECUTE ON FUNCTION pkt_start(text, text), pkt_stop(text) TO pkt_alice;

@@ -9,7 +9,7 @@ WITH r AS (
     UNION ALL
     SELECT 'pkt_summary', run_id, to_jsonb(s) - 'run_id' FROM pkt_summary s
     UNION ALL
-    SELECT 'pkt_summary_addr', run_id, to_jsonb(a) - 'run_id' FROM pkt_summary_addr a
+    SELECT 'pkt_summary_top', run_id, to_jsonb(a) - 'run_id' FROM pkt_summary_top a
 ), by_copy AS (
     SELECT tbl, r FROM r WHERE run_id = (SELECT max(run_id) - 1 FROM pkt_runs)
 ), by_insert AS (
@@ -21,5 +21,5 @@ WITH r AS (
 )
 SELECT t.tbl, (SELECT count(*) > 0 FROM by_copy c WHERE c.tbl = t.tbl) AS compared,
        (SELECT count(*) FROM d WHERE d.tbl = t.tbl) AS differing
-FROM (VALUES ('packets'), ('pkt_summary'), ('pkt_summary_addr')) t (tbl)
+FROM (VALUES ('packets'), ('pkt_summary'), ('pkt_summary_top')) t (tbl)
 ORDER BY 1;

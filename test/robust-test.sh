@@ -316,7 +316,7 @@ check_eq "pkt_runs of the run: state, rows_stored == its rows, packets, not_stor
 	"$(psql_v -F ' ' -c "SELECT state, rows_stored, packets, not_stored, kernel_dropped FROM pkt_runs WHERE run_id = $run1")" \
 	"stopped $(psql_v -c "SELECT count(*) FROM packets WHERE run_id = $run1") $(jget lock ip) 0 0"
 check_eq "pkt_summary of the run: sum(packets), sum(bytes) == count(*), sum(packet_size) of its rows" \
-	"$(psql_v -c "SELECT sum(packets) || '/' || sum(bytes) FROM pkt_summary WHERE run_id = $run1")" \
+	"$(psql_v -c "SELECT sum(packets) || '/' || sum(bytes) FROM pkt_summary WHERE run_id = $run1 AND span = '1 minute'")" \
 	"$(psql_v -c "SELECT count(*) || '/' || sum(packet_size) FROM packets WHERE run_id = $run1")"
 log1=$(log_since "$off1")
 nwarn=$(grep -ac "WARNING:  pktcapture: could not write [0-9]* rows to packets from interface \"$V0\"" <<<"$log1")

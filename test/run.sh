@@ -21,6 +21,8 @@
 #             each libFuzzer harness for 20 s (PKT_FUZZ_SECONDS)
 #   regress   pg_regress (sql/, expected/) and TAP tests (test/t/)
 #   golden    pkt_load of every corpus file against tshark's answers
+#   upgrade   ALTER EXTENSION pktcapture UPDATE from every released version,
+#             its library built from its commit, with data it wrote in place
 #   live      a capture on a veth pair against tcpdump on the same link
 #   robust    LOCK TABLE, DROP TABLE/EXTENSION while capturing; the corpus
 #             and 3000+ mutations through pkt_load and a live replay; a
@@ -41,7 +43,7 @@ SHARED=$(cd "$ROOT/../shared" 2>/dev/null && pwd) ||
 export PKT_CORPUS=$SHARED/pcaps/tcpdump
 
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(layers decoder fuzz regress golden live robust view package)
+[ ${#suites[@]} -eq 0 ] && suites=(layers decoder fuzz regress golden upgrade live robust view package)
 
 scripts/install-deps.sh --test || exit 2
 make -s >/dev/null || exit 2
@@ -114,6 +116,10 @@ suite_regress() {
 
 suite_golden() {
 	test/golden/run.sh
+}
+
+suite_upgrade() {
+	test/upgrade-test.sh
 }
 
 suite_live() {
