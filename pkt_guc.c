@@ -13,6 +13,8 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
+#include <limits.h>
+
 #include "pkt_guc.h"
 
 int			pkt_max_captures = 8;
@@ -28,11 +30,74 @@ int			pkt_write_method = PKT_WRITE_AUTO;
 int			pkt_summary_interval_ms = 5000;
 int			pkt_summary_top = 64;
 int			pkt_summary_capacity = 4096;
+int			pkt_partition_span_min = 60;
+int			pkt_partitions_ahead = 2;
+int			pkt_max_partitions = 4096;
+int			pkt_retention_min = 0;
+int			pkt_summary_retention_min = 0;
+int			pkt_maintenance_interval_s = 10;
+char	   *pkt_min_free_space = NULL;
+double		pkt_min_free_fraction = 0.10;
+int64		pkt_min_free_bytes = 0;
 int			pkt_worker_nice = 0;
 char	   *pkt_autostart = NULL;
 char	   *pkt_autostart_filter = NULL;
 char	   *pkt_database = NULL;
 char	   *pkt_role = NULL;
+
+/*
+ * pktcapture.min_free_space: a percentage of the filesystem ("10%") or an
+ * amount of space ("2GB"); at least 0, less than all of it.
+ */
+static bool
+check_min_free_space(char **newval, void **extra, GucSource source)
+{
+	const char *v = *newval;
+	size_t		len = strlen(v);
+	double	   *parsed = malloc(2 * sizeof(double));	/* GUC frees it with free() */
+
+	if (parsed == NULL)
+		return false;
+	if (len > 0 && v[len - 1] == '%')
+	{
+		char	   *end;
+		double		pct = strtod(v, &end);
+
+		if (end != v + len - 1 || pct < 0 || pct >= 100)
+		{
+			GUC_check_errdetail("A percentage must be at least 0 and less than 100, as in \"10%%\".");
+			free(parsed);
+			return false;
+		}
+		parsed[0] = pct / 100.0;
+		parsed[1] = 0;
+	}
+	else
+	{
+		int			kb;
+		const char *hint;
+
+		if (!parse_int(v, &kb, GUC_UNIT_KB, &hint) || kb < 0)
+		{
+			GUC_check_errdetail("Give a percentage of the filesystem (\"10%%\") or an amount of space (\"2GB\").");
+			free(parsed);
+			return false;
+		}
+		parsed[0] = 0;
+		parsed[1] = (double) kb * 1024.0;
+	}
+	*extra = parsed;
+	return true;
+}
+
+static void
+assign_min_free_space(const char *newval, void *extra)
+{
+	const double *parsed = extra;
+
+	pkt_min_free_fraction = parsed[0];
+	pkt_min_free_bytes = (int64) parsed[1];
+}
 
 static const struct config_enum_entry write_method_options[] = {
 	{"auto", PKT_WRITE_AUTO, false},
@@ -97,6 +162,39 @@ pkt_guc_define(void)
 							"Beyond it, a minute's addresses are counted by the Space-Saving algorithm, whose counts overestimate by at most the minute's packets divided by this.",
 							&pkt_summary_capacity, 4096, 64, 1048576,
 							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pktcapture.partition_span",
+							"Time covered by each partition of packets.",
+							"Retention drops whole partitions: a shorter span drops in smaller steps. Partitions made before keep their span.",
+							&pkt_partition_span_min, 60, 1, 7 * 24 * 60,
+							PGC_SIGHUP, GUC_UNIT_MIN, NULL, NULL, NULL);
+	DefineCustomIntVariable("pktcapture.partitions_ahead",
+							"Partitions of packets made ahead of the time they are for.",
+							NULL, &pkt_partitions_ahead, 2, 0, 1000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pktcapture.max_partitions",
+							"Most partitions of packets pktcapture makes.",
+							"Rows of a time whose partition would be beyond it are counted as not stored.",
+							&pkt_max_partitions, 4096, 1, 1000000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pktcapture.retention",
+							"Age after which partitions of packets are dropped; 0 keeps them.",
+							"Partitions go whole once their time range ended this long ago; the summaries stay (pktcapture.summary_retention).",
+							&pkt_retention_min, 0, 0, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_MIN, NULL, NULL, NULL);
+	DefineCustomIntVariable("pktcapture.summary_retention",
+							"Age after which the summaries of minutes and hours are deleted; 0 keeps them.",
+							"Summaries of days stay; pkt_report() answers from the coarser summaries that remain.",
+							&pkt_summary_retention_min, 0, 0, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_MIN, NULL, NULL, NULL);
+	DefineCustomIntVariable("pktcapture.maintenance_interval",
+							"Time between a capture's rounds of partition maintenance (partitions ahead, retention).",
+							NULL, &pkt_maintenance_interval_s, 10, 1, 3600,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomStringVariable("pktcapture.min_free_space",
+							   "Free space the disk guard keeps on the filesystems of packets and of pg_wal.",
+							   "A percentage of the filesystem (\"10%\") or an amount (\"2GB\"). Below it, the oldest partitions are dropped; with none left, captures stop storing rows until space returns.",
+							   &pkt_min_free_space, "10%",
+							   PGC_SIGHUP, 0, check_min_free_space, assign_min_free_space, NULL);
 	DefineCustomEnumVariable("pktcapture.write_method",
 							 "How rows go into packets: auto (COPY where allowed, else INSERT) or insert.",
 							 "COPY needs the privileges of pg_read_server_files, and a table without rules or row-level security.",

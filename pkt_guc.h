@@ -26,6 +26,15 @@ extern int	pkt_write_method;
 extern int	pkt_summary_interval_ms;
 extern int	pkt_summary_top;
 extern int	pkt_summary_capacity;
+extern int	pkt_partition_span_min;
+extern int	pkt_partitions_ahead;
+extern int	pkt_max_partitions;
+extern int	pkt_retention_min;
+extern int	pkt_summary_retention_min;
+extern int	pkt_maintenance_interval_s;
+extern char *pkt_min_free_space;
+extern double pkt_min_free_fraction;	/* of pktcapture.min_free_space, or 0 */
+extern int64 pkt_min_free_bytes;	/* the same in bytes, or 0 */
 extern int	pkt_worker_nice;
 extern char *pkt_autostart;
 extern char *pkt_autostart_filter;

@@ -149,9 +149,9 @@ void
 pkt_ledger_update(PktLedger *l, const PktCounters *c, uint64 rows_stored,
 				  const char *state, const char *error, PktSummarized summarized)
 {
-	Datum		args[17];
-	char		nulls[17];
-	Oid			argtypes[17];
+	Datum		args[18];
+	char		nulls[18];
+	Oid			argtypes[18];
 
 	if (l->run_id <= 0)
 		return;
@@ -169,7 +169,7 @@ pkt_ledger_update(PktLedger *l, const PktCounters *c, uint64 rows_stored,
 						 "malformed = $9, unsupported = $10, not_ip = $11, not_stored = $12, "
 						 "state = coalesce($13, state), "
 						 "stopped_at = CASE WHEN $13 IS NULL THEN stopped_at ELSE $14 END, "
-						 "error = coalesce($15, error), "
+						 "error = coalesce($15, error), not_stored_disk = $18, "
 						 "summarized_id = CASE $16 WHEN 0 THEN summarized_id "
 						 "WHEN 1 THEN pg_catalog.currval($17) END "
 						 "WHERE run_id = $1", relname);
@@ -210,6 +210,8 @@ pkt_ledger_update(PktLedger *l, const PktCounters *c, uint64 rows_stored,
 							 summarized == PKT_SUMMARIZED_NOW ? 1 : 2);
 	argtypes[16] = REGCLASSOID;
 	args[16] = ObjectIdGetDatum(l->id_seq);
+	argtypes[17] = INT8OID;
+	args[17] = Int64GetDatum((int64) c->not_stored_disk);
 
-	ledger_execute(l, l->update_sql, 17, argtypes, args, nulls, SPI_OK_UPDATE, 0);
+	ledger_execute(l, l->update_sql, 18, argtypes, args, nulls, SPI_OK_UPDATE, 0);
 }

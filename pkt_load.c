@@ -24,6 +24,7 @@
 #include "utils/memutils.h"
 
 #include "pkt_catalog.h"
+#include "pkt_guc.h"
 #include "pkt_load.h"
 #include "pkt_run.h"
 
@@ -52,6 +53,31 @@ load_cleanup(int code, Datum arg)
 		pkt_slot_finish(ls->slot, PKT_STATE_FAILED, 0, "the load was cancelled or failed");
 }
 
+/*
+ * Write a batch, if the disk guard has room for it (a load cannot drop
+ * partitions: they would stay locked to its end); else count it as not
+ * stored, saying so once.
+ */
+static void
+load_write(PktRun *run, const char *path)
+{
+	int			n = Min(pkt_run_pending(run), run->batch);
+
+	if (pkt_run_has_room(run, n))
+	{
+		pkt_run_write(run);
+		pkt_run_committed(run);
+		return;
+	}
+	if (run->guard_state != PKT_GUARD_HOLDING)
+		ereport(WARNING,
+				(errmsg("the disk guard stops storing rows of capture file \"%s\"", path),
+				 errdetail("Free space is below pktcapture.min_free_space (%s).", pkt_min_free_space),
+				 errhint("The rows of the rest of the file are counted as not stored by the disk guard; drop partitions (CALL pkt_maintain() with pktcapture.retention set) or free space, then load it again.")));
+	run->guard_state = PKT_GUARD_HOLDING;
+	pkt_run_refuse(run, n);
+}
+
 /* Read the whole file into packets; say in damage where it broke, if it did. */
 static void
 read_capture_file(LoadState *ls, const char *path, char *damage, size_t damagelen)
@@ -77,7 +103,7 @@ read_capture_file(LoadState *ls, const char *path, char *damage, size_t damagele
 	 */
 	pkt_ext_relname("packets", &packets_relid);
 	LockRelationOid(packets_relid, RowExclusiveLock);
-	pkt_ledger_open(&run->ledger, "file", path, NULL);
+	pkt_run_open(run, "file", path, NULL);
 	while ((rc = pcap_next_ex(ls->p, &hdr, &data)) == 1)
 	{
 		if (++frame % 10000 == 0)
@@ -88,8 +114,7 @@ read_capture_file(LoadState *ls, const char *path, char *damage, size_t damagele
 		if (pkt_run_pending(run) >= run->batch)
 		{
 			/* one transaction, the caller's: committed as far as we know */
-			pkt_run_write(run);
-			pkt_run_committed(run);
+			load_write(run, path);
 			if (pkt_sums_full(&run->sums))
 			{
 				/* bounded memory; the final ledger update says all are summed */
@@ -111,10 +136,7 @@ read_capture_file(LoadState *ls, const char *path, char *damage, size_t damagele
 				 errhint("The " INT64_FORMAT " frames before the damage were loaded.", frame)));
 	}
 	while (pkt_run_pending(run) > 0)
-	{
-		pkt_run_write(run);
-		pkt_run_committed(run);
-	}
+		load_write(run, path);
 	pkt_run_flush(run);
 	pkt_sums_close_all(&run->sums);
 	pkt_run_write_summaries(run);

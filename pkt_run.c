@@ -19,10 +19,13 @@
 #include "postgres.h"
 
 #include "common/pg_prng.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "pkt_catalog.h"
 #include "pkt_guc.h"
+#include "pkt_partition.h"
 #include "pkt_run.h"
 
 /*
@@ -63,8 +66,50 @@ pkt_run_init(PktRun *run, PktSlotRef slot, int linktype, const char *ifname)
 		run->top_dst = topk_create(run->cxt);
 	}
 	pkt_writer_init(&run->writer, run->cxt, ifname, run->batch, 1);
+	pkt_parts_init(&run->parts, run->cxt);
 	pkt_sums_init(&run->sums, run->cxt, run->topk_from_sums);
 	pkt_ledger_init(&run->ledger, run->cxt, slot);
+	pkt_guard_init(&run->guard, InvalidOid);
+}
+
+/*
+ * The run begins: its ledger row, and the filesystems of packets for the
+ * disk guard.  The caller has connected SPI inside a transaction.
+ */
+void
+pkt_run_open(PktRun *run, const char *kind, const char *source, const char *filter)
+{
+	Oid			relid;
+
+	pkt_ledger_open(&run->ledger, kind, source, filter);
+	(void) pkt_ext_relname("packets", &relid);
+	pkt_guard_init(&run->guard, get_rel_tablespace(relid));
+}
+
+/*
+ * Is there room on disk for nrows more rows (and for those waiting in the
+ * writer's spool), above pktcapture.min_free_space?
+ */
+bool
+pkt_run_has_room(PktRun *run, int nrows)
+{
+	return pkt_guard_room(&run->guard,
+						  ((int64) nrows + run->writer.spool.nrows) * PKT_GUARD_ROW_BYTES);
+}
+
+/*
+ * The disk guard holds off: the first nrows pending rows are not stored,
+ * and counted apart.
+ */
+void
+pkt_run_refuse(PktRun *run, int nrows)
+{
+	nrows = Min(nrows, pkt_run_pending(run));
+	run->c.not_stored_disk += nrows;
+	run->c.pending -= nrows;
+	run->first += nrows;
+	if (run->first == run->nrows)
+		run->first = run->nrows = 0;
 }
 
 /* A file load: it COPYs copy_rows rows a statement. */
@@ -178,13 +223,17 @@ pkt_run_write(PktRun *run)
 	int			n = Min(pkt_run_pending(run), run->batch);
 	TimestampTz start;
 	int64		stored;
+	int			rejected;
 
 	if (n == 0)
 		return;
 	pkt_ledger_check_extension(&run->ledger);
 	start = GetCurrentTimestamp();
-	stored = pkt_writer_write(&run->writer, run->rows + run->first, n,
-							  run->ledger.run_id);
+	/* rows whose partition cannot be made are flagged, not written */
+	rejected = pkt_parts_route(&run->parts, run->rows + run->first, n, run->ledger.owner);
+	stored = pkt_writer_write(&run->writer, run->rows + run->first, n, run->ledger.run_id);
+	pkt_parts_count(&run->parts, run->rows + run->first, n, run->ledger.run_id,
+					run->ledger.owner);
 
 	/* the ledger moves in the same transaction as the rows it counts */
 	if (stored > 0)
@@ -193,6 +242,7 @@ pkt_run_write(PktRun *run)
 
 	run->inflight = n;
 	run->inflight_stored = stored;
+	run->inflight_rejected = rejected;
 	run->last_flush_at = GetCurrentTimestamp();
 	run->last_flush_ms = (double) (run->last_flush_at - start) / 1000.0;
 }
@@ -252,9 +302,11 @@ pkt_run_committed(PktRun *run)
 			run->first = run->nrows = 0;
 	}
 	run->c.stored += run->inflight_stored;
-	run->c.pending -= run->inflight_stored;
+	run->c.pending -= run->inflight_stored + run->inflight_rejected;
+	run->c.not_stored += run->inflight_rejected;
 	run->inflight = 0;
 	run->inflight_stored = 0;
+	run->inflight_rejected = 0;
 }
 
 /* It did not: the rows are still pending, the sums still to write. */
@@ -263,7 +315,10 @@ pkt_run_aborted(PktRun *run)
 {
 	run->inflight = 0;
 	run->inflight_stored = 0;
+	run->inflight_rejected = 0;
 	pkt_sums_aborted(&run->sums);
+	/* the partitions it knew of may be gone */
+	pkt_parts_forget(&run->parts);
 }
 
 /*
@@ -323,6 +378,8 @@ pkt_run_publish(PktRun *run, bool with_top)
 	recent_rate(run, now, &pub.rate_pps, &pub.rate_Bps);
 	pub.last_flush_at = run->last_flush_at;
 	pub.last_flush_ms = run->last_flush_ms;
+	pub.guard_state = run->guard_state;
+	pub.free_bytes = run->guard.free;
 	strlcpy(pub.error, run->last_error, sizeof(pub.error));
 	pub.with_top = with_top && (run->top_dirty || run->sums.top_dirty);
 	if (pub.with_top && run->topk_from_sums)
@@ -343,5 +400,6 @@ void
 pkt_run_release(PktRun *run)
 {
 	pkt_writer_release(&run->writer);
+	pkt_parts_release(&run->parts);
 	pkt_sums_release(&run->sums);
 }

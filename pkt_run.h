@@ -9,7 +9,9 @@
 
 #include <sys/time.h>
 
+#include "pkt_guard.h"
 #include "pkt_ledger.h"
+#include "pkt_partition.h"
 #include "pkt_shmem.h"
 #include "pkt_summary.h"
 #include "pkt_topk.h"
@@ -37,9 +39,13 @@ typedef struct PktRun
 	TimestampTz first_row_at;	/* when the oldest pending row was added */
 	int			inflight;		/* rows of the transaction not yet committed */
 	int64		inflight_stored;	/* of which in packets (not in the spool) */
+	int			inflight_rejected;	/* of which with no partition */
 	PktWriter	writer;
+	PktParts	parts;			/* the partitions of packets it knows of */
 	PktSums		sums;
 	PktLedger	ledger;
+	PktGuard	guard;
+	int			guard_state;	/* a PktGuardState, for pkt_status */
 	TimestampTz last_publish_at;
 	/* samples for the recent rate: (time, IP packets, IP bytes) */
 	int			nsamples;
@@ -61,6 +67,10 @@ pkt_run_pending(const PktRun *run)
 
 extern void pkt_run_init(PktRun *run, PktSlotRef slot, int linktype, const char *ifname);
 extern void pkt_run_set_copy_rows(PktRun *run, int64 copy_rows);
+extern void pkt_run_open(PktRun *run, const char *kind, const char *source,
+						 const char *filter);
+extern bool pkt_run_has_room(PktRun *run, int nrows);
+extern void pkt_run_refuse(PktRun *run, int nrows);
 extern void pkt_run_account(PktRun *run, const struct timeval *ts,
 							uint32 caplen, uint32 len, const u_char *data);
 extern void pkt_run_write(PktRun *run);

@@ -310,6 +310,8 @@ pkt_slot_publish(PktSlotRef ref, const PktPublished *pub)
 		slot->pub.rate_Bps = pub->rate_Bps;
 		slot->pub.last_flush_at = pub->last_flush_at;
 		slot->pub.last_flush_ms = pub->last_flush_ms;
+		slot->pub.guard_state = pub->guard_state;
+		slot->pub.free_bytes = pub->free_bytes;
 		/* while writes fail, pkt_status says why; a stop may set its own */
 		if (slot->state == PKT_STATE_RUNNING || pub->error[0] != '\0')
 			strlcpy(slot->pub.error, pub->error, sizeof(slot->pub.error));

@@ -40,6 +40,7 @@ typedef struct PktCounters
 	uint64		stored;			/* rows committed */
 	uint64		pending;		/* rows decoded, not yet committed */
 	uint64		not_stored;		/* rows given up on */
+	uint64		not_stored_disk;	/* IP packets the disk guard did not store */
 	uint64		bad_time;		/* IP packets whose timestamp is out of range */
 	uint64		l4_truncated;	/* stored, but without ports */
 	uint64		kernel_dropped; /* pcap_stats ps_drop */
@@ -75,6 +76,8 @@ typedef struct PktPublished
 	TimestampTz last_flush_at;
 	double		last_flush_ms;
 	char		error[PKT_ERROR_LEN];	/* of the writes that keep failing */
+	int			guard_state;	/* a PktGuardState */
+	int64		free_bytes;		/* above the disk guard's reserve, at the last check */
 	bool		with_top;		/* top_src and top_dst are new */
 	PktSharedTop top_src;
 	PktSharedTop top_dst;

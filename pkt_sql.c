@@ -36,6 +36,7 @@
 #include "utils/timestamp.h"
 
 #include "pkt_capture.h"
+#include "pkt_guard.h"
 #include "pkt_inet.h"
 #include "pkt_load.h"
 #include "pkt_shmem.h"
@@ -43,10 +44,11 @@
 /* The versions of the SQL API, as the extension's versions name them. */
 typedef enum PktApi
 {
-	PKT_API_1_0
+	PKT_API_1_0,
+	PKT_API_1_2					/* pkt_status: the disk guard */
 } PktApi;
 
-static const char *const api_names[] = {"1.0"};
+static const char *const api_names[] = {"1.0", "1.2"};
 
 /*
  * The SQL declaration of a set-returning function must have the columns
@@ -257,6 +259,11 @@ stats_internal(FunctionCallInfo fcinfo, PktApi api)
 		stats_row(&out, "loss", "not ip", (int64) c->result_packets[PKT_NOT_IP], true,
 				  (int64) c->result_bytes[PKT_NOT_IP], false, NULL);
 		stats_row(&out, "loss", "not stored", (int64) c->not_stored, false, 0, false, NULL);
+		stats_row(&out, "loss", "not stored, disk guard", (int64) c->not_stored_disk, false, 0,
+				  false, slot->pub.guard_state == PKT_GUARD_HOLDING ?
+				  "free space is below pktcapture.min_free_space: rows are not stored" :
+				  slot->pub.guard_state == PKT_GUARD_DROPPING ?
+				  "the oldest partitions were dropped to keep free space" : NULL);
 	}
 }
 
@@ -265,6 +272,7 @@ stats_internal(FunctionCallInfo fcinfo, PktApi api)
  * or ended, with every counter, for programs and monitoring.
  */
 #define STATUS_NCOLS_1_0 24
+#define STATUS_NCOLS_1_2 27
 
 static void
 status_internal(FunctionCallInfo fcinfo, PktApi api)
@@ -275,15 +283,16 @@ status_internal(FunctionCallInfo fcinfo, PktApi api)
 
 	pkt_require_loaded();
 	InitMaterializedSRF(fcinfo, 0);
-	check_columns(fcinfo, "pkt_status", api, STATUS_NCOLS_1_0);
+	check_columns(fcinfo, "pkt_status", api,
+				  api == PKT_API_1_0 ? STATUS_NCOLS_1_0 : STATUS_NCOLS_1_2);
 	slots = pkt_slots_copy(NULL, &nslots);
 
 	for (int s = 0; s < nslots; s++)
 	{
 		const PktSlot *slot = &slots[s];
 		const PktCounters *c = &slot->pub.c;
-		Datum		values[STATUS_NCOLS_1_0];
-		bool		nulls[STATUS_NCOLS_1_0];
+		Datum		values[STATUS_NCOLS_1_2];
+		bool		nulls[STATUS_NCOLS_1_2];
 		int			i = 0;
 
 		memset(nulls, 0, sizeof(nulls));
@@ -319,6 +328,14 @@ status_internal(FunctionCallInfo fcinfo, PktApi api)
 		nulls[i] = slot->pub.error[0] == '\0';
 		values[i++] = CStringGetTextDatum(slot->pub.error);
 		Assert(i == STATUS_NCOLS_1_0);
+		if (api >= PKT_API_1_2)
+		{
+			values[i++] = Int64GetDatum((int64) c->not_stored_disk);
+			values[i++] = CStringGetTextDatum(pkt_guard_state_name(slot->pub.guard_state));
+			nulls[i] = slot->pub.free_bytes == INT64_MAX || slot->pub.free_bytes == 0;
+			values[i++] = Int64GetDatum(slot->pub.free_bytes);
+			Assert(i == STATUS_NCOLS_1_2);
+		}
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 }
@@ -438,6 +455,7 @@ PG_FUNCTION_INFO_V1(pkt_start);
 PG_FUNCTION_INFO_V1(pkt_stop);
 PG_FUNCTION_INFO_V1(pkt_stats);
 PG_FUNCTION_INFO_V1(pkt_status);
+PG_FUNCTION_INFO_V1(pkt_status_1_2);
 PG_FUNCTION_INFO_V1(pkt_interfaces);
 PG_FUNCTION_INFO_V1(pkt_load);
 
@@ -487,6 +505,13 @@ Datum
 pkt_status(PG_FUNCTION_ARGS)
 {
 	status_internal(fcinfo, PKT_API_1_0);
+	return (Datum) 0;
+}
+
+Datum
+pkt_status_1_2(PG_FUNCTION_ARGS)
+{
+	status_internal(fcinfo, PKT_API_1_2);
 	return (Datum) 0;
 }
 

@@ -51,6 +51,7 @@
 #include "pkt_catalog.h"
 #include "pkt_guc.h"
 #include "pkt_inet.h"
+#include "pkt_partition.h"
 #include "pkt_summary.h"
 
 #define NSPANS 3
@@ -348,6 +349,8 @@ pkt_sums_add(PktSums *s, const PktRow *rows, int n)
 		ProtoSum   *ps;
 		uint8		key[PKT_TOPK_KEYLEN];
 
+		if (row->info.flags & PKT_F_NOT_STORED)
+			continue;
 		if (b == NULL || !b->open || b->start != minute)
 		{
 			b = minute_bucket(s, minute);

@@ -40,6 +40,7 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
+#include "postmaster/bgwriter.h"
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
@@ -59,6 +60,8 @@
 #define PKT_RETRY_MIN_MS		100
 #define PKT_RETRY_MAX_MS		5000
 #define PKT_STOP_RETRY_MS		10000	/* how long the last write may retry */
+#define PKT_DROP_LOCK_TIMEOUT	"200"	/* ms a partition's drop may wait for packets */
+#define PKT_CHECKPOINT_EVERY_MS	10000	/* asked for while pg_wal's disk is short */
 
 PGDLLEXPORT void pkt_worker_main(Datum main_arg);
 
@@ -86,6 +89,9 @@ typedef struct Worker
 	char		error[PCAP_ERRBUF_SIZE];
 	uint64		logged_stored;	/* rows stored at the last progress line */
 	TimestampTz logged_at;
+	TimestampTz maintained_at;	/* last round of partition maintenance */
+	TimestampTz checkpoint_at;	/* last checkpoint asked for by the disk guard */
+	MemoryContext cxt;			/* the run's */
 } Worker;
 
 /* Exit callback: whatever ends this process, the slot says so. */
@@ -156,6 +162,171 @@ worker_xact_abort(MemoryContext cxt)
 	FlushErrorState();
 	AbortCurrentTransaction();
 	return edata;
+}
+
+/*
+ * A maintenance step in a transaction of its own: fn(w, arg).  Returns
+ * fn's result, or -1 if it failed (logged at LOG: a lock it could not get
+ * within its timeout is retried at the next round).
+ */
+static int
+worker_step(Worker *w, int (*fn) (Worker *w, void *arg), void *arg, const char *what)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	volatile int result = -1;
+
+	PG_TRY();
+	{
+		worker_xact_begin();
+		pgstat_report_activity(STATE_RUNNING, what);
+		result = fn(w, arg);
+		worker_xact_commit();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata = worker_xact_abort(oldcxt);
+
+		ereport(LOG,
+				(errmsg("pktcapture: %s failed on interface \"%s\": %s",
+						what, w->ifname, edata->message),
+				 errhint("It is tried again later.")));
+		FreeErrorData(edata);
+		result = -1;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+	pgstat_report_activity(STATE_IDLE, NULL);
+	return result;
+}
+
+static int
+step_ahead(Worker *w, void *arg)
+{
+	int			made = pkt_parts_ahead();
+	int64		removed = pkt_summaries_expire();
+
+	if (removed > 0)
+		ereport(LOG,
+				(errmsg("pktcapture: " INT64_FORMAT " summary rows past pktcapture.summary_retention removed",
+						removed)));
+	return made;
+}
+
+static int
+step_expired(Worker *w, void *arg)
+{
+	MemoryContext old = MemoryContextSwitchTo(w->cxt);
+
+	*(List **) arg = list_copy_deep(pkt_parts_expired());
+	MemoryContextSwitchTo(old);
+	return 0;
+}
+
+/* a partition to drop */
+typedef struct DropArg
+{
+	const char *relname;		/* this one, or the oldest before 'before' */
+	TimestampTz before;
+	const char *why;
+	int64		rows;
+} DropArg;
+
+static int
+step_drop(Worker *w, void *arg)
+{
+	DropArg    *d = arg;
+
+	/* packets locked ACCESS EXCLUSIVE: wait little, try again later */
+	(void) set_config_option("lock_timeout", PKT_DROP_LOCK_TIMEOUT, PGC_SUSET, PGC_S_OVERRIDE,
+							 GUC_ACTION_LOCAL, true, 0, false);
+	if (d->relname != NULL)
+	{
+		d->rows = pkt_parts_drop(d->relname, d->why);
+		return 1;
+	}
+	return pkt_parts_drop_oldest(d->before, d->why, &d->rows) ? 1 : 0;
+}
+
+/*
+ * A round of maintenance, every pktcapture.maintenance_interval: the
+ * partitions of now and of the next spans, old summaries trimmed, and the
+ * partitions past pktcapture.retention dropped, each drop in a transaction
+ * of its own.
+ */
+static void
+worker_maintain(Worker *w)
+{
+	List	   *expired = NIL;
+	ListCell   *lc;
+
+	w->maintained_at = GetCurrentTimestamp();
+	if (worker_step(w, step_ahead, NULL, "making partitions ahead") < 0 ||
+		worker_step(w, step_expired, &expired, "listing partitions past retention") < 0)
+		return;
+	foreach(lc, expired)
+	{
+		DropArg		d = {lfirst(lc), 0, "retention", 0};
+
+		if (worker_step(w, step_drop, &d, "dropping a partition past retention") < 0)
+			break;
+		ereport(LOG,
+				(errmsg("pktcapture: partition %s dropped (retention): " INT64_FORMAT " rows",
+						d.relname, d.rows)));
+	}
+	list_free_deep(expired);
+}
+
+/*
+ * Is there room for nrows more rows on disk?  If not, the oldest
+ * partitions (before the one of now) go, one a transaction, until there
+ * is.  Returns 1 if there is room, 0 if there is none left to make (the
+ * rows are not to be stored), -1 if a drop failed (try again shortly).
+ */
+static int
+worker_room(Worker *w, int nrows)
+{
+	PktRun	   *run = &w->run;
+	int64		span = (int64) pkt_partition_span_min * 60 * USECS_PER_SEC;
+	TimestampTz now = GetCurrentTimestamp();
+
+	while (!pkt_run_has_room(run, nrows))
+	{
+		DropArg		d = {NULL, now - ((now % span) + span) % span, "disk guard", 0};
+		int			r = worker_step(w, step_drop, &d, "dropping the oldest partition for space");
+
+		if (r < 0)
+			return -1;
+		if (r == 0)
+		{
+			if (run->guard_state != PKT_GUARD_HOLDING)
+				ereport(WARNING,
+						(errmsg("pktcapture: the disk guard stops storing rows from interface \"%s\"",
+								w->ifname),
+						 errdetail("Free space is below pktcapture.min_free_space (%s) and no partition of packets is left to drop.",
+								   pkt_min_free_space),
+						 errhint("Rows are counted as not stored by the disk guard until space returns; storing resumes by itself.")));
+			run->guard_state = PKT_GUARD_HOLDING;
+			/* WAL waits for a checkpoint to be recycled */
+			if (run->guard.wal_tight &&
+				now >= TimestampTzPlusMilliseconds(w->checkpoint_at, PKT_CHECKPOINT_EVERY_MS))
+			{
+				RequestCheckpoint(CHECKPOINT_IMMEDIATE);
+				w->checkpoint_at = now;
+			}
+			return 0;
+		}
+		run->guard_state = PKT_GUARD_DROPPING;
+		ereport(LOG,
+				(errmsg("pktcapture: the disk guard dropped the oldest partition of packets (" INT64_FORMAT " rows) for interface \"%s\"",
+						d.rows, w->ifname),
+				 errdetail("Free space was below pktcapture.min_free_space (%s).", pkt_min_free_space)));
+	}
+	if (run->guard_state == PKT_GUARD_HOLDING)
+		ereport(LOG,
+				(errmsg("pktcapture: the disk guard lets interface \"%s\" store rows again", w->ifname),
+				 errdetail(UINT64_FORMAT " rows were not stored meanwhile.", run->c.not_stored_disk)));
+	run->guard_state = PKT_GUARD_OK;
+	return 1;
 }
 
 /* Log a failed write once, then once a minute while it keeps failing. */
@@ -299,6 +470,23 @@ worker_write(Worker *w)
 {
 	while (pkt_run_pending(&w->run) > 0 && !w->table_gone)
 	{
+		int			n = Min(pkt_run_pending(&w->run), w->run.batch);
+		int			room = worker_room(w, n);
+
+		if (room < 0)
+		{
+			/* a drop could not get its lock: keep the rows, try shortly */
+			w->rows.failures = Max(w->rows.failures, 1);
+			w->rows.delay_ms = PKT_RETRY_MIN_MS;
+			w->rows.retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+														   PKT_RETRY_MIN_MS);
+			return false;
+		}
+		if (room == 0)
+		{
+			pkt_run_refuse(&w->run, n);
+			continue;
+		}
 		if (!worker_transaction(w, false))
 			return false;
 	}
@@ -505,8 +693,8 @@ worker_prepare(Worker *w, MemoryContext runcxt)
 		worker_xact_begin();
 		relname = pkt_ext_relname("packets", &relid);
 		relname = MemoryContextStrdup(runcxt, relname);
-		pkt_ledger_open(&w->run.ledger, "live", w->ifname,
-						w->cfg.cfg.filter[0] ? w->cfg.cfg.filter : NULL);
+		pkt_run_open(&w->run, "live", w->ifname,
+					 w->cfg.cfg.filter[0] ? w->cfg.cfg.filter : NULL);
 		worker_xact_commit();
 	}
 	PG_CATCH();
@@ -616,6 +804,9 @@ worker_loop(Worker *w)
 		now = GetCurrentTimestamp();
 		if (write_due(w, now))
 			worker_write(w);
+		if (now >= TimestampTzPlusMilliseconds(w->maintained_at,
+											   pkt_maintenance_interval_s * 1000))
+			worker_maintain(w);
 		if (now >= TimestampTzPlusMilliseconds(run->last_publish_at, PKT_PUBLISH_MS))
 		{
 			worker_kernel_stats(w);
@@ -712,6 +903,7 @@ pkt_worker_main(Datum main_arg)
 								   ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(runcxt);
 	w = palloc0(sizeof(Worker));
+	w->cxt = runcxt;
 	if (!pkt_slot_attach(my_slot, MyProcPid, &w->cfg))
 		proc_exit(0);			/* the slot was taken back before we ran */
 	before_shmem_exit(pkt_worker_on_exit, (Datum) 0);
@@ -736,6 +928,8 @@ pkt_worker_main(Datum main_arg)
 	pkt_run_init(&w->run, my_slot, pcap_datalink(w->p), w->ifname);
 	relname = worker_prepare(w, runcxt);
 	pkt_slot_set_linktype(my_slot, w->run.linktype);
+	/* the partitions of now and ahead, before the first rows */
+	worker_maintain(w);
 	pkt_slot_set_running(my_slot);
 	log_started(w, relname);
 

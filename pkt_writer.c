@@ -414,13 +414,17 @@ spool_packets(PktWriter *w, const PktRow *rows, int n, int32 run_id)
 	int			lastifindex = -1;
 	char		ifname[IF_NAMESIZE];
 	int			ifnamelen = -1;	/* -1: NULL */
+	int			stored = 0;
 
 	for (int i = 0; i < n; i++)
 	{
 		const PktRow *row = &rows[i];
 		const PktInfo *info = &row->info;
 
-		if (i == 0 || info->ifindex != lastifindex)
+		if (info->flags & PKT_F_NOT_STORED)
+			continue;
+		stored++;
+		if (stored == 1 || info->ifindex != lastifindex)
 		{
 			lastifindex = info->ifindex;
 			ifnamelen = row_ifname(w, row, ifname) ? strlen(ifname) : -1;
@@ -458,10 +462,10 @@ spool_packets(PktWriter *w, const PktRow *rows, int n, int32 run_id)
 			pkt_copy_null(s);
 		pkt_copy_int4(s, run_id);
 	}
-	pkt_spool_add_end(&w->spool, n);
+	pkt_spool_add_end(&w->spool, stored);
 }
 
-static void
+static int
 insert_packets(PktWriter *w, const PktRow *rows, int n, int32 run_id)
 {
 	Datum	   *values;
@@ -470,6 +474,7 @@ insert_packets(PktWriter *w, const PktRow *rows, int n, int32 run_id)
 	int			lastifindex = -1;
 	Datum		lastifname = (Datum) 0;
 	bool		lastifnull = true;
+	int			stored = 0;
 
 	if (w->values == NULL)
 	{
@@ -482,14 +487,19 @@ insert_packets(PktWriter *w, const PktRow *rows, int n, int32 run_id)
 	nulls = w->nulls;
 	addrs = w->addrs;
 	memset(nulls, ' ', NCOLS * (Size) n);
-	for (int i = 0; i < n; i++)
+	for (int r = 0; r < n; r++)
 	{
-		const PktRow *row = &rows[i];
+		const PktRow *row = &rows[r];
 		const PktInfo *info = &row->info;
+		int			i = stored;
 		inet	   *src = &addrs[2 * i].ip;
 		inet	   *dst = &addrs[2 * i + 1].ip;
 		Datum	   *v = values + (Size) NCOLS * i;
 		char	   *nl = nulls + (Size) NCOLS * i;
+
+		if (info->flags & PKT_F_NOT_STORED)
+			continue;
+		stored++;
 
 		pkt_set_inet(src, info->ip_version, info->src);
 		pkt_set_inet(dst, info->ip_version, info->dst);
@@ -524,14 +534,16 @@ insert_packets(PktWriter *w, const PktRow *rows, int n, int32 run_id)
 			nl[11] = 'n';
 		v[12] = Int32GetDatum(run_id);
 	}
-	pkt_stmt_insert(w->stmt, n, values, nulls);
+	pkt_stmt_insert(w->stmt, stored, values, nulls);
+	return stored;
 }
 
 /*
- * Write n rows (at most one batch) into packets, in the caller's
- * transaction: by INSERT, or into the spool file for COPY, which is
- * copied into packets once it holds copy_rows rows.  Returns the rows
- * this call put into the table (rows in the spool are not yet).
+ * Write n rows (at most one batch) into packets, but those flagged
+ * PKT_F_NOT_STORED, in the caller's transaction: by INSERT, or into the
+ * spool file for COPY, which is copied into packets once it holds
+ * copy_rows rows.  Returns the rows this call put into the table (rows in
+ * the spool are not yet).
  */
 int64
 pkt_writer_write(PktWriter *w, const PktRow *rows, int n, int32 run_id)
@@ -560,8 +572,7 @@ pkt_writer_write(PktWriter *w, const PktRow *rows, int n, int32 run_id)
 	}
 	else
 	{
-		insert_packets(w, rows, n, run_id);
-		stored = n;
+		stored = insert_packets(w, rows, n, run_id);
 	}
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(w->batch_cxt);

@@ -23,6 +23,9 @@ typedef struct PktRow
 	PktInfo		info;
 } PktRow;
 
+/* PktInfo.flags bit the decoder never sets: a row the writer must not store */
+#define PKT_F_NOT_STORED	0x80
+
 /* A statement writing batches into one table (opaque). */
 typedef struct PktBatchStmt PktBatchStmt;
 

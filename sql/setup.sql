@@ -21,6 +21,8 @@ SELECT c.relname
 FROM pg_extension e, unnest(e.extconfig) AS cfg(oid) JOIN pg_class c ON c.oid = cfg.oid
 WHERE e.extname = 'pktcapture' ORDER BY 1;
 -- the protocol column follows the original program: TCP, UDP or the number
+-- (rows inserted by hand need their partition of packets first)
+SELECT range_start, range_end FROM pkt_partition_create(ARRAY['2020-01-01 00:00:00+00'::timestamptz]);
 INSERT INTO packets (src_ip, dst_ip, packet_size, capture_time, ip_version, ip_proto, captured_size)
 VALUES ('10.0.0.1', '10.0.0.2', 60, '2020-01-01 00:00:00+00', 4, 6, 60),
        ('10.0.0.1', '10.0.0.2', 60, '2020-01-01 00:00:00+00', 4, 17, 60),

@@ -35,6 +35,7 @@ CHECK_SUITE=upgrade
 # version and the commit that released it
 RELEASES=(
 	"1.0 174ff37"
+	"1.1 ff51afa"
 )
 NEW=$(make -s --no-print-directory print-version)
 CORPUS=${PKT_CORPUS:-$(cd "$ROOT/../shared/pcaps/tcpdump" && pwd)}

@@ -1,0 +1,32 @@
+/*-------------------------------------------------------------------------
+ * pkt_guard.h
+ *		The disk guard: free space on the filesystems a capture writes to
+ *		(pkt_guard.c).
+ *-------------------------------------------------------------------------
+ */
+#ifndef PKT_GUARD_H
+#define PKT_GUARD_H
+
+/* Bytes a row may take on disk: heap, indexes and WAL, full pages included. */
+#define PKT_GUARD_ROW_BYTES 512
+
+typedef enum PktGuardState
+{
+	PKT_GUARD_OK = 0,
+	PKT_GUARD_DROPPING,			/* dropping the oldest partitions for space */
+	PKT_GUARD_HOLDING			/* nothing left to drop: rows are not stored */
+} PktGuardState;
+
+/* Where a run's rows go, and what the last check found. */
+typedef struct PktGuard
+{
+	char		table_dir[64];	/* of packets' tablespace, relative to the data directory */
+	int64		free;			/* bytes above the reserve, on the tighter filesystem */
+	bool		wal_tight;		/* pg_wal's is that one */
+} PktGuard;
+
+extern void pkt_guard_init(PktGuard *g, Oid tablespace);
+extern bool pkt_guard_room(PktGuard *g, int64 bytes);
+extern const char *pkt_guard_state_name(int state);
+
+#endif							/* PKT_GUARD_H */
