@@ -85,7 +85,7 @@ for rel in "${RELEASES[@]}"; do
 	old=$WORK/old-$V
 	mkdir -p "$old"
 	for d in "$(dirname "$PG_BINDIR")" "$(pg_config --sharedir)" "$(dirname "$(pg_config --includedir-server)")"; do
-		cp -a --parents "$d" "$old/"
+		(cd / && cp -a --parents "${d#/}" "$old/")
 	done
 	oldbin=$old$PG_BINDIR
 	rm -f "$old$(pg_config --sharedir)"/extension/pktcapture*
@@ -158,6 +158,12 @@ for rel in "${RELEASES[@]}"; do
 	check_eq "runs in the ledger" "$(sql "SELECT count(*) FROM pkt_runs")" "$before_runs"
 	check_eq "the ledger counts exactly each run's rows" "$(sql "SELECT count(*) FROM pkt_runs r
 		WHERE r.rows_stored <> (SELECT count(*) FROM packets p WHERE p.run_id = r.run_id)")" 0
+	check_eq "packets is partitioned, the rows in place in one partition of their own" \
+		"$(sql "SELECT c.relkind::text || ' ' || (SELECT count(*) FROM pg_inherits i WHERE i.inhparent = c.oid)
+			FROM pg_class c WHERE c.oid = 'packets'::regclass")" "p 1"
+	check_eq "pkt_partition_rows counts each run's rows in place" "$(sql "SELECT count(*) FROM pkt_runs r
+		WHERE r.rows_stored <> coalesce((SELECT sum(c.rows) FROM pkt_partition_rows c
+		                                 WHERE c.run_id = r.run_id), 0)")" 0
 	diffs=$(cluster_psql -At -v from=-infinity -v to=infinity -f test/report_check.sql | wc -l)
 	check_eq "pkt_report equals GROUP BY over the rows in place (lines that differ)" "$diffs" 0
 	check_eq "every line of the report is exact" \
@@ -173,6 +179,18 @@ for rel in "${RELEASES[@]}"; do
 	check_eq "the writer's functions are no longer executable by PUBLIC" \
 		"$(sql "SELECT count(*) FROM pg_proc WHERE proname LIKE 'pkt\_batch\_%'
 			AND has_function_privilege('public', oid, 'EXECUTE')")" 0
+	# the partition of the rows in place goes as any other: the ledger follows
+	part=$(sql "SELECT relname FROM pkt_partitions WHERE range_start = '-infinity'")
+	sql "SELECT pkt_partition_drop('$part', 'by hand')" >/dev/null
+	check_eq "dropping the partition of the rows in place: each run's rows_removed is its rows there" \
+		"$(sql "SELECT count(*) FROM pkt_runs r WHERE r.rows_stored - r.rows_removed <>
+			(SELECT count(*) FROM packets p WHERE p.run_id = r.run_id)")" 0
+	check_eq "... which held every row (the load after the update too: its time is older)" \
+		"$(sql "SELECT count(*) FROM packets")" 0
+	check_eq "a load of that file again" "$(sql "SELECT pkt_load('$CORPUS/dns_tcp_8053.pcap')")" 11
+	check_eq "... makes the partition of its hour" \
+		"$(sql "SELECT string_agg(relname, ' ') FROM pkt_partitions WHERE dropped_at IS NULL")" \
+		packets_20200302_1500
 	check_eq "the summaries of 1.0 are gone" \
 		"$(sql "SELECT count(*) FROM pg_class WHERE relname = 'pkt_summary_addr'")" 0
 	cluster_stop
