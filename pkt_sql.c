@@ -259,7 +259,7 @@ stats_internal(FunctionCallInfo fcinfo, PktApi api)
 		stats_row(&out, "loss", "not ip", (int64) c->result_packets[PKT_NOT_IP], true,
 				  (int64) c->result_bytes[PKT_NOT_IP], false, NULL);
 		stats_row(&out, "loss", "not stored", (int64) c->not_stored, false, 0, false, NULL);
-		stats_row(&out, "loss", "not stored, disk guard", (int64) c->not_stored_disk, false, 0,
+		stats_row(&out, "loss", "disk guard", (int64) c->not_stored_disk, false, 0,
 				  false, slot->pub.guard_state == PKT_GUARD_HOLDING ?
 				  "free space is below pktcapture.min_free_space: rows are not stored" :
 				  slot->pub.guard_state == PKT_GUARD_DROPPING ?
