@@ -91,6 +91,7 @@ typedef struct Worker
 	TimestampTz logged_at;
 	TimestampTz maintained_at;	/* last round of partition maintenance */
 	TimestampTz checkpoint_at;	/* last checkpoint asked for by the disk guard */
+	TimestampTz step_logged_at; /* last failed maintenance step logged */
 	MemoryContext cxt;			/* the run's */
 } Worker;
 
@@ -185,11 +186,17 @@ worker_step(Worker *w, int (*fn) (Worker *w, void *arg), void *arg, const char *
 	PG_CATCH();
 	{
 		ErrorData  *edata = worker_xact_abort(oldcxt);
+		TimestampTz now = GetCurrentTimestamp();
 
-		ereport(LOG,
-				(errmsg("pktcapture: %s failed on interface \"%s\": %s",
-						what, w->ifname, edata->message),
-				 errhint("It is tried again later.")));
+		/* once, then once a minute while steps keep failing */
+		if (now >= TimestampTzPlusMilliseconds(w->step_logged_at, 60000))
+		{
+			ereport(LOG,
+					(errmsg("pktcapture: %s failed on interface \"%s\": %s",
+							what, w->ifname, edata->message),
+					 errhint("It is tried again later.")));
+			w->step_logged_at = now;
+		}
 		FreeErrorData(edata);
 		result = -1;
 	}
@@ -215,9 +222,13 @@ step_ahead(Worker *w, void *arg)
 static int
 step_expired(Worker *w, void *arg)
 {
+	List	   *names = pkt_parts_expired();
+	List	  **out = arg;
+	ListCell   *lc;
 	MemoryContext old = MemoryContextSwitchTo(w->cxt);
 
-	*(List **) arg = list_copy_deep(pkt_parts_expired());
+	foreach(lc, names)
+		*out = lappend(*out, pstrdup(lfirst(lc)));
 	MemoryContextSwitchTo(old);
 	return 0;
 }

@@ -249,9 +249,9 @@ $$;
 -- What the captures do every pktcapture.maintenance_interval, by hand (or
 -- from a scheduler): partitions made ahead, retention by age (each drop in
 -- its own transaction, within lock_timeout), old summaries trimmed.
+-- (A procedure with a SET clause may not commit: names are qualified instead.)
 CREATE PROCEDURE pkt_maintain()
 LANGUAGE plpgsql
-SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
 DECLARE
     part name;
@@ -260,15 +260,15 @@ DECLARE
     dropped integer := 0;
     removed bigint := 0;
 BEGIN
-    made := pkt_partitions_ahead();
+    made := @extschema@.pkt_partitions_ahead();
     COMMIT;
-    FOR part IN SELECT * FROM pkt_partitions_expired() LOOP
-        n := pkt_partition_drop(part, 'retention');
+    FOR part IN SELECT * FROM @extschema@.pkt_partitions_expired() LOOP
+        n := @extschema@.pkt_partition_drop(part, 'retention');
         COMMIT;
         dropped := dropped + 1;
         removed := removed + n;
     END LOOP;
-    n := pkt_summaries_expire();
+    n := @extschema@.pkt_summaries_expire();
     RAISE NOTICE 'pktcapture: % partition(s) made, % dropped (% rows), % summary rows removed',
         made, dropped, removed, n;
 END

@@ -27,6 +27,9 @@
 #   robust    LOCK TABLE, DROP TABLE/EXTENSION while capturing; the corpus
 #             and 3000+ mutations through pkt_load and a live replay; a
 #             hostile search_path; the server never restarts
+#   retention partitions of packets: the disk guard on a 300 MB tmpfs under a
+#             100 000 pkt/s capture, retention by age during a capture and
+#             for pkt_load, the longest waits while partitions come and go
 #   view      the live terminal view (client/pktop) in tmux, as a user sees it
 #   package   the Debian package built, linted, installed with apt-get and
 #             used in a server; META.json for PGXN (last: it leaves the
@@ -43,7 +46,7 @@ SHARED=$(cd "$ROOT/../shared" 2>/dev/null && pwd) ||
 export PKT_CORPUS=$SHARED/pcaps/tcpdump
 
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(layers decoder fuzz regress golden upgrade live robust view package)
+[ ${#suites[@]} -eq 0 ] && suites=(layers decoder fuzz regress golden upgrade live robust retention view package)
 
 scripts/install-deps.sh --test || exit 2
 make -s >/dev/null || exit 2
@@ -128,6 +131,10 @@ suite_live() {
 
 suite_robust() {
 	test/robust-test.sh
+}
+
+suite_retention() {
+	test/retention-test.sh
 }
 
 suite_view() {
