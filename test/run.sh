@@ -31,6 +31,9 @@
 #             100 000 pkt/s capture, retention by age during a capture and
 #             for pkt_load, the longest waits while partitions come and go
 #   view      the live terminal view (client/pktop) in tmux, as a user sees it
+#   metrics   monitoring/pktcapture-queries.yaml through Debian's
+#             postgres_exporter as a pg_monitor role: a live capture and loads
+#             scraped, every value equal to pkt_status()'s
 #   package   the Debian package built, linted, installed with apt-get and
 #             used in a server; META.json for PGXN (last: it leaves the
 #             package's files installed where make install puts its own)
@@ -46,7 +49,7 @@ SHARED=$(cd "$ROOT/../shared" 2>/dev/null && pwd) ||
 export PKT_CORPUS=$SHARED/pcaps/tcpdump
 
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(layers decoder fuzz regress golden upgrade live robust retention view package)
+[ ${#suites[@]} -eq 0 ] && suites=(layers decoder fuzz regress golden upgrade live robust retention view metrics package)
 
 scripts/install-deps.sh --test || exit 2
 make -s >/dev/null || exit 2
@@ -139,6 +142,10 @@ suite_retention() {
 
 suite_view() {
 	VIEW_NO_INSTALL=1 test/view-test.sh
+}
+
+suite_metrics() {
+	test/metrics-test.sh
 }
 
 suite_package() {
