@@ -366,6 +366,10 @@ section "a cluster, the extension, the exporter's role"
 cluster_start "$WORK/pg" "shared_preload_libraries = 'pktcapture'" ||
 	fatal "could not start the cluster"
 sql "CREATE EXTENSION pktcapture" >/dev/null || fatal "CREATE EXTENSION failed"
+# the file reads pkt_status() of 1.2 (not_stored_disk, disk_guard, free_space)
+V=$(sql "SELECT extversion FROM pg_extension WHERE extname = 'pktcapture'")
+[ "$(printf '%s\n' 1.2 "$V" | sort -V | head -n 1)" = 1.2 ] ||
+	fatal "pktcapture $V is installed ($(pg_config --sharedir)): the queries file needs 1.2 or later (make install)"
 sql "CREATE ROLE $ROLE LOGIN; GRANT pg_monitor TO $ROLE" >/dev/null || fatal "could not create the role"
 check_eq "the exporter's role: no superuser, a member of pg_monitor" \
 	"$(sql_as_role "SELECT rolsuper, pg_has_role('pg_monitor', 'MEMBER') FROM pg_roles WHERE rolname = current_user")" "f|t"
