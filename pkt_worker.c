@@ -53,6 +53,7 @@
 
 #include "pkt_catalog.h"
 #include "pkt_guc.h"
+#include "pkt_maint.h"
 #include "pkt_pcap.h"
 #include "pkt_run.h"
 
@@ -60,8 +61,6 @@
 #define PKT_RETRY_MIN_MS		100
 #define PKT_RETRY_MAX_MS		5000
 #define PKT_STOP_RETRY_MS		10000	/* how long the last write may retry */
-#define PKT_DROP_LOCK_TIMEOUT	"200"	/* ms a partition's drop may wait for packets */
-#define PKT_CHECKPOINT_EVERY_MS	10000	/* asked for while pg_wal's disk is short */
 
 PGDLLEXPORT void pkt_worker_main(Datum main_arg);
 
@@ -89,9 +88,7 @@ typedef struct Worker
 	char		error[PCAP_ERRBUF_SIZE];
 	uint64		logged_stored;	/* rows stored at the last progress line */
 	TimestampTz logged_at;
-	TimestampTz maintained_at;	/* last round of partition maintenance */
-	TimestampTz checkpoint_at;	/* last checkpoint asked for by the disk guard */
-	TimestampTz step_logged_at; /* last failed maintenance step logged */
+	PktMaint	maint;			/* partitions ahead, retention, the disk guard's drops */
 	MemoryContext cxt;			/* the run's */
 } Worker;
 
@@ -133,160 +130,6 @@ worker_sleep(long ms)
 	}
 }
 
-/* A transaction of the worker's, connected to SPI, with a snapshot. */
-static void
-worker_xact_begin(void)
-{
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	PushActiveSnapshot(GetTransactionSnapshot());
-}
-
-static void
-worker_xact_commit(void)
-{
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-}
-
-/* After an error in a transaction: abort it, return what the error was. */
-static ErrorData *
-worker_xact_abort(MemoryContext cxt)
-{
-	ErrorData  *edata;
-
-	MemoryContextSwitchTo(cxt);
-	edata = CopyErrorData();
-	FlushErrorState();
-	AbortCurrentTransaction();
-	return edata;
-}
-
-/*
- * A maintenance step in a transaction of its own: fn(w, arg).  Returns
- * fn's result, or -1 if it failed (logged at LOG: a lock it could not get
- * within its timeout is retried at the next round).
- */
-static int
-worker_step(Worker *w, int (*fn) (Worker *w, void *arg), void *arg, const char *what)
-{
-	MemoryContext oldcxt = CurrentMemoryContext;
-	volatile int result = -1;
-
-	PG_TRY();
-	{
-		worker_xact_begin();
-		pgstat_report_activity(STATE_RUNNING, what);
-		result = fn(w, arg);
-		worker_xact_commit();
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata = worker_xact_abort(oldcxt);
-		TimestampTz now = GetCurrentTimestamp();
-
-		/* once, then once a minute while steps keep failing */
-		if (now >= TimestampTzPlusMilliseconds(w->step_logged_at, 60000))
-		{
-			ereport(LOG,
-					(errmsg("pktcapture: %s failed on interface \"%s\": %s",
-							what, w->ifname, edata->message),
-					 errhint("It is tried again later.")));
-			w->step_logged_at = now;
-		}
-		FreeErrorData(edata);
-		result = -1;
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(oldcxt);
-	pgstat_report_activity(STATE_IDLE, NULL);
-	return result;
-}
-
-static int
-step_ahead(Worker *w, void *arg)
-{
-	int			made = pkt_parts_ahead();
-	int64		removed = pkt_summaries_expire();
-
-	if (removed > 0)
-		ereport(LOG,
-				(errmsg("pktcapture: " INT64_FORMAT " summary rows past pktcapture.summary_retention removed",
-						removed)));
-	return made;
-}
-
-static int
-step_expired(Worker *w, void *arg)
-{
-	List	   *names = pkt_parts_expired();
-	List	  **out = arg;
-	ListCell   *lc;
-	MemoryContext old = MemoryContextSwitchTo(w->cxt);
-
-	foreach(lc, names)
-		*out = lappend(*out, pstrdup(lfirst(lc)));
-	MemoryContextSwitchTo(old);
-	return 0;
-}
-
-/* a partition to drop */
-typedef struct DropArg
-{
-	const char *relname;		/* this one, or the oldest before 'before' */
-	TimestampTz before;
-	const char *why;
-	int64		rows;
-} DropArg;
-
-static int
-step_drop(Worker *w, void *arg)
-{
-	DropArg    *d = arg;
-
-	/* packets locked ACCESS EXCLUSIVE: wait little, try again later */
-	(void) set_config_option("lock_timeout", PKT_DROP_LOCK_TIMEOUT, PGC_SUSET, PGC_S_OVERRIDE,
-							 GUC_ACTION_LOCAL, true, 0, false);
-	if (d->relname != NULL)
-	{
-		d->rows = pkt_parts_drop(d->relname, d->why);
-		return 1;
-	}
-	return pkt_parts_drop_oldest(d->before, d->why, &d->rows) ? 1 : 0;
-}
-
-/*
- * A round of maintenance, every pktcapture.maintenance_interval: the
- * partitions of now and of the next spans, old summaries trimmed, and the
- * partitions past pktcapture.retention dropped, each drop in a transaction
- * of its own.
- */
-static void
-worker_maintain(Worker *w)
-{
-	List	   *expired = NIL;
-	ListCell   *lc;
-
-	w->maintained_at = GetCurrentTimestamp();
-	if (worker_step(w, step_ahead, NULL, "making partitions ahead") < 0 ||
-		worker_step(w, step_expired, &expired, "listing partitions past retention") < 0)
-		return;
-	foreach(lc, expired)
-	{
-		DropArg		d = {lfirst(lc), 0, "retention", 0};
-
-		if (worker_step(w, step_drop, &d, "dropping a partition past retention") < 0)
-			break;
-		ereport(LOG,
-				(errmsg("pktcapture: partition %s dropped (retention): " INT64_FORMAT " rows",
-						d.relname, d.rows)));
-	}
-	list_free_deep(expired);
-}
-
 /*
  * Is there room for nrows more rows on disk?  If not, the oldest
  * partitions (before the one of now) go, one a transaction, until there
@@ -297,13 +140,11 @@ static int
 worker_room(Worker *w, int nrows)
 {
 	PktRun	   *run = &w->run;
-	int64		span = (int64) pkt_partition_span_min * 60 * USECS_PER_SEC;
-	TimestampTz now = GetCurrentTimestamp();
 
 	while (!pkt_run_has_room(run, nrows))
 	{
-		DropArg		d = {NULL, now - ((now % span) + span) % span, "disk guard", 0};
-		int			r = worker_step(w, step_drop, &d, "dropping the oldest partition for space");
+		int64		rows;
+		int			r = pkt_maint_drop_oldest(&w->maint, &rows);
 
 		if (r < 0)
 			return -1;
@@ -317,19 +158,14 @@ worker_room(Worker *w, int nrows)
 								   pkt_min_free_space),
 						 errhint("Rows are counted as not stored by the disk guard until space returns; storing resumes by itself.")));
 			run->guard_state = PKT_GUARD_HOLDING;
-			/* WAL waits for a checkpoint to be recycled */
-			if (run->guard.wal_tight &&
-				now >= TimestampTzPlusMilliseconds(w->checkpoint_at, PKT_CHECKPOINT_EVERY_MS))
-			{
-				RequestCheckpoint(CHECKPOINT_IMMEDIATE);
-				w->checkpoint_at = now;
-			}
+			if (run->guard.wal_tight)
+				pkt_maint_checkpoint(&w->maint);
 			return 0;
 		}
 		run->guard_state = PKT_GUARD_DROPPING;
 		ereport(LOG,
 				(errmsg("pktcapture: the disk guard dropped the oldest partition of packets (" INT64_FORMAT " rows) for interface \"%s\"",
-						d.rows, w->ifname),
+						rows, w->ifname),
 				 errdetail("Free space was below pktcapture.min_free_space (%s).", pkt_min_free_space)));
 	}
 	if (run->guard_state == PKT_GUARD_HOLDING)
@@ -422,7 +258,7 @@ worker_transaction(Worker *w, bool summaries)
 
 	PG_TRY();
 	{
-		worker_xact_begin();
+		pkt_xact_begin();
 		if (summaries)
 		{
 			pgstat_report_activity(STATE_RUNNING, "pktcapture: writing summaries");
@@ -434,11 +270,11 @@ worker_transaction(Worker *w, bool summaries)
 			pgstat_report_activity(STATE_RUNNING, "pktcapture: writing rows to packets");
 			pkt_run_write(run);
 		}
-		worker_xact_commit();
+		pkt_xact_commit();
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata = worker_xact_abort(oldcxt);
+		ErrorData  *edata = pkt_xact_abort(oldcxt);
 
 		pkt_run_aborted(run);
 		ok = false;
@@ -540,15 +376,15 @@ close_ledger(Worker *w, const char *state, const char *error, bool with_summarie
 
 	PG_TRY();
 	{
-		worker_xact_begin();
+		pkt_xact_begin();
 		if (with_summaries)
 			pkt_run_write_summaries(run);
 		pkt_run_update_ledger(run, state, error);
-		worker_xact_commit();
+		pkt_xact_commit();
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata = worker_xact_abort(oldcxt);
+		ErrorData  *edata = pkt_xact_abort(oldcxt);
 		int			level = is_table_gone(edata->sqlerrcode) ? LOG : WARNING;
 
 		pkt_run_aborted(run);
@@ -701,16 +537,16 @@ worker_prepare(Worker *w, MemoryContext runcxt)
 
 	PG_TRY();
 	{
-		worker_xact_begin();
+		pkt_xact_begin();
 		relname = pkt_ext_relname("packets", &relid);
 		relname = MemoryContextStrdup(runcxt, relname);
 		pkt_run_open(&w->run, "live", w->ifname,
 					 w->cfg.cfg.filter[0] ? w->cfg.cfg.filter : NULL);
-		worker_xact_commit();
+		pkt_xact_commit();
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata = worker_xact_abort(runcxt);
+		ErrorData  *edata = pkt_xact_abort(runcxt);
 
 		pkt_slot_finish(my_slot, PKT_STATE_FAILED, PKT_OPEN_SETUP, edata->message);
 		ereport(LOG,
@@ -815,9 +651,8 @@ worker_loop(Worker *w)
 		now = GetCurrentTimestamp();
 		if (write_due(w, now))
 			worker_write(w);
-		if (now >= TimestampTzPlusMilliseconds(w->maintained_at,
-											   pkt_maintenance_interval_s * 1000))
-			worker_maintain(w);
+		if (pkt_maint_due(&w->maint, now))
+			pkt_maint_round(&w->maint);
 		if (now >= TimestampTzPlusMilliseconds(run->last_publish_at, PKT_PUBLISH_MS))
 		{
 			worker_kernel_stats(w);
@@ -922,6 +757,12 @@ pkt_worker_main(Datum main_arg)
 	if (w->cfg.stop_requested)
 		ShutdownRequestPending = true;
 	w->ifname = w->cfg.cfg.name;
+	{
+		char		who[PKT_NAME_LEN + 16];
+
+		snprintf(who, sizeof(who), "interface \"%s\"", w->ifname);
+		pkt_maint_init(&w->maint, who);
+	}
 
 	BackgroundWorkerInitializeConnectionByOid(w->cfg.dboid, w->cfg.roleoid, 0);
 	pgstat_report_appname("pktcapture");
@@ -940,7 +781,7 @@ pkt_worker_main(Datum main_arg)
 	relname = worker_prepare(w, runcxt);
 	pkt_slot_set_linktype(my_slot, w->run.linktype);
 	/* the partitions of now and ahead, before the first rows */
-	worker_maintain(w);
+	pkt_maint_round(&w->maint);
 	pkt_slot_set_running(my_slot);
 	log_started(w, relname);
 

@@ -1,0 +1,234 @@
+/*-------------------------------------------------------------------------
+ * pkt_maint.c
+ *		Transactions of a background worker's own, and the rounds of
+ *		partition maintenance that captures and hubs run.
+ *
+ * A capture worker (pkt_worker.c) and a hub's worker (pkt_hub.c) keep the
+ * partitions of packets the same way, every pktcapture.maintenance_interval:
+ * the partitions of now and of the next spans are made, old summaries
+ * trimmed, and the partitions past pktcapture.retention dropped, each
+ * drop in a transaction of its own that waits PKT_DROP_LOCK_TIMEOUT at
+ * most for packets' lock (captures and queries are not kept waiting
+ * behind it; it is tried again at the next round).  Their disk guards
+ * drop the oldest partition through pkt_maint_drop_oldest.  A step that
+ * fails is logged once, then once a minute while steps keep failing.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "pgstat.h"
+#include "postmaster/bgwriter.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "pkt_guc.h"
+#include "pkt_maint.h"
+#include "pkt_partition.h"
+
+#define PKT_DROP_LOCK_TIMEOUT	"200"	/* ms a partition's drop may wait for packets */
+#define PKT_STEP_LOG_EVERY_MS	60000
+#define PKT_CHECKPOINT_EVERY_MS	10000	/* asked for while pg_wal's disk is short */
+
+void
+pkt_xact_begin(void)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+}
+
+void
+pkt_xact_commit(void)
+{
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+}
+
+/* After an error in a transaction: abort it, return what the error was. */
+ErrorData *
+pkt_xact_abort(MemoryContext cxt)
+{
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(cxt);
+	edata = CopyErrorData();
+	FlushErrorState();
+	AbortCurrentTransaction();
+	return edata;
+}
+
+void
+pkt_maint_init(PktMaint *m, const char *who)
+{
+	memset(m, 0, sizeof(*m));
+	strlcpy(m->who, who, sizeof(m->who));
+}
+
+/*
+ * A step in a transaction of its own: fn(arg).  Returns fn's result, or
+ * -1 if it failed.
+ */
+int
+pkt_maint_step(PktMaint *m, int (*fn) (void *arg), void *arg, const char *what)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	volatile int result = -1;
+
+	PG_TRY();
+	{
+		pkt_xact_begin();
+		pgstat_report_activity(STATE_RUNNING, what);
+		result = fn(arg);
+		pkt_xact_commit();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata = pkt_xact_abort(oldcxt);
+		TimestampTz now = GetCurrentTimestamp();
+
+		if (now >= TimestampTzPlusMilliseconds(m->logged_at, PKT_STEP_LOG_EVERY_MS))
+		{
+			ereport(LOG,
+					(errmsg("pktcapture: %s failed for %s: %s", what, m->who, edata->message),
+					 errhint("It is tried again later.")));
+			m->logged_at = now;
+		}
+		FreeErrorData(edata);
+		result = -1;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+	pgstat_report_activity(STATE_IDLE, NULL);
+	return result;
+}
+
+bool
+pkt_maint_due(const PktMaint *m, TimestampTz now)
+{
+	return now >= TimestampTzPlusMilliseconds(m->maintained_at,
+											  pkt_maintenance_interval_s * 1000);
+}
+
+static int
+step_ahead(void *arg)
+{
+	int			made = pkt_parts_ahead();
+	int64		removed = pkt_summaries_expire();
+
+	if (removed > 0)
+		ereport(LOG,
+				(errmsg("pktcapture: " INT64_FORMAT " summary rows past pktcapture.summary_retention removed",
+						removed)));
+	return made;
+}
+
+/* the names of the partitions past retention, in the caller's context */
+typedef struct ExpiredArg
+{
+	MemoryContext cxt;
+	List	   *names;
+} ExpiredArg;
+
+static int
+step_expired(void *arg)
+{
+	ExpiredArg *e = arg;
+	List	   *names = pkt_parts_expired();
+	ListCell   *lc;
+	MemoryContext old = MemoryContextSwitchTo(e->cxt);
+
+	foreach(lc, names)
+		e->names = lappend(e->names, pstrdup(lfirst(lc)));
+	MemoryContextSwitchTo(old);
+	return 0;
+}
+
+/* a partition to drop */
+typedef struct DropArg
+{
+	const char *relname;		/* this one, or the oldest before 'before' */
+	TimestampTz before;
+	const char *why;
+	int64		rows;
+} DropArg;
+
+static int
+step_drop(void *arg)
+{
+	DropArg    *d = arg;
+
+	/* packets locked ACCESS EXCLUSIVE: wait little, try again later */
+	(void) set_config_option("lock_timeout", PKT_DROP_LOCK_TIMEOUT, PGC_SUSET, PGC_S_OVERRIDE,
+							 GUC_ACTION_LOCAL, true, 0, false);
+	if (d->relname != NULL)
+	{
+		d->rows = pkt_parts_drop(d->relname, d->why);
+		return 1;
+	}
+	return pkt_parts_drop_oldest(d->before, d->why, &d->rows) ? 1 : 0;
+}
+
+/*
+ * A round of maintenance: the partitions of now and of the next spans,
+ * old summaries trimmed, and the partitions past pktcapture.retention
+ * dropped, each drop in a transaction of its own.
+ */
+void
+pkt_maint_round(PktMaint *m)
+{
+	ExpiredArg	e = {CurrentMemoryContext, NIL};
+	ListCell   *lc;
+
+	m->maintained_at = GetCurrentTimestamp();
+	if (pkt_maint_step(m, step_ahead, NULL, "making partitions ahead") < 0 ||
+		pkt_maint_step(m, step_expired, &e, "listing partitions past retention") < 0)
+		return;
+	foreach(lc, e.names)
+	{
+		DropArg		d = {lfirst(lc), 0, "retention", 0};
+
+		if (pkt_maint_step(m, step_drop, &d, "dropping a partition past retention") < 0)
+			break;
+		ereport(LOG,
+				(errmsg("pktcapture: partition %s dropped (retention): " INT64_FORMAT " rows",
+						d.relname, d.rows)));
+	}
+	list_free_deep(e.names);
+}
+
+/*
+ * For a disk guard: drop the oldest partition holding rows, before the
+ * one of now.  Returns 1 if one was dropped (*rows: what it held), 0 if
+ * there is none left, -1 if the drop failed (try again shortly).
+ */
+int
+pkt_maint_drop_oldest(PktMaint *m, int64 *rows)
+{
+	int64		span = (int64) pkt_partition_span_min * 60 * USECS_PER_SEC;
+	TimestampTz now = GetCurrentTimestamp();
+	DropArg		d = {NULL, now - ((now % span) + span) % span, "disk guard", 0};
+	int			r = pkt_maint_step(m, step_drop, &d, "dropping the oldest partition for space");
+
+	*rows = d.rows;
+	return r;
+}
+
+/* WAL waits for a checkpoint to be recycled: ask for one, now and then. */
+void
+pkt_maint_checkpoint(PktMaint *m)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (now >= TimestampTzPlusMilliseconds(m->checkpoint_at, PKT_CHECKPOINT_EVERY_MS))
+	{
+		RequestCheckpoint(CHECKPOINT_IMMEDIATE);
+		m->checkpoint_at = now;
+	}
+}
