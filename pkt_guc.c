@@ -13,7 +13,9 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
+#include <ctype.h>
 #include <limits.h>
+#include <unistd.h>
 
 #include "pkt_guc.h"
 
@@ -44,6 +46,48 @@ char	   *pkt_autostart = NULL;
 char	   *pkt_autostart_filter = NULL;
 char	   *pkt_database = NULL;
 char	   *pkt_role = NULL;
+char	   *pkt_sensor = NULL;
+
+/*
+ * A sensor's name, at a hub the name of its rows and runs and part of its
+ * subscription's name: letters, digits, '.', '_' and '-', at most
+ * PKT_SENSOR_LEN bytes, starting with a letter or digit.
+ */
+bool
+pkt_sensor_name_valid(const char *name)
+{
+	size_t		len = strlen(name);
+
+	if (len == 0 || len > PKT_SENSOR_LEN || !isalnum((unsigned char) name[0]))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char) name[i]) && strchr("._-", name[i]) == NULL)
+			return false;
+	return true;
+}
+
+static bool
+check_sensor(char **newval, void **extra, GucSource source)
+{
+	if (pkt_sensor_name_valid(*newval))
+		return true;
+	GUC_check_errdetail("A sensor's name is 1 to %d letters, digits, \".\", \"_\" or \"-\", starting with a letter or a digit.",
+						PKT_SENSOR_LEN);
+	return false;
+}
+
+/* The host name up to its first dot, if it makes a valid name. */
+static const char *
+default_sensor(void)
+{
+	static char host[256];
+
+	if (gethostname(host, sizeof(host) - 1) != 0)
+		return "pktcapture";
+	host[sizeof(host) - 1] = '\0';
+	host[strcspn(host, ".")] = '\0';
+	return pkt_sensor_name_valid(host) ? host : "pktcapture";
+}
 
 /*
  * pktcapture.min_free_space: a percentage of the filesystem ("10%") or an
@@ -226,6 +270,11 @@ pkt_guc_define(void)
 		DefineCustomStringVariable("pktcapture.role",
 								   "Role the autostarted captures write as; empty for the bootstrap superuser.",
 								   NULL, &pkt_role, "", PGC_POSTMASTER, 0, NULL, NULL, NULL);
+		DefineCustomStringVariable("pktcapture.sensor",
+								   "This server's name as a sensor: its rows and runs at a hub go by it.",
+								   "The host name by default. Fixed while the server runs: runs and summaries carry it, and a hub adds the sensor under it.",
+								   &pkt_sensor, default_sensor(), PGC_POSTMASTER, 0,
+								   check_sensor, NULL, NULL);
 	}
 	MarkGUCPrefixReserved("pktcapture");
 }

@@ -40,6 +40,11 @@ extern char *pkt_autostart;
 extern char *pkt_autostart_filter;
 extern char *pkt_database;
 extern char *pkt_role;
+extern char *pkt_sensor;
+
+#define PKT_SENSOR_LEN	52		/* "pktcapture:" and it fit a name */
+
+extern bool pkt_sensor_name_valid(const char *name);
 
 extern void pkt_guc_define(void);
 

@@ -7,7 +7,9 @@
  * crash; a run whose process is gone is marked interrupted when the next
  * capture or load of the database starts.  It also holds summarized_id:
  * the rows of the run with a larger id are not yet in the summaries.
- * The ledger is written with the extension owner's rights.
+ * The ledger is written with the extension owner's rights.  Its rows are
+ * this server's runs, of pktcapture.sensor; at a hub, the runs of its
+ * sensors are beside them, under their names, written by replication.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -22,6 +24,7 @@
 #include "utils/timestamp.h"
 
 #include "pkt_catalog.h"
+#include "pkt_guc.h"
 #include "pkt_ledger.h"
 
 /* The sequence of packets.id, whose values order the rows of a run. */
@@ -72,9 +75,9 @@ pkt_ledger_open(PktLedger *l, const char *kind, const char *source, const char *
 	Datum		live[64];
 	int32		live_ids[64];
 	int			nlive;
-	Datum		args[5];
-	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
-	Oid			argtypes[5] = {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, REGCLASSOID};
+	Datum		args[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	Oid			argtypes[6] = {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, REGCLASSOID, TEXTOID};
 	bool		isnull;
 
 	pkt_check_ext_version();
@@ -90,16 +93,17 @@ pkt_ledger_open(PktLedger *l, const char *kind, const char *source, const char *
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "SELECT %s.pkt_summary_catch_up(pg_catalog.array_agg(run_id)) FROM %s "
-					 "WHERE state = 'running' AND run_id <> ALL ($1) "
+					 "WHERE sensor = $2 AND state = 'running' AND run_id <> ALL ($1) "
 					 "AND summarized_id IS NOT NULL HAVING pg_catalog.count(*) > 0",
 					 pkt_ext_schema(), relname);
 	args[0] = PointerGetDatum(construct_array(live, nlive, INT4OID, 4, true, TYPALIGN_INT));
-	ledger_execute(l, sql.data, 1, (Oid[]) {INT4ARRAYOID}, args, NULL, SPI_OK_SELECT, 0);
+	args[1] = CStringGetTextDatum(pkt_sensor);
+	ledger_execute(l, sql.data, 2, (Oid[]) {INT4ARRAYOID, TEXTOID}, args, NULL, SPI_OK_SELECT, 0);
 	resetStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "UPDATE %s SET state = 'interrupted' "
-					 "WHERE state = 'running' AND run_id <> ALL ($1)", relname);
-	ledger_execute(l, sql.data, 1, (Oid[]) {INT4ARRAYOID}, args, NULL, SPI_OK_UPDATE, 0);
+					 "WHERE sensor = $2 AND state = 'running' AND run_id <> ALL ($1)", relname);
+	ledger_execute(l, sql.data, 2, (Oid[]) {INT4ARRAYOID, TEXTOID}, args, NULL, SPI_OK_UPDATE, 0);
 
 	/*
 	 * Every row of the run will get an id above the sequence's last value
@@ -108,8 +112,8 @@ pkt_ledger_open(PktLedger *l, const char *kind, const char *source, const char *
 	l->id_seq = packets_id_sequence();
 	resetStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "INSERT INTO %s (kind, source, filter, started_at, state, summarized_id) "
-					 "VALUES ($1, $2, $3, $4, 'running', "
+					 "INSERT INTO %s (sensor, kind, source, filter, started_at, state, summarized_id) "
+					 "VALUES ($6, $1, $2, $3, $4, 'running', "
 					 "coalesce(pg_catalog.pg_sequence_last_value($5), 0)) RETURNING run_id",
 					 relname);
 	args[0] = CStringGetTextDatum(kind);
@@ -118,7 +122,8 @@ pkt_ledger_open(PktLedger *l, const char *kind, const char *source, const char *
 	nulls[2] = filter ? ' ' : 'n';
 	args[3] = TimestampTzGetDatum(GetCurrentTimestamp());
 	args[4] = ObjectIdGetDatum(l->id_seq);
-	ledger_execute(l, sql.data, 5, argtypes, args, nulls, SPI_OK_INSERT_RETURNING, 1);
+	args[5] = CStringGetTextDatum(pkt_sensor);
+	ledger_execute(l, sql.data, 6, argtypes, args, nulls, SPI_OK_INSERT_RETURNING, 1);
 	l->run_id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
 											SPI_tuptable->tupdesc, 1, &isnull));
 	/* in the slot before it commits: no other start takes it for a dead run */
@@ -149,9 +154,9 @@ void
 pkt_ledger_update(PktLedger *l, const PktCounters *c, uint64 rows_stored,
 				  const char *state, const char *error, PktSummarized summarized)
 {
-	Datum		args[18];
-	char		nulls[18];
-	Oid			argtypes[18];
+	Datum		args[19];
+	char		nulls[19];
+	Oid			argtypes[19];
 
 	if (l->run_id <= 0)
 		return;
@@ -172,7 +177,7 @@ pkt_ledger_update(PktLedger *l, const PktCounters *c, uint64 rows_stored,
 						 "error = coalesce($15, error), not_stored_disk = $18, "
 						 "summarized_id = CASE $16 WHEN 0 THEN summarized_id "
 						 "WHEN 1 THEN pg_catalog.currval($17) END "
-						 "WHERE run_id = $1", relname);
+						 "WHERE run_id = $1 AND sensor = $19", relname);
 		l->update_sql = MemoryContextStrdup(l->cxt, sql.data);
 		pfree(sql.data);
 	}
@@ -212,6 +217,8 @@ pkt_ledger_update(PktLedger *l, const PktCounters *c, uint64 rows_stored,
 	args[16] = ObjectIdGetDatum(l->id_seq);
 	argtypes[17] = INT8OID;
 	args[17] = Int64GetDatum((int64) c->not_stored_disk);
+	argtypes[18] = TEXTOID;
+	args[18] = CStringGetTextDatum(pkt_sensor);
 
-	ledger_execute(l, l->update_sql, 18, argtypes, args, nulls, SPI_OK_UPDATE, 0);
+	ledger_execute(l, l->update_sql, 19, argtypes, args, nulls, SPI_OK_UPDATE, 0);
 }

@@ -12,7 +12,7 @@
  * SQL declaration has the columns its version returns.
  *
  * The work is done elsewhere: starting and stopping captures in
- * pkt_capture.c, loading files in pkt_load.c; here are the arguments, the
+ * pkt_capture.c, loading files in pkt_load.c, a hub's rows in pkt_hub.c; here are the arguments, the
  * privileges and the result sets built from copies of the slots.
  *-------------------------------------------------------------------------
  */
@@ -37,6 +37,7 @@
 
 #include "pkt_capture.h"
 #include "pkt_guard.h"
+#include "pkt_hub.h"
 #include "pkt_inet.h"
 #include "pkt_load.h"
 #include "pkt_shmem.h"
@@ -458,6 +459,8 @@ PG_FUNCTION_INFO_V1(pkt_status);
 PG_FUNCTION_INFO_V1(pkt_status_1_2);
 PG_FUNCTION_INFO_V1(pkt_interfaces);
 PG_FUNCTION_INFO_V1(pkt_load);
+PG_FUNCTION_INFO_V1(pkt_hub_rows);
+PG_FUNCTION_INFO_V1(pkt_hub_start_worker);
 
 /*
  * pkt_start(interface text, filter text DEFAULT NULL) RETURNS integer
@@ -543,4 +546,27 @@ pkt_load(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("capture file name must not be null")));
 	PG_RETURN_INT64(pkt_load_file(text_to_cstring(PG_GETARG_TEXT_PP(0))));
+}
+
+/*
+ * pkt_hub_rows() RETURNS trigger
+ *
+ * At a hub, on packets: a sensor's rows get its name as they arrive.
+ */
+Datum
+pkt_hub_rows(PG_FUNCTION_ARGS)
+{
+	return pkt_hub_trigger(fcinfo);
+}
+
+/*
+ * pkt_hub_start() RETURNS integer
+ *
+ * Starts the worker of this database's hub, unless it runs; returns its
+ * PID, or 0 if it was running.
+ */
+Datum
+pkt_hub_start_worker(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(pkt_hub_start());
 }

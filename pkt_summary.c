@@ -446,7 +446,8 @@ static const Oid top_types[TOP_NCOLS] = {
 /*
  * The statements writing the summaries, with the owner's rights: each
  * replaces a part's rows.  Every name is schema-qualified, so no
- * search_path can change what they do.
+ * search_path can change what they do.  The rows' sensor is the column's
+ * default, this server's pktcapture.sensor.
  */
 static void
 prepare_statements(PktSums *s, Oid owner)
@@ -459,14 +460,14 @@ prepare_statements(PktSums *s, Oid owner)
 	s->protos_stmt = pkt_stmt_create(s->cxt, protos, protos_id,
 									 "span, bucket, run_id, part, ip_proto, packets, bytes, "
 									 "first_seen, last_seen",
-									 " ON CONFLICT (span, bucket, run_id, part, ip_proto) DO UPDATE SET "
+									 " ON CONFLICT (span, bucket, sensor, run_id, part, ip_proto) DO UPDATE SET "
 									 "packets = excluded.packets, bytes = excluded.bytes, "
 									 "first_seen = excluded.first_seen, last_seen = excluded.last_seen",
 									 PROTO_NCOLS, proto_types, owner);
 	s->top_stmt = pkt_stmt_create(s->cxt, top, top_id,
 								  "span, bucket, run_id, part, direction, other_packets, "
 								  "other_bytes, addrs, packets, bytes, packets_error, bytes_error",
-								  " ON CONFLICT (span, bucket, run_id, part, direction) DO UPDATE SET "
+								  " ON CONFLICT (span, bucket, sensor, run_id, part, direction) DO UPDATE SET "
 								  "other_packets = excluded.other_packets, "
 								  "other_bytes = excluded.other_bytes, addrs = excluded.addrs, "
 								  "packets = excluded.packets, bytes = excluded.bytes, "

@@ -6,13 +6,15 @@
  * Loaded by shared_preload_libraries, the module defines its settings
  * (pkt_guc.c), asks for its shared memory (pkt_shmem.c) and, if
  * pktcapture.autostart names interfaces, registers the launcher that
- * captures on them from server start (pkt_launcher.c).  Loaded later by
+ * captures on them from server start (pkt_launcher.c), and the worker
+ * that starts the workers of hubs (pkt_hub.c).  Loaded later by
  * a backend, it only defines the settings it can, and its functions say
  * how to preload it.
  *
  * The layers, each using only those below it (README "Files"):
  *	SQL entry points	pkt_sql.c; the launcher pkt_launcher.c
- *	captures, loads		pkt_capture.c, pkt_worker.c, pkt_load.c
+ *	captures, loads		pkt_capture.c, pkt_worker.c, pkt_load.c; a hub pkt_hub.c
+ *	maintenance			pkt_maint.c (partitions ahead, retention, the disk guard's drops)
  *	one run				pkt_run.c
  *	what a run writes	pkt_writer.c, pkt_summary.c, pkt_ledger.c
  *	foundations			pkt_copy.c, pkt_catalog.c, pkt_pcap.c, pkt_shmem.c,
@@ -26,6 +28,7 @@
 #include "miscadmin.h"
 
 #include "pkt_guc.h"
+#include "pkt_hub.h"
 #include "pkt_launcher.h"
 #include "pkt_shmem.h"
 
@@ -41,4 +44,5 @@ _PG_init(void)
 		return;
 	pkt_shmem_init();
 	pkt_launcher_register();
+	pkt_hubs_register();
 }

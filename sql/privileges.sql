@@ -84,7 +84,7 @@ SELECT 'only in tshark', * FROM (
     SELECT * FROM tshark
     EXCEPT SELECT section, item, packets, bytes FROM pkt_report_between('-infinity', 'infinity', 5, :'f')) b;
 SELECT count(*) FROM packets;
-SELECT count(*) FROM pkt_unsummarized(ARRAY[1], '-infinity', 'infinity');
+SELECT count(*) FROM pkt_unsummarized(ARRAY['s'], ARRAY[1], '-infinity', 'infinity');
 RESET ROLE;
 SELECT pkt_summary_build(ARRAY[:run], 'unsummarized', -1) > 0 AS summed;
 UPDATE pkt_runs SET summarized_id = NULL;

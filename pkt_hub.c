@@ -1,0 +1,609 @@
+/*-------------------------------------------------------------------------
+ * pkt_hub.c
+ *		A hub: the rows of many sensors in one database, received by
+ *		PostgreSQL's logical replication.
+ *
+ * Each sensor publishes packets, the ledger and the summaries; the hub
+ * subscribes to each (pkt_hub_add, in the SQL of version 1.3), one
+ * subscription named "pktcapture:<sensor>".  What runs here:
+ *
+ *	- pkt_hub_rows, a BEFORE INSERT trigger on the hub's packets, in the
+ *	  processes of those subscriptions only: a sensor's own rows have
+ *	  sensor '', and get the sensor's name as they arrive.  In the copy of
+ *	  a sensor's existing rows (a subscription's table sync), a row the hub
+ *	  already holds is skipped: a sensor added again after its slot was
+ *	  lost sends its rows again, and only the missing ones are kept.
+ *
+ *	- One worker per hub database ("pktcapture hub"), which keeps the
+ *	  partitions of packets as a capture does (pkt_maint.c: partitions
+ *	  ahead, retention), runs the disk guard of the rows received (the
+ *	  oldest partitions dropped, then the subscriptions disabled until
+ *	  space returns: the sensors keep the rows meanwhile, up to their
+ *	  max_slot_wal_keep_size), and looks at each sensor once a minute,
+ *	  logging what the hub missed when a sensor's slot was lost.
+ *	  pkt_hub_add starts it; at server start, a short-lived worker
+ *	  ("pktcapture hubs") looks into each database for one.  A session
+ *	  advisory lock makes it one per database.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/relscan.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/pg_database.h"
+#include "commands/dbcommands.h"
+#include "commands/extension.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "replication/worker_internal.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/lmgr.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "pkt_catalog.h"
+#include "pkt_guard.h"
+#include "pkt_guc.h"
+#include "pkt_hub.h"
+#include "pkt_maint.h"
+#include "pkt_shmem.h"
+
+#define HUB_SUBSCRIPTION_PREFIX	"pktcapture:"
+#define HUB_LOCK_KEY			0x706b7468	/* "pkth": the advisory lock's key */
+#define HUB_TICK_MS				1000	/* the disk guard looks this often */
+#define HUB_CHECK_MS			60000	/* and the sensors this often */
+#define HUB_RESUME_BYTES		((int64) 64 * 1024 * 1024)	/* above the reserve */
+#define HUB_PROBE_WAIT_MS		5000	/* a database's probe, at server start */
+
+PGDLLEXPORT void pkt_hubs_main(Datum main_arg);
+PGDLLEXPORT void pkt_hub_main(Datum main_arg);
+
+static bool hub_lock(bool keep);
+static BackgroundWorkerHandle *hub_register(Oid dboid, bool notify);
+
+/* ------------------------------------------------------------------------
+ * The rows as they arrive.
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * Rows arrive: the hub's worker must run (after a crash of the server,
+ * or if it was terminated).  Looked at once a minute of transactions.
+ */
+static void
+hub_ensure_worker(void)
+{
+	static TimestampTz looked_at = 0;
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+
+	if (now < TimestampTzPlusMilliseconds(looked_at, HUB_CHECK_MS))
+		return;
+	looked_at = now;
+	if (hub_lock(false))
+		(void) hub_register(MyDatabaseId, false);
+}
+
+/* The sensor whose subscription this process applies, or NULL. */
+static const char *
+subscription_sensor(void)
+{
+	if (SessionReplicationRole != SESSION_REPLICATION_ROLE_REPLICA ||
+		MySubscription == NULL || MyLogicalRepWorker == NULL)
+		return NULL;
+	if (strncmp(MySubscription->name, HUB_SUBSCRIPTION_PREFIX,
+				strlen(HUB_SUBSCRIPTION_PREFIX)) != 0)
+		return NULL;
+	return MySubscription->name + strlen(HUB_SUBSCRIPTION_PREFIX);
+}
+
+/* Does rel (a partition of packets) hold a row with tuple's primary key? */
+static bool
+row_exists(Relation rel, HeapTuple tuple)
+{
+	Oid			indexoid = RelationGetPrimaryKeyIndex(rel);
+	Relation	index;
+	ScanKeyData keys[INDEX_MAX_KEYS];
+	int			nkeys;
+	Snapshot	snap;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	bool		found;
+
+	if (!OidIsValid(indexoid))
+		return false;
+	index = index_open(indexoid, AccessShareLock);
+	nkeys = IndexRelationGetNumberOfKeyAttributes(index);
+	for (int i = 0; i < nkeys; i++)
+	{
+		AttrNumber	attno = index->rd_index->indkey.values[i];
+		Oid			optype = index->rd_opcintype[i];
+		Oid			eq = get_opfamily_member(index->rd_opfamily[i], optype, optype,
+											 BTEqualStrategyNumber);
+		bool		isnull;
+		Datum		value = heap_getattr(tuple, attno, RelationGetDescr(rel), &isnull);
+
+		if (!OidIsValid(eq) || isnull)
+		{
+			index_close(index, AccessShareLock);
+			return false;		/* a key column is never null here */
+		}
+		ScanKeyEntryInitialize(&keys[i], 0, i + 1, BTEqualStrategyNumber, optype,
+							   index->rd_indcollation[i], get_opcode(eq), value);
+	}
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	scan = index_beginscan(rel, index, snap, nkeys, 0);
+	index_rescan(scan, keys, nkeys, NULL, 0);
+	slot = table_slot_create(rel, NULL);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	ExecDropSingleTupleTableSlot(slot);
+	index_endscan(scan);
+	UnregisterSnapshot(snap);
+	index_close(index, AccessShareLock);
+	return found;
+}
+
+/*
+ * pkt_hub_rows(): BEFORE INSERT FOR EACH ROW on packets, enabled ALWAYS
+ * (it must fire in replication, whose session_replication_role is
+ * replica).  Elsewhere it returns the row as it is.
+ */
+Datum
+pkt_hub_trigger(FunctionCallInfo fcinfo)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	static char cached_for[NAMEDATALEN];
+	static text *cached_name = NULL;
+	const char *sensor;
+	HeapTuple	tuple;
+	TupleDesc	desc;
+	int			attnum;
+	bool		isnull;
+	Datum		value;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event) || !TRIGGER_FIRED_BY_INSERT(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("pkt_hub_rows() must be fired BEFORE INSERT FOR EACH ROW")));
+	tuple = td->tg_trigtuple;
+	sensor = subscription_sensor();
+	if (sensor == NULL)
+		return PointerGetDatum(tuple);
+
+	desc = RelationGetDescr(td->tg_relation);
+	attnum = SPI_fnumber(desc, "sensor");
+	if (attnum <= 0 || TupleDescAttr(desc, attnum - 1)->atttypid != TEXTOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("table \"%s\" has no text column \"sensor\"",
+						RelationGetRelationName(td->tg_relation)),
+				 errhint("pkt_hub_rows() is pktcapture's trigger on packets.")));
+	value = heap_getattr(tuple, attnum, desc, &isnull);
+	/* a sensor's own rows; a hub's sensors' rows keep their names */
+	if (isnull || VARSIZE_ANY_EXHDR(DatumGetPointer(PG_DETOAST_DATUM_PACKED(value))) == 0)
+	{
+		bool		null = false;
+
+		if (cached_name == NULL || strcmp(cached_for, sensor) != 0)
+		{
+			if (cached_name != NULL)
+				pfree(cached_name);
+			cached_name = (text *) MemoryContextAlloc(TopMemoryContext,
+													  VARHDRSZ + strlen(sensor));
+			SET_VARSIZE(cached_name, VARHDRSZ + strlen(sensor));
+			memcpy(VARDATA(cached_name), sensor, strlen(sensor));
+			strlcpy(cached_for, sensor, sizeof(cached_for));
+		}
+		value = PointerGetDatum(cached_name);
+		tuple = heap_modify_tuple_by_cols(tuple, desc, 1, &attnum, &value, &null);
+	}
+	hub_ensure_worker();
+	if (am_tablesync_worker() && row_exists(td->tg_relation, tuple))
+		return PointerGetDatum(NULL);
+	return PointerGetDatum(tuple);
+}
+
+/* ------------------------------------------------------------------------
+ * The hub's worker.
+ * ------------------------------------------------------------------------
+ */
+
+/* The lock that makes one worker per database; true if taken (or free). */
+static bool
+hub_lock(bool keep)
+{
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, HUB_LOCK_KEY, 0, 1);
+	if (LockAcquire(&tag, ExclusiveLock, true, true) == LOCKACQUIRE_NOT_AVAIL)
+		return false;
+	if (!keep)
+		LockRelease(&tag, ExclusiveLock, true);
+	return true;
+}
+
+static BackgroundWorkerHandle *
+hub_register(Oid dboid, bool notify)
+{
+	BackgroundWorker worker;
+	BackgroundWorkerHandle *handle;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	/* started again by pkt_hub_add, at server start, or by the rows arriving */
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	strlcpy(worker.bgw_library_name, "pktcapture", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "pkt_hub_main", BGW_MAXLEN);
+	snprintf(worker.bgw_name, BGW_MAXLEN, "pktcapture hub of database %u", dboid);
+	strlcpy(worker.bgw_type, "pktcapture hub", BGW_MAXLEN);
+	worker.bgw_main_arg = ObjectIdGetDatum(dboid);
+	worker.bgw_notify_pid = notify ? MyProcPid : 0;
+	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+		return NULL;
+	return handle;
+}
+
+/*
+ * Start this database's hub worker, unless it runs; returns its PID, or
+ * 0 if it was running.  For pkt_hub_add().
+ */
+int
+pkt_hub_start(void)
+{
+	BackgroundWorkerHandle *handle;
+	pid_t		pid;
+
+	pkt_require_loaded();
+	if (!hub_lock(false))
+		return 0;
+	handle = hub_register(MyDatabaseId, true);
+	if (handle == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("could not start the hub's worker: no background worker slot is free"),
+				 errhint("Raise max_worker_processes (it counts captures, the hub's worker and logical replication's workers), then restart the server.")));
+	if (WaitForBackgroundWorkerStartup(handle, &pid) != BGWH_STARTED)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("the hub's worker did not start"),
+				 errhint("The server log says why.")));
+	return (int) pid;
+}
+
+typedef struct Hub
+{
+	PktMaint	maint;
+	PktGuard	guard;
+	bool		holding;		/* the disk guard disabled the subscriptions */
+	TimestampTz checked_at;
+	List	   *states;			/* "sensor\0state" of the last check */
+	MemoryContext cxt;
+} Hub;
+
+typedef struct HubStart
+{
+	Oid			tablespace;		/* packets' */
+	char		dbname[NAMEDATALEN];
+} HubStart;
+
+/* Is this database a hub: pktcapture 1.3 or later, with sensors? */
+static int
+step_is_hub(void *arg)
+{
+	Oid			relid;
+	const char *schema;
+	char	   *sql;
+	bool		isnull;
+
+	if (!OidIsValid(get_extension_oid("pktcapture", true)))
+		return 0;
+	schema = quote_identifier(pkt_ext_schema());
+	sql = psprintf("SELECT pg_catalog.to_regclass('%s.pkt_hub_sensors') IS NOT NULL", schema);
+	if (SPI_execute(sql, true, 1) != SPI_OK_SELECT || SPI_processed != 1 ||
+		!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
+		return 0;
+	(void) pkt_ext_relname("packets", &relid);
+	((HubStart *) arg)->tablespace = get_rel_tablespace(relid);
+	strlcpy(((HubStart *) arg)->dbname, get_database_name(MyDatabaseId), NAMEDATALEN);
+	/* after the transaction of pkt_hub_add() that started this worker */
+	sql = psprintf("LOCK TABLE %s.pkt_hub_sensors IN SHARE MODE", schema);
+	if (SPI_execute(sql, false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not lock pkt_hub_sensors");
+	sql = psprintf("SELECT 1 FROM %s.pkt_hub_sensors LIMIT 1", schema);
+	if (SPI_execute(sql, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read pkt_hub_sensors");
+	return SPI_processed > 0 ? 1 : 0;
+}
+
+static int
+step_hold(void *arg)
+{
+	bool		hold = *(bool *) arg;
+	char	   *sql = psprintf("SELECT %s.pkt_hub_hold(%s)", pkt_ext_schema(),
+							   hold ? "true" : "false");
+
+	if (SPI_execute(sql, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not run pkt_hub_hold()");
+	return 1;
+}
+
+/*
+ * The disk guard of the rows received: below pktcapture.min_free_space,
+ * the oldest partitions go (before the one of now); with none left, the
+ * subscriptions are disabled, and enabled again once free space is back
+ * above the reserve by HUB_RESUME_BYTES.
+ */
+static void
+hub_guard(Hub *h)
+{
+	bool		hold = true;
+
+	while (!pkt_guard_room(&h->guard, h->holding ? HUB_RESUME_BYTES : 0))
+	{
+		int64		rows;
+		int			r = pkt_maint_drop_oldest(&h->maint, &rows);
+
+		if (r < 0)
+			return;
+		if (r == 0)
+		{
+			if (!h->holding && pkt_maint_step(&h->maint, step_hold, &hold,
+											  "pktcapture hub: stopping the subscriptions for space") > 0)
+			{
+				h->holding = true;
+				ereport(WARNING,
+						(errmsg("pktcapture: the hub's disk guard stops receiving rows from its sensors"),
+						 errdetail("Free space is below pktcapture.min_free_space (%s) and no partition of packets is left to drop.",
+								   pkt_min_free_space),
+						 errhint("The subscriptions are enabled again when space returns; meanwhile each sensor keeps the rows in its replication slot, up to its max_slot_wal_keep_size.")));
+			}
+			if (h->guard.wal_tight)
+				pkt_maint_checkpoint(&h->maint);
+			return;
+		}
+		ereport(LOG,
+				(errmsg("pktcapture: the hub's disk guard dropped the oldest partition of packets (" INT64_FORMAT " rows)",
+						rows),
+				 errdetail("Free space was below pktcapture.min_free_space (%s).", pkt_min_free_space)));
+	}
+	hold = false;
+	if (h->holding && pkt_maint_step(&h->maint, step_hold, &hold,
+									 "pktcapture hub: resuming the subscriptions") > 0)
+	{
+		h->holding = false;
+		ereport(LOG,
+				(errmsg("pktcapture: the hub's disk guard lets the sensors' rows in again")));
+	}
+}
+
+/* what the last look at the sensors found, in the hub's context */
+typedef struct CheckArg
+{
+	Hub		   *h;
+	List	   *states;
+	int			sensors;
+} CheckArg;
+
+static int
+step_check(void *arg)
+{
+	CheckArg   *c = arg;
+	char	   *sql = psprintf("SELECT sensor, state, last_error FROM %s.pkt_hub_check()",
+							   pkt_ext_schema());
+
+	if (SPI_execute(sql, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not run pkt_hub_check()");
+	c->sensors = (int) SPI_processed;
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		char	   *sensor = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		char	   *state = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+		char	   *error = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3);
+		char	   *was = NULL;
+		ListCell   *lc;
+
+		if (sensor == NULL || state == NULL)
+			continue;
+		foreach(lc, c->h->states)
+			if (strcmp(lfirst(lc), sensor) == 0)
+				was = (char *) lfirst(lc) + strlen(sensor) + 1;
+		/* a change of state is logged once */
+		if (was == NULL || strcmp(was, state) != 0)
+		{
+			bool		lost = strcmp(state, "lost") == 0 || strcmp(state, "slot gone") == 0;
+
+			if (lost || (was != NULL && strcmp(state, "streaming") != 0 &&
+						 strcmp(state, "copying") != 0))
+				ereport(lost ? WARNING : LOG,
+						(errmsg("pktcapture hub: sensor \"%s\" is %s", sensor, state),
+						 error ? errdetail("%s", error) : 0,
+						 lost ? errhint("SELECT pkt_hub_remove('%s'); SELECT pkt_hub_add('%s', ...); copies again every row the sensor still keeps.",
+										sensor, sensor) : 0));
+			else if (was != NULL)
+				ereport(LOG,
+						(errmsg("pktcapture hub: sensor \"%s\" is %s again (was %s)", sensor, state, was)));
+		}
+		{
+			MemoryContext old = MemoryContextSwitchTo(c->h->cxt);
+			char	   *entry = palloc(strlen(sensor) + strlen(state) + 2);
+
+			strcpy(entry, sensor);
+			strcpy(entry + strlen(sensor) + 1, state);
+			c->states = lappend(c->states, entry);
+			MemoryContextSwitchTo(old);
+		}
+	}
+	return 1;
+}
+
+/* Look at each sensor; false if this database is no longer a hub. */
+static bool
+hub_check(Hub *h)
+{
+	CheckArg	c = {h, NIL, 0};
+
+	h->checked_at = GetCurrentTimestamp();
+	if (pkt_maint_step(&h->maint, step_check, &c, "pktcapture hub: looking at the sensors") < 0)
+		return true;			/* logged; tried again at the next look */
+	list_free_deep(h->states);
+	h->states = c.states;
+	return c.sensors > 0;
+}
+
+void
+pkt_hub_main(Datum main_arg)
+{
+	Oid			dboid = DatumGetObjectId(main_arg);
+	Hub			h;
+	HubStart	start = {InvalidOid, ""};
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
+	pgstat_report_appname("pktcapture hub");
+
+	memset(&h, 0, sizeof(h));
+	h.cxt = AllocSetContextCreate(TopMemoryContext, "pktcapture hub", ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(h.cxt);
+	pkt_maint_init(&h.maint, "the hub");
+	if (!hub_lock(true) ||
+		pkt_maint_step(&h.maint, step_is_hub, &start, "pktcapture hub: looking for sensors") != 1)
+		proc_exit(0);
+	pkt_guard_init(&h.guard, start.tablespace);
+	ereport(LOG, (errmsg("pktcapture: the hub's worker runs in database \"%s\"", start.dbname)));
+
+	for (;;)
+	{
+		TimestampTz now;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+		hub_guard(&h);
+		now = GetCurrentTimestamp();
+		if (pkt_maint_due(&h.maint, now))
+			pkt_maint_round(&h.maint);
+		if (now >= TimestampTzPlusMilliseconds(h.checked_at, HUB_CHECK_MS) && !hub_check(&h))
+		{
+			ereport(LOG, (errmsg("pktcapture: the hub's worker stops: no sensor is left")));
+			proc_exit(0);
+		}
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 HUB_TICK_MS, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * At server start: a hub worker for each database that is a hub.
+ * ------------------------------------------------------------------------
+ */
+void
+pkt_hubs_register(void)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	strlcpy(worker.bgw_library_name, "pktcapture", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "pkt_hubs_main", BGW_MAXLEN);
+	strlcpy(worker.bgw_name, "pktcapture hubs", BGW_MAXLEN);
+	strlcpy(worker.bgw_type, "pktcapture hubs", BGW_MAXLEN);
+	RegisterBackgroundWorker(&worker);
+}
+
+/* The databases one may connect to. */
+static List *
+database_list(void)
+{
+	List	   *oids = NIL;
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tup;
+	MemoryContext cxt = CurrentMemoryContext;
+
+	StartTransactionCommand();
+	rel = table_open(DatabaseRelationId, AccessShareLock);
+	scan = table_beginscan_catalog(rel, 0, NULL);
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		Form_pg_database db = (Form_pg_database) GETSTRUCT(tup);
+		MemoryContext old;
+
+		if (!db->datallowconn || db->datistemplate)
+			continue;
+		old = MemoryContextSwitchTo(cxt);
+		oids = lappend_oid(oids, db->oid);
+		MemoryContextSwitchTo(old);
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	CommitTransactionCommand();
+	return oids;
+}
+
+/*
+ * One database at a time: its worker exits at once unless the database
+ * is a hub; one that still runs after HUB_PROBE_WAIT_MS is left running.
+ */
+void
+pkt_hubs_main(Datum main_arg)
+{
+	List	   *oids;
+	ListCell   *lc;
+
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
+	oids = database_list();
+	foreach(lc, oids)
+	{
+		BackgroundWorkerHandle *handle = hub_register(lfirst_oid(lc), true);
+		pid_t		pid;
+
+		if (handle == NULL)
+		{
+			ereport(LOG,
+					(errmsg("pktcapture: no background worker slot is free to look for a hub in database %u",
+							lfirst_oid(lc)),
+					 errhint("Raise max_worker_processes; SELECT pkt_hub_start() in a hub's database starts its worker.")));
+			break;
+		}
+		if (WaitForBackgroundWorkerStartup(handle, &pid) != BGWH_STARTED)
+			continue;
+		for (int waited = 0; waited < HUB_PROBE_WAIT_MS; waited += 50)
+		{
+			if (GetBackgroundWorkerPid(handle, &pid) == BGWH_STOPPED)
+				break;
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 50, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+		}
+	}
+	proc_exit(0);
+}
