@@ -25,8 +25,9 @@
 #      Then: no partition past retention is left, the ledger is exact,
 #      pkt_report (from the summaries) still counts every row the capture
 #      stored, dropped or not, and says which were dropped.  A capture file
-#      of 2020 loaded: its partition is made, CALL pkt_maintain() drops it
-#      (retention), and its report still answers from the summaries.
+#      of 2020 loaded: its partition is made, CALL pkt_maintain() keeps it
+#      for the retention after it was made, then drops it, and its report
+#      still answers from the summaries.
 # Prints "ok - ..." / "not ok - ..." and "retention: N passed, M failed".
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -263,6 +264,17 @@ check_eq "pkt_load of a capture of 2020 makes its partition" \
 	"$(sql "SELECT pkt_load('$f')") $(sql "SELECT count(*) FROM pkt_partitions WHERE relname = 'packets_20200302_1544'")" \
 	"11 1"
 cluster_psql -c "CALL pkt_maintain()" >/dev/null 2>&1
+check_eq "CALL pkt_maintain() keeps it while it is younger than the retention (made just now)" \
+	"$(sql "SELECT count(*) FROM pkt_partitions WHERE relname = 'packets_20200302_1544' AND dropped_at IS NULL")" 1
+# a minute after it was made, maintenance drops it
+made=$(sql "SELECT extract(epoch FROM created_at) FROM pkt_partitions WHERE relname = 'packets_20200302_1544'")
+for _ in $(seq 1 90); do
+	cluster_psql -c "CALL pkt_maintain()" >/dev/null 2>&1
+	[ "$(sql "SELECT dropped_at IS NOT NULL FROM pkt_partitions WHERE relname = 'packets_20200302_1544'")" = t ] && break
+	sleep 1
+done
+check "... and drops it once it is (at $(sql "SELECT round(extract(epoch FROM dropped_at) - $made) FROM pkt_partitions WHERE relname = 'packets_20200302_1544'") s, retention 60 s)" \
+	[ "$(sql "SELECT extract(epoch FROM dropped_at) - $made >= 60 FROM pkt_partitions WHERE relname = 'packets_20200302_1544'")" = t ]
 check_eq "CALL pkt_maintain() drops it (retention), its 11 rows removed from the run" \
 	"$(sql "SELECT p.reason || ' ' || r.rows_removed FROM pkt_partitions p, pkt_runs r
 		WHERE p.relname = 'packets_20200302_1544' AND r.run_id = (SELECT max(run_id) FROM pkt_runs)")" \

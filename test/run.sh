@@ -30,6 +30,9 @@
 #   retention partitions of packets: the disk guard on a 300 MB tmpfs under a
 #             100 000 pkt/s capture, retention by age during a capture and
 #             for pkt_load, the longest waits while partitions come and go
+#   hub       two sensors and a hub (logical replication): rows, reports and
+#             ledgers equal; the hub down, a sensor restarted, a slot lost
+#             past max_slot_wal_keep_size and the sensor added again; errors
 #   view      the live terminal view (client/pktop) in tmux, as a user sees it
 #   metrics   monitoring/pktcapture-queries.yaml through Debian's
 #             postgres_exporter as a pg_monitor role: a live capture and loads
@@ -49,7 +52,7 @@ SHARED=$(cd "$ROOT/../shared" 2>/dev/null && pwd) ||
 export PKT_CORPUS=$SHARED/pcaps/tcpdump
 
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(layers decoder fuzz regress golden upgrade live robust retention view metrics package)
+[ ${#suites[@]} -eq 0 ] && suites=(layers decoder fuzz regress golden upgrade live robust retention hub view metrics package)
 
 scripts/install-deps.sh --test || exit 2
 make -s >/dev/null || exit 2
@@ -138,6 +141,10 @@ suite_robust() {
 
 suite_retention() {
 	test/retention-test.sh
+}
+
+suite_hub() {
+	test/hub-test.sh
 }
 
 suite_view() {
