@@ -24,6 +24,10 @@
 #      (state, rows_missed = what the sensor has that the hub has not) and
 #      in its log; a sensor whose slot WAL is unbounded is refused; added
 #      again, the sensor's rows are copied and only the missing ones kept.
+#   4b. The hub's disk guard: its free space below pktcapture.min_free_space,
+#      it drops its oldest partition, then disables the subscriptions (the
+#      sensors keep capturing), and enables them again when space is back:
+#      it catches up.
 #   5. Clear errors: a bad connection string, a database without
 #      pktcapture, an older pktcapture, a name used twice, a server added
 #      under another's name.
@@ -352,6 +356,31 @@ check_eq "... none twice" \
 check_eq "... its ledger too, and rows_missed is 0" \
 	"$(nsql hub "SELECT sum(rows_stored) FROM pkt_runs WHERE sensor = 'sensor-a'") $(nsql hub "SELECT rows_missed FROM pkt_hub_status() WHERE sensor = 'sensor-a'")" \
 	"$(nsql sensor-a "SELECT sum(rows_stored) FROM pkt_runs") 0"
+
+# ---------------------------------------------------------------------------
+section "4b. the hub's disk guard"
+# a reserve above the free space there is: the guard must act at once
+avail_mb=$(($(df -B1 --output=avail "$WORK/hub" | tail -1) / 1048576))
+capture sensor-b "$B0" >/dev/null || fatal "capture"
+replay "$B1" "$HUB_PPS" $((HUB_PPS * 15)) "$WORK/r5b.txt"
+nsql hub "ALTER SYSTEM SET pktcapture.min_free_space = '$((avail_mb + 100))MB'" >/dev/null
+nsql hub "SELECT pg_reload_conf()" >/dev/null
+check "the hub holds off its sensors when free space is below its reserve" node_until hub 30 \
+	"SELECT count(*) = 2 FROM pkt_hub_status() WHERE state = 'held by the disk guard'"
+check_eq "... after dropping its oldest partition (sensor-a's of 2020, 11 rows)" \
+	"$(nsql hub "SELECT string_agg(reason || ' ' || rows, ', ') FROM pkt_partitions WHERE range_start < '2021-01-01'")" \
+	"disk guard 11"
+check "... and says so in its log" grep -q "the hub's disk guard stops receiving rows" "$WORK/hub/server.log"
+held=$(nsql hub "SELECT count(*) FROM packets WHERE sensor = 'sensor-b'")
+sleep 3
+check_eq "... no rows come in meanwhile" "$(nsql hub "SELECT count(*) FROM packets WHERE sensor = 'sensor-b'")" "$held"
+nsql hub "ALTER SYSTEM SET pktcapture.min_free_space = '1%'" >/dev/null
+nsql hub "SELECT pg_reload_conf()" >/dev/null
+check "with space back, it receives again" node_until hub 30 \
+	"SELECT count(*) = 2 FROM pkt_hub_status() WHERE state IN ('streaming', 'copying')"
+wait "$REPLAY"
+stopped sensor-b
+check_hub_has sensor-b "after the disk guard let the rows in again"
 
 # ---------------------------------------------------------------------------
 section "5. errors"
