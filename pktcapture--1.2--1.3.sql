@@ -806,7 +806,7 @@ BEGIN
                                           r.hi - interval '1 microsecond', span) AS g(t)));
     END LOOP;
     EXECUTE format('CREATE SUBSCRIPTION %I CONNECTION %L PUBLICATION pktcapture_rows, pktcapture_ledger '
-                   'WITH (create_slot = false, slot_name = %L, copy_data = true)', sub, conninfo, slot);
+                   'WITH (create_slot = false, slot_name = %L, copy_data = true, binary = true)', sub, conninfo, slot);
     INSERT INTO pkt_hub_sensors (sensor, conninfo, subscription, slot, system_identifier)
     VALUES (sensor, conninfo, sub, slot, remote.sysid);
     -- its worker waits for this transaction (pkt_hub_sensors is locked)

@@ -41,6 +41,12 @@
 #            ordinary, at WRITES_PPS: statements and WAL (pg_stat_statements,
 #            preloaded for it), rows per table (pg_stat_user_tables), growth
 #            of each table of the extension, temporary file bytes
+# Beyond one server (bench/hub.sh):
+#   hub      two sensors capturing their own veth pair at full replay speed
+#            (HUB_BENCH_PACKETS frames each), a hub subscribed to both: rows/s
+#            it receives vs the sensors', rows behind and lag over time, time
+#            to hold every row after the sensors stop; last (it stops the
+#            benchmark's cluster, three others run meanwhile)
 #
 # Settings (environment or NAME=VALUE arguments), defaults in brackets:
 #   PACKETS [1000000] frames generated     SEED [42]        SNAPLEN [128]
@@ -69,6 +75,7 @@
 #          1, tcpreplay fell to 210k of 400k pkt/s while a capture ran)
 #   WRITES_PPS [the first of SPOOF_PPS] rate of the writes section's captures
 #          (taken from spoof-live's when it ran at that rate)
+#   HUB_BENCH_PACKETS [2000000] frames each sensor captures in the hub section
 #   RESULTS [bench/results-latest.txt]     KEEP [0]
 # Timings are wall clock and noisy: compare the ratios of one run.
 set -u
@@ -123,6 +130,7 @@ SPOOF_LIVE_PACKETS=${SPOOF_LIVE_PACKETS:-1000000}
 SPOOF_PPS=${SPOOF_PPS:-200000 400000}
 WRITES_PPS=${WRITES_PPS:-${SPOOF_PPS%% *}}
 SPOOF_PPS_MULTI=${SPOOF_PPS_MULTI:-20}
+HUB_BENCH_PACKETS=${HUB_BENCH_PACKETS:-2000000}
 PPS_MULTI=()
 [ "$SPOOF_PPS_MULTI" -gt 1 ] && PPS_MULTI=(--pps-multi="$SPOOF_PPS_MULTI")
 PY=/usr/bin/python3
@@ -1402,6 +1410,22 @@ if enabled writes; then
 	else
 		note "writes: pg_stat_statements not installed (postgresql-contrib): no statement counts"
 	fi
+fi
+
+# ---------------------------------------------------------------------------
+# hub: two sensors and a hub, at full replay speed (bench/hub.sh)
+# ---------------------------------------------------------------------------
+if enabled hub; then
+	log "hub: two sensors capturing at full replay speed, a hub receiving both"
+	cluster_stop
+	"$BENCH_DIR/hub.sh" HUB_BENCH_PACKETS="$HUB_BENCH_PACKETS" >"$WORK/hub.out" 2>"$WORK/hub.err" ||
+		note "hub: bench/hub.sh failed: $(tail -3 "$WORK/hub.err" | tr '\n' ' ')"
+	while IFS='|' read -r kind a b c d; do
+		case $kind in
+		ROW) row "$a" "$b" "$c" "$d" ;;
+		NOTE) note "$a" ;;
+		esac
+	done <"$WORK/hub.out"
 fi
 
 # ---------------------------------------------------------------------------

@@ -44,6 +44,7 @@ CHECK_SUITE=hub
 . "$here/lib/check.sh"
 . "$here/lib/cluster.sh"
 . "$here/lib/netns.sh"
+. "$here/lib/nodes.sh"
 
 HUB_PPS=${HUB_PPS:-3000}
 HUB_DOWN_SECONDS=${HUB_DOWN_SECONDS:-60}
@@ -78,60 +79,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'not_ok "interrupted"; finish' INT TERM HUP
 
-# node_start NAME [postgresql.conf lines...]: a cluster in $WORK/NAME
-node_start() {
-	local n=$1 dir=$WORK/$1
-	shift
-	mkdir -p "$dir" && chown postgres: "$dir"
-	if [ ! -d "$dir/data" ]; then
-		PORT[$n]=$(cluster_free_port) || return 1
-		# each its own number too (their sockets are in their own directories)
-		while [[ " ${PORT[*]} " == *" $((PORT[$n])) "*" $((PORT[$n])) "* ]] ||
-			[ "$(printf '%s\n' "${PORT[@]}" | grep -cx "${PORT[$n]}")" -gt 1 ]; do
-			PORT[$n]=$((PORT[$n] + 1))
-		done
-		cluster_as_postgres "$PG_BINDIR/initdb" -D "$dir/data" -A trust -U postgres \
-			--no-sync >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log"; return 1; }
-		{
-			echo "port = ${PORT[$n]}"
-			echo "listen_addresses = ''"
-			echo "unix_socket_directories = '$dir'"
-			echo "max_worker_processes = 16"
-			echo "fsync = off"
-			echo "log_line_prefix = '%m [%p] '"
-			echo "shared_preload_libraries = 'pktcapture'"
-			echo "pktcapture.sensor = '$n'"
-			echo "wal_level = logical"
-			for line in "$@"; do echo "$line"; done
-		} >>"$dir/data/postgresql.conf"
-	fi
-	cluster_as_postgres "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" \
-		-w -t 60 start >/dev/null || { tail -20 "$dir/server.log"; return 1; }
-}
-node_stop() {
-	[ -f "$WORK/$1/data/postmaster.pid" ] &&
-		cluster_as_postgres "$PG_BINDIR/pg_ctl" -D "$WORK/$1/data" -m fast -w -t 60 stop >/dev/null 2>&1
-	return 0
-}
 conninfo() {
 	local user=postgres
 	[ "$1" = sensor-b ] && user=pkthub
 	echo "host=$WORK/$1 port=${PORT[$1]} dbname=${2:-postgres} user=$user"
 }
-# nsql NAME SQL [DB]
-nsql() { psql -X -q -At -v ON_ERROR_STOP=1 -h "$WORK/$1" -p "${PORT[$1]}" -U postgres -d "${3:-postgres}" -c "$2"; }
-# nerr NAME SQL: the error message of SQL, which must fail
-nerr() { psql -X -q -At -h "$WORK/$1" -p "${PORT[$1]}" -U postgres -d postgres -c "$2" 2>&1 >/dev/null | sed -n 's/^ERROR: *//p' | head -1; }
-# node_until NAME SECONDS SQL: until SQL says t
-node_until() {
-	local i
-	for i in $(seq 1 $(($2 * 10))); do
-		[ "$(nsql "$1" "$3" 2>/dev/null)" = t ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # rows of a sensor as the sensor holds them, and as the hub does (but those
 # of 2020, which sensor-a drops and the hub keeps: checked apart)
 FINGERPRINT="count(*) || ' ' || coalesce(md5(string_agg(concat_ws(',', id, src_ip, dst_ip, protocol, packet_size, capture_time), ';' ORDER BY id)), '-')"

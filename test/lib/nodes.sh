@@ -1,0 +1,61 @@
+# test/lib/nodes.sh: several throwaway clusters at once (sensors and a hub).
+#
+# Source it after test/lib/cluster.sh, with WORK set and PORT declared
+# (declare -A PORT).  Each node NAME is a cluster in $WORK/NAME, run as
+# postgres with the capture capabilities, listening on a Unix socket only,
+# with pktcapture preloaded, pktcapture.sensor = NAME and wal_level =
+# logical.
+#
+#   node_start NAME [postgresql.conf lines...]   made the first time, then started
+#   node_stop NAME                               fast shutdown (if it runs)
+#   nsql NAME SQL [DB]                           as superuser postgres, -At
+#   nerr NAME SQL                                the ERROR message of SQL
+#   node_until NAME SECONDS SQL                  until SQL says t (every 0.1 s)
+node_start() {
+	local n=$1 dir=$WORK/$1
+	shift
+	mkdir -p "$dir" && chown postgres: "$dir"
+	if [ ! -d "$dir/data" ]; then
+		PORT[$n]=$(cluster_free_port) || return 1
+		# each its own number too (their sockets are in their own directories)
+		while [ "$(printf '%s\n' "${PORT[@]}" | grep -cx "${PORT[$n]}")" -gt 1 ]; do
+			PORT[$n]=$((PORT[$n] + 1))
+		done
+		cluster_as_postgres "$PG_BINDIR/initdb" -D "$dir/data" -A trust -U postgres \
+			--no-sync >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log"; return 1; }
+		{
+			echo "port = ${PORT[$n]}"
+			echo "listen_addresses = ''"
+			echo "unix_socket_directories = '$dir'"
+			echo "max_worker_processes = 16"
+			echo "fsync = off"
+			echo "log_line_prefix = '%m [%p] '"
+			echo "shared_preload_libraries = 'pktcapture'"
+			echo "pktcapture.sensor = '$n'"
+			echo "wal_level = logical"
+			for line in "$@"; do echo "$line"; done
+		} >>"$dir/data/postgresql.conf"
+	fi
+	cluster_as_postgres "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" \
+		-w -t 60 start >/dev/null || { tail -20 "$dir/server.log"; return 1; }
+}
+
+node_stop() {
+	[ -f "$WORK/$1/data/postmaster.pid" ] &&
+		cluster_as_postgres "$PG_BINDIR/pg_ctl" -D "$WORK/$1/data" -m fast -w -t 60 stop >/dev/null 2>&1
+	return 0
+}
+
+nsql() { psql -X -q -At -v ON_ERROR_STOP=1 -h "$WORK/$1" -p "${PORT[$1]}" -U postgres -d "${3:-postgres}" -c "$2"; }
+
+nerr() { psql -X -q -At -h "$WORK/$1" -p "${PORT[$1]}" -U postgres -d postgres -c "$2" 2>&1 >/dev/null | sed -n 's/^ERROR: *//p' | head -1; }
+
+node_until() {
+	local i
+	for i in $(seq 1 $(($2 * 10))); do
+		[ "$(nsql "$1" "$3" 2>/dev/null)" = t ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
