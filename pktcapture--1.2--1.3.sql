@@ -29,6 +29,51 @@ ALTER TABLE pkt_summary DROP CONSTRAINT pkt_summary_pkey,
 ALTER TABLE pkt_summary_top DROP CONSTRAINT pkt_summary_top_pkey,
     ADD CONSTRAINT pkt_summary_top_pkey PRIMARY KEY (span, bucket, sensor, run_id, part, direction);
 
+-- The indexes of packets are its partitions', none on packets itself: a
+-- partition made at run time is not a member of the extension, so pg_dump
+-- dumps it (and its indexes) as a table of its own, attached to packets
+-- when restored; an index on packets (a member, made again by CREATE
+-- EXTENSION) would be made on each partition as it is attached, and the
+-- dump's own index of the partition would then fail.  Each partition has
+-- a primary key (id, capture_time), (sensor, id, capture_time) at a hub,
+-- and a BRIN index on capture_time: unique across packets, as capture_time
+-- tells the partitions apart.
+CREATE FUNCTION pkt_partition_indexes(part name)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+DECLARE
+    rel regclass := format('%I.%I', '@extschema@', part)::regclass;
+    hub boolean := EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'pkt_hub_rows'
+                           AND tgrelid = 'packets'::regclass);
+    key text := CASE WHEN hub THEN 'sensor, id, capture_time' ELSE 'id, capture_time' END;
+    have text;
+BEGIN
+    SELECT pg_get_indexdef(i.indexrelid) INTO have FROM pg_index i
+    WHERE i.indrelid = rel AND i.indisprimary;
+    IF have IS NOT NULL AND have NOT LIKE format('%%(%s)', key) THEN
+        EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', rel,
+                       (SELECT c.conname FROM pg_constraint c WHERE c.conrelid = rel AND c.contype = 'p'));
+        have := NULL;
+    END IF;
+    IF have IS NULL THEN
+        EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY (%s)', rel, part || '_pkey', key);
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                   JOIN pg_am am ON am.oid = c.relam
+                   WHERE i.indrelid = rel AND am.amname = 'brin') THEN
+        EXECUTE format('CREATE INDEX %I ON %s USING brin (capture_time)', part || '_capture_time_idx', rel);
+    END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION pkt_partition_indexes(name) FROM PUBLIC;
+
+ALTER TABLE packets DROP CONSTRAINT packets_pkey;
+DROP INDEX packets_capture_time_idx;
+SELECT pkt_partition_indexes(c.relname) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+WHERE i.inhparent = 'packets'::regclass;
+
 -- The sensor of a run's rows in packets: '' for this server's own.
 CREATE FUNCTION pkt_row_sensor(run_sensor text)
 RETURNS text
@@ -123,6 +168,161 @@ WHERE p.dropped_at IS NULL AND k.keep > '0'::interval AND p.range_end <= now() -
   AND p.created_at <= now() - k.keep
 ORDER BY p.range_start
 $$;
+
+-- ---------------------------------------------------------------------
+-- Who may read (and pg_dump) what is captured.
+--
+-- pg_dump reads each partition of packets itself, and the sequences: the
+-- roles that may read packets may read its partitions (each is given the
+-- privileges packets has, when it is made and at each round of
+-- maintenance after a GRANT on packets).
+CREATE FUNCTION pkt_partition_grants(part name)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+DECLARE
+    g record;
+BEGIN
+    FOR g IN SELECT DISTINCT a.grantee FROM pg_class c, aclexplode(c.relacl) a
+             WHERE c.oid = format('%I.%I', '@extschema@', part)::regclass AND a.grantee <> c.relowner
+    LOOP
+        EXECUTE format('REVOKE ALL ON %I.%I FROM %s', '@extschema@', part,
+                       CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(g.grantee)) END);
+    END LOOP;
+    FOR g IN SELECT a.grantee, string_agg(a.privilege_type, ', ') AS privs
+             FROM pg_class c, aclexplode(c.relacl) a
+             WHERE c.oid = 'packets'::regclass AND a.grantee <> c.relowner
+             GROUP BY a.grantee
+    LOOP
+        EXECUTE format('GRANT %s ON %I.%I TO %s', g.privs, '@extschema@', part,
+                       CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(g.grantee)) END);
+    END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION pkt_partition_grants(name) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION pkt_partition_create(times timestamptz[],
+    OUT range_start timestamptz, OUT range_end timestamptz)
+RETURNS SETOF record
+LANGUAGE plpgsql
+SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+DECLARE
+    span interval := current_setting('pktcapture.partition_span')::interval;
+    maxp integer := current_setting('pktcapture.max_partitions')::integer;
+    t timestamptz;
+    lo timestamptz;
+    hi timestamptz;
+    nm name;
+    have integer;
+BEGIN
+    SELECT count(*) INTO have FROM pkt_partitions WHERE dropped_at IS NULL;
+    FOR t IN SELECT DISTINCT x FROM unnest(times) AS u(x) ORDER BY 1 LOOP
+        SELECT p.range_start, p.range_end INTO lo, hi FROM pkt_partitions p
+        WHERE p.dropped_at IS NULL AND p.range_start <= t AND t < p.range_end;
+        IF FOUND THEN
+            range_start := lo; range_end := hi;
+            RETURN NEXT;
+            CONTINUE;
+        END IF;
+        IF have >= maxp THEN
+            CONTINUE;   -- the writer counts those rows as not stored
+        END IF;
+        -- one maker at a time; another may have made it meanwhile
+        PERFORM pg_advisory_xact_lock(hashtext('pktcapture partitions'));
+        SELECT p.range_start, p.range_end INTO lo, hi FROM pkt_partitions p
+        WHERE p.dropped_at IS NULL AND p.range_start <= t AND t < p.range_end;
+        IF FOUND THEN
+            range_start := lo; range_end := hi;
+            RETURN NEXT;
+            CONTINUE;
+        END IF;
+        lo := date_bin(span, t, '2000-01-01 00:00:00+00');
+        hi := lo + span;
+        -- within the gap between the partitions there are
+        SELECT greatest(lo, max(p.range_end)) INTO lo FROM pkt_partitions p
+        WHERE p.dropped_at IS NULL AND p.range_end <= t AND p.range_end > lo;
+        SELECT least(hi, min(p.range_start)) INTO hi FROM pkt_partitions p
+        WHERE p.dropped_at IS NULL AND p.range_start > t AND p.range_start < hi;
+        lo := coalesce(lo, date_bin(span, t, '2000-01-01 00:00:00+00'));
+        hi := coalesce(hi, date_bin(span, t, '2000-01-01 00:00:00+00') + span);
+        nm := pkt_partition_name(lo);
+        -- a partition dropped at that start keeps its record, under another name
+        UPDATE pkt_partitions
+        SET relname = relname || '~' || extract(epoch FROM dropped_at)::bigint
+        WHERE relname = nm AND dropped_at IS NOT NULL;
+        EXECUTE format('CREATE TABLE %I.%I (LIKE %I.packets INCLUDING DEFAULTS INCLUDING GENERATED '
+                       'INCLUDING STORAGE INCLUDING COMPRESSION)',
+                       '@extschema@', nm, '@extschema@');
+        PERFORM pkt_partition_indexes(nm);
+        EXECUTE format('ALTER TABLE %I.packets ATTACH PARTITION %I.%I FOR VALUES FROM (%L) TO (%L)',
+                       '@extschema@', '@extschema@', nm, lo, hi);
+        PERFORM pkt_partition_grants(nm);
+        INSERT INTO pkt_partitions (relname, range_start, range_end) VALUES (nm, lo, hi);
+        have := have + 1;
+        range_start := lo; range_end := hi;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+
+
+CREATE OR REPLACE FUNCTION pkt_partitions_ahead()
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+DECLARE
+    span interval := current_setting('pktcapture.partition_span')::interval;
+    ahead integer := current_setting('pktcapture.partitions_ahead')::integer;
+    had integer;
+    have integer;
+BEGIN
+    SELECT count(*) INTO had FROM pkt_partitions WHERE dropped_at IS NULL;
+    PERFORM pkt_partition_create(ARRAY(
+        SELECT now() + span * i FROM generate_series(0, ahead) AS g(i)));
+    SELECT count(*) INTO have FROM pkt_partitions WHERE dropped_at IS NULL;
+    -- grants given on packets since reach its partitions
+    PERFORM pkt_partition_grants(c.relname) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+    WHERE i.inhparent = 'packets'::regclass
+      AND ARRAY(SELECT a.grantee || ':' || a.privilege_type FROM aclexplode(c.relacl) a ORDER BY 1)
+          IS DISTINCT FROM
+          ARRAY(SELECT a.grantee || ':' || a.privilege_type
+                FROM pg_class p, aclexplode(p.relacl) a WHERE p.oid = 'packets'::regclass ORDER BY 1);
+    RETURN have - had;
+END
+$$;
+
+
+-- A role that may read everything pktcapture stores, and so pg_dump it:
+-- packets and its partitions, the ledger, the summaries, the partitions'
+-- records, the hub's sensors, and the sequences.
+CREATE FUNCTION pkt_grant_read(reader name)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+DECLARE
+    part name;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = reader) THEN
+        RAISE EXCEPTION 'role "%" does not exist', reader USING ERRCODE = 'undefined_object';
+    END IF;
+    EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', '@extschema@', reader);
+    EXECUTE format('GRANT SELECT ON packets, pkt_runs, pkt_summary, pkt_summary_top, pkt_partitions, '
+                   'pkt_partition_rows, pkt_hub_sensors TO %I', reader);
+    EXECUTE format('GRANT SELECT ON SEQUENCE packets_id_seq, pkt_runs_run_id_seq TO %I', reader);
+    FOR part IN SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                WHERE i.inhparent = 'packets'::regclass LOOP
+        PERFORM pkt_partition_grants(part);
+    END LOOP;
+    RETURN format('%s may read what pktcapture stores, and pg_dump this database', reader);
+END
+$$;
+COMMENT ON FUNCTION pkt_grant_read(name) IS
+'Grant a role SELECT on everything pktcapture stores (packets and its partitions, the ledger, the summaries), so that it may pg_dump it';
+REVOKE ALL ON FUNCTION pkt_grant_read(name) FROM PUBLIC;
 
 -- The runs pkt_summary_build() and the catch-up sum are this server's own.
 CREATE OR REPLACE FUNCTION pkt_summary_build(runs integer[], rows text, part integer)
@@ -543,11 +743,11 @@ $$;
 COMMENT ON FUNCTION pkt_sensor_grant(name) IS
 'Grant a role what a pktcapture hub connecting as it needs at this sensor';
 
--- The sensors a hub receives from.  conninfo may hold a password: only the
--- extension's owner reads this table.
+-- The sensors a hub receives from.  Their connection strings, which may
+-- hold a password, are their subscriptions' (pg_subscription.subconninfo,
+-- readable by superusers only), not kept here.
 CREATE TABLE pkt_hub_sensors (
     sensor            text        PRIMARY KEY,
-    conninfo          text        NOT NULL,
     subscription      name        NOT NULL UNIQUE,
     slot              name        NOT NULL,
     system_identifier bigint      NOT NULL UNIQUE,
@@ -613,20 +813,15 @@ BEGIN
 END
 $$;
 
--- A hub's tables take the rows of several sensors: packets' key names the
--- sensor, and the triggers above are in place (once, at the first sensor).
+-- A hub's tables take the rows of several sensors: the triggers above are
+-- in place (once, at the first sensor), and the keys of packets'
+-- partitions name the sensor.
 CREATE FUNCTION pkt_hub_prepare()
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a
-                   ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-                   WHERE i.indexrelid = 'packets_pkey'::regclass AND a.attname = 'sensor') THEN
-        ALTER TABLE packets DROP CONSTRAINT packets_pkey;
-        ALTER TABLE packets ADD CONSTRAINT packets_pkey PRIMARY KEY (sensor, id, capture_time);
-    END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'pkt_hub_rows'
                    AND tgrelid = 'packets'::regclass) THEN
         CREATE TRIGGER pkt_hub_rows BEFORE INSERT ON packets
@@ -645,6 +840,9 @@ BEGIN
             FOR EACH ROW EXECUTE FUNCTION pkt_hub_replace('span,bucket,sensor,run_id,part,direction');
         ALTER TABLE pkt_summary_top ENABLE ALWAYS TRIGGER pkt_hub_replace;
     END IF;
+    -- the partitions' keys name the sensor (now that pkt_hub_rows is there)
+    PERFORM pkt_partition_indexes(c.relname) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+    WHERE i.inhparent = 'packets'::regclass;
 END
 $$;
 
@@ -807,8 +1005,8 @@ BEGIN
     END LOOP;
     EXECUTE format('CREATE SUBSCRIPTION %I CONNECTION %L PUBLICATION pktcapture_rows, pktcapture_ledger '
                    'WITH (create_slot = false, slot_name = %L, copy_data = true, binary = true)', sub, conninfo, slot);
-    INSERT INTO pkt_hub_sensors (sensor, conninfo, subscription, slot, system_identifier)
-    VALUES (sensor, conninfo, sub, slot, remote.sysid);
+    INSERT INTO pkt_hub_sensors (sensor, subscription, slot, system_identifier)
+    VALUES (sensor, sub, slot, remote.sysid);
     -- its worker waits for this transaction (pkt_hub_sensors is locked)
     PERFORM pkt_hub_start();
     RETURN format('sensor %s added: its rows are copied, then follow as it captures', sensor);
@@ -829,7 +1027,9 @@ DECLARE
     s record;
     ds name;
 BEGIN
-    SELECT * INTO s FROM pkt_hub_sensors h WHERE h.sensor = pkt_hub_remove.sensor;
+    SELECT h.*, sub.subconninfo AS conninfo INTO s
+    FROM pkt_hub_sensors h LEFT JOIN pg_subscription sub ON sub.subname = h.subscription
+    WHERE h.sensor = pkt_hub_remove.sensor;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'sensor "%" is not added to this hub', sensor
             USING ERRCODE = 'undefined_object',
@@ -898,7 +1098,9 @@ DECLARE
     here bigint;
 BEGIN
     ds := pkt_hub_dblink();
-    FOR s IN SELECT * FROM pkt_hub_sensors ORDER BY 1 LOOP
+    FOR s IN SELECT h.*, sub.subconninfo AS conninfo
+             FROM pkt_hub_sensors h LEFT JOIN pg_subscription sub ON sub.subname = h.subscription
+             ORDER BY 1 LOOP
         sensor := s.sensor;
         lag_bytes := NULL; lag_seconds := NULL; rows_missed := 0; last_error := NULL;
         SELECT sub.subenabled,
@@ -1001,3 +1203,4 @@ REVOKE ALL ON FUNCTION pkt_hub_replace() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pkt_hub_start() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pkt_hub_hold(boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pkt_hub_status() TO pg_monitor;
+GRANT SELECT ON pkt_hub_sensors TO pg_monitor;

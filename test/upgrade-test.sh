@@ -171,6 +171,13 @@ for rel in "${RELEASES[@]}"; do
 	check_eq "every run is this server's, under its pktcapture.sensor (1.3)" \
 		"$(sql "SELECT count(*) FILTER (WHERE sensor = current_setting('pktcapture.sensor')) || ' of ' || count(*) FROM pkt_runs")" \
 		"$before_runs of $before_runs"
+	check_eq "each partition has its primary key (id, capture_time) and BRIN index, packets none (1.3)" \
+		"$(sql "SELECT count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM pg_index x WHERE x.indrelid = i.inhrelid
+				AND x.indisprimary AND pg_get_indexdef(x.indexrelid) LIKE '%(id, capture_time)'))
+			|| ' ' || count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid
+				JOIN pg_am a ON a.oid = c.relam WHERE x.indrelid = i.inhrelid AND a.amname = 'brin'))
+			|| ' ' || (SELECT count(*) FROM pg_index WHERE indrelid = 'packets'::regclass)
+			FROM pg_inherits i WHERE i.inhparent = 'packets'::regclass")" "0 0 0"
 	check_eq "every row is this server's own (sensor '')" \
 		"$(sql "SELECT count(*) FROM packets WHERE sensor <> ''")" 0
 	diffs=$(cluster_psql -At -v from=-infinity -v to=infinity -f test/report_check.sql | wc -l)
