@@ -1189,6 +1189,14 @@ $$;
 COMMENT ON FUNCTION pkt_hub_status() IS
 'One row per sensor of this hub: state, lag in bytes and seconds, newest row, rows missed, last error';
 
+-- 1.1 took the writer's functions from PUBLIC, but a capture's role writes
+-- through them where it may not COPY (without pg_read_server_files): its
+-- rows were refused.  They read only the batch of the statement they are
+-- part of, and refuse any other call.
+GRANT EXECUTE ON FUNCTION pkt_batch_timestamptz(bigint, integer), pkt_batch_inet(bigint, integer),
+    pkt_batch_int2(bigint, integer), pkt_batch_int4(bigint, integer), pkt_batch_int8(bigint, integer),
+    pkt_batch_text(bigint, integer), pkt_batch_interval(bigint, integer),
+    pkt_batch_inets(bigint, integer), pkt_batch_int8s(bigint, integer) TO PUBLIC;
 REVOKE ALL ON FUNCTION pkt_sensor_publish() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pkt_sensor_grant(name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pkt_hub_rows() FROM PUBLIC;

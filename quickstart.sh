@@ -97,7 +97,7 @@ if [ -z "${DB_HOST:-}" ]; then
 		WHERE e.extname = 'pktcapture' AND e.extversion IS DISTINCT FROM a.default_version \gexec
 		SELECT format('GRANT EXECUTE ON FUNCTION pkt_start(text, text), pkt_stop(text), pkt_stats(text), pkt_status(), pkt_interfaces() TO %I', :'user') \gexec
 		SELECT format('GRANT SELECT, INSERT, DELETE, TRUNCATE ON packets TO %I', :'user') \gexec
-		SELECT format('SELECT pkt_grant_read(%L)', :'user') \gexec
+		SELECT format('DO $d$ BEGIN PERFORM pkt_grant_read(%L); END $d$', :'user') \gexec
 	EOF
 else
 	DB_PORT=${DB_PORT:-5432}

@@ -98,6 +98,11 @@ GRANT INSERT ON packets TO pkt_alice;
 SET ROLE pkt_alice;
 SELECT pkt_start('lo', 'udp and src port 9 and dst port 7') > 0 AS started;
 SELECT pkt_stop('lo');
+-- where COPY may not be used, the writer inserts through its pkt_batch_*
+-- functions, as the capture's role: any role may run them (tshark: 11 rows)
+SET pktcapture.write_method = insert;
+SELECT pkt_load(:'f') AS rows_inserted;
+RESET pktcapture.write_method;
 RESET ROLE;
 TRUNCATE packets;
 REVOKE ALL ON packets FROM pkt_alice;
