@@ -37,6 +37,8 @@
 #   metrics   monitoring/pktcapture-queries.yaml through Debian's
 #             postgres_exporter as a pg_monitor role: a live capture and loads
 #             scraped, every value equal to pkt_status()'s
+#   quickstart ./quickstart.sh as the README gives it, capturing lo a few
+#             seconds: every datagram sent stored as packetuser, who may pg_dump
 #   package   the Debian package built, linted, installed with apt-get and
 #             used in a server; META.json for PGXN (last: it leaves the
 #             package's files installed where make install puts its own)
@@ -52,7 +54,7 @@ SHARED=$(cd "$ROOT/../shared" 2>/dev/null && pwd) ||
 export PKT_CORPUS=$SHARED/pcaps/tcpdump
 
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(layers decoder fuzz regress golden upgrade live robust retention hub view metrics package)
+[ ${#suites[@]} -eq 0 ] && suites=(layers decoder fuzz regress golden upgrade live robust retention hub view metrics quickstart package)
 
 scripts/install-deps.sh --test || exit 2
 make -s >/dev/null || exit 2
@@ -141,6 +143,10 @@ suite_robust() {
 
 suite_retention() {
 	test/retention-test.sh
+}
+
+suite_quickstart() {
+	test/quickstart-test.sh
 }
 
 suite_hub() {

@@ -1,0 +1,69 @@
+#!/bin/bash
+# test/quickstart-test.sh: the README's first command, as a new user runs it.
+#
+#   test/quickstart-test.sh      (as root; about half a minute)
+#
+# ./quickstart.sh with its private cluster in a temporary directory (on a
+# free port), capturing lo for a few seconds (PKT_INTERFACE, PKT_DURATION:
+# no terminal), while UDP datagrams go to a random port on 127.0.0.1.
+# Then: it exits 0; every datagram is a row of packets (the sender counts
+# them), stored as the quick start's packetuser, nothing lost; packetuser
+# may read them, and pg_dump the database.  The cluster is removed after.
+# Prints "ok - ..." / "not ok - ..." and "quickstart: N passed, M failed".
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$here")
+
+AS_ROOT_KEEP="PKT_ PG_BINDIR"
+. "$here/lib/as-root.sh"
+as_root "$@"
+CHECK_SUITE=quickstart
+. "$here/lib/check.sh"
+. "$here/lib/cluster.sh"
+
+WORK=$(mktemp -d /tmp/pktc-quickstart.XXXXXX) || fatal "mktemp failed"
+chmod 755 "$WORK"
+PORT=$(cluster_free_port) || fatal "no free port"
+cleanup() {
+	[ -f "$WORK/qs/data/postmaster.pid" ] &&
+		cluster_as_postgres "$PG_BINDIR/pg_ctl" -D "$WORK/qs/data" -m fast -w stop >/dev/null 2>&1
+	work_done 0 "the quick start's output and server log"
+}
+trap cleanup EXIT
+
+UDP_PORT=$((20000 + RANDOM % 20000))
+COUNT=500
+# the datagrams, sent once the capture runs
+(
+	for _ in $(seq 1 600); do
+		[ "$(PGPASSWORD=packetpass psql -X -At -h localhost -p "$PORT" -U packetuser -d packetdb \
+			-c "SELECT count(*) FROM pkt_status() WHERE interface = 'lo' AND state = 'running'" 2>/dev/null)" = 1 ] &&
+			break
+		sleep 0.2
+	done
+	python3 -c "
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(int(sys.argv[2])):
+    s.sendto(i.to_bytes(4, 'big') + b'q' * 40, ('127.0.0.1', int(sys.argv[1])))
+    time.sleep(0.002)
+" "$UDP_PORT" "$COUNT"
+) &
+SENDER=$!
+PKT_PRIVATE_DIR=$WORK/qs PKT_PRIVATE_PORT=$PORT PKT_INTERFACE=lo PKT_DURATION=6 \
+	timeout 600 "$ROOT/quickstart.sh" </dev/null >"$WORK/out.txt" 2>&1
+rc=$?
+wait "$SENDER"
+check_eq "./quickstart.sh exits 0" "$rc" 0
+[ "$rc" -eq 0 ] || tail -20 "$WORK/out.txt"
+export PGPASSWORD=packetpass
+q() { psql -X -At -h localhost -p "$PORT" -U packetuser -d packetdb -c "$1"; }
+check_eq "every datagram sent is a row, read as packetuser (the sender's count)" \
+	"$(q "SELECT count(*) FROM packets WHERE protocol = 'UDP' AND dst_port = $UDP_PORT")" "$COUNT"
+check_eq "nothing lost (kernel dropped, not stored)" \
+	"$(q "SELECT kernel_dropped + not_stored + not_stored_disk FROM pkt_runs WHERE source = 'lo'")" 0
+check "it printed the final statistics" grep -q "rows_stored" "$WORK/out.txt"
+check "packetuser may pg_dump packetdb" \
+	bash -c "pg_dump -h localhost -p $PORT -U packetuser packetdb >'$WORK/dump.sql' 2>'$WORK/dump.err'"
+check "... and the dump holds the rows" grep -q "COPY public.packets_" "$WORK/dump.sql"
+finish
