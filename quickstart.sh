@@ -16,6 +16,10 @@
 # 4. starts the capture and shows it live in pktop (client/), refreshed every
 #    second, until q or Ctrl+C (or for PKT_DURATION seconds), which stop the
 #    capture, write every row, and print the final statistics.
+# PKT_SENSOR=name makes the private cluster a sensor a hub can add
+# (pktcapture.sensor, wal_level = logical, max_slot_wal_keep_size =
+# PKT_SLOT_WAL_KEEP or 10GB, a role pkthub with PKT_HUB_PASSWORD or
+# pkthubpass); PKT_HUB=1 makes it a hub (dblink).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -99,6 +103,35 @@ if [ -z "${DB_HOST:-}" ]; then
 		SELECT format('GRANT SELECT, INSERT, DELETE, TRUNCATE ON packets TO %I', :'user') \gexec
 		SELECT format('DO $d$ BEGIN PERFORM pkt_grant_read(%L); END $d$', :'user') \gexec
 	EOF
+	# a sensor a hub can add (PKT_SENSOR=name), or a hub (PKT_HUB=1)
+	if [ -n "${PKT_SENSOR:-}" ]; then
+		keep=${PKT_SLOT_WAL_KEEP:-10GB}
+		admin -d postgres -v name="$PKT_SENSOR" -v keep="$keep" <<-'EOF'
+			ALTER SYSTEM SET pktcapture.sensor = :'name';
+			ALTER SYSTEM SET wal_level = logical;
+			ALTER SYSTEM SET max_slot_wal_keep_size = :'keep';
+		EOF
+		if [ "$(admin -d postgres -At -c "SELECT current_setting('wal_level') || ' ' || current_setting('pktcapture.sensor')")" != "logical $PKT_SENSOR" ]; then
+			say "restarting the private cluster: it becomes sensor $PKT_SENSOR (wal_level = logical)"
+			as_postgres "$PG_BINDIR/pg_ctl" -D "$data" -l "$PRIVATE_DIR/server.log" -m fast -w restart >/dev/null ||
+				die "the server did not start again; see $PRIVATE_DIR/server.log"
+		fi
+		admin -d postgres -c "SELECT pg_reload_conf()" >/dev/null
+		admin -d "$DB_NAME" -v pass="${PKT_HUB_PASSWORD:-pkthubpass}" <<-'EOF'
+			SELECT format('CREATE ROLE pkthub LOGIN REPLICATION PASSWORD %L', :'pass')
+			WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pkthub') \gexec
+			SELECT 'DO $d$ BEGIN PERFORM pkt_sensor_grant(''pkthub''); END $d$' \gexec
+		EOF
+		say "this server is sensor $PKT_SENSOR (WAL a hub has not received is kept up to $keep); a hub adds it with:"
+		say "  SELECT pkt_hub_add('$PKT_SENSOR', 'host=$(hostname -f 2>/dev/null || hostname) port=$DB_PORT dbname=$DB_NAME user=pkthub password=${PKT_HUB_PASSWORD:-pkthubpass}');"
+		say "  (the hub must reach it: listen_addresses, and pg_hba.conf lines for pkthub, for $DB_NAME and for replication)"
+	fi
+	if [ "${PKT_HUB:-0}" = 1 ]; then
+		admin -d "$DB_NAME" <<-'EOF'
+			SELECT 'CREATE EXTENSION dblink' WHERE NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'dblink') \gexec
+		EOF
+		say "this server is a hub: as postgres, SELECT pkt_hub_add('<sensor>', '<connection string>') in $DB_NAME adds a sensor"
+	fi
 else
 	DB_PORT=${DB_PORT:-5432}
 	DB_NAME=${DB_NAME:-packetdb}

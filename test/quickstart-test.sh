@@ -8,7 +8,9 @@
 # no terminal), while UDP datagrams go to a random port on 127.0.0.1.
 # Then: it exits 0; every datagram is a row of packets (the sender counts
 # them), stored as the quick start's packetuser, nothing lost; packetuser
-# may read them, and pg_dump the database.  The cluster is removed after.
+# may read them, and pg_dump the database.  With PKT_SENSOR, the server is
+# a sensor: its name, wal_level = logical, a bound on slot WAL, and the
+# role pkthub may publish what a hub needs.  The cluster is removed after.
 # Prints "ok - ..." / "not ok - ..." and "quickstart: N passed, M failed".
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -50,7 +52,7 @@ for i in range(int(sys.argv[2])):
 " "$UDP_PORT" "$COUNT"
 ) &
 SENDER=$!
-PKT_PRIVATE_DIR=$WORK/qs PKT_PRIVATE_PORT=$PORT PKT_INTERFACE=lo PKT_DURATION=6 \
+PKT_PRIVATE_DIR=$WORK/qs PKT_PRIVATE_PORT=$PORT PKT_INTERFACE=lo PKT_DURATION=6 PKT_SENSOR=qs-sensor \
 	timeout 600 "$ROOT/quickstart.sh" </dev/null >"$WORK/out.txt" 2>&1
 rc=$?
 wait "$SENDER"
@@ -66,4 +68,12 @@ check "it printed the final statistics" grep -q "rows_stored" "$WORK/out.txt"
 check "packetuser may pg_dump packetdb" \
 	bash -c "pg_dump -h localhost -p $PORT -U packetuser packetdb >'$WORK/dump.sql' 2>'$WORK/dump.err'"
 check "... and the dump holds the rows" grep -q "COPY public.packets_" "$WORK/dump.sql"
+# PKT_SENSOR: a sensor a hub can add, as the role pkthub
+check_eq "PKT_SENSOR: the server is sensor qs-sensor, with wal_level logical and bounded slot WAL" \
+	"$(q "SELECT current_setting('pktcapture.sensor') || ' ' || current_setting('wal_level') || ' ' || current_setting('max_slot_wal_keep_size')")" \
+	"qs-sensor logical 10GB"
+check_eq "... the runs carry its name" "$(q "SELECT string_agg(DISTINCT sensor, ',') FROM pkt_runs")" qs-sensor
+check_eq "... and a hub connecting as pkthub may publish what it needs" \
+	"$(PGPASSWORD=pkthubpass psql -X -At -h localhost -p "$PORT" -U pkthub -d packetdb -c "SELECT pkt_sensor_publish()")" \
+	qs-sensor
 finish
