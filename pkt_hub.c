@@ -330,7 +330,13 @@ step_is_hub(void *arg)
 	sql = psprintf("SELECT 1 FROM %s.pkt_hub_sensors LIMIT 1", schema);
 	if (SPI_execute(sql, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read pkt_hub_sensors");
-	return SPI_processed > 0 ? 1 : 0;
+	if (SPI_processed == 0)
+		return 0;
+	/* its triggers, which pg_dump does not keep (a restored hub) */
+	sql = psprintf("SELECT %s.pkt_hub_prepare()", schema);
+	if (SPI_execute(sql, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not run pkt_hub_prepare()");
+	return 1;
 }
 
 static int
