@@ -412,9 +412,12 @@ static int
 step_check(void *arg)
 {
 	CheckArg   *c = arg;
-	char	   *sql = psprintf("SELECT sensor, state, last_error FROM %s.pkt_hub_check()",
-							   pkt_ext_schema());
+	char	   *sql;
 
+	/* DROP EXTENSION: no longer a hub */
+	if (!OidIsValid(get_extension_oid("pktcapture", true)))
+		return 1;
+	sql = psprintf("SELECT sensor, state, last_error FROM %s.pkt_hub_check()", pkt_ext_schema());
 	if (SPI_execute(sql, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not run pkt_hub_check()");
 	c->sensors = (int) SPI_processed;
