@@ -382,9 +382,18 @@ EXT_REL_SQL="SELECT c.oid FROM pg_depend d JOIN pg_class c ON c.oid = d.objid
              WHERE d.classid = 'pg_class'::regclass AND d.deptype = 'e' AND c.relkind IN ('r', 'p')
                AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pktcapture')"
 EXT_TABLES=$(q "SELECT string_agg(oid::regclass::text, ', ' ORDER BY oid::regclass::text) FROM ($EXT_REL_SQL) e")
+# like_packets NAME [UNLOGGED]: the SQL of a plain table as a partition of
+# packets is: its columns (LIKE ... INCLUDING ALL) and the indexes each
+# partition has (packets itself has none)
+like_packets() {
+	echo "CREATE ${2:-} TABLE $1 (LIKE packets INCLUDING ALL);
+		ALTER TABLE $1 ADD PRIMARY KEY (id, capture_time);
+		CREATE INDEX ON $1 USING brin (capture_time);"
+}
 reset_tables() {
-	# no RESTART IDENTITY: run_ids must stay unique, pkt_status keeps ended runs
-	cluster_psql -c "TRUNCATE $EXT_TABLES CASCADE" >/dev/null
+	# no RESTART IDENTITY: run_ids must stay unique, pkt_status keeps ended runs;
+	# the partitions stay (emptied), and so does their list, pkt_partitions
+	cluster_psql -c "TRUNCATE $(echo "$EXT_TABLES" | sed 's/\(^\|, \)pkt_partitions\(,\|$\)/\1/; s/, $//') CASCADE" >/dev/null
 }
 PG_VERSION=$(q "SHOW server_version")
 BATCH=$(q "SHOW pktcapture.batch_size")
@@ -398,9 +407,8 @@ IDCACHE=$(q "SELECT coalesce(max(s.seqcache), 0) FROM pg_attribute a
              JOIN pg_depend d ON d.refobjid = a.attrelid AND d.refobjsubid = a.attnum AND d.classid = 'pg_class'::regclass AND d.deptype = 'i'
              JOIN pg_sequence s ON s.seqrelid = d.objid
              WHERE a.attrelid = 'packets'::regclass AND a.attidentity <> ''")
-INDEXES=$(q "SELECT string_agg(am.amname || '(' || pg_get_indexdef(i.indexrelid, 1, true) || ')', ' ' ORDER BY c.relname)
-             FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam
-             WHERE i.indrelid = 'packets'::regclass")
+# packets has no index of its own: each partition has these (pkt_partition_indexes)
+INDEXES="per partition: primary key (id, capture_time), brin (capture_time)"
 
 # ---------------------------------------------------------------------------
 # load: pkt_load vs COPY binary
@@ -408,7 +416,7 @@ INDEXES=$(q "SELECT string_agg(am.amname || '(' || pg_get_indexdef(i.indexrelid,
 EXPORT=$WORK/packets.bin
 if enabled load; then
 	log "load: pkt_load vs COPY binary, $REPS repetitions"
-	q "CREATE TABLE packets_ref (LIKE packets INCLUDING ALL)" >/dev/null || die "cannot create packets_ref"
+	like_packets packets_ref | cluster_psql >/dev/null || die "cannot create packets_ref"
 	LOAD_T=() COPY_T=() SCOPY_T=() INS_T=()
 	for r in $(seq 1 "$REPS"); do
 		reset_tables
@@ -495,7 +503,7 @@ EOF
 	read -r CA CH <<<"$(mem copy$REPS)"
 	row "pkt_load backend peak RssAnon (MB)" "$LA" "\\copy backend $CA" "$(ratio "$LA" "$CA")"
 	row "pkt_load backend VmHWM (MB, incl. shm)" "$LH" "\\copy backend $CH" "$(ratio "$LH" "$CH")"
-	note "load: all timings: pkt_load ${LOAD_T[*]}; pkt_load with write_method insert ${INS_T[*]}; \\copy ${COPY_T[*]}; server COPY ${SCOPY_T[*]} (s). Each into a just-truncated table after CHECKPOINT; reference table: CREATE TABLE packets_ref (LIKE packets INCLUDING ALL) (same identity with CACHE, generated protocol, indexes), COPY of every column but identity and generated ones."
+	note "load: all timings: pkt_load ${LOAD_T[*]}; pkt_load with write_method insert ${INS_T[*]}; \\copy ${COPY_T[*]}; server COPY ${SCOPY_T[*]} (s). Each into a just-truncated table after CHECKPOINT; reference table: CREATE TABLE packets_ref (LIKE packets INCLUDING ALL) with the indexes of a partition of packets, primary key (id, capture_time) and BRIN (same identity with CACHE, generated protocol), COPY of every column but identity and generated ones."
 fi
 
 # ---------------------------------------------------------------------------
@@ -517,7 +525,7 @@ if enabled tshark; then
 	timed tsload "SELECT pkt_load('$SAMPLE');"
 	TS_LOAD=$T
 	TS_LOAD_ROWS=$(head -1 "$WORK/out.tsload")
-	q "CREATE TABLE packets_tshark (LIKE packets INCLUDING ALL)" >/dev/null
+	like_packets packets_tshark | cluster_psql >/dev/null
 	# pkt_load of the whole file just before and just after the pipeline:
 	# both timed in the same minutes (the machine's speed drifts by 20-30%
 	# between minutes here)
@@ -878,7 +886,7 @@ if enabled schema; then
 		[ "$name" = unlogged ] && unlogged=UNLOGGED
 		# shellcheck disable=SC2086
 		{
-			echo "CREATE $unlogged TABLE $t (LIKE packets INCLUDING ALL);"
+			like_packets "$t" "$unlogged"
 			variant "$t" $kinds
 		} | cluster_psql >/dev/null 2>"$WORK/schema.$name.err" || {
 			note "schema $name: $(head -2 "$WORK/schema.$name.err")"
@@ -987,7 +995,7 @@ print("ok" if not bad else "MISMATCH: " + "; ".join(bad))
 EOF
 }
 [ -n "$(q "SELECT 1 FROM pg_class WHERE relname = 'packets_ref'")" ] ||
-	q "CREATE TABLE packets_ref (LIKE packets INCLUDING ALL)" >/dev/null || die "cannot create packets_ref"
+	like_packets packets_ref | cluster_psql >/dev/null || die "cannot create packets_ref"
 
 # ---------------------------------------------------------------------------
 # day: a day of traffic, pkt_load vs \copy, and what the summaries weigh
@@ -1044,7 +1052,7 @@ if enabled day; then
 	done
 	row "day: all summaries / packets (size, MB)" "$(mb "$S_BYTES")" "packets $(mb "$P_BYTES")" "$(ratio "$S_BYTES" "$P_BYTES")"
 	row "day: all summaries / packets (rows)" "$S_ROWS" "packets $P_ROWS" "$(ratio "$S_ROWS" "$P_ROWS")"
-	note "day: $DAY_IP IP packets over 24 h of $(utc "$(tj day day_start_us)" | cut -c1-10) (diurnal curve, $(tj day hosts) Zipf hosts, $(tj day distinct_addresses) seen; the generator counts $(tj day minute_addresses) distinct (minute, address) pairs, at most $(tj day max_minute_addresses) in a minute); timings pkt_load ${DAYL_T[*]}, \\copy ${DAYC_T[*]} (s), each after TRUNCATE and CHECKPOINT, the \\copy of the same rows (exported after the first load, every column but identity and generated ones) right after each load into packets_ref (LIKE packets INCLUDING ALL). Sizes: pg_total_relation_size (indexes, TOAST, all partitions) of every table the extension owns (pg_depend), after the first load; summaries = all of them but packets and pkt_runs: $(summary_tables "$WORK/day.tables" | tr '\n' ' ')"
+	note "day: $DAY_IP IP packets over 24 h of $(utc "$(tj day day_start_us)" | cut -c1-10) (diurnal curve, $(tj day hosts) Zipf hosts, $(tj day distinct_addresses) seen; the generator counts $(tj day minute_addresses) distinct (minute, address) pairs, at most $(tj day max_minute_addresses) in a minute); timings pkt_load ${DAYL_T[*]}, \\copy ${DAYC_T[*]} (s), each after TRUNCATE and CHECKPOINT, the \\copy of the same rows (exported after the first load, every column but identity and generated ones) right after each load into packets_ref (LIKE packets INCLUDING ALL, with a partition's indexes: unpartitioned). Sizes: pg_total_relation_size (indexes, TOAST, all partitions) of every table the extension owns (pg_depend), after the first load; summaries = all of them but packets and pkt_runs: $(summary_tables "$WORK/day.tables" | tr '\n' ' ')"
 fi
 
 # ---------------------------------------------------------------------------
