@@ -217,6 +217,17 @@ DECLARE
     nm name;
     have integer;
 BEGIN
+    -- partitions attached to packets that its list lacks (emptied by hand,
+    -- or not restored): listed again, rather than made twice
+    INSERT INTO pkt_partitions (relname, range_start, range_end)
+    SELECT c.relname, bounds[1]::timestamptz, bounds[2]::timestamptz
+    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid,
+         regexp_match(pg_get_expr(c.relpartbound, c.oid),
+                      $r$FROM \('([^']*)'\) TO \('([^']*)'\)$r$) AS bounds
+    WHERE i.inhparent = 'packets'::regclass
+      AND NOT EXISTS (SELECT 1 FROM pkt_partitions p
+                      WHERE p.relname = c.relname AND p.dropped_at IS NULL)
+    ON CONFLICT (relname) DO NOTHING;
     SELECT count(*) INTO have FROM pkt_partitions WHERE dropped_at IS NULL;
     FOR t IN SELECT DISTINCT x FROM unnest(times) AS u(x) ORDER BY 1 LOOP
         SELECT p.range_start, p.range_end INTO lo, hi FROM pkt_partitions p

@@ -49,6 +49,7 @@ CHECK_SUITE=hub
 HUB_PPS=${HUB_PPS:-3000}
 HUB_DOWN_SECONDS=${HUB_DOWN_SECONDS:-60}
 HUB_KEEP=${HUB_KEEP:-0}
+HUB_SPAN=${HUB_SPAN:-}	# the hub's pktcapture.partition_span (1min: its guard drops the sections' rows)
 CORPUS=${PKT_CORPUS:-$(cd "$ROOT/../shared/pcaps/tcpdump" && pwd)}
 
 for cmd in ip tcpreplay psql pg_config setpriv; do
@@ -84,11 +85,13 @@ conninfo() {
 	[ "$1" = sensor-b ] && user=pkthub
 	echo "host=$WORK/$1 port=${PORT[$1]} dbname=${2:-postgres} user=$user"
 }
-# rows of a sensor as the sensor holds them, and as the hub does (but those
-# of 2020, which sensor-a drops and the hub keeps: checked apart)
+# rows of a sensor as the sensor holds them, and as the hub does, from
+# SINCE on (not those of 2020, which sensor-a drops and the hub keeps:
+# checked apart; nor, after 4b, those of partitions the hub's guard dropped)
+SINCE='2021-01-01'
 FINGERPRINT="count(*) || ' ' || coalesce(md5(string_agg(concat_ws(',', id, src_ip, dst_ip, protocol, packet_size, capture_time), ';' ORDER BY id)), '-')"
-at_sensor() { nsql "$1" "SELECT $FINGERPRINT FROM packets WHERE sensor = '' AND capture_time > '2021-01-01'"; }
-at_hub() { nsql hub "SELECT $FINGERPRINT FROM packets WHERE sensor = '$1' AND capture_time > '2021-01-01'"; }
+at_sensor() { nsql "$1" "SELECT $FINGERPRINT FROM packets WHERE sensor = '' AND capture_time >= '$SINCE'"; }
+at_hub() { nsql hub "SELECT $FINGERPRINT FROM packets WHERE sensor = '$1' AND capture_time >= '$SINCE'"; }
 # until the hub holds exactly the sensor's rows (the sensor's capture stopped)
 hub_has() {
 	local want i
@@ -140,7 +143,7 @@ for n in sensor-a sensor-b; do
 		fatal "could not start $n"
 	nsql "$n" "CREATE EXTENSION pktcapture" >/dev/null || fatal "CREATE EXTENSION on $n"
 done
-node_start hub || fatal "could not start the hub"
+node_start hub ${HUB_SPAN:+"pktcapture.partition_span = '$HUB_SPAN'"} || fatal "could not start the hub"
 nsql hub "CREATE EXTENSION pktcapture" >/dev/null && nsql hub "CREATE EXTENSION dblink" >/dev/null ||
 	fatal "CREATE EXTENSION on the hub"
 # sensor-b lets the hub in as a role of its own, with only what it needs
@@ -332,7 +335,13 @@ check "with space back, it receives again" node_until hub 30 \
 	"SELECT count(*) = 2 FROM pkt_hub_status() WHERE state IN ('streaming', 'copying')"
 wait "$REPLAY"
 stopped sensor-b
-check_hub_has sensor-b "after the disk guard let the rows in again"
+# the guard drops every partition older than the one of now: when the test
+# crossed a partition's end, rows of the sections before went with it
+SINCE=$(nsql hub "SELECT coalesce(max(range_end), '2021-01-01') FROM pkt_partitions
+	WHERE reason = 'disk guard' AND range_start >= '2021-01-01'")
+check_eq "... what it dropped is older than the partition of now" \
+	"$(nsql hub "SELECT '$SINCE' <= date_bin(current_setting('pktcapture.partition_span')::interval, now(), '2000-01-01 00:00:00+00')")" "t"
+check_hub_has sensor-b "after the disk guard let the rows in again (rows from $SINCE)"
 
 # ---------------------------------------------------------------------------
 section "5. errors"

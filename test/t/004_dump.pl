@@ -93,6 +93,16 @@ is($node->safe_psql('restored',
 		"\\set from '-infinity'\n\\set to 'infinity'\n\\i test/report_check.sql"),
 	'', '... and pkt_report equals GROUP BY over every row');
 
+# the list of partitions emptied by hand: the partitions there are are
+# listed again, not made twice, when rows of their time come
+$node->safe_psql('restored', 'TRUNCATE pkt_partitions');
+is($node->safe_psql('restored', "SELECT pkt_load('$corpus/dns_tcp_8053.pcap')"), '11',
+	'a load into a partition pkt_partitions no longer lists (tshark: 11 packets)');
+is($node->safe_psql('restored', q{SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+	WHERE i.inhparent = 'packets'::regclass
+	  AND NOT EXISTS (SELECT 1 FROM pkt_partitions p WHERE p.relname = c.relname AND p.dropped_at IS NULL)}),
+	'0', '... and every partition is listed again');
+
 # a GRANT on packets given later reaches the partitions at the next round
 $node->safe_psql('packetdb', 'GRANT SELECT ON packets TO auditor');
 $node->safe_psql('packetdb', 'CALL pkt_maintain()');
