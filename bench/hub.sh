@@ -84,10 +84,10 @@ rate=(--topspeed)
 [ "$HUB_BENCH_PPS" != 0 ] && rate=(--pps="$HUB_BENCH_PPS" --pps-multi=20)
 loops=$(((HUB_BENCH_PACKETS + 99999) / 100000))
 t0=$(date +%s.%N)
-netns_exec tcpreplay -q -i "$A1" "${rate[@]}" --loop="$loops" --limit="$HUB_BENCH_PACKETS" \
+netns_exec tcpreplay -q --no-flow-stats -i "$A1" "${rate[@]}" --loop="$loops" --limit="$HUB_BENCH_PACKETS" \
 	"$WORK/traffic.pcap" >"$WORK/ra.txt" 2>&1 &
 RA=$!
-netns_exec tcpreplay -q -i "$B1" "${rate[@]}" --loop="$loops" --limit="$HUB_BENCH_PACKETS" \
+netns_exec tcpreplay -q --no-flow-stats -i "$B1" "${rate[@]}" --loop="$loops" --limit="$HUB_BENCH_PACKETS" \
 	"$WORK/traffic.pcap" >"$WORK/rb.txt" 2>&1 &
 RB=$!
 BG="$RA $RB"

@@ -115,7 +115,7 @@ check_hub_has() {	# check_hub_has SENSOR WHAT
 # replay IFACE PPS FRAMES OUT: tcpreplay of FRAMES frames of the traffic
 replay() {
 	local loops=$((($3 + 29999) / 30000))
-	netns_exec tcpreplay -q -i "$1" --pps="$2" --loop="$loops" --limit="$3" \
+	netns_exec tcpreplay -q --no-flow-stats -i "$1" --pps="$2" --loop="$loops" --limit="$3" \
 		"$WORK/traffic.pcap" >"$4" 2>&1 &
 	REPLAY=$!
 	BG="$BG $REPLAY"

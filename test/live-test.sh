@@ -242,7 +242,7 @@ else
 	RATE="--topspeed"
 fi
 replay() {	# replay IFACE NAME: tcpreplay from the namespace
-	ip netns exec "$NS" tcpreplay -i "$1" $RATE "$WORK/$2.pcap" >"$WORK/$2.tcpreplay" 2>&1
+	ip netns exec "$NS" tcpreplay --no-flow-stats -i "$1" $RATE "$WORK/$2.pcap" >"$WORK/$2.tcpreplay" 2>&1
 }
 t0=$(date +%s.%N)
 replay "$V1" main &

@@ -92,7 +92,7 @@ ok "traffic: 400000 frames (bench/gen-pcap.py)"
 # background, for about SECONDS at PPS
 replay() {
 	local loops=$(($1 * $2 / 400000 + 1))
-	netns_exec tcpreplay -q -i "$V1" --pps="$1" --loop="$loops" --duration="$2" \
+	netns_exec tcpreplay -q --no-flow-stats -i "$V1" --pps="$1" --loop="$loops" --duration="$2" \
 		"$WORK/traffic.pcap" >"$3" 2>&1 &
 	REPLAY=$!
 	BG="$BG $REPLAY"

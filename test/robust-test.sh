@@ -201,7 +201,7 @@ gen() {	# gen NAME ARGS...: deterministic traffic from test/live/gen_traffic.py
 	"$PY" "$here/live/gen_traffic.py" --out "$WORK/$name.pcap" "$@" >"$WORK/$name.json"
 }
 replay() {	# replay NAME RATE-OPTION: tcpreplay from the namespace, bounded in time
-	timeout 120 ip netns exec "$NS" tcpreplay -i "$V1" "$2" "$WORK/$1.pcap" \
+	timeout 120 ip netns exec "$NS" tcpreplay --no-flow-stats -i "$V1" "$2" "$WORK/$1.pcap" \
 		>"$WORK/$1.tcpreplay" 2>&1
 }
 stop_tcpdump() {	# stop_tcpdump FILE FRAMES: once FILE holds FRAMES (test/lib/netns.sh)
@@ -573,7 +573,7 @@ pid4=$(psql_v -c "SELECT pkt_start('$V0', '$FILTER_HOSTILE')")
 [ -n "$pid4" ] && ok "pkt_start('$V0', '$FILTER_HOSTILE') returned worker $pid4" ||
 	fatal "pkt_start on $V0 failed"
 run4=$(run_of "$V0")
-timeout 120 ip netns exec "$NS" tcpreplay -i "$V1" --topspeed --loop="$ROBUST_WIRE_LOOPS" \
+timeout 120 ip netns exec "$NS" tcpreplay --no-flow-stats -i "$V1" --topspeed --loop="$ROBUST_WIRE_LOOPS" \
 	"$WORK/wire.pcap" >"$WORK/wire.tcpreplay" 2>&1
 sent=$(sed -n 's/.*Successful packets: *\([0-9]*\).*/\1/p' "$WORK/wire.tcpreplay" | head -1)
 sendfail=$(sed -n 's/.*Failed packets: *\([0-9]*\).*/\1/p' "$WORK/wire.tcpreplay" | head -1)
