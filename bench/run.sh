@@ -417,7 +417,7 @@ EXPORT=$WORK/packets.bin
 if enabled load; then
 	log "load: pkt_load vs COPY binary, $REPS repetitions"
 	like_packets packets_ref | cluster_psql >/dev/null || die "cannot create packets_ref"
-	LOAD_T=() COPY_T=() SCOPY_T=() INS_T=()
+	LOAD_T=() COPY_T=() SCOPY_T=() INS_T=() PCOPY_T=()
 	for r in $(seq 1 "$REPS"); do
 		reset_tables
 		checkpoint
@@ -477,19 +477,25 @@ EOF
 		checkpoint
 		timed scopy$r "COPY packets_ref ($COLS) FROM '$EXPORT' (FORMAT binary);" || die "COPY failed"
 		SCOPY_T+=("$T")
+		# the same rows into packets itself: what partitioning costs COPY
+		reset_tables
+		checkpoint
+		timed pcopy$r "\\copy packets ($COLS) FROM '$EXPORT' (FORMAT binary)" || die "\\copy into packets failed"
+		PCOPY_T+=("$T")
 		# the other SPI form: INSERT ... SELECT over the batch functions
 		reset_tables
 		checkpoint
 		timed insert$r "SET pktcapture.write_method = insert; SELECT pkt_load('$PCAP');" ||
 			die "pkt_load (write_method insert) failed"
 		INS_T+=("$T")
-		log "rep $r: pkt_load ${LOAD_T[-1]} s (INSERT: ${INS_T[-1]} s), \\copy ${COPY_T[-1]} s, server COPY ${SCOPY_T[-1]} s"
+		log "rep $r: pkt_load ${LOAD_T[-1]} s (INSERT: ${INS_T[-1]} s), \\copy ${COPY_T[-1]} s (into packets: ${PCOPY_T[-1]} s), server COPY ${SCOPY_T[-1]} s"
 	done
 	REF_ROWS=$(q "SELECT count(*) FROM packets_ref")
 	LOAD_S=$(median "${LOAD_T[@]}")
 	COPY_S=$(median "${COPY_T[@]}")
 	SCOPY_S=$(median "${SCOPY_T[@]}")
 	INS_S=$(median "${INS_T[@]}")
+	PCOPY_S=$(median "${PCOPY_T[@]}")
 	ROWS_M=$(calc %.2f "$IP_PACKETS / 1e6")
 	row "rows stored by pkt_load" "$LOADED" "generator: $IP_PACKETS IP pkts" "$(ratio "$LOADED" "$IP_PACKETS")"
 	row "rows checked vs generator totals" "${CHECK%%:*}" "count,bytes,protocols,top5" "-"
@@ -497,13 +503,14 @@ EOF
 	row "pkt_load ${ROWS_M}M rows (s, median of $REPS)" "$LOAD_S" "psql \\copy binary $COPY_S" "$(ratio "$LOAD_S" "$COPY_S")"
 	row "pkt_load ${ROWS_M}M rows (s)" "$LOAD_S" "server COPY binary $SCOPY_S" "$(ratio "$LOAD_S" "$SCOPY_S")"
 	row "pkt_load, write_method insert (s)" "$INS_S" "psql \\copy binary $COPY_S" "$(ratio "$INS_S" "$COPY_S")"
+	row "\\copy binary into packets (s, partitioned)" "$PCOPY_S" "into packets_ref $COPY_S" "$(ratio "$PCOPY_S" "$COPY_S")"
 	LOAD_RPS=$(calc %.0f "$IP_PACKETS / $LOAD_S")
 	row "pkt_load rows/s" "$LOAD_RPS" "\\copy $(calc %.0f "$REF_ROWS / $COPY_S")" "$(ratio "$LOAD_RPS" "$(calc %.0f "$REF_ROWS / $COPY_S")")"
 	read -r LA LH <<<"$(mem load$REPS)"
 	read -r CA CH <<<"$(mem copy$REPS)"
 	row "pkt_load backend peak RssAnon (MB)" "$LA" "\\copy backend $CA" "$(ratio "$LA" "$CA")"
 	row "pkt_load backend VmHWM (MB, incl. shm)" "$LH" "\\copy backend $CH" "$(ratio "$LH" "$CH")"
-	note "load: all timings: pkt_load ${LOAD_T[*]}; pkt_load with write_method insert ${INS_T[*]}; \\copy ${COPY_T[*]}; server COPY ${SCOPY_T[*]} (s). Each into a just-truncated table after CHECKPOINT; reference table: CREATE TABLE packets_ref (LIKE packets INCLUDING ALL) with the indexes of a partition of packets, primary key (id, capture_time) and BRIN (same identity with CACHE, generated protocol), COPY of every column but identity and generated ones."
+	note "load: all timings: pkt_load ${LOAD_T[*]}; pkt_load with write_method insert ${INS_T[*]}; \\copy ${COPY_T[*]}; server COPY ${SCOPY_T[*]}; \\copy into packets (partitioned, its partitions made by the load before) ${PCOPY_T[*]} (s). Each into a just-truncated table after CHECKPOINT; reference table: CREATE TABLE packets_ref (LIKE packets INCLUDING ALL) with the indexes of a partition of packets, primary key (id, capture_time) and BRIN (same identity with CACHE, generated protocol), COPY of every column but identity and generated ones."
 fi
 
 # ---------------------------------------------------------------------------
@@ -1012,9 +1019,18 @@ DAY_LOADED=0
 if enabled day; then
 	log "day: pkt_load of $DAY_IP rows over 24 h vs \\copy binary, $DAY_REPS repetitions"
 	DAY_EXPORT=$WORK/day.bin
-	DAYL_T=() DAYC_T=()
+	DAYL_T=() DAYC_T=() DAYP_T=()
+	rm -f "$DAY_EXPORT"
 	for r in $(seq 1 "$DAY_REPS"); do
 		cluster_psql -c "TRUNCATE packets_ref RESTART IDENTITY" >/dev/null
+		if [ -s "$DAY_EXPORT" ]; then
+			# the rows into packets itself, across the day's partitions
+			reset_tables
+			checkpoint
+			timed daypcopy$r "\\copy packets ($COLS) FROM '$DAY_EXPORT' (FORMAT binary)" ||
+				die "\\copy into packets failed"
+			DAYP_T+=("$T")
+		fi
 		reset_tables
 		checkpoint
 		timed dayload$r "SELECT pkt_load('$DAY_PCAP');" || die "pkt_load of the day failed"
@@ -1042,6 +1058,10 @@ if enabled day; then
 	row "day: rows checked vs generator totals" "${DAY_CHECK%%:*}" "count,bytes,families,protocols" "-"
 	[ "$DAY_CHECK" = ok ] || note "day: rows against the generator: $DAY_CHECK"
 	row "day: pkt_load ${DAY_M}M rows over 24 h (s)" "$DAYL_S" "psql \\copy binary $DAYC_S" "$(ratio "$DAYL_S" "$DAYC_S")"
+	if [ ${#DAYP_T[@]} -gt 0 ]; then
+		DAYP_S=$(median "${DAYP_T[@]}")
+		row "day: \\copy binary into packets (s, the day's 24 partitions)" "$DAYP_S" "into packets_ref $DAYC_S" "$(ratio "$DAYP_S" "$DAYC_S")"
+	fi
 	P_BYTES=$(ext_field "$WORK/day.tables" packets 3)
 	P_ROWS=$(ext_field "$WORK/day.tables" packets 2)
 	S_BYTES=$(summary_sum "$WORK/day.tables" 3)
@@ -1055,7 +1075,7 @@ if enabled day; then
 	done
 	row "day: all summaries / packets (size, MB)" "$(mb "$S_BYTES")" "packets $(mb "$P_BYTES")" "$(ratio "$S_BYTES" "$P_BYTES")"
 	row "day: all summaries / packets (rows)" "$S_ROWS" "packets $P_ROWS" "$(ratio "$S_ROWS" "$P_ROWS")"
-	note "day: $DAY_IP IP packets over 24 h of $(utc "$(tj day day_start_us)" | cut -c1-10) (diurnal curve, $(tj day hosts) Zipf hosts, $(tj day distinct_addresses) seen; the generator counts $(tj day minute_addresses) distinct (minute, address) pairs, at most $(tj day max_minute_addresses) in a minute); timings pkt_load ${DAYL_T[*]}, \\copy ${DAYC_T[*]} (s), each after TRUNCATE and CHECKPOINT, the \\copy of the same rows (exported after the first load, every column but identity and generated ones) right after each load into packets_ref (LIKE packets INCLUDING ALL, with a partition's indexes: unpartitioned). Sizes: pg_total_relation_size (indexes, TOAST, all partitions) of every table the extension owns (pg_depend), after the first load; summaries = all of them but packets and pkt_runs: $(summary_tables "$WORK/day.tables" | tr '\n' ' ')"
+	note "day: $DAY_IP IP packets over 24 h of $(utc "$(tj day day_start_us)" | cut -c1-10) (diurnal curve, $(tj day hosts) Zipf hosts, $(tj day distinct_addresses) seen; the generator counts $(tj day minute_addresses) distinct (minute, address) pairs, at most $(tj day max_minute_addresses) in a minute); timings pkt_load ${DAYL_T[*]}, \\copy ${DAYC_T[*]}, \\copy into packets (partitioned; from the second repetition, before its load) ${DAYP_T[*]} (s), each after TRUNCATE and CHECKPOINT, the \\copy of the same rows (exported after the first load, every column but identity and generated ones) right after each load into packets_ref (LIKE packets INCLUDING ALL, with a partition's indexes: unpartitioned). Sizes: pg_total_relation_size (indexes, TOAST, all partitions) of every table the extension owns (pg_depend), after the first load; summaries = all of them but packets and pkt_runs: $(summary_tables "$WORK/day.tables" | tr '\n' ' ')"
 fi
 
 # ---------------------------------------------------------------------------
