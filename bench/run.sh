@@ -53,6 +53,7 @@
 #   REPS [5] repetitions of the load/COPY timings (median reported)
 #   TSHARK_PACKETS [100000] sample for tshark ("all": whole file)
 #   DECODE_REPS [5]   PGBENCH_TIME [15] s per pgbench run   PGBENCH_SCALE [10]
+#   LIVE_LOOPS [1] times the live section replays the file (5: 5 M frames)
 #   GROWTH_ROWS [10000000] rows in the table before the timed loads (50000000...)
 #   GROWTH_REPS [3] timed loads into the empty table, and into the big one
 #   SCHEMA_REPS [2]   PERF_FREQ [499] Hz   SHARED_BUFFERS [1GB]
@@ -104,6 +105,7 @@ REPS=${REPS:-5}
 TSHARK_PACKETS=${TSHARK_PACKETS:-100000}
 DECODE_REPS=${DECODE_REPS:-5}
 PGBENCH_TIME=${PGBENCH_TIME:-15}
+LIVE_LOOPS=${LIVE_LOOPS:-1}
 PGBENCH_SCALE=${PGBENCH_SCALE:-10}
 GROWTH_ROWS=${GROWTH_ROWS:-10000000}
 GROWTH_REPS=${GROWTH_REPS:-3}
@@ -648,7 +650,7 @@ fi
 # live capture vs tcpdump
 # ---------------------------------------------------------------------------
 if enabled live; then
-	log "live: tcpreplay --topspeed of $FRAMES frames, pkt_start('$V0')"
+	log "live: tcpreplay --topspeed of $FRAMES frames x $LIVE_LOOPS, pkt_start('$V0')"
 	reset_tables
 	checkpoint
 	WPID=$(q "SELECT pkt_start('$V0')") || die "pkt_start failed"
@@ -657,7 +659,7 @@ if enabled live; then
 	sleep 0.5
 	CPU0=$(cpu_s "$WPID")
 	RX0=$(rx)
-	replay "$WORK/replay.live"
+	replay "$WORK/replay.live" --loop="$LIVE_LOOPS"
 	RX1=$(rx)
 	sleep 1.5
 	CPU1=$(cpu_s "$WPID")
@@ -684,7 +686,7 @@ if enabled live; then
 		grep -q "listening on" "$WORK/tcpdump.err" && break
 		sleep 0.1
 	done
-	replay "$WORK/replay.tcpdump"
+	replay "$WORK/replay.tcpdump" --loop="$LIVE_LOOPS"
 	sleep 1.5
 	kill -INT "$TD"
 	wait "$TD"
