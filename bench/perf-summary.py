@@ -113,7 +113,7 @@ def main():
     in_load = 0
     for st in samples:
         syms = [s for s, _ in st]
-        if "pkt_load" in syms:
+        if "pkt_load" in syms or "pkt_load_file" in syms:
             in_load += 1
         chain = []
         callee = "(self)"
@@ -130,8 +130,8 @@ def main():
                 if known(s) and not s.startswith("0x"):
                     callee = s if not dso.startswith("[kernel") else "kernel: " + s
                     break
-            # drop the leading pkt_load / read_capture_file (always there)
-            while len(chain) > 1 and chain[0] in ("pkt_load", "read_capture_file", "load_file"):
+            # drop the leading pkt_load / pkt_load_file / read_capture_file (always there)
+            while len(chain) > 1 and chain[0] in ("pkt_load", "pkt_load_file", "read_capture_file", "load_file"):
                 chain.pop(0)
             # keep the last three pktcapture frames
             key = (" > ".join(chain[-3:]), callee)
