@@ -211,9 +211,7 @@ pkt_maint_round(PktMaint *m)
 int
 pkt_maint_drop_oldest(PktMaint *m, int64 *rows)
 {
-	int64		span = (int64) pkt_partition_span_min * 60 * USECS_PER_SEC;
-	TimestampTz now = GetCurrentTimestamp();
-	DropArg		d = {NULL, now - ((now % span) + span) % span, "disk guard", 0};
+	DropArg		d = {NULL, pkt_span_start(GetCurrentTimestamp()), "disk guard", 0};
 	int			r = pkt_maint_step(m, step_drop, &d, "dropping the oldest partition for space");
 
 	*rows = d.rows;

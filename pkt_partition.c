@@ -39,6 +39,19 @@
 
 #define MAX_MISSING 1024		/* partitions one batch may ask for */
 
+/*
+ * The start of the span of pktcapture.partition_span that holds t, spans
+ * counted from 2000-01-01 UTC (TimestampTz 0), as pkt_partition_create()'s
+ * date_bin counts them.
+ */
+TimestampTz
+pkt_span_start(TimestampTz t)
+{
+	int64		span = (int64) pkt_partition_span_min * 60 * USECS_PER_SEC;
+
+	return t - ((t % span) + span) % span;
+}
+
 void
 pkt_parts_init(PktParts *p, MemoryContext cxt)
 {
@@ -126,7 +139,6 @@ ts_cmp(const void *a, const void *b)
 int
 pkt_parts_route(PktParts *p, PktRow *rows, int n, Oid owner)
 {
-	int64		span = (int64) pkt_partition_span_min * 60 * USECS_PER_SEC;
 	TimestampTz *missing = NULL;
 	int			nmissing = 0;
 	int			rejected = 0;
@@ -149,7 +161,7 @@ pkt_parts_route(PktParts *p, PktRow *rows, int n, Oid owner)
 			continue;
 		if (missing == NULL)
 			missing = palloc(sizeof(TimestampTz) * MAX_MISSING);
-		t -= ((t % span) + span) % span;
+		t = pkt_span_start(t);
 		if (nmissing < MAX_MISSING && (nmissing == 0 || missing[nmissing - 1] != t))
 			missing[nmissing++] = t;
 	}

@@ -28,6 +28,7 @@ typedef struct PktParts
 	PktBatchStmt *count_stmt;	/* pkt_partition_rows upsert */
 } PktParts;
 
+extern TimestampTz pkt_span_start(TimestampTz t);
 extern void pkt_parts_init(PktParts *p, MemoryContext cxt);
 extern int	pkt_parts_route(PktParts *p, PktRow *rows, int n, Oid owner);
 extern void pkt_parts_count(PktParts *p, const PktRow *rows, int n, int32 run_id,
