@@ -7,6 +7,7 @@
 # cluster.
 #
 #   cluster_start DIR [extra postgresql.conf lines...]   sets PGHOST PGPORT
+#   cluster_init DIR PORT [lines...]  initdb and the common settings only
 #   cluster_psql [psql args...]                          as superuser postgres
 #   cluster_poll SECONDS SQL          until SQL says t (every 0.1 s, at most
 #                                     SECONDS); fails if it never does
@@ -33,6 +34,24 @@ cluster_as_postgres() {
 		--inh-caps=+net_raw,+net_admin --ambient-caps=+net_raw,+net_admin -- "$@"
 }
 
+# cluster_init DIR PORT [postgresql.conf lines...]: initdb of DIR/data, with
+# the settings every test cluster has (a socket in DIR only, on PORT)
+cluster_init() {
+	local dir=$1 port=$2
+	shift 2
+	cluster_as_postgres "$PG_BINDIR/initdb" -D "$dir/data" -A trust -U postgres \
+		--no-sync >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log"; return 1; }
+	{
+		echo "port = $port"
+		echo "listen_addresses = ''"
+		echo "unix_socket_directories = '$dir'"
+		echo "max_worker_processes = 16"
+		echo "fsync = off"
+		echo "log_line_prefix = '%m [%p] '"
+		for line in "$@"; do echo "$line"; done
+	} >>"$dir/data/postgresql.conf"
+}
+
 cluster_start() {
 	CLUSTER_DIR=$1
 	shift
@@ -41,17 +60,7 @@ cluster_start() {
 	PGPORT=$(cluster_free_port) || { echo "no free port" >&2; return 1; }
 	PGHOST=$CLUSTER_DIR
 	export PGHOST PGPORT
-	cluster_as_postgres "$PG_BINDIR/initdb" -D "$CLUSTER_DIR/data" -A trust -U postgres \
-		--no-sync >"$CLUSTER_DIR/initdb.log" 2>&1 || { cat "$CLUSTER_DIR/initdb.log"; return 1; }
-	{
-		echo "port = $PGPORT"
-		echo "listen_addresses = ''"
-		echo "unix_socket_directories = '$CLUSTER_DIR'"
-		echo "max_worker_processes = 16"
-		echo "fsync = off"
-		echo "log_line_prefix = '%m [%p] '"
-		for line in "$@"; do echo "$line"; done
-	} >>"$CLUSTER_DIR/data/postgresql.conf"
+	cluster_init "$CLUSTER_DIR" "$PGPORT" "$@" || return 1
 	cluster_as_postgres "$PG_BINDIR/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" \
 		-w -t 60 start >/dev/null || { cat "$CLUSTER_DIR/server.log"; return 1; }
 }

@@ -21,20 +21,8 @@ node_start() {
 		while [ "$(printf '%s\n' "${PORT[@]}" | grep -cx "${PORT[$n]}")" -gt 1 ]; do
 			PORT[$n]=$((PORT[$n] + 1))
 		done
-		cluster_as_postgres "$PG_BINDIR/initdb" -D "$dir/data" -A trust -U postgres \
-			--no-sync >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log"; return 1; }
-		{
-			echo "port = ${PORT[$n]}"
-			echo "listen_addresses = ''"
-			echo "unix_socket_directories = '$dir'"
-			echo "max_worker_processes = 16"
-			echo "fsync = off"
-			echo "log_line_prefix = '%m [%p] '"
-			echo "shared_preload_libraries = 'pktcapture'"
-			echo "pktcapture.sensor = '$n'"
-			echo "wal_level = logical"
-			for line in "$@"; do echo "$line"; done
-		} >>"$dir/data/postgresql.conf"
+		cluster_init "$dir" "${PORT[$n]}" "shared_preload_libraries = 'pktcapture'" \
+			"pktcapture.sensor = '$n'" "wal_level = logical" "$@" || return 1
 	fi
 	cluster_as_postgres "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" \
 		-w -t 60 start >/dev/null || { tail -20 "$dir/server.log"; return 1; }
