@@ -12,8 +12,9 @@
  * SQL declaration has the columns its version returns.
  *
  * The work is done elsewhere: starting and stopping captures in
- * pkt_capture.c, loading files in pkt_load.c, a hub's rows in pkt_hub.c; here are the arguments, the
- * privileges and the result sets built from copies of the slots.
+ * pkt_capture.c, loading files in pkt_load.c, a hub's rows in pkt_hub.c;
+ * here are the arguments, the privileges and the result sets built from
+ * copies of the slots.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

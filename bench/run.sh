@@ -1022,7 +1022,6 @@ if enabled day; then
 	log "day: pkt_load of $DAY_IP rows over 24 h vs \\copy binary, $DAY_REPS repetitions"
 	DAY_EXPORT=$WORK/day.bin
 	DAYL_T=() DAYC_T=() DAYP_T=()
-	rm -f "$DAY_EXPORT"
 	for r in $(seq 1 "$DAY_REPS"); do
 		cluster_psql -c "TRUNCATE packets_ref RESTART IDENTITY" >/dev/null
 		if [ -s "$DAY_EXPORT" ]; then
