@@ -1181,17 +1181,13 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
-DECLARE
-    c record;
 BEGIN
-    FOR c IN SELECT * FROM pkt_hub_check() LOOP
-        IF c.state IN ('lost', 'slot gone') THEN
-            RAISE WARNING 'pktcapture hub: sensor "%" is %: %', c.sensor, c.state, c.last_error
-                USING HINT = format('SELECT pkt_hub_remove(%L); SELECT pkt_hub_add(%L, ...); copies again every row the sensor still keeps.', c.sensor, c.sensor);
+    FOR sensor, state, lag_bytes, lag_seconds, newest_row, rows_missed, last_error IN
+        SELECT * FROM pkt_hub_check() LOOP
+        IF state IN ('lost', 'slot gone') THEN
+            RAISE WARNING 'pktcapture hub: sensor "%" is %: %', sensor, state, last_error
+                USING HINT = format('SELECT pkt_hub_remove(%L); SELECT pkt_hub_add(%L, ...); copies again every row the sensor still keeps.', sensor, sensor);
         END IF;
-        sensor := c.sensor; state := c.state; lag_bytes := c.lag_bytes;
-        lag_seconds := c.lag_seconds; newest_row := c.newest_row;
-        rows_missed := c.rows_missed; last_error := c.last_error;
         RETURN NEXT;
     END LOOP;
 END
