@@ -162,7 +162,9 @@ worker_room(Worker *w, int nrows)
 				pkt_maint_checkpoint(&w->maint);
 			return 0;
 		}
-		run->guard_state = PKT_GUARD_DROPPING;
+		/* a drop while holding ends the hold only once there is room */
+		if (run->guard_state != PKT_GUARD_HOLDING)
+			run->guard_state = PKT_GUARD_DROPPING;
 		ereport(LOG,
 				(errmsg("pktcapture: the disk guard dropped the oldest partition of packets (" INT64_FORMAT " rows) for interface \"%s\"",
 						rows, w->ifname),
