@@ -171,7 +171,7 @@ pkt_capture_start(const char *ifname, const char *filter)
 				 errmsg("capture filter is too long"),
 				 errdetail("The limit is %d bytes.", PKT_FILTER_LEN - 1)));
 
-	pkt_check_insert_privilege();
+	pkt_check_ext_version();
 
 	/* open once here, so that every error reaches the caller directly */
 	memset(&probe, 0, sizeof(probe));
@@ -208,17 +208,32 @@ pkt_capture_start(const char *ifname, const char *filter)
 }
 
 /*
- * Stop the live capture on interface ifname, or all of them; returns once
- * every stopped worker has written its rows and published its final
- * statistics, with the number of captures stopped.
+ * Stop the live capture on interface ifname, or all of them, of those the
+ * caller owns (pkt_slot_owned); returns once every stopped worker has
+ * written its rows and published its final statistics, with the number
+ * of captures stopped.
  */
 int
 pkt_capture_stop(const char *ifname)
 {
 	PktSlotRef *refs = palloc(sizeof(PktSlotRef) * pkt_slots_count());
+	int			nslots;
+	PktSlot    *slots = pkt_slots_copy(ifname, &nslots);
+	Oid		   *roles = palloc(sizeof(Oid) * Max(nslots, 1));
+	int			nroles = 0;
 	int			nstop;
 
-	nstop = pkt_slots_request_stop(ifname, refs);
+	/* the roles whose captures are the caller's, looked up outside the lock */
+	for (int i = 0; i < nslots; i++)
+	{
+		bool		listed = false;
+
+		for (int r = 0; r < nroles && !listed; r++)
+			listed = roles[r] == slots[i].roleoid;
+		if (!listed && pkt_slot_owned(&slots[i]))
+			roles[nroles++] = slots[i].roleoid;
+	}
+	nstop = pkt_slots_request_stop(ifname, MyDatabaseId, roles, nroles, refs);
 	if (nstop == 0)
 	{
 		if (ifname != NULL)

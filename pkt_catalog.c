@@ -14,11 +14,15 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/tableam.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_extension.h"
+#include "catalog/pg_namespace.h"
 #include "commands/extension.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
@@ -27,6 +31,7 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 
 #include "pkt_catalog.h"
 
@@ -96,15 +101,17 @@ pkt_ext_version(void)
 }
 
 /*
- * The extension's SQL objects must be of the version this library was
- * built for before a capture or load writes into them: after a package
- * upgrade, until ALTER EXTENSION pktcapture UPDATE, they are older.
+ * Before a capture, a load or a hub writes anything: the extension's
+ * schema may be changed by superusers only, and its SQL objects are of
+ * the version this library was built for (after a package upgrade, until
+ * ALTER EXTENSION pktcapture UPDATE, they are older).
  */
 void
 pkt_check_ext_version(void)
 {
 	char	   *version = pkt_ext_version();
 
+	pkt_check_schema(extension_info(pkt_ext_oid()).nspoid);
 	if (version == NULL || strcmp(version, PKT_EXTVERSION) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -181,19 +188,92 @@ pkt_owner_execute(Oid owner, SPIPlanPtr plan, const char *sql, int nargs,
 			 SPI_result_code_string(ret));
 }
 
-/* The current role may insert into packets, or an error says how to grant it. */
+/*
+ * Error unless only superusers may change schema nspoid: its owner (or a
+ * role it is granted to, as pg_database_owner is to a database's owner)
+ * could rename it and put another in its place, and a role that may
+ * create objects in it could add functions and operators beside ours.
+ * pktcapture's functions and workers name its objects by their schema and
+ * run with its owner's rights; either would run that role's code there.
+ */
 void
-pkt_check_insert_privilege(void)
+pkt_check_schema(Oid nspoid)
 {
-	Oid			relid;
-	char	   *relname;
+	HeapTuple	tup;
+	Oid			owner;
+	char	   *nspname;
+	Relation	rel;
+	TableScanDesc scan;
 
-	relname = pkt_ext_relname("packets", &relid);
-	if (pg_class_aclcheck(relid, GetUserId(), ACL_INSERT) != ACLCHECK_OK)
+	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nspoid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for schema %u", nspoid);
+	owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
+	ReleaseSysCache(tup);
+	nspname = get_namespace_name(nspoid);
+
+	rel = table_open(AuthIdRelationId, AccessShareLock);
+	scan = table_beginscan_catalog(rel, 0, NULL);
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		Form_pg_authid role = (Form_pg_authid) GETSTRUCT(tup);
+		bool		owns;
+
+		/* predefined roles act through their members, checked themselves */
+		if (role->rolsuper || role->oid < FirstNormalObjectId)
+			continue;
+		owns = is_member_of_role(role->oid, owner);
+		if (!owns && pg_namespace_aclcheck(nspoid, role->oid, ACL_CREATE) != ACLCHECK_OK)
+			continue;
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to insert into table %s", relname),
-				 errdetail("Rows are written as the role that starts the capture or the load."),
-				 errhint("GRANT INSERT ON %s TO %s;", relname,
-						 quote_identifier(GetUserNameFromId(GetUserId(), false)))));
+				 owns ?
+				 errmsg("schema \"%s\" is owned by role \"%s\", which is not a superuser",
+						nspname, GetUserNameFromId(owner, false)) :
+				 errmsg("role \"%s\", which is not a superuser, may create objects in schema \"%s\"",
+						NameStr(role->rolname), nspname),
+				 owns && owner != role->oid ?
+				 errdetail("Role \"%s\" has its privileges. pktcapture runs its functions with its owner's rights and names its objects by their schema; a role that may change the schema could run its own code there.",
+						   NameStr(role->rolname)) :
+				 errdetail("pktcapture runs its functions with its owner's rights and names its objects by their schema; a role that may change the schema could run its own code there."),
+				 owns ?
+				 errhint("Give pktcapture a schema of its own: DROP EXTENSION pktcapture; CREATE SCHEMA pktcapture; CREATE EXTENSION pktcapture SCHEMA pktcapture; or make a superuser own this one: ALTER SCHEMA %s OWNER TO %s;",
+						 quote_identifier(nspname),
+						 quote_identifier(GetUserNameFromId(BOOTSTRAP_SUPERUSERID, false))) :
+				 errhint("REVOKE CREATE ON SCHEMA %s FROM %s; or give pktcapture a schema of its own.",
+						 quote_identifier(nspname), quote_identifier(NameStr(role->rolname)))));
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
+PG_FUNCTION_INFO_V1(pkt_schema_check);
+
+/* pkt_schema_check(schema name DEFAULT NULL): the above, for SQL */
+Datum
+pkt_schema_check(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		pkt_check_schema(extension_info(pkt_ext_oid()).nspoid);
+	else
+		pkt_check_schema(get_namespace_oid(NameStr(*PG_GETARG_NAME(0)), false));
+	PG_RETURN_VOID();
+}
+
+/* The OID of table of this database's pktcapture, or InvalidOid. */
+Oid
+pkt_ext_table_oid(const char *table)
+{
+	return get_relname_relid(table, extension_info(pkt_ext_oid()).nspoid);
+}
+
+/*
+ * A worker's statements resolve names in pg_catalog only, whatever
+ * search_path its database or role sets (their owners may be less
+ * trusted than the worker).
+ */
+void
+pkt_worker_search_path(void)
+{
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_SESSION);
 }

@@ -15,7 +15,9 @@ extern char *pkt_ext_version(void);
 extern void pkt_check_ext_version(void);
 extern char *pkt_ext_schema(void);
 extern char *pkt_ext_relname(const char *table, Oid *relid);
-extern void pkt_check_insert_privilege(void);
+extern Oid	pkt_ext_table_oid(const char *table);
+extern void pkt_check_schema(Oid nspoid);
+extern void pkt_worker_search_path(void);
 extern void pkt_owner_execute(Oid owner, SPIPlanPtr plan, const char *sql, int nargs,
 							  Oid *argtypes, Datum *args, const char *nulls,
 							  int expected, long tcount);

@@ -167,8 +167,8 @@ pkt_guc_define(void)
 							PGC_SUSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
 	DefineCustomIntVariable("pktcapture.buffer_size",
 							"Kernel capture buffer of each live capture.",
-							"It absorbs bursts while a batch is being written.",
-							&pkt_buffer_kb, 262144, 1024, 4194304,
+							"It absorbs bursts while a batch is being written; at most 2 GB less 1 kB, as libpcap takes it in bytes as an int.",
+							&pkt_buffer_kb, 262144, 1024, INT_MAX / 1024,
 							PGC_SUSET, GUC_UNIT_KB, NULL, NULL, NULL);
 	DefineCustomBoolVariable("pktcapture.promiscuous",
 							 "Put the interface in promiscuous mode, as tcpdump does.",

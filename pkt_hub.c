@@ -8,8 +8,9 @@
  * subscription named "pktcapture:<sensor>".  What runs here:
  *
  *	- pkt_hub_rows, a BEFORE INSERT trigger on the hub's packets, in the
- *	  processes of those subscriptions only: a sensor's own rows have
- *	  sensor '', and get the sensor's name as they arrive.  In the copy of
+ *	  processes of those subscriptions only: every row gets the sensor's
+ *	  name as it arrives, whatever it held (the ledger and summaries get
+ *	  it from pkt_hub_replace, through pkt_hub_origin).  In the copy of
  *	  a sensor's existing rows (a subscription's table sync), a row the hub
  *	  already holds is skipped: a sensor added again after its slot was
  *	  lost sends its rows again, and only the missing ones are kept.
@@ -174,7 +175,6 @@ pkt_hub_trigger(FunctionCallInfo fcinfo)
 	HeapTuple	tuple;
 	TupleDesc	desc;
 	int			attnum;
-	bool		isnull;
 	Datum		value;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
@@ -195,9 +195,11 @@ pkt_hub_trigger(FunctionCallInfo fcinfo)
 				 errmsg("table \"%s\" has no text column \"sensor\"",
 						RelationGetRelationName(td->tg_relation)),
 				 errhint("pkt_hub_rows() is pktcapture's trigger on packets.")));
-	value = heap_getattr(tuple, attnum, desc, &isnull);
-	/* a sensor's own rows; a hub's sensors' rows keep their names */
-	if (isnull || VARSIZE_ANY_EXHDR(DatumGetPointer(PG_DETOAST_DATUM_PACKED(value))) == 0)
+	/*
+	 * Every row is the subscription's sensor's, whatever it says: a sensor
+	 * cannot attribute rows to another (nor a hub of hubs name the sensors
+	 * behind it, which would need trust in the middle one).
+	 */
 	{
 		bool		null = false;
 
@@ -218,6 +220,19 @@ pkt_hub_trigger(FunctionCallInfo fcinfo)
 	if (am_tablesync_worker() && row_exists(td->tg_relation, tuple))
 		return PointerGetDatum(NULL);
 	return PointerGetDatum(tuple);
+}
+
+PG_FUNCTION_INFO_V1(pkt_hub_origin);
+
+/* pkt_hub_origin(): the sensor of the hub's subscription running this, or NULL */
+Datum
+pkt_hub_origin(PG_FUNCTION_ARGS)
+{
+	const char *sensor = subscription_sensor();
+
+	if (sensor == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(sensor));
 }
 
 /* ------------------------------------------------------------------------
@@ -309,31 +324,29 @@ static int
 step_is_hub(void *arg)
 {
 	Oid			relid;
-	const char *schema;
+	char	   *sensors;
 	char	   *sql;
-	bool		isnull;
 
-	if (!OidIsValid(get_extension_oid("pktcapture", true)))
+	/* names from the catalog, never from SQL text */
+	if (!OidIsValid(get_extension_oid("pktcapture", true)) ||
+		!OidIsValid(pkt_ext_table_oid("pkt_hub_sensors")))
 		return 0;
-	schema = quote_identifier(pkt_ext_schema());
-	sql = psprintf("SELECT pg_catalog.to_regclass('%s.pkt_hub_sensors') IS NOT NULL", schema);
-	if (SPI_execute(sql, true, 1) != SPI_OK_SELECT || SPI_processed != 1 ||
-		!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
-		return 0;
+	pkt_check_ext_version();
+	sensors = pkt_ext_relname("pkt_hub_sensors", &relid);
 	(void) pkt_ext_relname("packets", &relid);
 	((HubStart *) arg)->tablespace = get_rel_tablespace(relid);
 	strlcpy(((HubStart *) arg)->dbname, get_database_name(MyDatabaseId), NAMEDATALEN);
 	/* after the transaction of pkt_hub_add() that started this worker */
-	sql = psprintf("LOCK TABLE %s.pkt_hub_sensors IN SHARE MODE", schema);
+	sql = psprintf("LOCK TABLE %s IN SHARE MODE", sensors);
 	if (SPI_execute(sql, false, 0) != SPI_OK_UTILITY)
 		elog(ERROR, "could not lock pkt_hub_sensors");
-	sql = psprintf("SELECT 1 FROM %s.pkt_hub_sensors LIMIT 1", schema);
+	sql = psprintf("SELECT 1 FROM %s LIMIT 1", sensors);
 	if (SPI_execute(sql, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read pkt_hub_sensors");
 	if (SPI_processed == 0)
 		return 0;
 	/* its triggers, which pg_dump does not keep (a restored hub) */
-	sql = psprintf("SELECT %s.pkt_hub_prepare()", schema);
+	sql = psprintf("SELECT %s.pkt_hub_prepare()", pkt_ext_schema());
 	if (SPI_execute(sql, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not run pkt_hub_prepare()");
 	return 1;
@@ -488,6 +501,7 @@ pkt_hub_main(Datum main_arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
+	pkt_worker_search_path();
 	pgstat_report_appname("pktcapture hub");
 
 	memset(&h, 0, sizeof(h));

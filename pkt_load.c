@@ -217,7 +217,7 @@ pkt_load_file(const char *path)
 	PktCaptureConfig cfg;
 	char		damage[PKT_ERROR_LEN] = "";
 
-	pkt_check_insert_privilege();
+	pkt_check_ext_version();
 	/* the buffer first: running out of memory must not leak the descriptor */
 	ls.iobuf = MemoryContextAlloc(TopMemoryContext, PKT_LOAD_READ_BUFFER);
 	PG_TRY();

@@ -767,6 +767,7 @@ pkt_worker_main(Datum main_arg)
 	}
 
 	BackgroundWorkerInitializeConnectionByOid(w->cfg.dboid, w->cfg.roleoid, 0);
+	pkt_worker_search_path();
 	pgstat_report_appname("pktcapture");
 	worker_set_nice(w->ifname);
 

@@ -40,6 +40,7 @@
 #include "catalog/pg_type.h"
 #include "common/pg_prng.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -391,7 +392,8 @@ row_ifname(PktWriter *w, const PktRow *row, char *buf)
 			return buf[0] != '\0';
 		}
 	}
-	if (if_indextoname(ifindex, buf) == NULL)
+	/* a name the kernel gives is bytes: stored only if valid text here */
+	if (if_indextoname(ifindex, buf) == NULL || !pg_verifymbstr(buf, strlen(buf), true))
 		buf[0] = '\0';
 	if (w->nifnames < lengthof(w->ifindex))
 	{
@@ -561,7 +563,7 @@ pkt_writer_write(PktWriter *w, const PktRow *rows, int n, int32 run_id)
 		char	   *relname = pkt_ext_relname("packets", &relid);
 
 		w->stmt = pkt_stmt_create(w->cxt, relname, relid, packets_cols, "", NCOLS,
-								  packets_types, InvalidOid);
+								  packets_types, pkt_ext_owner());
 	}
 	old = MemoryContextSwitchTo(w->batch_cxt);
 	if (w->spool.nrows > 0 || pkt_stmt_copy_allowed(w->stmt))

@@ -149,7 +149,7 @@ nsql hub "CREATE EXTENSION pktcapture" >/dev/null && nsql hub "CREATE EXTENSION 
 # sensor-b lets the hub in as a role of its own, with only what it needs
 check_eq "sensor-b: pkt_sensor_grant('pkthub')" \
 	"$(nsql sensor-b "CREATE ROLE pkthub LOGIN REPLICATION" >/dev/null && nsql sensor-b "SELECT pkt_sensor_grant('pkthub')")" \
-	"a hub may connect to this sensor as pkthub (pg_hba.conf must let it in, for replication too)"
+	"a hub may connect to this sensor as pkthub (pg_hba.conf must let it into this database; no replication line is needed)"
 ok "clusters: sensor-a on ${PORT[sensor-a]}, sensor-b on ${PORT[sensor-b]}, the hub on ${PORT[hub]}"
 
 # ---------------------------------------------------------------------------

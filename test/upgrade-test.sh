@@ -37,6 +37,7 @@ RELEASES=(
 	"1.0 174ff37"
 	"1.1 ff51afa"
 	"1.2 f551f0e"
+	"1.3 1d59974"
 )
 NEW=$(make -s --no-print-directory print-version)
 CORPUS=${PKT_CORPUS:-$(cd "$ROOT/../shared/pcaps/tcpdump" && pwd)}
@@ -112,6 +113,8 @@ for rel in "${RELEASES[@]}"; do
 	sql "CREATE EXTENSION pktcapture" >/dev/null
 	check_eq "extension created at $V" "$(sql "SELECT extversion FROM pg_extension WHERE extname = 'pktcapture'")" "$V"
 
+	# a capture's role as the old version had it: INSERT on packets
+	sql "CREATE ROLE pkt_old_capturer; GRANT INSERT, DELETE ON packets TO pkt_old_capturer" >/dev/null
 	# rows written by the old code
 	for f in $FILES; do
 		sql "SELECT pkt_load('$CORPUS/$f')" >/dev/null || not_ok "$V loads $f"
@@ -192,9 +195,20 @@ for rel in "${RELEASES[@]}"; do
 		"$(sql "SELECT count(*) FROM pkt_runs WHERE state <> 'running' AND summarized_id IS NOT NULL")" 0
 	diffs=$(cluster_psql -At -v from=-infinity -v to=infinity -f test/report_check.sql | wc -l)
 	check_eq "pkt_report equals GROUP BY after the next load" "$diffs" 0
-	check_eq "the writer's functions are executable by any role (a capture's role inserts through them, 1.3)" \
+	check_eq "the writer's functions are pktcapture's own (it writes with its rights, 1.4)" \
 		"$(sql "SELECT count(*) FILTER (WHERE has_function_privilege('public', oid, 'EXECUTE')) || ' of ' || count(*)
-			FROM pg_proc WHERE proname LIKE 'pkt\_batch\_%'")" "9 of 9"
+			FROM pg_proc WHERE proname LIKE 'pkt\_batch\_%'")" "0 of 9"
+	check_eq "a role the old version let write packets may not any more (1.4)" \
+		"$(sql "SELECT has_table_privilege('pkt_old_capturer', 'packets', 'INSERT')
+			OR has_table_privilege('pkt_old_capturer', 'packets', 'DELETE')")" f
+	check_eq "every SQL function resolves names in pg_catalog only, or is wholly qualified (1.4)" \
+		"$(sql "SELECT string_agg(p.proname, ' ' ORDER BY p.proname) FROM pg_proc p
+			JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+			JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'pktcapture'
+			JOIN pg_language l ON l.oid = p.prolang AND l.lanname IN ('sql', 'plpgsql')
+			WHERE NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)
+			  AND p.proname NOT IN ('pkt_bucket_floor', 'pkt_bucket_ceil', 'pkt_partition_name',
+			                        'pkt_sensor', 'pkt_row_sensor', 'pkt_maintain')")" ""
 	if [ "$V" = 1.0 ] || [ "$V" = 1.1 ]; then
 		# the partition of the rows in place goes as any other: the ledger follows
 		part=$(sql "SELECT relname FROM pkt_partitions WHERE range_start = '-infinity'")
