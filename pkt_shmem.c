@@ -34,7 +34,9 @@
 
 #include <signal.h>
 
+#include "catalog/pg_authid.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "storage/condition_variable.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
@@ -377,11 +379,32 @@ pkt_slot_request_stop(PktSlotRef ref)
 }
 
 /*
- * Ask the live captures on interface name, or all of them, to stop; fill
- * refs (room for pkt_slots_count()) with them; returns how many.
+ * A capture or load belongs to a database and a role: the caller may stop
+ * it, and see it, in that database with that role's privileges (as
+ * pg_cancel_backend); a member of pg_read_all_stats (pg_monitor) sees
+ * every one, as pg_stat_activity shows it every session.  Catalog look-ups:
+ * never under the lock.
+ */
+bool
+pkt_slot_owned(const PktSlot *slot)
+{
+	return slot->dboid == MyDatabaseId && has_privs_of_role(GetUserId(), slot->roleoid);
+}
+
+bool
+pkt_slot_visible(const PktSlot *slot)
+{
+	return has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS) || pkt_slot_owned(slot);
+}
+
+/*
+ * Ask the live captures on interface name, or all of them, of database
+ * dboid and one of the roles (nroles of them) to stop; fill refs (room
+ * for pkt_slots_count()) with them; returns how many.
  */
 int
-pkt_slots_request_stop(const char *name, PktSlotRef *refs)
+pkt_slots_request_stop(const char *name, Oid dboid, const Oid *roles, int nroles,
+					   PktSlotRef *refs)
 {
 	int			n = 0;
 
@@ -389,10 +412,15 @@ pkt_slots_request_stop(const char *name, PktSlotRef *refs)
 	for (int i = 0; i < pkt_shared->nslots; i++)
 	{
 		PktSlot    *slot = &pkt_shared->slots[i];
+		bool		mine = false;
 
 		if (slot->is_file || !pkt_slot_is_active(slot))
 			continue;
 		if (name != NULL && strcmp(slot->cfg.name, name) != 0)
+			continue;
+		for (int r = 0; r < nroles && !mine; r++)
+			mine = slot->dboid == dboid && slot->roleoid == roles[r];
+		if (!mine)
 			continue;
 		slot->stop_requested = true;
 		if (slot->state == PKT_STATE_RUNNING)

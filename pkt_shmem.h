@@ -127,7 +127,10 @@ extern void pkt_slot_finish(PktSlotRef ref, PktState state, int open_error,
 /* anyone */
 extern bool pkt_slot_read(PktSlotRef ref, PktSlot *copy);
 extern void pkt_slot_request_stop(PktSlotRef ref);
-extern int	pkt_slots_request_stop(const char *name, PktSlotRef *refs);
+extern int	pkt_slots_request_stop(const char *name, Oid dboid, const Oid *roles,
+								   int nroles, PktSlotRef *refs);
+extern bool pkt_slot_owned(const PktSlot *slot);
+extern bool pkt_slot_visible(const PktSlot *slot);
 extern int	pkt_slots_signal_stop(const PktSlotRef *refs, int n);
 extern PktSlot *pkt_slots_copy(const char *name, int *n);
 extern int	pkt_slots_active_runs(Oid dboid, int32 *run_ids, int max);

@@ -28,6 +28,7 @@
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "port/pg_bitutils.h"
 #include "utils/acl.h"
@@ -199,6 +200,9 @@ stats_internal(FunctionCallInfo fcinfo, PktApi api)
 		TimestampTz end;
 		double		secs;
 
+		if (!pkt_slot_visible(slot))
+			continue;
+
 		out.ts = rsinfo->setResult;
 		out.desc = rsinfo->setDesc;
 		out.name = slot->cfg.name;
@@ -296,6 +300,9 @@ status_internal(FunctionCallInfo fcinfo, PktApi api)
 		Datum		values[STATUS_NCOLS_1_2];
 		bool		nulls[STATUS_NCOLS_1_2];
 		int			i = 0;
+
+		if (!pkt_slot_visible(slot))
+			continue;
 
 		memset(nulls, 0, sizeof(nulls));
 		nulls[i] = slot->run_id <= 0;
@@ -413,6 +420,9 @@ interfaces_internal(FunctionCallInfo fcinfo, PktApi api)
 		Datum		flags[8];
 		int			nflags = 0;
 
+		/* a name that is not valid text here could not be asked for */
+		if (!pg_verifymbstr(d->name, strlen(d->name), true))
+			continue;
 		values[0] = CStringGetTextDatum(d->name);
 		nulls[1] = d->description == NULL;
 		values[1] = d->description ? CStringGetTextDatum(d->description) : (Datum) 0;
