@@ -45,7 +45,7 @@ make -s -C "$here/client" >/dev/null
 
 as_postgres() {
 	setpriv --reuid=postgres --regid=postgres --init-groups \
-		--inh-caps=+net_raw,+net_admin --ambient-caps=+net_raw,+net_admin -- "$@"
+		--inh-caps=+net_raw --ambient-caps=+net_raw -- "$@"
 }
 
 if [ -z "${DB_HOST:-}" ]; then
@@ -87,9 +87,14 @@ if [ -z "${DB_HOST:-}" ]; then
 		SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', :'user', :'pass')
 		WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'user') \gexec
 	EOF
-	admin -d postgres -v db="$DB_NAME" -v user="$DB_USER" <<-'EOF'
-		SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'user')
+	# the database is postgres's, not packetuser's: its owner owns schema
+	# public, where the extension lives, and pktcapture refuses a schema a
+	# role other than a superuser may change (README, Privileges)
+	admin -d postgres -v db="$DB_NAME" <<-'EOF'
+		SELECT format('CREATE DATABASE %I', :'db')
 		WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db') \gexec
+		SELECT format('ALTER DATABASE %I OWNER TO postgres', :'db')
+		FROM pg_database WHERE datname = :'db' AND datdba <> 'postgres'::regrole \gexec
 	EOF
 	# each statement only when it has something to do: IF NOT EXISTS, or
 	# ALTER EXTENSION ... UPDATE at the installed version, would print a NOTICE
@@ -100,7 +105,6 @@ if [ -z "${DB_HOST:-}" ]; then
 		FROM pg_extension e JOIN pg_available_extensions a ON a.name = e.extname
 		WHERE e.extname = 'pktcapture' AND e.extversion IS DISTINCT FROM a.default_version \gexec
 		SELECT format('GRANT EXECUTE ON FUNCTION pkt_start(text, text), pkt_stop(text), pkt_stats(text), pkt_status(), pkt_interfaces() TO %I', :'user') \gexec
-		SELECT format('GRANT SELECT, INSERT, DELETE, TRUNCATE ON packets TO %I', :'user') \gexec
 		SELECT format('DO $d$ BEGIN PERFORM pkt_grant_read(%L); END $d$', :'user') \gexec
 	EOF
 	# a sensor a hub can add (PKT_SENSOR=name), or a hub (PKT_HUB=1)
@@ -124,7 +128,7 @@ if [ -z "${DB_HOST:-}" ]; then
 		EOF
 		say "this server is sensor $PKT_SENSOR (WAL a hub has not received is kept up to $keep); a hub adds it with:"
 		say "  SELECT pkt_hub_add('$PKT_SENSOR', 'host=$(hostname -f 2>/dev/null || hostname) port=$DB_PORT dbname=$DB_NAME user=pkthub password=${PKT_HUB_PASSWORD:-pkthubpass}');"
-		say "  (the hub must reach it: listen_addresses, and pg_hba.conf lines for pkthub, for $DB_NAME and for replication)"
+		say "  (the hub must reach it: listen_addresses, and a pg_hba.conf line for pkthub and $DB_NAME; no replication line)"
 	fi
 	if [ "${PKT_HUB:-0}" = 1 ]; then
 		admin -d "$DB_NAME" <<-'EOF'

@@ -362,7 +362,9 @@ print(s.getsockname()[1])
 
 # ---------------------------------------------------------------------------
 section "a cluster, the extension, the exporter's role"
-cluster_start "$WORK/pg" "shared_preload_libraries = 'pktcapture'" ||
+# the exporter runs as another local user, as Debian's service does: the
+# socket is open to it (its role authenticates by trust, like any here)
+cluster_start "$WORK/pg" "shared_preload_libraries = 'pktcapture'" "unix_socket_permissions = 0777" ||
 	fatal "could not start the cluster"
 sql "CREATE EXTENSION pktcapture" >/dev/null || fatal "CREATE EXTENSION failed"
 # the file reads pkt_status() of 1.2 (not_stored_disk, disk_guard, free_space)

@@ -71,7 +71,7 @@ trap cleanup EXIT
 
 as_postgres() {
 	setpriv --reuid=postgres --regid=postgres --init-groups \
-		--inh-caps=+net_raw,+net_admin --ambient-caps=+net_raw,+net_admin -- "$@"
+		--inh-caps=+net_raw --ambient-caps=+net_raw -- "$@"
 }
 
 # pg_regress and TAP refuse root: run them as postgres in a copy it owns,

@@ -2,9 +2,10 @@
 #
 # Source it from a script running as root.  The cluster runs as the
 # postgres user, in a temporary directory, on a free port, listening only
-# on a Unix socket, with the capabilities a capture needs (CAP_NET_RAW,
-# CAP_NET_ADMIN) as ambient capabilities.  It never touches a system-wide
-# cluster.
+# on a Unix socket in that directory (mode 0700: no other local user may
+# connect, though authentication is trust), with the one capability a
+# capture needs (CAP_NET_RAW) as an ambient capability.  It never touches
+# a system-wide cluster.
 #
 #   cluster_start DIR [extra postgresql.conf lines...]   sets PGHOST PGPORT
 #   cluster_init DIR PORT [lines...]  initdb and the common settings only
@@ -31,7 +32,7 @@ cluster_free_port() {
 
 cluster_as_postgres() {
 	setpriv --reuid=postgres --regid=postgres --init-groups \
-		--inh-caps=+net_raw,+net_admin --ambient-caps=+net_raw,+net_admin -- "$@"
+		--inh-caps=+net_raw --ambient-caps=+net_raw -- "$@"
 }
 
 # cluster_init DIR PORT [postgresql.conf lines...]: initdb of DIR/data, with
@@ -45,6 +46,7 @@ cluster_init() {
 		echo "port = $port"
 		echo "listen_addresses = ''"
 		echo "unix_socket_directories = '$dir'"
+		echo "unix_socket_permissions = 0700"
 		echo "max_worker_processes = 16"
 		echo "fsync = off"
 		echo "log_line_prefix = '%m [%p] '"
