@@ -9,7 +9,7 @@ packages=(make gcc libc6-dev postgresql-15 postgresql-client-15 postgresql-serve
 	libpcap-dev libpq-dev libncurses-dev iproute2 util-linux)
 if [ "${1:-}" = "--test" ]; then
 	packages+=(clang libclang-rt-14-dev llvm tshark tcpdump tcpreplay
-		libipc-run-perl python3 tmux)
+		libipc-run-perl python3 tmux postgresql-15-plpgsql-check)
 fi
 
 missing=()

@@ -27,6 +27,11 @@
 #   robust    LOCK TABLE, DROP TABLE/EXTENSION while capturing; the corpus
 #             and 3000+ mutations through pkt_load and a live replay; a
 #             hostile search_path; the server never restarts
+#   security  roles not to be trusted: no install into a schema others may
+#             change, planted built-ins never run as a superuser, every
+#             function pinned (plpgsql_check), captures per database and
+#             role, no INSERT on packets for capturers, REVOKE reaching the
+#             partitions, the quick start's roles and capabilities
 #   retention partitions of packets: the disk guard on a 300 MB tmpfs under a
 #             100 000 pkt/s capture, retention by age during a capture and
 #             for pkt_load, the longest waits while partitions come and go
@@ -54,7 +59,7 @@ SHARED=$(cd "$ROOT/../shared" 2>/dev/null && pwd) ||
 export PKT_CORPUS=$SHARED/pcaps/tcpdump
 
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(layers decoder fuzz regress golden upgrade live robust retention hub view metrics quickstart package)
+[ ${#suites[@]} -eq 0 ] && suites=(layers decoder fuzz regress golden upgrade live robust security retention hub view metrics quickstart package)
 
 scripts/install-deps.sh --test || exit 2
 make -s >/dev/null || exit 2
@@ -139,6 +144,10 @@ suite_live() {
 
 suite_robust() {
 	test/robust-test.sh
+}
+
+suite_security() {
+	test/security-test.sh
 }
 
 suite_retention() {
