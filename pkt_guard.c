@@ -41,9 +41,15 @@ pkt_guard_init(PktGuard *g, Oid tablespace)
 	g->wal_tight = false;
 }
 
-/* Bytes above the reserve on the filesystem of path; INT64_MAX if unknown. */
+/*
+ * Bytes above the reserve on the filesystem of path; INT64_MAX if unknown.
+ * A guard that holds wants a margin above it too, a quarter of the reserve
+ * up to PKT_GUARD_RESUME_BYTES: space that comes back by the few MB (a
+ * checkpoint recycling WAL) would end the hold for a moment, and the next
+ * batch would start another.
+ */
 static int64
-free_above_reserve(const char *path)
+free_above_reserve(const char *path, bool holding)
 {
 	struct statvfs st;
 	double		total;
@@ -55,15 +61,20 @@ free_above_reserve(const char *path)
 	total = (double) st.f_blocks * st.f_frsize;
 	avail = (double) st.f_bavail * st.f_frsize;
 	reserve = Max(pkt_min_free_fraction * total, (double) pkt_min_free_bytes);
+	if (holding)
+		reserve += Min(reserve / 4, (double) PKT_GUARD_RESUME_BYTES);
 	return (int64) (avail - reserve);
 }
 
-/* Is there room for bytes more on both filesystems?  g says how much. */
+/*
+ * Is there room for bytes more on both filesystems (with the margin of a
+ * guard that holds)?  g says how much.
+ */
 bool
-pkt_guard_room(PktGuard *g, int64 bytes)
+pkt_guard_room(PktGuard *g, int64 bytes, bool holding)
 {
-	int64		table = free_above_reserve(g->table_dir);
-	int64		wal = free_above_reserve(XLOGDIR);
+	int64		table = free_above_reserve(g->table_dir, holding);
+	int64		wal = free_above_reserve(XLOGDIR, holding);
 
 	g->wal_tight = wal < table;
 	g->free = Min(table, wal);

@@ -10,6 +10,9 @@
 /* Bytes a row may take on disk: heap, indexes and WAL, full pages included. */
 #define PKT_GUARD_ROW_BYTES 512
 
+/* At most this much above the reserve before a guard that holds lets rows in */
+#define PKT_GUARD_RESUME_BYTES ((int64) 64 * 1024 * 1024)
+
 typedef enum PktGuardState
 {
 	PKT_GUARD_OK = 0,
@@ -26,7 +29,7 @@ typedef struct PktGuard
 } PktGuard;
 
 extern void pkt_guard_init(PktGuard *g, Oid tablespace);
-extern bool pkt_guard_room(PktGuard *g, int64 bytes);
+extern bool pkt_guard_room(PktGuard *g, int64 bytes, bool holding);
 extern const char *pkt_guard_state_name(int state);
 
 #endif							/* PKT_GUARD_H */

@@ -70,7 +70,6 @@
 #define HUB_LOCK_KEY			0x706b7468	/* "pkth": the advisory lock's key */
 #define HUB_TICK_MS				1000	/* the disk guard looks this often */
 #define HUB_CHECK_MS			60000	/* and the sensors this often */
-#define HUB_RESUME_BYTES		((int64) 64 * 1024 * 1024)	/* above the reserve */
 #define HUB_PROBE_WAIT_MS		5000	/* a database's probe, at server start */
 
 PGDLLEXPORT void pkt_hubs_main(Datum main_arg);
@@ -368,14 +367,14 @@ step_hold(void *arg)
  * The disk guard of the rows received: below pktcapture.min_free_space,
  * the oldest partitions go (before the one of now); with none left, the
  * subscriptions are disabled, and enabled again once free space is back
- * above the reserve by HUB_RESUME_BYTES.
+ * above the reserve by the guard's margin (pkt_guard_room).
  */
 static void
 hub_guard(Hub *h)
 {
 	bool		hold = true;
 
-	while (!pkt_guard_room(&h->guard, h->holding ? HUB_RESUME_BYTES : 0))
+	while (!pkt_guard_room(&h->guard, 0, h->holding))
 	{
 		int64		rows;
 		int			r = pkt_maint_drop_oldest(&h->maint, &rows);

@@ -88,13 +88,15 @@ pkt_run_open(PktRun *run, const char *kind, const char *source, const char *filt
 
 /*
  * Is there room on disk for nrows more rows (and for those waiting in the
- * writer's spool), above pktcapture.min_free_space?
+ * writer's spool), above pktcapture.min_free_space (and a margin while
+ * the guard holds)?
  */
 bool
 pkt_run_has_room(PktRun *run, int nrows)
 {
 	return pkt_guard_room(&run->guard,
-						  ((int64) nrows + run->writer.spool.nrows) * PKT_GUARD_ROW_BYTES);
+						  ((int64) nrows + run->writer.spool.nrows) * PKT_GUARD_ROW_BYTES,
+						  run->guard_state == PKT_GUARD_HOLDING);
 }
 
 /*
