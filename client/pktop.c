@@ -272,17 +272,75 @@ fmt_duration(char *buf, size_t len, bool has, double secs)
 /* reading the server                                                 */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Length of the UTF-8 sequence at s (a whole, valid one), or 0; its code
+ * point in *cp.
+ */
+static int
+utf8_sequence(const unsigned char *s, unsigned int *cp)
+{
+	int			n;
+	unsigned int c;
+
+	if (s[0] < 0x80)
+		n = 1, c = s[0];
+	else if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, c = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, c = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, c = s[0] & 0x07;
+	else
+		return 0;
+	for (int i = 1; i < n; i++)
+	{
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+		(c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/*
+ * Printable text only, whatever the server sends: the screen is ours.  C0
+ * and C1 control characters (a C1 CSI starts an escape sequence as ESC [
+ * does) become spaces; in UTF-8, a byte that starts no valid sequence
+ * becomes '?'; elsewhere every byte above ASCII does, as its meaning
+ * depends on a character set we do not know.
+ */
 static void
 copy_field(char *dst, size_t len, const char *src)
 {
+	const unsigned char *s = (const unsigned char *) src;
 	size_t		n = 0;
 
-	/* printable text only: the screen is ours */
-	for (; src && *src && n + 1 < len; src++)
+	while (s && *s && n + 1 < len)
 	{
-		unsigned char c = (unsigned char) *src;
+		unsigned int cp = 0;
+		int			k = utf8 ? utf8_sequence(s, &cp) : (*s < 0x80 ? 1 : 0);
 
-		dst[n++] = (c < 0x20 || c == 0x7f) ? ' ' : (char) c;
+		if (k == 0)
+		{
+			dst[n++] = '?';
+			s++;
+			continue;
+		}
+		if (k == 1)
+			cp = *s;
+		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+			dst[n++] = ' ';
+		else if (n + k < len)
+		{
+			memcpy(dst + n, s, k);
+			n += k;
+		}
+		else
+			break;
+		s += k;
 	}
 	dst[n] = '\0';
 }
