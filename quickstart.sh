@@ -18,8 +18,9 @@
 #    capture, write every row, and print the final statistics.
 # PKT_SENSOR=name makes the private cluster a sensor a hub can add
 # (pktcapture.sensor, wal_level = logical, max_slot_wal_keep_size =
-# PKT_SLOT_WAL_KEEP or 10GB, a role pkthub with PKT_HUB_PASSWORD or
-# pkthubpass); PKT_HUB=1 makes it a hub (dblink).
+# PKT_SLOT_WAL_KEEP or 10GB, a role pkthub with PKT_HUB_PASSWORD or a
+# random one kept in PKT_PRIVATE_DIR/pkthub.password); PKT_HUB=1 makes it a
+# hub (dblink).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -83,7 +84,10 @@ if [ -z "${DB_HOST:-}" ]; then
 			die "the server did not start; see $PRIVATE_DIR/server.log"
 	fi
 	admin() { as_postgres psql -X -q -h "$SOCKET_DIR" -p "$DB_PORT" -U postgres -v ON_ERROR_STOP=1 "$@"; }
-	admin -d postgres -v pass="$DB_PASSWORD" -v user="$DB_USER" <<-'EOF'
+	# passwords reach psql by its environment, not its command line (which
+	# every local user may read in ps)
+	PKT_QS_PASSWORD=$DB_PASSWORD admin -d postgres -v user="$DB_USER" <<-'EOF'
+		\getenv pass PKT_QS_PASSWORD
 		SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', :'user', :'pass')
 		WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'user') \gexec
 	EOF
@@ -121,13 +125,27 @@ if [ -z "${DB_HOST:-}" ]; then
 				die "the server did not start again; see $PRIVATE_DIR/server.log"
 		fi
 		admin -d postgres -c "SELECT pg_reload_conf()" >/dev/null
-		admin -d "$DB_NAME" -v pass="${PKT_HUB_PASSWORD:-pkthubpass}" <<-'EOF'
+		# the hub's password: PKT_HUB_PASSWORD, else one made here, kept in a
+		# file only root reads (no default anyone could guess)
+		hubpass_file=$PRIVATE_DIR/pkthub.password
+		if [ -n "${PKT_HUB_PASSWORD:-}" ]; then
+			hubpass=$PKT_HUB_PASSWORD
+		elif [ -s "$hubpass_file" ]; then
+			hubpass=$(cat "$hubpass_file")
+		else
+			hubpass=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+		fi
+		(umask 077 && printf '%s\n' "$hubpass" >"$hubpass_file")
+		PKT_QS_PASSWORD=$hubpass admin -d "$DB_NAME" <<-'EOF'
+			\getenv pass PKT_QS_PASSWORD
 			SELECT format('CREATE ROLE pkthub LOGIN REPLICATION PASSWORD %L', :'pass')
 			WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pkthub') \gexec
+			SELECT format('ALTER ROLE pkthub PASSWORD %L', :'pass') \gexec
 			SELECT 'DO $d$ BEGIN PERFORM pkt_sensor_grant(''pkthub''); END $d$' \gexec
 		EOF
 		say "this server is sensor $PKT_SENSOR (WAL a hub has not received is kept up to $keep); a hub adds it with:"
-		say "  SELECT pkt_hub_add('$PKT_SENSOR', 'host=$(hostname -f 2>/dev/null || hostname) port=$DB_PORT dbname=$DB_NAME user=pkthub password=${PKT_HUB_PASSWORD:-pkthubpass}');"
+		say "  SELECT pkt_hub_add('$PKT_SENSOR', 'host=$(hostname -f 2>/dev/null || hostname) port=$DB_PORT dbname=$DB_NAME user=pkthub');"
+		say "  with pkthub's password (in $hubpass_file) in the hub's ~postgres/.pgpass, not in the connection string"
 		say "  (the hub must reach it: listen_addresses, and a pg_hba.conf line for pkthub and $DB_NAME; no replication line)"
 	fi
 	if [ "${PKT_HUB:-0}" = 1 ]; then

@@ -74,6 +74,6 @@ check_eq "PKT_SENSOR: the server is sensor qs-sensor, with wal_level logical and
 	"qs-sensor logical 10GB"
 check_eq "... the runs carry its name" "$(q "SELECT string_agg(DISTINCT sensor, ',') FROM pkt_runs")" qs-sensor
 check_eq "... and a hub connecting as pkthub may publish what it needs" \
-	"$(PGPASSWORD=pkthubpass psql -X -At -h localhost -p "$PORT" -U pkthub -d packetdb -c "SELECT pkt_sensor_publish()")" \
+	"$(PGPASSWORD=$(cat "$WORK/qs/pkthub.password") psql -X -At -h localhost -p "$PORT" -U pkthub -d packetdb -c "SELECT pkt_sensor_publish()")" \
 	qs-sensor
 finish
