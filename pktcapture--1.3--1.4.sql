@@ -1029,10 +1029,11 @@ BEGIN
                (a.j->>'sysid')::bigint AS sysid
         INTO remote
         FROM (SELECT x::jsonb AS j FROM @extschema@.pkt_hub_ask(conninfo,
-              $r$SELECT (SELECT extversion FROM pg_extension WHERE extname = 'pktcapture') AS version,
-                        current_setting('pktcapture.sensor', true) AS name,
-                        current_setting('wal_level') AS wal_level,
-                        (pg_control_system()).system_identifier AS sysid$r$) AS x) a;
+              $r$SELECT json_build_object(
+                        'version', (SELECT extversion FROM pg_extension WHERE extname = 'pktcapture'),
+                        'name', current_setting('pktcapture.sensor', true),
+                        'wal_level', current_setting('wal_level'),
+                        'sysid', (pg_control_system()).system_identifier)$r$) AS x) a;
     EXCEPTION WHEN sqlclient_unable_to_establish_sqlconnection OR connection_exception THEN
         RAISE EXCEPTION 'could not connect to sensor "%": %', sensor, SQLERRM
             USING ERRCODE = 'connection_exception',
