@@ -880,8 +880,13 @@ BEGIN
     -- and never the last tenth of pktcapture.max_partitions, kept for the
     -- hub's own partitions of now
     IF NEW.range_start > now() + greatest(interval '1 day', span * (ahead + 2)) THEN
-        RAISE WARNING 'pktcapture hub: sensor "%" asked for a partition from % to %, beyond a day ahead: not made',
-            @extschema@.pkt_hub_origin(), NEW.range_start, NEW.range_end;
+        -- said once a transaction of the sensor's, not once a row
+        IF current_setting('pkt_internal.hub_refused', true) IS DISTINCT FROM 'on' THEN
+            RAISE WARNING 'pktcapture hub: sensor "%" asked for a partition from % to %, beyond a day ahead: not made',
+                @extschema@.pkt_hub_origin(), NEW.range_start, NEW.range_end
+                USING DETAIL = 'Its other such requests in the same transaction are refused without a word.';
+            PERFORM set_config('pkt_internal.hub_refused', 'on', true);
+        END IF;
         RETURN NULL;
     END IF;
     IF NEW.range_start > '-infinity' AND NEW.range_end < 'infinity' THEN
@@ -901,11 +906,20 @@ CREATE OR REPLACE FUNCTION @extschema@.pkt_hub_replace()
  LANGUAGE plpgsql
  SET search_path = pg_catalog, pg_temp
 AS $function$
+DECLARE
+    origin text := @extschema@.pkt_hub_origin();
 BEGIN
     IF current_setting('session_replication_role') = 'replica' THEN
         -- a row received is the subscription's sensor's, whatever it says:
-        -- a sensor replaces its own rows only
-        NEW.sensor := coalesce(@extschema@.pkt_hub_origin(), NEW.sensor);
+        -- a sensor replaces and updates its own rows only
+        IF TG_OP = 'UPDATE' THEN
+            IF origin IS NOT NULL AND OLD.sensor IS DISTINCT FROM origin THEN
+                RETURN NULL;
+            END IF;
+            NEW.sensor := coalesce(origin, NEW.sensor);
+            RETURN NEW;
+        END IF;
+        NEW.sensor := coalesce(origin, NEW.sensor);
         EXECUTE format('DELETE FROM %I.%I t WHERE (%s) = (%s)', TG_TABLE_SCHEMA, TG_TABLE_NAME,
                        (SELECT string_agg(format('t.%I', k), ', ')
                         FROM unnest(string_to_array(TG_ARGV[0], ',')) AS k),
@@ -924,21 +938,23 @@ CREATE OR REPLACE FUNCTION @extschema@.pkt_hub_prepare()
  SET search_path = pg_catalog, pg_temp
 AS $function$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'pkt_hub_rows'
-                   AND tgrelid = '@extschema@.packets'::regclass) THEN
-        CREATE TRIGGER pkt_hub_rows BEFORE INSERT ON @extschema@.packets
+    -- made, or made again as this version has them (the ledger's and the
+    -- summaries' are for updates too since 1.4)
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'pkt_hub_replace'
+                   AND tgrelid = '@extschema@.pkt_runs'::regclass AND (tgtype & 16) <> 0) THEN
+        CREATE OR REPLACE TRIGGER pkt_hub_rows BEFORE INSERT ON @extschema@.packets
             FOR EACH ROW EXECUTE FUNCTION @extschema@.pkt_hub_rows();
         ALTER TABLE @extschema@.packets ENABLE ALWAYS TRIGGER pkt_hub_rows;
-        CREATE TRIGGER pkt_hub_partitions BEFORE INSERT ON @extschema@.pkt_partitions
+        CREATE OR REPLACE TRIGGER pkt_hub_partitions BEFORE INSERT ON @extschema@.pkt_partitions
             FOR EACH ROW EXECUTE FUNCTION @extschema@.pkt_hub_partitions();
         ALTER TABLE @extschema@.pkt_partitions ENABLE ALWAYS TRIGGER pkt_hub_partitions;
-        CREATE TRIGGER pkt_hub_replace BEFORE INSERT ON @extschema@.pkt_runs
+        CREATE OR REPLACE TRIGGER pkt_hub_replace BEFORE INSERT OR UPDATE ON @extschema@.pkt_runs
             FOR EACH ROW EXECUTE FUNCTION @extschema@.pkt_hub_replace('sensor,run_id');
         ALTER TABLE @extschema@.pkt_runs ENABLE ALWAYS TRIGGER pkt_hub_replace;
-        CREATE TRIGGER pkt_hub_replace BEFORE INSERT ON @extschema@.pkt_summary
+        CREATE OR REPLACE TRIGGER pkt_hub_replace BEFORE INSERT OR UPDATE ON @extschema@.pkt_summary
             FOR EACH ROW EXECUTE FUNCTION @extschema@.pkt_hub_replace('span,bucket,sensor,run_id,part,ip_proto');
         ALTER TABLE @extschema@.pkt_summary ENABLE ALWAYS TRIGGER pkt_hub_replace;
-        CREATE TRIGGER pkt_hub_replace BEFORE INSERT ON @extschema@.pkt_summary_top
+        CREATE OR REPLACE TRIGGER pkt_hub_replace BEFORE INSERT OR UPDATE ON @extschema@.pkt_summary_top
             FOR EACH ROW EXECUTE FUNCTION @extschema@.pkt_hub_replace('span,bucket,sensor,run_id,part,direction');
         ALTER TABLE @extschema@.pkt_summary_top ENABLE ALWAYS TRIGGER pkt_hub_replace;
     END IF;
@@ -1315,3 +1331,9 @@ REVOKE ALL ON FUNCTION @extschema@.pkt_batch_timestamptz(bigint, integer), @exts
     @extschema@.pkt_batch_interval(bigint, integer), @extschema@.pkt_batch_inets(bigint, integer),
     @extschema@.pkt_batch_int8s(bigint, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.pkt_hub_origin() FROM PUBLIC;
+
+-- A hub's triggers as 1.4 has them (its worker would make them at its next
+-- start; a sensor's update must not wait for it).
+SELECT @extschema@.pkt_hub_prepare()
+WHERE EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'pkt_hub_rows'
+              AND tgrelid = '@extschema@.packets'::regclass);
