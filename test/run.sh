@@ -31,7 +31,9 @@
 #             change, planted built-ins never run as a superuser, every
 #             function pinned (plpgsql_check), captures per database and
 #             role, no INSERT on packets for capturers, REVOKE reaching the
-#             partitions, the quick start's roles and capabilities
+#             partitions, the quick start's roles and capabilities; at a
+#             hub, sensors that name other sensors, overwrite ledgers, ask
+#             for thousands of partitions, or accept and never answer
 #   retention partitions of packets: the disk guard on a 300 MB tmpfs under a
 #             100 000 pkt/s capture, retention by age during a capture and
 #             for pkt_load, the longest waits while partitions come and go
@@ -147,7 +149,7 @@ suite_robust() {
 }
 
 suite_security() {
-	test/security-test.sh
+	test/security-test.sh && test/security-hub-test.sh
 }
 
 suite_retention() {
