@@ -47,6 +47,10 @@
 #      membership in its owner, cannot INSERT into packets, cannot become
 #      superuser by the planted built-ins of 2; the server runs with
 #      CAP_NET_RAW and without CAP_NET_ADMIN.
+#   8. A schema's name never becomes SQL: the extension's schema renamed
+#      (by a superuser) to x'||public.evil8()||' and the server restarted:
+#      the look for hubs at server start reaches the database and
+#      evil8() never runs.
 #
 # Environment:
 #   SECURITY_KEEP=1    keep the work directory even when all checks pass
@@ -867,6 +871,50 @@ if [ -f "$QS_DIR/data/postmaster.pid" ]; then
 else
 	not_ok "the quick start's server is not running: its roles were not checked"
 fi
+
+# ---------------------------------------------------------------------------
+section "8. a schema's name never becomes SQL: the hub's look at server start"
+# The worker that looks for hubs at server start (as the bootstrap
+# superuser) once put the schema's name, quoted twice, inside a string
+# literal.  A superuser here renames the extension's schema to a name that
+# closes the literal and calls a function; the database looks like a hub
+# (a row in pkt_hub_sensors), so the look goes on past its first question.
+su_ postgres -c "CREATE DATABASE renamed" >/dev/null
+if su_ renamed >"$WORK/renamed.out" 2>&1 <<-'EOF'
+	CREATE SCHEMA pkt8;
+	CREATE EXTENSION pktcapture SCHEMA pkt8;
+	CREATE TABLE public.marker8 (who text, at timestamptz DEFAULT clock_timestamp());
+	CREATE FUNCTION public.evil8() RETURNS text LANGUAGE plpgsql AS $$
+	BEGIN INSERT INTO public.marker8 (who) VALUES (current_user); RETURN ''; END $$;
+	INSERT INTO pkt8.pkt_hub_sensors (sensor, subscription, slot, system_identifier)
+	VALUES ('ghost', 'pktcapture:ghost', 'none', 1);
+	ALTER SCHEMA pkt8 RENAME TO "x'||public.evil8()||'";
+EOF
+then
+	ok "database renamed: pktcapture's schema renamed to x'||public.evil8()||'"
+	off8=$(wc -c <"$LOG_MAIN")
+	if cluster_as_postgres "$PG_BINDIR/pg_ctl" -D "$CLUSTER_DIR/data" -l "$LOG_MAIN" -m fast -w -t 60 restart >/dev/null; then
+		ok "the server restarted"
+		# the look has reached the database once its log names it (the old
+		# schema's name, which the functions still carry: their errors)
+		# or a hub worker runs there
+		looked=0
+		until_t 30 su_ postgres -c "SELECT count(*) > 0 FROM pg_stat_activity
+			WHERE backend_type = 'pktcapture hub' AND datname = 'renamed'" && looked=1
+		[ "$looked" = 1 ] || { tail -c +"$((off8 + 1))" "$LOG_MAIN" | grep -q 'pkt8' && looked=1; }
+		check "the look at server start reached database renamed (a hub worker there, or its errors in the log)" [ "$looked" = 1 ]
+		check_eq "the schema's name never ran as SQL (rows evil8() wrote)" \
+			"$(su_ renamed -c "SELECT count(*) FROM public.marker8")" 0
+		echo "# server log since the restart, pktcapture's lines: $(tail -c +"$((off8 + 1))" "$LOG_MAIN" | grep -i 'pktcapture\|pkt8\|evil8' | head -5 | oneline 600)"
+	else
+		not_ok "the server restarted: $(tail -5 "$LOG_MAIN" | oneline)"
+	fi
+else
+	not_ok "could not set up database renamed: $(oneline <"$WORK/renamed.out")"
+fi
+su_ postgres -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'renamed'" >/dev/null
+until_t 10 su_ postgres -c "SELECT count(*) = 0 FROM pg_stat_activity WHERE datname = 'renamed'" >/dev/null
+su_ postgres -c "DROP DATABASE renamed" >/dev/null 2>&1 || echo "# database renamed could not be dropped"
 
 # ---------------------------------------------------------------------------
 section "end"
