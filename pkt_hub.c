@@ -330,7 +330,6 @@ step_is_hub(void *arg)
 	if (!OidIsValid(get_extension_oid("pktcapture", true)) ||
 		!OidIsValid(pkt_ext_table_oid("pkt_hub_sensors")))
 		return 0;
-	pkt_check_ext_version();
 	sensors = pkt_ext_relname("pkt_hub_sensors", &relid);
 	(void) pkt_ext_relname("packets", &relid);
 	((HubStart *) arg)->tablespace = get_rel_tablespace(relid);
@@ -344,6 +343,8 @@ step_is_hub(void *arg)
 		elog(ERROR, "could not read pkt_hub_sensors");
 	if (SPI_processed == 0)
 		return 0;
+	/* a hub: its schema and version as a capture wants them */
+	pkt_check_ext_version();
 	/* its triggers, which pg_dump does not keep (a restored hub) */
 	sql = psprintf("SELECT %s.pkt_hub_prepare()", pkt_ext_schema());
 	if (SPI_execute(sql, false, 0) != SPI_OK_SELECT)

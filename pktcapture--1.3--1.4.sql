@@ -1294,6 +1294,11 @@ BEGIN
                       AND c.objid = '@extschema@.packets'::regclass)) THEN
         PERFORM @extschema@.pkt_partitions_regrant();
     END IF;
+EXCEPTION WHEN OTHERS THEN
+    -- the database's GRANTs and ALTER TABLEs must not fail for pktcapture's
+    -- sake; the next maintenance round tries again
+    RAISE WARNING 'pktcapture could not give the partitions of packets its privileges: %', SQLERRM
+        USING HINT = 'Captures do it at each maintenance round; SELECT pkt_partitions_regrant() does it now.';
 END
 $function$;
 
