@@ -7,7 +7,7 @@
 # free port), capturing lo for a few seconds (PKT_INTERFACE, PKT_DURATION:
 # no terminal), while UDP datagrams go to a random port on 127.0.0.1.
 # Then: it exits 0; every datagram is a row of packets (the sender counts
-# them), stored as the quick start's packetuser, nothing lost; packetuser
+# them), stored from packetuser's capture, nothing lost; packetuser
 # may read them, and pg_dump the database.  With PKT_SENSOR, the server is
 # a sensor: its name, wal_level = logical, a bound on slot WAL, and the
 # role pkthub may publish what a hub needs.  The cluster is removed after.

@@ -45,7 +45,7 @@
 #             postgres_exporter as a pg_monitor role: a live capture and loads
 #             scraped, every value equal to pkt_status()'s
 #   quickstart ./quickstart.sh as the README gives it, capturing lo a few
-#             seconds: every datagram sent stored as packetuser, who may pg_dump
+#             seconds: every datagram of packetuser's capture stored, it may pg_dump
 #   package   the Debian package built, linted, installed with apt-get and
 #             used in a server; META.json for PGXN (last: it leaves the
 #             package's files installed where make install puts its own)
