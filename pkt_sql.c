@@ -496,7 +496,8 @@ pkt_start(PG_FUNCTION_ARGS)
 /*
  * pkt_stop(interface text DEFAULT NULL) RETURNS integer
  *
- * Stops the capture on the interface, or all captures of this server.
+ * Stops the caller's capture on the interface, or all of its captures in
+ * this database (pkt_slot_owned).
  * Returns when every stopped worker has written its rows and published
  * its final statistics; the result is the number of captures stopped.
  */
