@@ -1035,6 +1035,12 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Give each server its own pktcapture.sensor.';
     END IF;
+    -- a password here is kept in the subscription and was in this statement
+    IF conninfo ~* '(^|\s)password\s*=' OR conninfo ~* '^postgres(ql)?://[^/@]*:[^/@]*@' THEN
+        RAISE WARNING 'the connection string of sensor "%" holds a password', sensor
+            USING DETAIL = 'It is kept in pg_subscription, and this statement may reach pg_stat_activity and the server log.',
+                  HINT = 'Put the password in the hub''s ~postgres/.pgpass (or use certificates) and leave it out of the connection string.';
+    END IF;
     IF EXISTS (SELECT 1 FROM @extschema@.pkt_hub_sensors s WHERE s.sensor = pkt_hub_add.sensor) THEN
         RAISE EXCEPTION 'sensor "%" is already added to this hub', sensor
             USING ERRCODE = 'duplicate_object',
