@@ -51,8 +51,12 @@ DECLARE
 BEGIN
     EXECUTE format('SELECT %I.dblink_disconnect($1) FROM %I.dblink_get_connections() c
                     WHERE $1 = ANY (c)', ds, ds) USING conn;
+    -- the deadline for the connection too, in either form of the string
     EXECUTE format('SELECT %I.dblink_connect($1, $2)', ds)
-        USING conn, format('connect_timeout=%s ', seconds) || conninfo;
+        USING conn, CASE WHEN conninfo ~ '^postgres(ql)?://'
+                         THEN conninfo || CASE WHEN strpos(conninfo, '?') > 0 THEN '&' ELSE '?' END
+                              || 'connect_timeout=' || seconds
+                         ELSE format('connect_timeout=%s ', seconds) || conninfo END;
     BEGIN
         FOREACH q IN ARRAY ARRAY[
             $s$SELECT pg_catalog.set_config('search_path',
