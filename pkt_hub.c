@@ -175,6 +175,7 @@ pkt_hub_trigger(FunctionCallInfo fcinfo)
 	TupleDesc	desc;
 	int			attnum;
 	Datum		value;
+	bool		null = false;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(td->tg_event) || !TRIGGER_FIRED_BY_INSERT(td->tg_event))
@@ -199,22 +200,18 @@ pkt_hub_trigger(FunctionCallInfo fcinfo)
 	 * cannot attribute rows to another (nor a hub of hubs name the sensors
 	 * behind it, which would need trust in the middle one).
 	 */
+	if (cached_name == NULL || strcmp(cached_for, sensor) != 0)
 	{
-		bool		null = false;
-
-		if (cached_name == NULL || strcmp(cached_for, sensor) != 0)
-		{
-			if (cached_name != NULL)
-				pfree(cached_name);
-			cached_name = (text *) MemoryContextAlloc(TopMemoryContext,
-													  VARHDRSZ + strlen(sensor));
-			SET_VARSIZE(cached_name, VARHDRSZ + strlen(sensor));
-			memcpy(VARDATA(cached_name), sensor, strlen(sensor));
-			strlcpy(cached_for, sensor, sizeof(cached_for));
-		}
-		value = PointerGetDatum(cached_name);
-		tuple = heap_modify_tuple_by_cols(tuple, desc, 1, &attnum, &value, &null);
+		if (cached_name != NULL)
+			pfree(cached_name);
+		cached_name = (text *) MemoryContextAlloc(TopMemoryContext,
+												  VARHDRSZ + strlen(sensor));
+		SET_VARSIZE(cached_name, VARHDRSZ + strlen(sensor));
+		memcpy(VARDATA(cached_name), sensor, strlen(sensor));
+		strlcpy(cached_for, sensor, sizeof(cached_for));
 	}
+	value = PointerGetDatum(cached_name);
+	tuple = heap_modify_tuple_by_cols(tuple, desc, 1, &attnum, &value, &null);
 	hub_ensure_worker();
 	if (am_tablesync_worker() && row_exists(td->tg_relation, tuple))
 		return PointerGetDatum(NULL);
