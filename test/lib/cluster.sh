@@ -10,13 +10,20 @@
 #   cluster_start DIR [extra postgresql.conf lines...]   sets PGHOST PGPORT
 #   cluster_init DIR PORT [lines...]  initdb and the common settings only
 #   cluster_psql [psql args...]                          as superuser postgres
+#   psql_at [psql args...]            cluster_psql -At
+#   sql SQL                           its rows, unaligned (psql -At -c)
 #   cluster_poll SECONDS SQL          until SQL says t (every 0.1 s, at most
 #                                     SECONDS); fails if it never does
 #   capture_saw PID FRAMES            cluster_poll: the capture of worker PID
 #                                     has seen FRAMES frames (pkt_status), or
 #                                     no capture has that worker any more
-#   cluster_stop
+#   cluster_postmaster_pid            the PID of the running postmaster
+#   crash_lines LOG [FROM_BYTE [RE]]  lines of a server log (from FROM_BYTE
+#                                     on) that say a process crashed or the
+#                                     server restarted; RE: more to look for
+#   cluster_stop                      fast shutdown; fails if pg_ctl does
 PG_BINDIR=${PG_BINDIR:-$(pg_config --bindir)}
+. "$(dirname "${BASH_SOURCE[0]}")/wait.sh"
 
 cluster_free_port() {
 	local port
@@ -71,13 +78,16 @@ cluster_psql() {
 	psql -X -q -v ON_ERROR_STOP=1 -U postgres -d "${CLUSTER_DB:-postgres}" "$@"
 }
 
+psql_at() {
+	cluster_psql -At "$@"
+}
+
+sql() {
+	cluster_psql -At -c "$1"
+}
+
 cluster_poll() {
-	local tries=$(($1 * 10)) deadline=$((SECONDS + $1 + 1)) i
-	for ((i = 0; i < tries && SECONDS <= deadline; i++)); do
-		[ "$(cluster_psql -At -c "$2" 2>/dev/null)" = t ] && return 0
-		sleep 0.1
-	done
-	return 1
+	wait_until "$1" says_t cluster_psql -At -c "$2"
 }
 
 # The counters in pkt_status are published four times a second; frames
@@ -90,8 +100,13 @@ cluster_postmaster_pid() {
 	head -1 "$CLUSTER_DIR/data/postmaster.pid"
 }
 
+# a crash, a server restart, an assertion; not the normal end of a worker
+CRASH_RE='terminated by signal|server process .* was terminated|PANIC|all server processes terminated|database system was not properly shut down|TRAP:'
+crash_lines() {
+	tail -c +"$((${2:-0} + 1))" "$1" | grep -aE "$CRASH_RE${3:+|$3}"
+}
+
 cluster_stop() {
-	[ -n "${CLUSTER_DIR:-}" ] && [ -f "$CLUSTER_DIR/data/postmaster.pid" ] &&
-		cluster_as_postgres "$PG_BINDIR/pg_ctl" -D "$CLUSTER_DIR/data" -m fast -w stop >/dev/null 2>&1
-	return 0
+	[ -n "${CLUSTER_DIR:-}" ] && [ -f "$CLUSTER_DIR/data/postmaster.pid" ] || return 0
+	cluster_as_postgres "$PG_BINDIR/pg_ctl" -D "$CLUSTER_DIR/data" -m fast -w stop >/dev/null 2>&1
 }

@@ -7,10 +7,15 @@
 # logical.
 #
 #   node_start NAME [postgresql.conf lines...]   made the first time, then started
-#   node_stop NAME                               fast shutdown (if it runs)
+#   node_stop NAME                               fast shutdown (if it runs); fails
+#                                                if pg_ctl does
+#   nodes_stop                                   every node started
 #   nsql NAME SQL [DB]                           as superuser postgres, -At
 #   nerr NAME SQL                                the ERROR message of SQL
+#   node_says_t NAME SQL                         SQL says t (each try at most 30 s)
 #   node_until NAME SECONDS SQL                  until SQL says t (every 0.1 s)
+NODES_STARTED=""
+
 node_start() {
 	local n=$1 dir=$WORK/$1
 	shift
@@ -24,13 +29,19 @@ node_start() {
 		cluster_init "$dir" "${PORT[$n]}" "shared_preload_libraries = 'pktcapture'" \
 			"pktcapture.sensor = '$n'" "wal_level = logical" "$@" || return 1
 	fi
+	[[ " $NODES_STARTED " == *" $n "* ]] || NODES_STARTED="$NODES_STARTED $n"
 	cluster_as_postgres "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" \
 		-w -t 60 start >/dev/null || { tail -20 "$dir/server.log"; return 1; }
 }
 
 node_stop() {
-	[ -f "$WORK/$1/data/postmaster.pid" ] &&
-		cluster_as_postgres "$PG_BINDIR/pg_ctl" -D "$WORK/$1/data" -m fast -w -t 60 stop >/dev/null 2>&1
+	[ -f "$WORK/$1/data/postmaster.pid" ] || return 0
+	cluster_as_postgres "$PG_BINDIR/pg_ctl" -D "$WORK/$1/data" -m fast -w -t 60 stop >/dev/null 2>&1
+}
+
+nodes_stop() {
+	local n
+	for n in $NODES_STARTED; do node_stop "$n"; done
 	return 0
 }
 
@@ -38,12 +49,12 @@ nsql() { psql -X -q -At -v ON_ERROR_STOP=1 -h "$WORK/$1" -p "${PORT[$1]}" -U pos
 
 nerr() { psql -X -q -At -h "$WORK/$1" -p "${PORT[$1]}" -U postgres -d postgres -c "$2" 2>&1 >/dev/null | sed -n 's/^ERROR: *//p' | head -1; }
 
-node_until() {
-	local i
-	for i in $(seq 1 $(($2 * 10))); do
-		[ "$(nsql "$1" "$3" 2>/dev/null)" = t ] && return 0
-		sleep 0.1
-	done
-	return 1
+# a node that never answers must not hold the wait past its bound
+node_says_t() {
+	[ "$(timeout 30 psql -X -q -At -h "$WORK/$1" -p "${PORT[$1]}" -U postgres -d postgres \
+		-c "$2" 2>/dev/null)" = t ]
 }
 
+node_until() {
+	wait_until "$2" node_says_t "$1" "$3"
+}
