@@ -1,7 +1,8 @@
 # test/lib/netns.sh: a private test network for the live tests and the
 # benchmark: a network namespace holding one end of each veth pair, the
 # other end in the root namespace (where it is captured).  Traffic only
-# ever goes between the two ends.  Source it from a script running as root.
+# ever goes between the two ends.  Source it from a script running as root,
+# after test/lib/cluster.sh (or test/lib/wait.sh).
 #
 #   netns_add NS                       the namespace
 #   netns_veth V0 V1 [MAC0 MAC1]       a pair: V0 here, V1 in NS
@@ -12,15 +13,22 @@
 #
 # For traffic files made by test/live/gen_traffic.py in $WORK (NAME.pcap,
 # NAME.json) and replayed with output in NAME.tcpreplay; they need $PY and
-# the ok/not_ok of test/lib/check.sh:
+# the step of test/lib/check.sh:
+#   gen_traffic NAME ARGS...           gen_traffic.py ARGS: NAME.pcap, NAME.json
+#   netns_replay IFACE NAME OPTIONS... tcpreplay of NAME.pcap on IFACE in NS
+#                                      (at most 300 s; OPTIONS: the rate)
 #   jget NAME KEY                      a value of NAME.json
-#   replay_check NAME                  a check: every frame was sent
+#   replay_check NAME                  a step: every frame was sent
+#   tcpreplay_sent FILE                the frames tcpreplay's output FILE
+#                                      says it sent
 #
 # The reference capture, tcpdump writing each frame to FILE as it gets it
 # (-U), its messages and closing statistics in FILE.err:
 #   tcpdump_start IFACE FILE FILTER    pid in TD; waits until it listens
 #   tcpdump_stop PID FILE FRAMES       waits until FILE holds FRAMES frames
 #                                      (at most 10 s), then stops it (SIGINT)
+#   tcpdump_stats FILE                 "captured received dropped" of its
+#                                      closing statistics (? if missing)
 #   pcap_frames FILE                   the whole records FILE holds now
 NETNS_NAME=""
 NETNS_LINKS=""
@@ -41,22 +49,21 @@ netns_exec() {
 }
 
 netns_up() {
-	local v0="" _
+	local v0=""
 	netns_exec ip link set lo up || return 1
 	while [ $# -ge 2 ]; do
 		ip link set "$1" up && netns_exec ip link set "$2" up || return 1
 		v0="$v0 $1"
 		shift 2
 	done
-	for _ in $(seq 1 50); do
-		local all=1 l
-		for l in $v0; do
-			ip -br link show "$l" | grep -q ' UP ' || all=0
-		done
-		[ "$all" = 1 ] && return 0
-		sleep 0.1
+	wait_until 5 netns_carriers $v0
+}
+
+netns_carriers() {	# netns_carriers IFACE...: each has its carrier
+	local l
+	for l in "$@"; do
+		ip -br link show "$l" | grep -q ' UP ' || return 1
 	done
-	return 1
 }
 
 netns_cleanup() {
@@ -70,47 +77,69 @@ netns_cleanup() {
 	return 0
 }
 
+NETNS_GEN=$(cd "$(dirname "${BASH_SOURCE[0]}")/../live" && pwd)/gen_traffic.py
+
+gen_traffic() {	# gen_traffic NAME ARGS...
+	local name=$1
+	shift
+	"$PY" "$NETNS_GEN" --out "$WORK/$name.pcap" "$@" >"$WORK/$name.json"
+}
+
+netns_replay() {	# netns_replay IFACE NAME OPTIONS...
+	local ifc=$1 name=$2
+	shift 2
+	timeout 300 ip netns exec "$NETNS_NAME" tcpreplay --no-flow-stats -i "$ifc" "$@" \
+		"$WORK/$name.pcap" >"$WORK/$name.tcpreplay" 2>&1
+}
+
 jget() {	# jget NAME KEY
 	"$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' \
 		"$WORK/$1.json" "$2"
 }
 
+tcpreplay_sent() {	# tcpreplay_sent FILE
+	sed -n 's/.*Successful packets: *\([0-9]*\).*/\1/p' "$1" | head -1
+}
+
 replay_check() {	# replay_check NAME: every frame of the file was sent
 	local sent fail want
-	sent=$(sed -n 's/.*Successful packets: *\([0-9]*\).*/\1/p' "$WORK/$1.tcpreplay" | head -1)
+	sent=$(tcpreplay_sent "$WORK/$1.tcpreplay")
 	fail=$(sed -n 's/.*Failed packets: *\([0-9]*\).*/\1/p' "$WORK/$1.tcpreplay" | head -1)
 	want=$(jget "$1" frames)
-	if [ "$sent" == "$want" ] && [ "$fail" == 0 ]; then
-		ok "tcpreplay sent all $want frames of $1.pcap"
-	else
-		not_ok "tcpreplay $1.pcap: sent '$sent' failed '$fail', want $want sent"
+	step "tcpreplay sent all $want frames of $1.pcap (sent '$sent', failed '$fail')" \
+		[ "$sent:$fail" == "$want:0" ] ||
 		sed 's/^/    /' "$WORK/$1.tcpreplay" | tail -15
-	fi
 }
 
 tcpdump_start() {	# tcpdump_start IFACE FILE FILTER
-	local _
 	tcpdump -i "$1" -w "$2" -U -s 128 -n -B 65536 -Z root "$3" 2>"$2.err" &
 	TD=$!
-	for _ in $(seq 1 100); do
-		grep -q "listening on" "$2.err" 2>/dev/null && return 0
-		kill -0 "$TD" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
+	wait_until 10 tcpdump_ready "$2" && grep -q "listening on" "$2.err"
+}
+
+tcpdump_ready() {	# tcpdump_ready FILE: tcpdump $TD listens, or is gone
+	grep -q "listening on" "$1.err" 2>/dev/null || ! kill -0 "$TD" 2>/dev/null
 }
 
 # tcpdump gets the frames in blocks of the kernel ring, handed over when
 # full or after its 1 s timeout, and does not drain a partial block on
 # SIGINT: stop it once its file holds every frame it is to see.
 tcpdump_stop() {	# tcpdump_stop PID FILE FRAMES
-	local _
-	for _ in $(seq 1 100); do
-		[ "$(pcap_frames "$2")" -ge "$3" ] && break
-		sleep 0.1
-	done
+	wait_until 10 pcap_holds "$2" "$3"
 	kill -INT "$1"
 	wait "$1"
+}
+
+pcap_holds() {	# pcap_holds FILE FRAMES
+	[ "$(pcap_frames "$1")" -ge "$2" ]
+}
+
+tcpdump_stats() {	# tcpdump_stats FILE
+	local c r d
+	c=$(sed -n 's/^\([0-9]*\) packets\{0,1\} captured.*/\1/p' "$1.err")
+	r=$(sed -n 's/^\([0-9]*\) packets\{0,1\} received by filter.*/\1/p' "$1.err")
+	d=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel.*/\1/p' "$1.err")
+	echo "${c:-?} ${r:-?} ${d:-?}"
 }
 
 pcap_frames() {	# pcap_frames FILE: whole records in a pcap file being written
