@@ -4,6 +4,7 @@
 #
 #   test/metrics-test.sh      (as root; about 20 s; the extension must be
 #                              built and installed: make install)
+#   ONLY=loads test/metrics-test.sh     one section (--sections lists them)
 #
 # A throwaway cluster preloading pktcapture, CREATE EXTENSION, and a role
 # with pg_monitor only (not a superuser, may not read packets), as which
@@ -13,11 +14,11 @@
 # metrics turned off.  Its /metrics is scraped (python3 urllib) and every
 # pktcapture_* series compared with pkt_status() read at the same moment
 # (pkt_status read before and after the scrape, and equal):
-#   1. no capture yet: no pktcapture_* series, no error;
-#   2. a live capture on lo, BPF filter for UDP to a random port, a known
+#   1. none: no capture yet: no pktcapture_* series, no error;
+#   2. live: a live capture on lo, BPF filter for UDP to a random port, a known
 #      number of datagrams sent: running 1, every value equal; after
 #      pkt_stop: running 0, every value equal;
-#   3. a second run on lo: the same series, counters from 0 again (what
+#   3. live: a second run on lo: the same series, counters from 0 again (what
 #      rate() takes for a counter reset), a later start_time_seconds;
 #   4. loads: dns_tcp_8053.pcap (11 packets) with its file as interface,
 #      files with truncated, malformed, not-IP and unsupported frames, and
@@ -31,22 +32,15 @@
 #   in the exporter's log.  The sensor label is pktcapture.sensor, whose
 #   default is the host name.
 # Prints "ok - ..." / "not ok - ..." and "metrics: N passed, M failed".
-# METRICS_KEEP=1 keeps the work directory (logs, scrapes) even when all pass.
+# METRICS_KEEP=1 (or KEEP_WORK=1) keeps the work directory (logs, scrapes)
+# even when all pass.
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(dirname "$here")
+. "$(dirname "$0")/lib/suite.sh"
+sections none live loads
+suite_init metrics METRICS_ "$@"
 
-AS_ROOT_KEEP="METRICS_ PKT_ PG_BINDIR"
-. "$here/lib/as-root.sh"
-as_root "$@"
-CHECK_SUITE=metrics
-. "$here/lib/check.sh"
-. "$here/lib/cluster.sh"
-
-METRICS_KEEP=${METRICS_KEEP:-0}
 EXPORTER=/usr/bin/prometheus-postgres-exporter
 QUERIES=$ROOT/monitoring/pktcapture-queries.yaml
-CORPUS=${PKT_CORPUS:-$(cd "$ROOT/../shared/pcaps/tcpdump" 2>/dev/null && pwd)}
 DNS_FILE=$CORPUS/dns_tcp_8053.pcap
 # corpus files whose frames make other counters than packets non-zero:
 # truncated (2), malformed (2, and 1 IP packet without its ports), not ip
@@ -56,7 +50,6 @@ GUARD_FILE=kday2.pcap # 4 IP packets, 1 not ip: loaded while the disk guard hold
 ROLE=pkt_metrics
 N1=300 # datagrams of the first run
 N2=120 # of the second
-PY=/usr/bin/python3
 
 # Debian's exporter and PyYAML, if missing; a policy-rc.d that refuses keeps
 # the package's service from starting (where none is there already)
@@ -82,24 +75,9 @@ for cmd in psql pg_config setpriv; do
 	command -v "$cmd" >/dev/null || fatal "$cmd not found"
 done
 
-WORK=$(mktemp -d /tmp/pktc-metrics.XXXXXX) || fatal "mktemp failed"
-chmod 755 "$WORK"
 EXPORTER_PID=""
-cleaned=0
-cleanup() {
-	[ "$cleaned" -eq 1 ] && return
-	cleaned=1
-	if [ -n "$EXPORTER_PID" ]; then
-		kill "$EXPORTER_PID" 2>/dev/null
-		wait "$EXPORTER_PID" 2>/dev/null
-	fi
-	cluster_stop
-	work_done "$METRICS_KEEP" "exporter log, scrapes and server log"
-}
-trap cleanup EXIT
-trap 'not_ok "interrupted"; finish' INT TERM HUP
+WORK_NOTE="exporter log, scrapes and server log"
 
-sql() { cluster_psql -At -c "$1"; }
 sql_as_role() { psql -X -q -At -v ON_ERROR_STOP=1 -U "$ROLE" -d postgres -c "$1"; }
 
 # the checker: fetch a scrape, compare it with pkt_status() (see check_scrape)
@@ -286,18 +264,6 @@ if __name__ == "__main__":
     sys.exit(check(sys.argv[2:]))
 EOF
 
-# report: the checker's "ok - " / "not ok - " lines counted as checks here
-report() {
-	local line
-	while IFS= read -r line; do
-		case $line in
-		"ok - "*) ok "${line#ok - }" ;;
-		"not ok - "*) not_ok "${line#not ok - }" ;;
-		*) echo "# $line" ;;
-		esac
-	done
-}
-
 STATUS_SQL="SELECT coalesce(json_agg(s ORDER BY s.kind, s.interface), '[]') FROM pkt_status() s"
 n_scrape=0
 
@@ -317,7 +283,7 @@ scrape() {
 			out=$("$PY" "$WORK/check.py" check "$QUERIES" "$SCRAPE" "$SCRAPE.status" \
 				"$SENSOR" "$PGHOST:$PGPORT" "$1" 2>&1)
 			local rc=$?
-			report <<<"$out"
+			checks_from <<<"$out"
 			[ $rc -eq 0 ] || not_ok "$1: the checker failed (exit $rc)"
 			return 0
 		fi
@@ -361,28 +327,28 @@ print(s.getsockname()[1])
 }
 
 # ---------------------------------------------------------------------------
-section "a cluster, the extension, the exporter's role"
+heading "a cluster, the extension, the exporter's role"
 # the exporter runs as another local user, as Debian's service does: the
 # socket is open to it (its role authenticates by trust, like any here)
-cluster_start "$WORK/pg" "shared_preload_libraries = 'pktcapture'" "unix_socket_permissions = 0777" ||
-	fatal "could not start the cluster"
-sql "CREATE EXTENSION pktcapture" >/dev/null || fatal "CREATE EXTENSION failed"
+must "start a cluster" \
+	cluster_start "$WORK/pg" "shared_preload_libraries = 'pktcapture'" "unix_socket_permissions = 0777"
+must "CREATE EXTENSION pktcapture" sql "CREATE EXTENSION pktcapture"
 # the file reads pkt_status() of 1.2 (not_stored_disk, disk_guard, free_space)
 V=$(sql "SELECT extversion FROM pg_extension WHERE extname = 'pktcapture'")
 [ "$(printf '%s\n' 1.2 "$V" | sort -V | head -n 1)" = 1.2 ] ||
 	fatal "pktcapture $V is installed ($(pg_config --sharedir)): the queries file needs 1.2 or later (make install)"
-sql "CREATE ROLE $ROLE LOGIN; GRANT pg_monitor TO $ROLE" >/dev/null || fatal "could not create the role"
-check_eq "the exporter's role: no superuser, a member of pg_monitor" \
-	"$(sql_as_role "SELECT rolsuper, pg_has_role('pg_monitor', 'MEMBER') FROM pg_roles WHERE rolname = current_user")" "f|t"
+must "a role $ROLE in pg_monitor" sql "CREATE ROLE $ROLE LOGIN; GRANT pg_monitor TO $ROLE"
+role_props=$(sql_as_role "SELECT rolsuper, pg_has_role('pg_monitor', 'MEMBER') FROM pg_roles WHERE rolname = current_user")
+must "the exporter's role: no superuser, a member of pg_monitor ($role_props)" [ "$role_props" = "f|t" ]
 check "the exporter's role may not read packets" \
-	bash -c "! psql -X -q -At -U $ROLE -d postgres -c 'SELECT count(*) FROM packets' >/dev/null 2>&1"
+	eval '! sql_as_role "SELECT count(*) FROM packets" >/dev/null 2>&1'
 # the sensor as the exporter's role may know it: the setting, else ''
 SENSOR=$(sql_as_role "SELECT coalesce(current_setting('pktcapture.sensor', true), '')") ||
 	fatal "could not read pktcapture.sensor as $ROLE"
 echo "# the sensor label expected: '$SENSOR'"
 
 # ---------------------------------------------------------------------------
-section "the exporter"
+heading "the exporter"
 # run as the Debian service runs it (user prometheus), reading the file in place
 EXPORTER_USER=prometheus
 id "$EXPORTER_USER" >/dev/null 2>&1 || EXPORTER_USER=nobody
@@ -393,6 +359,9 @@ if ! setpriv --reuid="$EXPORTER_USER" --regid="$(id -g "$EXPORTER_USER")" --clea
 	QUERY_PATH=$WORK/pktcapture-queries.yaml
 	QUERIES=$QUERY_PATH
 fi
+exporter_ready() {	# it listens, or is gone
+	grep -q 'msg="Listening on"' "$WORK/exporter.log" 2>/dev/null || ! kill -0 "$EXPORTER_PID" 2>/dev/null
+}
 for attempt in 1 2 3; do
 	PORT=$(free_port tcp)
 	URL=http://127.0.0.1:$PORT/metrics
@@ -403,13 +372,8 @@ for attempt in 1 2 3; do
 		--no-collector.database --no-collector.bgwriter \
 		>"$WORK/exporter.log" 2>&1 &
 	EXPORTER_PID=$!
-	up=0
-	for i in $(seq 1 100); do # 10 s
-		kill -0 "$EXPORTER_PID" 2>/dev/null || break
-		grep -q 'msg="Listening on"' "$WORK/exporter.log" 2>/dev/null && { up=1; break; }
-		sleep 0.1
-	done
-	[ $up -eq 1 ] && break
+	wait_until 10 exporter_ready
+	grep -q 'msg="Listening on"' "$WORK/exporter.log" && break
 	kill "$EXPORTER_PID" 2>/dev/null
 	wait "$EXPORTER_PID" 2>/dev/null
 	EXPORTER_PID=""
@@ -417,82 +381,89 @@ for attempt in 1 2 3; do
 	sed 's/^/#   /' "$WORK/exporter.log"
 done
 [ -n "$EXPORTER_PID" ] || fatal "the exporter did not start"
-ok "exporter $("$EXPORTER" --version 2>&1 | head -n 1 | cut -d' ' -f1-3) on 127.0.0.1:$PORT as $EXPORTER_USER, role $ROLE"
-
-scrape "no capture"
-check_eq "no capture: no pktcapture series" "$(grep -c '^pktcapture_' "$SCRAPE")" 0
+track_bg "$EXPORTER_PID"
+echo "# exporter $("$EXPORTER" --version 2>&1 | head -n 1 | cut -d' ' -f1-3) on 127.0.0.1:$PORT as $EXPORTER_USER, role $ROLE"
 
 # ---------------------------------------------------------------------------
-section "a live capture on lo"
-UDP_PORT=$(free_port udp)
-FILTER="udp and dst port $UDP_PORT"
-PID1=$(sql "SELECT pkt_start('lo', '$FILTER')") || fatal "pkt_start failed"
-send_udp "$UDP_PORT" "$N1" || fatal "could not send the datagrams"
-cluster_poll 30 "SELECT packets >= $N1 AND rows_stored >= $N1 FROM pkt_status() WHERE interface = 'lo'" ||
-	not_ok "pkt_status() did not show the $N1 datagrams within 30 s"
-check_eq "pkt_status() of lo: worker, state, frames, packets, rows stored (filter: $FILTER)" \
-	"$(sql "SELECT pid, state, frames, packets, rows_stored FROM pkt_status() WHERE interface = 'lo'")" \
-	"$PID1|running|$N1|$N1|$N1"
-scrape "running"
-check_eq "running: pktcapture_running of lo" "$(value running lo live)" 1.0
-check_eq "running: pktcapture_packets_total of lo" "$(value packets_total lo live)" "$N1.0"
-START1=$(value start_time_seconds lo live)
-
-sql "SELECT pkt_stop('lo')" >/dev/null || not_ok "pkt_stop failed"
-scrape "stopped"
-check_eq "stopped: pktcapture_running of lo" "$(value running lo live)" 0.0
-check_eq "stopped: pktcapture_rows_stored_total of lo" "$(value rows_stored_total lo live)" "$N1.0"
+if section none "no capture yet"; then
+	scrape "no capture"
+	check_eq "no capture: no pktcapture series" "$(grep -c '^pktcapture_' "$SCRAPE")" 0
+fi
 
 # ---------------------------------------------------------------------------
-section "a second run on lo: its counters from 0"
-sql "SELECT pkt_start('lo', '$FILTER')" >/dev/null || fatal "pkt_start failed"
-send_udp "$UDP_PORT" "$N2" || fatal "could not send the datagrams"
-cluster_poll 30 "SELECT packets >= $N2 AND rows_stored >= $N2 FROM pkt_status() WHERE interface = 'lo'" ||
-	not_ok "pkt_status() did not show the $N2 datagrams within 30 s"
-scrape "second run"
-check_eq "second run: pktcapture_packets_total of lo starts again (a counter reset)" \
-	"$(value packets_total lo live)" "$N2.0"
-check "second run: a later pktcapture_start_time_seconds ($START1 before)" \
-	greater "$(value start_time_seconds lo live)" "$START1"
-sql "SELECT pkt_stop('lo')" >/dev/null || not_ok "pkt_stop failed"
+if section live "a live capture on lo, then a second run"; then
+	UDP_PORT=$(free_port udp)
+	FILTER="udp and dst port $UDP_PORT"
+	must_get PID1 "pkt_start on lo" sql "SELECT pkt_start('lo', '$FILTER')"
+	must "send $N1 datagrams" send_udp "$UDP_PORT" "$N1"
+	step "pkt_status() shows the $N1 datagrams stored" \
+		cluster_poll 30 "SELECT packets >= $N1 AND rows_stored >= $N1 FROM pkt_status() WHERE pid = $PID1"
+	check_eq "pkt_status() of lo: worker, state, frames, packets, rows stored (filter: $FILTER)" \
+		"$(sql "SELECT pid, state, frames, packets, rows_stored FROM pkt_status() WHERE interface = 'lo'")" \
+		"$PID1|running|$N1|$N1|$N1"
+	scrape "running"
+	check_eq "running: pktcapture_running of lo" "$(value running lo live)" 1.0
+	check_eq "running: pktcapture_packets_total of lo" "$(value packets_total lo live)" "$N1.0"
+	START1=$(value start_time_seconds lo live)
+
+	must "pkt_stop('lo')" sql "SELECT pkt_stop('lo')"
+	scrape "stopped"
+	check_eq "stopped: pktcapture_running of lo" "$(value running lo live)" 0.0
+	check_eq "stopped: pktcapture_rows_stored_total of lo" "$(value rows_stored_total lo live)" "$N1.0"
+
+	heading "a second run on lo: its counters from 0"
+	must_get PID2 "pkt_start on lo again" sql "SELECT pkt_start('lo', '$FILTER')"
+	must "send $N2 datagrams" send_udp "$UDP_PORT" "$N2"
+	# by its worker's PID: the first run's row of lo shows more than N2 already
+	step "pkt_status() shows the $N2 datagrams of the second run stored" \
+		cluster_poll 30 "SELECT packets >= $N2 AND rows_stored >= $N2 FROM pkt_status() WHERE pid = $PID2"
+	scrape "second run"
+	check_eq "second run: pktcapture_packets_total of lo starts again (a counter reset)" \
+		"$(value packets_total lo live)" "$N2.0"
+	check "second run: a later pktcapture_start_time_seconds ($START1 before)" \
+		greater "$(value start_time_seconds lo live)" "$START1"
+	must "pkt_stop('lo')" sql "SELECT pkt_stop('lo')"
+fi
 
 # ---------------------------------------------------------------------------
-section "loads"
-# the disk guard holding: no room above a reserve of the whole filesystem
-sql "ALTER SYSTEM SET pktcapture.min_free_space = '99.99%'" >/dev/null &&
-	sql "SELECT pg_reload_conf()" >/dev/null &&
-	cluster_poll 10 "SELECT current_setting('pktcapture.min_free_space') = '99.99%'" ||
-	not_ok "could not set pktcapture.min_free_space"
-check_eq "$GUARD_FILE loaded while the disk guard holds: rows" \
-	"$(sql "SELECT pkt_load('$CORPUS/$GUARD_FILE')" 2>/dev/null)" 0
-sql "ALTER SYSTEM RESET pktcapture.min_free_space" >/dev/null &&
-	sql "SELECT pg_reload_conf()" >/dev/null &&
-	cluster_poll 10 "SELECT current_setting('pktcapture.min_free_space') = '10%'" ||
-	not_ok "could not reset pktcapture.min_free_space"
-check_eq "dns_tcp_8053.pcap loaded: rows" "$(sql "SELECT pkt_load('$DNS_FILE')")" 11
-for f in $LOSS_FILES; do
-	sql "SELECT pkt_load('$CORPUS/$f')" >/dev/null 2>&1 || not_ok "pkt_load of $f failed"
-done
-scrape "loads"
-check_eq "loads: dns_tcp_8053.pcap, its file the interface label: packets, rows, running" \
-	"$(value packets_total "$DNS_FILE" file) $(value rows_stored_total "$DNS_FILE" file) $(value running "$DNS_FILE" file)" \
-	"11.0 11.0 0.0"
-check_eq "loads: $GUARD_FILE: disk guard state 2 (not storing), not stored by it, rows" \
-	"$(value disk_guard_state "$CORPUS/$GUARD_FILE" file) $(value not_stored_disk_total "$CORPUS/$GUARD_FILE" file) $(value rows_stored_total "$CORPUS/$GUARD_FILE" file)" \
-	"2.0 4.0 0.0"
-check "loads: $GUARD_FILE: free space below the reserve, negative" \
-	greater 0 "$(value free_space_bytes "$CORPUS/$GUARD_FILE" file)"
-check_eq "loads: non-zero loss counters (truncated, malformed, not ip, unsupported, ports truncated)" \
-	"$(value truncated_total "$CORPUS/olsr-oobr-2.pcap" file) $(value malformed_total "$CORPUS/hoobr_rt6_print.pcap" file) $(value not_ip_total "$CORPUS/dcb_pfc.pcap" file) $(value unsupported_total "$CORPUS/chdlc-slarp.pcap" file) $(value ports_truncated_total "$CORPUS/hoobr_rt6_print.pcap" file)" \
-	"2.0 2.0 4.0 1.0 1.0"
-check_eq "loads: the live capture still there, stopped" "$(value running lo live)" 0.0
+if section loads "loads"; then
+	# set NAME VALUE: ALTER SYSTEM, reloaded; returns once a new session has it
+	set_conf() {
+		sql "ALTER SYSTEM SET $1 = '$2'" && sql "SELECT pg_reload_conf()" &&
+			cluster_poll 10 "SELECT current_setting('$1') = '$2'"
+	}
+	# the disk guard holding: no room above a reserve of the whole filesystem
+	must "pktcapture.min_free_space = 99.99%" set_conf pktcapture.min_free_space 99.99%
+	check_eq "$GUARD_FILE loaded while the disk guard holds: rows" \
+		"$(sql "SELECT pkt_load('$CORPUS/$GUARD_FILE')" 2>/dev/null)" 0
+	must "pktcapture.min_free_space = 10% (its default)" set_conf pktcapture.min_free_space 10%
+	check_eq "dns_tcp_8053.pcap loaded: rows" "$(sql "SELECT pkt_load('$DNS_FILE')")" 11
+	for f in $LOSS_FILES; do
+		step "pkt_load of $f" sql "SELECT pkt_load('$CORPUS/$f')"
+	done
+	scrape "loads"
+	check_eq "loads: dns_tcp_8053.pcap, its file the interface label: packets, rows, running" \
+		"$(value packets_total "$DNS_FILE" file) $(value rows_stored_total "$DNS_FILE" file) $(value running "$DNS_FILE" file)" \
+		"11.0 11.0 0.0"
+	check_eq "loads: $GUARD_FILE: disk guard state 2 (not storing), not stored by it, rows" \
+		"$(value disk_guard_state "$CORPUS/$GUARD_FILE" file) $(value not_stored_disk_total "$CORPUS/$GUARD_FILE" file) $(value rows_stored_total "$CORPUS/$GUARD_FILE" file)" \
+		"2.0 4.0 0.0"
+	check "loads: $GUARD_FILE: free space below the reserve, negative" \
+		greater 0 "$(value free_space_bytes "$CORPUS/$GUARD_FILE" file)"
+	check_eq "loads: non-zero loss counters (truncated, malformed, not ip, unsupported, ports truncated)" \
+		"$(value truncated_total "$CORPUS/olsr-oobr-2.pcap" file) $(value malformed_total "$CORPUS/hoobr_rt6_print.pcap" file) $(value not_ip_total "$CORPUS/dcb_pfc.pcap" file) $(value unsupported_total "$CORPUS/chdlc-slarp.pcap" file) $(value ports_truncated_total "$CORPUS/hoobr_rt6_print.pcap" file)" \
+		"2.0 2.0 4.0 1.0 1.0"
+	if ran live; then
+		check_eq "loads: the live capture still there, stopped" "$(value running lo live)" 0.0
+	fi
+fi
 
 # the sensor label: pktcapture.sensor's default, the host name up to its first dot
 check_eq "the sensor label is the host name (pktcapture.sensor's default; hostname)" \
 	"$SENSOR" "$(hostname | cut -d. -f1)"
 
 # ---------------------------------------------------------------------------
-section "the exporter's log"
+heading "the exporter's log"
 # every fetch counted, this last one too
 check_eq "scrapes counted by the exporter" \
 	"$("$PY" "$WORK/check.py" fetch "$URL" "$WORK/last.txt" && awk '$1 == "pg_exporter_scrapes_total" { print $2 }' "$WORK/last.txt")" \
