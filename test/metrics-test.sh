@@ -414,7 +414,7 @@ if section live "a live capture on lo, then a second run"; then
 	heading "a second run on lo: its counters from 0"
 	must_get PID2 "pkt_start on lo again" sql "SELECT pkt_start('lo', '$FILTER')"
 	must "send $N2 datagrams" send_udp "$UDP_PORT" "$N2"
-	# by its worker's PID: the first run's row of lo shows more than N2 already
+	# by its worker's PID: the run meant, whatever lo's row showed before
 	step "pkt_status() shows the $N2 datagrams of the second run stored" \
 		cluster_poll 30 "SELECT packets >= $N2 AND rows_stored >= $N2 FROM pkt_status() WHERE pid = $PID2"
 	scrape "second run"
