@@ -3,6 +3,8 @@
 #
 #   test/security-test.sh        (as root, or with sudo; from anywhere;
 #                                about a minute)
+#   ONLY=owner,revoke test/security-test.sh   those sections (--sections
+#                                             lists them)
 #
 # Tests the extension as installed (make install, or test/run.sh, before):
 # it builds and installs nothing of pktcapture.  A throwaway cluster
@@ -11,12 +13,12 @@
 # secure behaviour; expected values come from the attacker's own markers
 # or from what the test sent, never from pktcapture.
 #
-#   1. Installing into a schema a non-superuser controls is refused: in
+#   1. install: installing into a schema a non-superuser controls is refused: in
 #      database victim owned by the non-superuser dbo (who so owns schema
 #      public), CREATE EXTENSION pktcapture fails with an error about the
 #      schema; so does CREATE EXTENSION ... SCHEMA s2 where dbo only has
 #      CREATE; it succeeds in schema pkt, owned by postgres.
-#   2. Planted built-ins never run as the extension's owner: dbo plants in
+#   2. planted: planted built-ins never run as the extension's owner: dbo plants in
 #      public (first on its and the database's search_path) now(),
 #      date_bin, current_setting, unnest and the operators = + || <=,
 #      each leaving a marker row (and a WARNING) and, run by a superuser,
@@ -26,75 +28,58 @@
 #      session with the database's search_path does what cron does (CALL
 #      pkt_maintain(), pkt_report()).  dbo never becomes superuser, no
 #      marker row or WARNING is a superuser's, the capture stored the rows.
-#   3. Every SQL and PL/pgSQL function of the extension is pinned: SET
+#   3. pinned: every SQL and PL/pgSQL function of the extension is pinned: SET
 #      search_path = pg_catalog, pg_temp, or (no SET) it runs under
 #      search_path ''; plpgsql_check (Debian's postgresql-15-plpgsql-check,
 #      installed if missing) finds no error in any PL/pgSQL function.
-#   4. A capture belongs to its database and its role: r1's capture in db1
+#   4. owner: a capture belongs to its database and its role: r1's capture in db1
 #      is not stopped by r2 (db2) or r3 (db1), whose pkt_status() and
 #      pkt_stats() show nothing of it; pg_monitor and a superuser see it;
 #      r1 stops it.
-#   5. A capture role needs no INSERT on packets (and gets none): r1 with
+#   5. no-insert: a capture role needs no INSERT on packets (and gets none): r1 with
 #      EXECUTE on pkt_start and pkt_stop only captures every datagram sent;
 #      its own INSERT into packets is refused (42501).
-#   6. REVOKE SELECT ON packets reaches the partitions at once (no capture
+#   6. revoke: REVOKE SELECT ON packets reaches the partitions at once (no capture
 #      or maintenance in between); with row-level security on packets, a
 #      reader sees no row through packets nor through a partition.
-#   7. The quick start's roles: ./quickstart.sh (a copy of the tree, its
+#   7. quickstart: the quick start's roles: ./quickstart.sh (a copy of the tree, its
 #      `make install` and the extension's build skipped: the installed
 #      extension is tested) capturing lo 3 s; packetuser is no superuser,
 #      does not own packetdb, has no CREATE on the extension's schema nor
 #      membership in its owner, cannot INSERT into packets, cannot become
 #      superuser by the planted built-ins of 2; the server runs with
 #      CAP_NET_RAW and without CAP_NET_ADMIN.
-#   8. A schema's name never becomes SQL: the extension's schema renamed
+#   8. renamed: a schema's name never becomes SQL: the extension's schema renamed
 #      (by a superuser) to x'||public.evil8()||' and the server restarted:
 #      the look for hubs at server start reaches the database and
 #      evil8() never runs.
 #
+# An attacker's step that fails is counted as a failure, not as a pass:
+# the secure outcome after it would prove nothing.
+#
 # Environment:
 #   SECURITY_KEEP=1    keep the work directory even when all checks pass
+#                      (or KEEP_WORK=1)
 #   PG_BINDIR          server binaries (default: pg_config --bindir)
 #
 # Prints one line per check, "ok - ..." or "not ok - ...", and last
 # "security: N passed, M failed".  Exit status 0 when every check passed.
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(dirname "$here")
-
-AS_ROOT_KEEP="SECURITY_ PKT_ PG_BINDIR"
-. "$here/lib/as-root.sh"
-as_root "$@"
-CHECK_SUITE=security
-. "$here/lib/check.sh"
-. "$here/lib/cluster.sh"
-
-SECURITY_KEEP=${SECURITY_KEEP:-0}
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
-export PYTHONDONTWRITEBYTECODE=1
+. "$(dirname "$0")/lib/suite.sh"
+sections install planted:install pinned owner no-insert revoke quickstart renamed
+suite_init security SECURITY_ "$@"
 unset PGOPTIONS PGDATABASE PGUSER PGPASSWORD
 
 for cmd in psql pg_config setpriv python3 tar; do
 	command -v "$cmd" >/dev/null || fatal "$cmd not found"
 done
 
-WORK=$(mktemp -d /tmp/pktc-security.XXXXXX) || fatal "mktemp failed"
-chmod 755 "$WORK"
 QS_DIR=$WORK/qs
 QS_SOCK=/var/run/pktcapture	# quickstart.sh's socket directory, fixed
 QS_PORT=""
-cleaned=0
-cleanup() {
-	[ "$cleaned" -eq 1 ] && return
-	cleaned=1
-	[ -f "$QS_DIR/data/postmaster.pid" ] &&
-		cluster_as_postgres "$PG_BINDIR/pg_ctl" -D "$QS_DIR/data" -m fast -w -t 60 stop >/dev/null 2>&1
-	cluster_stop
-	work_done "$SECURITY_KEEP" "server logs: $WORK/cluster/server.log, $QS_DIR/server.log"
-}
-trap cleanup EXIT
-trap 'not_ok "interrupted"; finish' INT TERM HUP
+at_exit '[ -f "$QS_DIR/data/postmaster.pid" ] &&
+	cluster_as_postgres "$PG_BINDIR/pg_ctl" -D "$QS_DIR/data" -m fast -w -t 60 stop >/dev/null 2>&1'
+WORK_NOTE="server logs: $WORK/cluster/server.log, $QS_DIR/server.log"
 
 PGC=$PG_BINDIR/pg_config
 [ -x "$PGC" ] || PGC=pg_config
@@ -119,13 +104,9 @@ as_r() { local r=$1 db=$2; shift 2; "${PSQL[@]}" -U "$r" -d "$db" "$@"; }
 err_of() { "$@" 2>&1 >/dev/null | sed -n 's/^ERROR: *//p' | head -1; }
 # until_t SECONDS COMMAND...: until COMMAND prints t (every 0.1 s)
 until_t() {
-	local end=$((SECONDS + $1 + 1))
+	local secs=$1
 	shift
-	while [ $SECONDS -le $end ]; do
-		[ "$("$@" 2>/dev/null)" = t ] && return 0
-		sleep 0.1
-	done
-	return 1
+	wait_until "$secs" says_t "$@"
 }
 # udp_send PORT COUNT: COUNT datagrams to 127.0.0.1:PORT
 udp_send() {
@@ -387,211 +368,197 @@ plant() {
 	[[ $PLANT_ERR == *42501* ]] && return 1
 	return 2
 }
-# probe: the attacker's own session runs its hijackers (they work)
+# probe: the attacker's own session runs its hijackers (they work): the
+# attack's step, without which its checks would prove nothing
 probe() {
 	local lbl=$1 n
 	"${ATT[@]}" -c "$PROBE_SQL" >/dev/null 2>"$WORK/probe-$lbl.err" ||
 		echo "# [$lbl] probe failed: $(grep ERROR "$WORK/probe-$lbl.err" | oneline)"
 	n=$("${SAFE[@]}" -c "SELECT count(DISTINCT what) FROM $S.marker WHERE who = '$A'")
-	check_eq "[$lbl] the planted built-ins work: $A's own session (search_path $("${ATT[@]}" -c "SHOW search_path" 2>/dev/null)) runs each of them (distinct markers)" \
-		"$n" "$HIJACKERS"
+	step "[$lbl] the planted built-ins work: $A's own session (search_path $("${ATT[@]}" -c "SHOW search_path" 2>/dev/null)) runs each of them ($n of $HIJACKERS distinct markers)" \
+		[ "$n" = "$HIJACKERS" ]
 	"${SAFE[@]}" -c "DELETE FROM $S.marker" >/dev/null
 }
 
 # ---------------------------------------------------------------------------
-# setup: the cluster
-# ---------------------------------------------------------------------------
-section "setup"
-cluster_start "$WORK/cluster" "shared_preload_libraries = 'pktcapture'" ||
-	fatal "could not start the cluster"
+heading "setup"
+must "start a cluster, pktcapture preloaded" cluster_start "$WORK/cluster" "shared_preload_libraries = 'pktcapture'"
 LOG_MAIN=$CLUSTER_DIR/server.log
-ok "cluster started (port $PGPORT, pktcapture preloaded)"
+echo "# cluster on port $PGPORT"
 
 # ---------------------------------------------------------------------------
-# 1. CREATE EXTENSION into a schema a non-superuser controls
-# ---------------------------------------------------------------------------
-section "1. install into a schema a non-superuser controls is refused"
-# the superuser's sessions in victim never take the database's settings
-vsu() { PGOPTIONS="-c search_path=pg_catalog,pg_temp" "${PSQL[@]}" -U postgres -d victim "$@"; }
-su_ postgres -c "CREATE ROLE dbo LOGIN" -c "CREATE DATABASE victim OWNER dbo" >/dev/null ||
-	not_ok "could not create role dbo and database victim"
-echo "# victim's schema public: owner $(vsu -c "SELECT nspowner::regrole FROM pg_namespace WHERE nspname = 'public'"), dbo a member of it: $(vsu -c "SELECT pg_has_role('dbo', (SELECT nspowner FROM pg_namespace WHERE nspname = 'public'), 'MEMBER')")"
-# refused_install LABEL SQL: CREATE EXTENSION must fail with an error about
-# the schema; if it succeeds, the extension is dropped again
-# (a session with the server's default search_path: "$user", public)
-refused_install() {
-	local e
+if section install "1. install into a schema a non-superuser controls is refused"; then
+	# the superuser's sessions in victim never take the database's settings
+	vsu() { PGOPTIONS="-c search_path=pg_catalog,pg_temp" "${PSQL[@]}" -U postgres -d victim "$@"; }
+	must "role dbo and its database victim" su_ postgres -c "CREATE ROLE dbo LOGIN" -c "CREATE DATABASE victim OWNER dbo"
+	echo "# victim's schema public: owner $(vsu -c "SELECT nspowner::regrole FROM pg_namespace WHERE nspname = 'public'"), dbo a member of it: $(vsu -c "SELECT pg_has_role('dbo', (SELECT nspowner FROM pg_namespace WHERE nspname = 'public'), 'MEMBER')")"
+	# refused_install LABEL SQL: CREATE EXTENSION must fail with an error about
+	# the schema; if it succeeds, the extension is dropped again
+	# (a session with the server's default search_path: "$user", public)
+	refused_install() {
+		local e
+		vsu -c "DROP EXTENSION IF EXISTS pktcapture CASCADE" >/dev/null 2>&1
+		e=$(err_of su_ victim -c "$2")
+		if [ -z "$e" ]; then
+			not_ok "$1: '$2' succeeded (in schema $(vsu -c "SELECT extnamespace::regnamespace FROM pg_extension WHERE extname = 'pktcapture'"))"
+			vsu -c "DROP EXTENSION pktcapture CASCADE" >/dev/null 2>&1
+		elif grep -qi 'schema' <<<"$e" && ! grep -qi 'already exists' <<<"$e"; then
+			ok "$1: refused ($e)"
+		else
+			not_ok "$1: failed, but not because of the schema: $e"
+		fi
+	}
+	refused_install "CREATE EXTENSION pktcapture as superuser in victim, whose public is dbo's (pg_database_owner)" \
+		"CREATE EXTENSION pktcapture"
+	must "schema s2, where dbo has CREATE" vsu -c "CREATE SCHEMA s2" -c "GRANT CREATE ON SCHEMA s2 TO dbo"
+	refused_install "CREATE EXTENSION pktcapture SCHEMA s2, where dbo has CREATE" \
+		"CREATE EXTENSION pktcapture SCHEMA s2"
 	vsu -c "DROP EXTENSION IF EXISTS pktcapture CASCADE" >/dev/null 2>&1
-	e=$(err_of su_ victim -c "$2")
-	if [ -z "$e" ]; then
-		not_ok "$1: '$2' succeeded (in schema $(vsu -c "SELECT extnamespace::regnamespace FROM pg_extension WHERE extname = 'pktcapture'"))"
-		vsu -c "DROP EXTENSION pktcapture CASCADE" >/dev/null 2>&1
-	elif grep -qi 'schema' <<<"$e" && ! grep -qi 'already exists' <<<"$e"; then
-		ok "$1: refused ($e)"
+	must "schema pkt, postgres's" vsu -c "CREATE SCHEMA pkt AUTHORIZATION postgres"
+	e=$(err_of vsu -c "CREATE EXTENSION pktcapture SCHEMA pkt")
+	if [ -z "$e" ] && [ "$(vsu -c "SELECT extnamespace::regnamespace FROM pg_extension WHERE extname = 'pktcapture'")" = pkt ]; then
+		ok "CREATE EXTENSION pktcapture SCHEMA pkt (owned by postgres, no CREATE for others) in victim succeeds"
+		VICTIM_OK=1
 	else
-		not_ok "$1: failed, but not because of the schema: $e"
+		not_ok "CREATE EXTENSION pktcapture SCHEMA pkt in victim failed: $e"
+		VICTIM_OK=0
 	fi
-}
-refused_install "CREATE EXTENSION pktcapture as superuser in victim, whose public is dbo's (pg_database_owner)" \
-	"CREATE EXTENSION pktcapture"
-vsu -c "CREATE SCHEMA s2" -c "GRANT CREATE ON SCHEMA s2 TO dbo" >/dev/null || not_ok "could not create schema s2"
-refused_install "CREATE EXTENSION pktcapture SCHEMA s2, where dbo has CREATE" \
-	"CREATE EXTENSION pktcapture SCHEMA s2"
-vsu -c "DROP EXTENSION IF EXISTS pktcapture CASCADE" >/dev/null 2>&1
-vsu -c "CREATE SCHEMA pkt AUTHORIZATION postgres" >/dev/null || not_ok "could not create schema pkt"
-e=$(err_of vsu -c "CREATE EXTENSION pktcapture SCHEMA pkt")
-if [ -z "$e" ] && [ "$(vsu -c "SELECT extnamespace::regnamespace FROM pg_extension WHERE extname = 'pktcapture'")" = pkt ]; then
-	ok "CREATE EXTENSION pktcapture SCHEMA pkt (owned by postgres, no CREATE for others) in victim succeeds"
-	VICTIM_OK=1
-else
-	not_ok "CREATE EXTENSION pktcapture SCHEMA pkt in victim failed: $e"
-	VICTIM_OK=0
 fi
 
 # ---------------------------------------------------------------------------
-# 2. planted built-ins
-# ---------------------------------------------------------------------------
-section "2. planted built-ins do not run as the extension's owner"
-if [ "$VICTIM_OK" = 1 ]; then
-	ATT=("${PSQL[@]}" -U dbo -d victim)
-	SAFE=(env PGOPTIONS="-c search_path=pg_catalog,pg_temp" "${PSQL[@]}" -U postgres -d victim)
-	DFLT=("${PSQL[@]}" -U postgres -d victim)
-	A=dbo S=public X=pkt LOG=$LOG_MAIN NSENT=50
-	plant dbo public
-	case $? in
-	0) ok "dbo planted in public (which it owns): now(), date_bin x2, current_setting x2, unnest, = (text, int4), + (int8, int4), ||, <=" ;;
-	*) not_ok "dbo could not plant its built-ins in public: $PLANT_ERR" ;;
-	esac
-	vsu -c "ALTER ROLE dbo SET search_path = public, pg_catalog" \
-		-c "ALTER DATABASE victim SET search_path = public, pg_catalog" >/dev/null ||
-		not_ok "could not set the search_path of dbo and victim"
-	# what a capture role gets (every overload of these names)
-	vsu >"$WORK/grants-victim.out" 2>&1 <<-'EOF'
-		GRANT USAGE ON SCHEMA pkt TO dbo;
-		SELECT format('GRANT EXECUTE ON FUNCTION %s TO dbo', p.oid::regprocedure)
-		FROM pg_proc p WHERE p.pronamespace = 'pkt'::regnamespace
-		  AND p.proname IN ('pkt_start', 'pkt_stop', 'pkt_stats', 'pkt_status', 'pkt_report', 'pkt_report_between') \gexec
-	EOF
-	[ $? -eq 0 ] || not_ok "grants to dbo failed: $(oneline <"$WORK/grants-victim.out")"
-	echo "# dbo may execute: $(vsu -c "SELECT string_agg(p.oid::regprocedure::text, ', ' ORDER BY 1) FROM pg_proc p
-		WHERE p.pronamespace = 'pkt'::regnamespace AND has_function_privilege('dbo', p.oid, 'EXECUTE')")"
-	echo "# SECURITY DEFINER functions of the extension: $(vsu -c "SELECT coalesce(string_agg(p.oid::regprocedure::text, ', ' ORDER BY 1), 'none') FROM pg_proc p
-		WHERE p.pronamespace = 'pkt'::regnamespace AND p.prosecdef")"
-	probe victim
-	hijack_round victim
-else
-	not_ok "no extension in schema pkt of victim: the planted built-ins were not tried"
+if section planted "2. planted built-ins do not run as the extension's owner"; then
+	if [ "$VICTIM_OK" = 1 ]; then
+		ATT=("${PSQL[@]}" -U dbo -d victim)
+		SAFE=(env PGOPTIONS="-c search_path=pg_catalog,pg_temp" "${PSQL[@]}" -U postgres -d victim)
+		DFLT=("${PSQL[@]}" -U postgres -d victim)
+		A=dbo S=public X=pkt LOG=$LOG_MAIN NSENT=50
+		step "dbo plants in public (which it owns): now(), date_bin x2, current_setting x2, unnest, = (text, int4), + (int8, int4), ||, <=" \
+			plant dbo public || echo "#   $PLANT_ERR"
+		step "dbo's and victim's search_path: public first" \
+			vsu -c "ALTER ROLE dbo SET search_path = public, pg_catalog" \
+			-c "ALTER DATABASE victim SET search_path = public, pg_catalog"
+		# what a capture role gets (every overload of these names)
+		step "dbo gets what a capture role gets" vsu <<-'EOF'
+			GRANT USAGE ON SCHEMA pkt TO dbo;
+			SELECT format('GRANT EXECUTE ON FUNCTION %s TO dbo', p.oid::regprocedure)
+			FROM pg_proc p WHERE p.pronamespace = 'pkt'::regnamespace
+			  AND p.proname IN ('pkt_start', 'pkt_stop', 'pkt_stats', 'pkt_status', 'pkt_report', 'pkt_report_between') \gexec
+		EOF
+		echo "# dbo may execute: $(vsu -c "SELECT string_agg(p.oid::regprocedure::text, ', ' ORDER BY 1) FROM pg_proc p
+			WHERE p.pronamespace = 'pkt'::regnamespace AND has_function_privilege('dbo', p.oid, 'EXECUTE')")"
+		echo "# SECURITY DEFINER functions of the extension: $(vsu -c "SELECT coalesce(string_agg(p.oid::regprocedure::text, ', ' ORDER BY 1), 'none') FROM pg_proc p
+			WHERE p.pronamespace = 'pkt'::regnamespace AND p.prosecdef")"
+		probe victim
+		hijack_round victim
+	else
+		not_ok "no extension in schema pkt of victim: the planted built-ins were not tried"
+	fi
 fi
 
 # ---------------------------------------------------------------------------
-# 3. every function pinned; plpgsql_check
-# ---------------------------------------------------------------------------
-section "3. every function of the extension is pinned"
-su_ postgres -c "CREATE DATABASE scratch" >/dev/null
-su_ scratch -c "CREATE SCHEMA pkt AUTHORIZATION postgres" -c "CREATE EXTENSION pktcapture SCHEMA pkt" >"$WORK/scratch.out" 2>&1 ||
-	not_ok "CREATE EXTENSION pktcapture SCHEMA pkt in database scratch failed: $(grep ERROR "$WORK/scratch.out" | oneline)"
-scr() { PGOPTIONS="-c search_path=pg_catalog,pg_temp" "${PSQL[@]}" -U postgres -d scratch "$@"; }
-# name, language, the search_path settings of its SET clauses ('' if none)
-scr -F $'\t' -c "SELECT p.oid::regprocedure, l.lanname, p.prokind, p.prorettype::regtype,
-	coalesce(array_to_string(ARRAY(SELECT c FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%'), ' | '), '')
-	FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
-	WHERE $EXT_PROCS AND l.lanname IN ('sql', 'plpgsql') ORDER BY 1" >"$WORK/procs.tsv"
-nprocs=$(wc -l <"$WORK/procs.tsv")
-[ "$nprocs" -gt 0 ] || not_ok "no SQL or PL/pgSQL function of the extension found in database scratch"
-pinned=0 wrong="" unpinned=()
-while IFS=$'\t' read -r fn _ _ _ sp; do
-	if [ "$sp" = "search_path=pg_catalog, pg_temp" ]; then
-		pinned=$((pinned + 1))
-	elif [ -z "$sp" ]; then
-		unpinned+=("$fn")
+if section pinned "3. every function of the extension is pinned"; then
+	must "database scratch" su_ postgres -c "CREATE DATABASE scratch"
+	must "CREATE EXTENSION pktcapture SCHEMA pkt in database scratch" \
+		su_ scratch -c "CREATE SCHEMA pkt AUTHORIZATION postgres" -c "CREATE EXTENSION pktcapture SCHEMA pkt"
+	scr() { PGOPTIONS="-c search_path=pg_catalog,pg_temp" "${PSQL[@]}" -U postgres -d scratch "$@"; }
+	# name, language, the search_path settings of its SET clauses ('' if none)
+	scr -F $'\t' -c "SELECT p.oid::regprocedure, l.lanname, p.prokind, p.prorettype::regtype,
+		coalesce(array_to_string(ARRAY(SELECT c FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%'), ' | '), '')
+		FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+		WHERE $EXT_PROCS AND l.lanname IN ('sql', 'plpgsql') ORDER BY 1" >"$WORK/procs.tsv"
+	nprocs=$(wc -l <"$WORK/procs.tsv")
+	[ "$nprocs" -gt 0 ] || not_ok "no SQL or PL/pgSQL function of the extension found in database scratch"
+	pinned=0 wrong="" unpinned=()
+	while IFS=$'\t' read -r fn _ _ _ sp; do
+		if [ "$sp" = "search_path=pg_catalog, pg_temp" ]; then
+			pinned=$((pinned + 1))
+		elif [ -z "$sp" ]; then
+			unpinned+=("$fn")
+		else
+			wrong="$wrong ${fn%%(*} [${sp#search_path=}];"
+		fi
+	done <"$WORK/procs.tsv"
+	echo "# $nprocs SQL and PL/pgSQL functions: $pinned pinned to 'pg_catalog, pg_temp', ${#unpinned[@]} without SET: ${unpinned[*]:-none}"
+	if [ -z "$wrong" ]; then
+		ok "every SQL/PL/pgSQL function of the extension with a SET search_path has exactly 'pg_catalog, pg_temp' ($pinned)"
 	else
-		wrong="$wrong ${fn%%(*} [${sp#search_path=}];"
+		not_ok "functions whose SET search_path is not 'pg_catalog, pg_temp':$wrong"
 	fi
-done <"$WORK/procs.tsv"
-echo "# $nprocs SQL and PL/pgSQL functions: $pinned pinned to 'pg_catalog, pg_temp', ${#unpinned[@]} without SET: ${unpinned[*]:-none}"
-if [ -z "$wrong" ]; then
-	ok "every SQL/PL/pgSQL function of the extension with a SET search_path has exactly 'pg_catalog, pg_temp' ($pinned)"
-else
-	not_ok "functions whose SET search_path is not 'pg_catalog, pg_temp':$wrong"
-fi
-# the ones without SET: each called with sample arguments under search_path ''
-bad=""
-for fn in "${unpinned[@]}"; do
-	if [ "$(scr -c "SELECT prorettype IN ('trigger'::regtype, 'event_trigger'::regtype) FROM pg_proc WHERE oid = '$fn'::regprocedure")" = t ]; then
-		bad="$bad ${fn%%(*} [a trigger function without SET: cannot be called to check it];"
-		continue
-	fi
-	stmt=$(scr -c "$CALLGEN p.oid = '$fn'::regprocedure" | cut -f2)
-	e=$(err_of su_ scratch -c "SET search_path = ''" -c "$stmt")
-	if [ -n "$e" ]; then
-		bad="$bad ${fn%%(*} [$stmt: $e];"
-	else
-		echo "# under search_path '': $stmt: no error"
-	fi
-done
-if [ ${#unpinned[@]} -eq 0 ]; then
-	ok "no SQL/PL/pgSQL function of the extension is without SET search_path"
-elif [ -z "$bad" ]; then
-	ok "every function without SET search_path (${#unpinned[@]}) runs under search_path '' (sample arguments)"
-else
-	not_ok "functions without SET search_path that fail under search_path '':$bad"
-fi
-# plpgsql_check
-PLC_PKG=postgresql-$PG_MAJOR-plpgsql-check
-plc_reason=""
-if ! dpkg-query -W -f='${Status}' "$PLC_PKG" 2>/dev/null | grep -q "install ok installed"; then
-	echo "# installing $PLC_PKG"
-	if ! DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -qq "$PLC_PKG" >"$WORK/apt.log" 2>&1; then
-		DEBIAN_FRONTEND=noninteractive timeout 120 apt-get update -qq >>"$WORK/apt.log" 2>&1
-		DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -qq "$PLC_PKG" >>"$WORK/apt.log" 2>&1 ||
-			plc_reason="apt-get install -y $PLC_PKG failed: $(grep -E '^E:' "$WORK/apt.log" | oneline 200)"
-	fi
-fi
-if [ -z "$plc_reason" ]; then
-	e=$(err_of scr -c "CREATE EXTENSION IF NOT EXISTS plpgsql_check")
-	[ -z "$e" ] || plc_reason="CREATE EXTENSION plpgsql_check failed: $e"
-fi
-if [ -n "$plc_reason" ]; then
-	not_ok "plpgsql_check of the extension's PL/pgSQL functions not done: $plc_reason"
-else
-	errs="" checked=0 notchecked=""
-	while IFS=$'\t' read -r fn rel; do
-		out=$(scr -F $'\t' -c "SELECT level, message, coalesce(lineno::text, '?') FROM plpgsql_check_function_tb('$fn'::regprocedure, '${rel:-0}'::oid::regclass)" 2>&1)
-		if [ $? -ne 0 ]; then
-			notchecked="$notchecked ${fn%%(*} ($(grep ERROR <<<"$out" | oneline 120));"
+	# the ones without SET: each called with sample arguments under search_path ''
+	bad=""
+	for fn in "${unpinned[@]}"; do
+		if [ "$(scr -c "SELECT prorettype IN ('trigger'::regtype, 'event_trigger'::regtype) FROM pg_proc WHERE oid = '$fn'::regprocedure")" = t ]; then
+			bad="$bad ${fn%%(*} [a trigger function without SET: cannot be called to check it];"
 			continue
 		fi
-		checked=$((checked + 1))
-		e=$(awk -F'\t' '$1 == "error" { printf " %s (line %s);", $2, $3 }' <<<"$out")
-		[ -n "$e" ] && errs="$errs ${fn%%(*}:$e"
-		w=$(awk -F'\t' '$1 != "error" && $1 != "" { printf " %s: %s;", $1, $2 }' <<<"$out")
-		[ -n "$w" ] && echo "# plpgsql_check ${fn%%(*} (not failures):$w"
-	done < <(scr -F $'\t' -c "SELECT p.oid::regprocedure,
-		CASE WHEN p.prorettype = 'trigger'::regtype THEN
-			-- the table its trigger is on, else where 1.3 attaches it (at a hub), else packets
-			coalesce((SELECT min(tgrelid) FROM pg_trigger WHERE tgfoid = p.oid),
-				to_regclass(format('%I.%I', n.nspname, CASE p.proname WHEN 'pkt_hub_partitions' THEN 'pkt_partitions'
-					WHEN 'pkt_hub_replace' THEN 'pkt_runs' ELSE 'packets' END)))::oid::text END
-		FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-		WHERE $EXT_PROCS AND p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'plpgsql')
-		  AND p.prorettype <> 'event_trigger'::regtype ORDER BY 1")
-	[ -n "$notchecked" ] && echo "# plpgsql_check could not check (not counted):$notchecked"
-	if [ "$checked" -eq 0 ]; then
-		not_ok "plpgsql_check checked no PL/pgSQL function of the extension"
-	elif [ -z "$errs" ]; then
-		ok "plpgsql_check: no error in the extension's $checked PL/pgSQL functions"
+		stmt=$(scr -c "$CALLGEN p.oid = '$fn'::regprocedure" | cut -f2)
+		e=$(err_of su_ scratch -c "SET search_path = ''" -c "$stmt")
+		if [ -n "$e" ]; then
+			bad="$bad ${fn%%(*} [$stmt: $e];"
+		else
+			echo "# under search_path '': $stmt: no error"
+		fi
+	done
+	if [ ${#unpinned[@]} -eq 0 ]; then
+		ok "no SQL/PL/pgSQL function of the extension is without SET search_path"
+	elif [ -z "$bad" ]; then
+		ok "every function without SET search_path (${#unpinned[@]}) runs under search_path '' (sample arguments)"
 	else
-		not_ok "plpgsql_check reports errors:$errs"
+		not_ok "functions without SET search_path that fail under search_path '':$bad"
+	fi
+	# plpgsql_check
+	PLC_PKG=postgresql-$PG_MAJOR-plpgsql-check
+	plc_reason=""
+	if ! dpkg-query -W -f='${Status}' "$PLC_PKG" 2>/dev/null | grep -q "install ok installed"; then
+		echo "# installing $PLC_PKG"
+		if ! DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -qq "$PLC_PKG" >"$WORK/apt.log" 2>&1; then
+			DEBIAN_FRONTEND=noninteractive timeout 120 apt-get update -qq >>"$WORK/apt.log" 2>&1
+			DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -qq "$PLC_PKG" >>"$WORK/apt.log" 2>&1 ||
+				plc_reason="apt-get install -y $PLC_PKG failed: $(grep -E '^E:' "$WORK/apt.log" | oneline 200)"
+		fi
+	fi
+	if [ -z "$plc_reason" ]; then
+		e=$(err_of scr -c "CREATE EXTENSION IF NOT EXISTS plpgsql_check")
+		[ -z "$e" ] || plc_reason="CREATE EXTENSION plpgsql_check failed: $e"
+	fi
+	if [ -n "$plc_reason" ]; then
+		not_ok "plpgsql_check of the extension's PL/pgSQL functions not done: $plc_reason"
+	else
+		errs="" checked=0 notchecked=""
+		while IFS=$'\t' read -r fn rel; do
+			out=$(scr -F $'\t' -c "SELECT level, message, coalesce(lineno::text, '?') FROM plpgsql_check_function_tb('$fn'::regprocedure, '${rel:-0}'::oid::regclass)" 2>&1)
+			if [ $? -ne 0 ]; then
+				notchecked="$notchecked ${fn%%(*} ($(grep ERROR <<<"$out" | oneline 120));"
+				continue
+			fi
+			checked=$((checked + 1))
+			e=$(awk -F'\t' '$1 == "error" { printf " %s (line %s);", $2, $3 }' <<<"$out")
+			[ -n "$e" ] && errs="$errs ${fn%%(*}:$e"
+			w=$(awk -F'\t' '$1 != "error" && $1 != "" { printf " %s: %s;", $1, $2 }' <<<"$out")
+			[ -n "$w" ] && echo "# plpgsql_check ${fn%%(*} (not failures):$w"
+		done < <(scr -F $'\t' -c "SELECT p.oid::regprocedure,
+			CASE WHEN p.prorettype = 'trigger'::regtype THEN
+				-- the table its trigger is on, else where 1.3 attaches it (at a hub), else packets
+				coalesce((SELECT min(tgrelid) FROM pg_trigger WHERE tgfoid = p.oid),
+					to_regclass(format('%I.%I', n.nspname, CASE p.proname WHEN 'pkt_hub_partitions' THEN 'pkt_partitions'
+						WHEN 'pkt_hub_replace' THEN 'pkt_runs' ELSE 'packets' END)))::oid::text END
+			FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+			WHERE $EXT_PROCS AND p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'plpgsql')
+			  AND p.prorettype <> 'event_trigger'::regtype ORDER BY 1")
+		[ -n "$notchecked" ] && echo "# plpgsql_check could not check (not counted):$notchecked"
+		if [ "$checked" -eq 0 ]; then
+			not_ok "plpgsql_check checked no PL/pgSQL function of the extension"
+		elif [ -z "$errs" ]; then
+			ok "plpgsql_check: no error in the extension's $checked PL/pgSQL functions"
+		else
+			not_ok "plpgsql_check reports errors:$errs"
+		fi
 	fi
 fi
 
 # ---------------------------------------------------------------------------
-# 4. captures belong to a database and a role
-# ---------------------------------------------------------------------------
-section "4. captures belong to a database and a role"
-su_ postgres -c "CREATE DATABASE db1" -c "CREATE DATABASE db2" \
-	-c "CREATE ROLE r1 LOGIN" -c "CREATE ROLE r2 LOGIN" -c "CREATE ROLE r3 LOGIN" \
-	-c "CREATE ROLE watcher LOGIN IN ROLE pg_monitor" >/dev/null || not_ok "could not create db1, db2 and the roles"
+# db1 and db2 with the extension, roles r1, r2, r3 and watcher, and the
+# grants of a capture role: what sections 4, 5 and 6 look at
 # ext_in DB: CREATE EXTENSION pktcapture; in schema pkt (postgres's) if refused
 ext_in() {
 	local e
@@ -604,13 +571,6 @@ ext_in() {
 	su_ "$1" -c "CREATE SCHEMA pkt AUTHORIZATION postgres" -c "GRANT USAGE ON SCHEMA pkt TO PUBLIC" \
 		-c "CREATE EXTENSION pktcapture SCHEMA pkt" >/dev/null 2>&1 && echo pkt
 }
-X1=$(ext_in db1)
-X2=$(ext_in db2)
-if [ -n "$X1" ] && [ -n "$X2" ]; then
-	ok "CREATE EXTENSION pktcapture in db1 (schema $X1) and db2 (schema $X2)"
-else
-	not_ok "CREATE EXTENSION pktcapture in db1 or db2 failed"
-fi
 # gexec DB SQL: the statements SQL returns, run as superuser in DB
 gexec() { printf '%s\n\\gexec\n' "$2" | su_ "$1" >/dev/null; }
 d1() { su_ db1 "$@"; }
@@ -623,301 +583,316 @@ grant_exec() {	# grant_exec DB SCHEMA ROLES NAME...
 	gexec "$db" "SELECT format('GRANT EXECUTE ON FUNCTION %s TO $roles', p.oid::regprocedure) FROM pg_proc p
 		WHERE p.pronamespace = '$xs'::regnamespace AND p.proname IN (${names%,})"
 }
-grant_exec db1 "$X1" "r1, r3" pkt_start pkt_stop pkt_stats pkt_status || not_ok "grants in db1 failed"
-grant_exec db2 "$X2" "r2" pkt_start pkt_stop pkt_stats pkt_status || not_ok "grants in db2 failed"
-P4=$(new_port)
-R1_INSERT=0
-# r1_start: r1 starts a capture on lo in db1; sets PID4 and START4 (its
-# started_at, which names the run in pkt_status whatever its pid)
-r1_start() {
-	local e
-	PID4=$(as_r r1 db1 -c "SELECT $X1.pkt_start('lo', 'udp port $P4')" 2>"$WORK/r1start.err")
-	e=$(sed -n 's/^ERROR: *//p' "$WORK/r1start.err" | head -1)
-	if [ -z "$PID4" ] && [[ $e == 42501:*insert* ]] && [ "$R1_INSERT" = 0 ]; then
-		echo "# r1 may not start a capture without INSERT on packets ($e): granted for this section only (section 5 checks that)"
-		d1 -c "GRANT INSERT ON $X1.packets TO r1" >/dev/null
-		R1_INSERT=1
-		PID4=$(as_r r1 db1 -c "SELECT $X1.pkt_start('lo', 'udp port $P4')" 2>"$WORK/r1start.err")
-	fi
-	[ -n "$PID4" ] || { START4=""; return 1; }
-	until_t 15 d1 -c "SELECT coalesce((SELECT state = 'running' FROM $X1.pkt_status() WHERE pid = $PID4), false)" ||
-		echo "# r1's worker $PID4 not seen running within 15 s"
-	START4=$(d1 -c "SELECT started_at FROM $X1.pkt_status() WHERE pid = $PID4")
+dbs() {
+	[ -n "${X1:-}" ] && return
+	must "databases db1, db2 and roles r1, r2, r3, watcher (pg_monitor)" \
+		su_ postgres -c "CREATE DATABASE db1" -c "CREATE DATABASE db2" \
+		-c "CREATE ROLE r1 LOGIN" -c "CREATE ROLE r2 LOGIN" -c "CREATE ROLE r3 LOGIN" \
+		-c "CREATE ROLE watcher LOGIN IN ROLE pg_monitor"
+	must_get X1 "CREATE EXTENSION pktcapture in db1" ext_in db1
+	must_get X2 "CREATE EXTENSION pktcapture in db2" ext_in db2
+	must "r1 and r3 may capture in db1" grant_exec db1 "$X1" "r1, r3" pkt_start pkt_stop pkt_stats pkt_status
+	must "r2 may capture in db2" grant_exec db2 "$X2" "r2" pkt_start pkt_stop pkt_stats pkt_status
 }
-state4() { d1 -c "SELECT coalesce((SELECT string_agg(state, ',') FROM $X1.pkt_status() WHERE started_at = '$START4' AND interface = 'lo'), 'gone')"; }
-if r1_start; then
-	ok "r1 started a capture on lo in db1 (worker $PID4, started at $START4)"
-	udp_send "$P4" 10
-	until_t 15 d1 -c "SELECT coalesce((SELECT frames >= 10 FROM $X1.pkt_status() WHERE pid = $PID4), true)" ||
-		echo "# r1's capture has not seen 10 datagrams within 15 s"
-	# who sees it
-	check_eq "r2 in db2: pkt_status() has no row of r1's capture (pid $PID4)" \
-		"$(as_r r2 db2 -c "SELECT count(*) FROM $X2.pkt_status() WHERE pid = $PID4" 2>&1 | oneline)" 0
-	check_eq "r2 in db2 (where nothing was ever captured): pkt_stats() and pkt_stats('lo') show nothing (rows)" \
-		"$(as_r r2 db2 -c "SELECT (SELECT count(*) FROM $X2.pkt_stats()) + (SELECT count(*) FROM $X2.pkt_stats('lo'))" 2>&1 | oneline)" 0
-	check_eq "r3 in db1 (not a member of r1): pkt_status() has no row of r1's capture" \
-		"$(as_r r3 db1 -c "SELECT count(*) FROM $X1.pkt_status() WHERE pid = $PID4" 2>&1 | oneline)" 0
-	check_eq "watcher (pg_monitor) in db1: pkt_status() shows r1's capture" \
-		"$(as_r watcher db1 -c "SELECT count(*) FROM $X1.pkt_status() WHERE pid = $PID4" 2>&1 | oneline)" 1
-	check_eq "a superuser in db2: pkt_status() shows r1's capture (in db1)" \
-		"$(d2 -c "SELECT count(*) FROM $X2.pkt_status() WHERE pid = $PID4" 2>&1 | oneline)" 1
-	# who may stop it
-	for who in "r2 db2 $X2 pkt_stop()" "r2 db2 $X2 pkt_stop('lo')" "r3 db1 $X1 pkt_stop('lo')" "r3 db1 $X1 pkt_stop()"; do
-		read -r role db xs call <<<"$who"
-		out=$(as_r "$role" "$db" -c "SELECT $xs.$call" 2>&1 | oneline 200)
-		st=$(state4)
-		if [ "$st" = running ]; then
-			ok "$role in $db: $call (said: ${out:-nothing}) leaves r1's capture running"
-		else
-			not_ok "$role in $db: $call (said: ${out:-nothing}) stopped r1's capture: state '$st'"
-			r1_start && echo "# r1 started its capture again (worker $PID4)" || not_ok "r1 could not start its capture again"
+
+# ---------------------------------------------------------------------------
+if section owner "4. captures belong to a database and a role"; then
+	dbs
+	P4=$(new_port)
+	R1_INSERT=0
+	# r1_start: r1 starts a capture on lo in db1; sets PID4 and START4 (its
+	# started_at, which names the run in pkt_status whatever its pid)
+	r1_start() {
+		local e
+		PID4=$(as_r r1 db1 -c "SELECT $X1.pkt_start('lo', 'udp port $P4')" 2>"$WORK/r1start.err")
+		e=$(sed -n 's/^ERROR: *//p' "$WORK/r1start.err" | head -1)
+		if [ -z "$PID4" ] && [[ $e == 42501:*insert* ]] && [ "$R1_INSERT" = 0 ]; then
+			echo "# r1 may not start a capture without INSERT on packets ($e): granted for this section only (section 5 checks that)"
+			d1 -c "GRANT INSERT ON $X1.packets TO r1" >/dev/null
+			R1_INSERT=1
+			PID4=$(as_r r1 db1 -c "SELECT $X1.pkt_start('lo', 'udp port $P4')" 2>"$WORK/r1start.err")
 		fi
-	done
-	out=$(as_r r1 db1 -c "SELECT $X1.pkt_stop('lo')" 2>&1)
-	rc=$?
-	until_t 10 d1 -c "SELECT coalesce((SELECT bool_and(state = 'stopped') FROM $X1.pkt_status() WHERE started_at = '$START4' AND interface = 'lo'), false)"
-	check_eq "r1 stops its own capture: pkt_stop('lo') returns (exit status, result '$(oneline <<<"$out")'), then its state" \
-		"$rc $(state4)" "0 stopped"
-else
-	not_ok "r1 could not start a capture on lo in db1: $(grep ERROR "$WORK/r1start.err" | oneline)"
-fi
-if [ "$R1_INSERT" = 1 ]; then
-	# as before: r1 has no privilege on packets or any partition
-	d1 -c "REVOKE INSERT ON $X1.packets FROM r1" >/dev/null
-	gexec db1 "SELECT format('REVOKE ALL ON %s FROM r1', inhrelid::regclass) FROM pg_inherits WHERE inhparent = '$X1.packets'::regclass"
-fi
-
-# ---------------------------------------------------------------------------
-# 5. no INSERT on packets for a capture role
-# ---------------------------------------------------------------------------
-section "5. a capture role needs no INSERT on packets, and gets none"
-gexec db1 "SELECT format('REVOKE EXECUTE ON FUNCTION %s FROM r1', p.oid::regprocedure) FROM pg_proc p
-	WHERE p.pronamespace = '$X1'::regnamespace AND p.proname IN ('pkt_stats', 'pkt_status')"
-echo "# r1 may: $(d1 -c "SELECT string_agg(p.oid::regprocedure::text, ', ') FROM pg_proc p WHERE p.pronamespace = '$X1'::regnamespace
-	AND has_function_privilege('r1', p.oid, 'EXECUTE') AND NOT has_function_privilege('public', p.oid, 'EXECUTE')");" \
-	"privileges on packets: $(d1 -c "SELECT coalesce(string_agg(privilege_type, ', '), 'none') FROM information_schema.table_privileges
-	WHERE grantee = 'r1' AND table_name = 'packets'")"
-P5=$(new_port)
-N5=200
-pid5=$(as_r r1 db1 -c "SELECT $X1.pkt_start('lo', 'udp port $P5')" 2>"$WORK/r1start5.err")
-if [ -n "$pid5" ]; then
-	ok "r1 (EXECUTE on pkt_start and pkt_stop, no privilege on packets) starts a capture on lo (worker $pid5)"
-	until_t 15 d1 -c "SELECT coalesce((SELECT state = 'running' FROM $X1.pkt_status() WHERE pid = $pid5), false)" ||
-		echo "# worker $pid5 not seen running within 15 s"
-	udp_send "$P5" "$N5"
-	CLUSTER_DB=db1 capture_saw "$pid5" "$N5" || echo "# the capture has not seen $N5 frames within 15 s"
-	as_r r1 db1 -c "SELECT $X1.pkt_stop('lo')" >/dev/null 2>>"$WORK/r1start5.err" ||
-		not_ok "r1: pkt_stop('lo') failed: $(grep ERROR "$WORK/r1start5.err" | oneline)"
-else
-	not_ok "r1 (EXECUTE on pkt_start and pkt_stop, no privilege on packets) cannot start a capture: $(grep ERROR "$WORK/r1start5.err" | oneline)"
-fi
-check_eq "rows in packets for the $N5 datagrams r1's capture saw (UDP to port $P5; counted as superuser)" \
-	"$(d1 -c "SELECT count(*) FROM $X1.packets WHERE protocol = 'UDP' AND dst_port = $P5")" "$N5"
-e=$(err_of as_r r1 db1 -c "INSERT INTO $X1.packets (src_ip, dst_ip, packet_size, capture_time, ip_version, ip_proto, captured_size)
-	VALUES ('1.2.3.4', '5.6.7.8', 60, now(), 4, 17, 60)")
-if [[ $e == 42501:* ]]; then
-	ok "r1's own INSERT into packets is refused ($e)"
-else
-	not_ok "r1's own INSERT into packets: want permission denied (42501), got: ${e:-no error: the row was inserted}"
-fi
-
-# ---------------------------------------------------------------------------
-# 6. REVOKE on packets and the partitions; row-level security
-# ---------------------------------------------------------------------------
-section "6. a REVOKE on packets reaches the partitions at once"
-su_ postgres -c "CREATE ROLE reader LOGIN" >/dev/null
-e=$(err_of d1 -c "SELECT $X1.pkt_grant_read('reader')")
-[ -z "$e" ] && ok "pkt_grant_read('reader') in db1" || not_ok "pkt_grant_read('reader') failed: $e"
-# rows and a partition: a short capture as superuser if packets is empty
-if [ "$(d1 -c "SELECT count(*) FROM $X1.packets")" = 0 ]; then
-	P6=$(new_port)
-	pid6=$(d1 -c "SELECT $X1.pkt_start('lo', 'udp port $P6')")
-	udp_send "$P6" 10
-	CLUSTER_DB=db1 capture_saw "$pid6" 10
-	d1 -c "SELECT $X1.pkt_stop('lo')" >/dev/null
-	echo "# packets was empty: a superuser captured 10 datagrams"
-fi
-mapfile -t PARTS < <(d1 -c "SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = '$X1.packets'::regclass ORDER BY 1")
-if [ ${#PARTS[@]} -eq 0 ] && [ "$(d1 -c "SELECT to_regprocedure('$X1.pkt_partitions_ahead()') IS NOT NULL")" = t ]; then
-	d1 -c "SELECT $X1.pkt_partitions_ahead()" >/dev/null
-	mapfile -t PARTS < <(d1 -c "SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = '$X1.packets'::regclass ORDER BY 1")
-fi
-NROWS6=$(d1 -c "SELECT count(*) FROM $X1.packets")
-echo "# partitions of packets: ${PARTS[*]:-none}; rows: $NROWS6"
-if [ ${#PARTS[@]} -eq 0 ]; then
-	not_ok "packets has no partition in db1: the REVOKE could not be tried"
-else
-	before=""
-	for part in "${PARTS[@]}"; do
-		before="$before $part:$(as_r reader db1 -c "SELECT count(*) FROM $part" 2>&1 | sed -n 's/^ERROR: *\([0-9A-Z]*\):.*/error \1/p;/^[0-9]*$/p' | head -1)"
-	done
-	echo "# reader reads each partition before the REVOKE:$before"
-	check_eq "no capture running in db1 before the REVOKE" \
-		"$(d1 -c "SELECT count(*) FROM $X1.pkt_status() WHERE state IN ('starting', 'running', 'stopping')")" 0
-	d1 -c "REVOKE SELECT ON $X1.packets FROM reader" >/dev/null || not_ok "REVOKE SELECT ON packets FROM reader failed"
-	readable=""
-	for part in "${PARTS[@]}"; do
-		e=$(err_of as_r reader db1 -c "SELECT count(*) FROM $part")
-		[[ $e == 42501:* ]] || readable="$readable $part (${e:-read: $(as_r reader db1 -c "SELECT count(*) FROM $part" 2>&1 | oneline) rows})"
-	done
-	if [ -z "$readable" ]; then
-		ok "after REVOKE SELECT ON packets FROM reader, reader may read none of the ${#PARTS[@]} partitions (permission denied)"
+		[ -n "$PID4" ] || { START4=""; return 1; }
+		until_t 15 d1 -c "SELECT coalesce((SELECT state = 'running' FROM $X1.pkt_status() WHERE pid = $PID4), false)" ||
+			echo "# r1's worker $PID4 not seen running within 15 s"
+		START4=$(d1 -c "SELECT started_at FROM $X1.pkt_status() WHERE pid = $PID4")
+	}
+	state4() { d1 -c "SELECT coalesce((SELECT string_agg(state, ',') FROM $X1.pkt_status() WHERE started_at = '$START4' AND interface = 'lo'), 'gone')"; }
+	if r1_start; then
+		ok "r1 started a capture on lo in db1 (worker $PID4, started at $START4)"
+		udp_send "$P4" 10
+		until_t 15 d1 -c "SELECT coalesce((SELECT frames >= 10 FROM $X1.pkt_status() WHERE pid = $PID4), true)" ||
+			echo "# r1's capture has not seen 10 datagrams within 15 s"
+		# who sees it
+		check_eq "r2 in db2: pkt_status() has no row of r1's capture (pid $PID4)" \
+			"$(as_r r2 db2 -c "SELECT count(*) FROM $X2.pkt_status() WHERE pid = $PID4" 2>&1 | oneline)" 0
+		check_eq "r2 in db2 (where nothing was ever captured): pkt_stats() and pkt_stats('lo') show nothing (rows)" \
+			"$(as_r r2 db2 -c "SELECT (SELECT count(*) FROM $X2.pkt_stats()) + (SELECT count(*) FROM $X2.pkt_stats('lo'))" 2>&1 | oneline)" 0
+		check_eq "r3 in db1 (not a member of r1): pkt_status() has no row of r1's capture" \
+			"$(as_r r3 db1 -c "SELECT count(*) FROM $X1.pkt_status() WHERE pid = $PID4" 2>&1 | oneline)" 0
+		check_eq "watcher (pg_monitor) in db1: pkt_status() shows r1's capture" \
+			"$(as_r watcher db1 -c "SELECT count(*) FROM $X1.pkt_status() WHERE pid = $PID4" 2>&1 | oneline)" 1
+		check_eq "a superuser in db2: pkt_status() shows r1's capture (in db1)" \
+			"$(d2 -c "SELECT count(*) FROM $X2.pkt_status() WHERE pid = $PID4" 2>&1 | oneline)" 1
+		# who may stop it
+		for who in "r2 db2 $X2 pkt_stop()" "r2 db2 $X2 pkt_stop('lo')" "r3 db1 $X1 pkt_stop('lo')" "r3 db1 $X1 pkt_stop()"; do
+			read -r role db xs call <<<"$who"
+			out=$(as_r "$role" "$db" -c "SELECT $xs.$call" 2>&1 | oneline 200)
+			st=$(state4)
+			if [ "$st" = running ]; then
+				ok "$role in $db: $call (said: ${out:-nothing}) leaves r1's capture running"
+			else
+				not_ok "$role in $db: $call (said: ${out:-nothing}) stopped r1's capture: state '$st'"
+				r1_start && echo "# r1 started its capture again (worker $PID4)" || not_ok "r1 could not start its capture again"
+			fi
+		done
+		out=$(as_r r1 db1 -c "SELECT $X1.pkt_stop('lo')" 2>&1)
+		rc=$?
+		until_t 10 d1 -c "SELECT coalesce((SELECT bool_and(state = 'stopped') FROM $X1.pkt_status() WHERE started_at = '$START4' AND interface = 'lo'), false)"
+		check_eq "r1 stops its own capture: pkt_stop('lo') returns (exit status, result '$(oneline <<<"$out")'), then its state" \
+			"$rc $(state4)" "0 stopped"
 	else
-		not_ok "after REVOKE SELECT ON packets FROM reader, reader still reads partitions:$readable"
+		not_ok "r1 could not start a capture on lo in db1: $(grep ERROR "$WORK/r1start.err" | oneline)"
 	fi
-	# row-level security on packets
-	d1 -c "ALTER TABLE $X1.packets ENABLE ROW LEVEL SECURITY" \
-		-c "CREATE POLICY p ON $X1.packets FOR SELECT TO reader USING (false)" \
-		-c "GRANT SELECT ON $X1.packets TO reader" >/dev/null || not_ok "could not enable row-level security on packets"
-	[ "${NROWS6:-0}" -gt 0 ] || not_ok "packets holds no row: row-level security cannot be checked"
-	check_eq "with a policy USING (false) for reader on packets ($NROWS6 rows), reader sees through packets (rows)" \
-		"$(as_r reader db1 -c "SELECT count(*) FROM $X1.packets" 2>&1 | oneline)" 0
-	leaks=""
-	for part in "${PARTS[@]}"; do
-		[ "$(d1 -c "SELECT count(*) > 0 FROM $part")" = t ] || continue
-		e=$(err_of as_r reader db1 -c "SELECT count(*) FROM $part")
-		if [ -z "$e" ]; then
-			n=$(as_r reader db1 -c "SELECT count(*) FROM $part" 2>&1)
-			[ "$n" = 0 ] || leaks="$leaks $part: $n rows;"
-		elif [[ $e != 42501:* ]]; then
-			leaks="$leaks $part: $e;"
-		fi
-	done
-	if [ -z "$leaks" ]; then
-		ok "under that policy, reader reads no row through any partition of packets directly (permission denied or 0 rows)"
-	else
-		not_ok "under that policy, reader reads rows through partitions directly:$leaks"
+	if [ "$R1_INSERT" = 1 ]; then
+		# as before: r1 has no privilege on packets or any partition
+		d1 -c "REVOKE INSERT ON $X1.packets FROM r1" >/dev/null
+		gexec db1 "SELECT format('REVOKE ALL ON %s FROM r1', inhrelid::regclass) FROM pg_inherits WHERE inhparent = '$X1.packets'::regclass"
 	fi
 fi
 
 # ---------------------------------------------------------------------------
-# 7. the quick start's roles
-# ---------------------------------------------------------------------------
-section "7. the quick start's roles"
-# quickstart.sh of a copy of the tree; its make install and the build of the
-# extension are skipped (the installed extension is tested; test/run.sh has
-# installed it), its client pktop is built.
-mkdir -p "$WORK/tree" "$WORK/bin"
-tar -C "$ROOT" --exclude=.git --exclude=./test/logs -cf - . | tar -C "$WORK/tree" -xf - ||
-	not_ok "could not copy the tree"
-REAL_MAKE=$(command -v make)
-cat >"$WORK/bin/make" <<-EOF
-	#!/bin/bash
-	# test/security-test.sh: the installed extension is tested; no install, no build of it
-	dir=.
-	args=("\$@")
-	for ((i = 0; i < \${#args[@]}; i++)); do [ "\${args[i]}" = -C ] && dir=\${args[i+1]}; done
-	for a in "\$@"; do
-		[ "\$a" = install ] && { echo "security-test: skipped: make \$*" >&2; exit 0; }
-	done
-	[ "\$(basename "\$dir")" = client ] && exec "$REAL_MAKE" "\$@"
-	echo "security-test: skipped: make \$*" >&2
-	exit 0
-EOF
-chmod 755 "$WORK/bin/make"
-QS_PORT=$(cluster_free_port) || not_ok "no free port for the quick start"
-PATH=$WORK/bin:$PATH PKT_PRIVATE_DIR=$QS_DIR PKT_PRIVATE_PORT=$QS_PORT PKT_INTERFACE=lo PKT_DURATION=3 \
-	timeout 300 "$WORK/tree/quickstart.sh" </dev/null >"$WORK/qs-out.txt" 2>&1
-rc=$?
-check_eq "./quickstart.sh (capturing lo 3 s) exits 0" "$rc" 0
-[ "$rc" -eq 0 ] || tail -15 "$WORK/qs-out.txt" | sed 's/^/    /'
-if [ -f "$QS_DIR/data/postmaster.pid" ]; then
-	qsu() { cluster_as_postgres env PGOPTIONS="-c search_path=pg_catalog,pg_temp" "${PSQL[@]}" -h "$QS_SOCK" -p "$QS_PORT" -U postgres -d packetdb "$@"; }
-	QX=$(qsu -c "SELECT extnamespace::regnamespace FROM pg_extension WHERE extname = 'pktcapture'")
-	echo "# packetdb: owner $(qsu -c "SELECT datdba::regrole FROM pg_database WHERE datname = 'packetdb'"), extension in schema ${QX:-?} (owner $(qsu -c "SELECT nspowner::regrole FROM pg_namespace WHERE nspname = '$QX'"))"
-	check_eq "packetuser is not a superuser" "$(qsu -c "SELECT rolsuper FROM pg_roles WHERE rolname = 'packetuser'")" f
-	check_eq "packetuser does not own database packetdb" \
-		"$(qsu -c "SELECT datdba = 'packetuser'::regrole FROM pg_database WHERE datname = 'packetdb'")" f
-	check_eq "packetuser has no CREATE on the extension's schema ($QX)" \
-		"$(qsu -c "SELECT has_schema_privilege('packetuser', '$QX', 'CREATE')")" f
-	check_eq "packetuser is not a member of the owner of the extension's schema" \
-		"$(qsu -c "SELECT pg_has_role('packetuser', nspowner, 'MEMBER') FROM pg_namespace WHERE nspname = '$QX'")" f
-	ATT=(env PGPASSWORD=packetpass "${PSQL[@]}" -h localhost -p "$QS_PORT" -U packetuser -d packetdb)
-	SAFE=(qsu)
-	DFLT=(cluster_as_postgres "${PSQL[@]}" -h "$QS_SOCK" -p "$QS_PORT" -U postgres -d packetdb)
-	e=$(err_of "${ATT[@]}" -c "BEGIN" -c "INSERT INTO $QX.packets (src_ip, dst_ip, packet_size, capture_time, ip_version, ip_proto, captured_size)
-		VALUES ('1.2.3.4', '5.6.7.8', 60, now(), 4, 17, 60)" -c "ROLLBACK")
+if section no-insert "5. a capture role needs no INSERT on packets, and gets none"; then
+	dbs
+	gexec db1 "SELECT format('REVOKE EXECUTE ON FUNCTION %s FROM r1', p.oid::regprocedure) FROM pg_proc p
+		WHERE p.pronamespace = '$X1'::regnamespace AND p.proname IN ('pkt_stats', 'pkt_status')"
+	echo "# r1 may: $(d1 -c "SELECT string_agg(p.oid::regprocedure::text, ', ') FROM pg_proc p WHERE p.pronamespace = '$X1'::regnamespace
+		AND has_function_privilege('r1', p.oid, 'EXECUTE') AND NOT has_function_privilege('public', p.oid, 'EXECUTE')");" \
+		"privileges on packets: $(d1 -c "SELECT coalesce(string_agg(privilege_type, ', '), 'none') FROM information_schema.table_privileges
+		WHERE grantee = 'r1' AND table_name = 'packets'")"
+	P5=$(new_port)
+	N5=200
+	pid5=$(as_r r1 db1 -c "SELECT $X1.pkt_start('lo', 'udp port $P5')" 2>"$WORK/r1start5.err")
+	if [ -n "$pid5" ]; then
+		ok "r1 (EXECUTE on pkt_start and pkt_stop, no privilege on packets) starts a capture on lo (worker $pid5)"
+		until_t 15 d1 -c "SELECT coalesce((SELECT state = 'running' FROM $X1.pkt_status() WHERE pid = $pid5), false)" ||
+			echo "# worker $pid5 not seen running within 15 s"
+		udp_send "$P5" "$N5"
+		CLUSTER_DB=db1 capture_saw "$pid5" "$N5" || echo "# the capture has not seen $N5 frames within 15 s"
+		as_r r1 db1 -c "SELECT $X1.pkt_stop('lo')" >/dev/null 2>>"$WORK/r1start5.err" ||
+			not_ok "r1: pkt_stop('lo') failed: $(grep ERROR "$WORK/r1start5.err" | oneline)"
+	else
+		not_ok "r1 (EXECUTE on pkt_start and pkt_stop, no privilege on packets) cannot start a capture: $(grep ERROR "$WORK/r1start5.err" | oneline)"
+	fi
+	check_eq "rows in packets for the $N5 datagrams r1's capture saw (UDP to port $P5; counted as superuser)" \
+		"$(d1 -c "SELECT count(*) FROM $X1.packets WHERE protocol = 'UDP' AND dst_port = $P5")" "$N5"
+	e=$(err_of as_r r1 db1 -c "INSERT INTO $X1.packets (src_ip, dst_ip, packet_size, capture_time, ip_version, ip_proto, captured_size)
+		VALUES ('1.2.3.4', '5.6.7.8', 60, now(), 4, 17, 60)")
 	if [[ $e == 42501:* ]]; then
-		ok "packetuser's INSERT into packets is refused ($e)"
+		ok "r1's own INSERT into packets is refused ($e)"
 	else
-		not_ok "packetuser's INSERT into packets: want permission denied (42501), got: ${e:-no error (rolled back)}"
+		not_ok "r1's own INSERT into packets: want permission denied (42501), got: ${e:-no error: the row was inserted}"
 	fi
-	# the planted built-ins of section 2, as far as packetuser can plant them
-	A=packetuser S=public X=$QX LOG=$QS_DIR/server.log NSENT=20
-	plant packetuser public
-	prc=$?
-	if [ "$prc" = 1 ]; then
-		ok "packetuser cannot plant built-ins in public: $PLANT_ERR"
-	elif [ "$prc" = 2 ]; then
-		not_ok "planting the built-ins as packetuser failed: $PLANT_ERR"
-	else
-		echo "# packetuser planted its built-ins in public"
-		# what packetuser may set itself: its own settings, the database's if it owns it
-		"${ATT[@]}" -c "ALTER ROLE packetuser SET search_path = public, pg_catalog" >/dev/null 2>&1 ||
-			echo "# packetuser may not ALTER ROLE packetuser SET search_path"
-		"${ATT[@]}" -c "ALTER DATABASE packetdb SET search_path = public, pg_catalog" >/dev/null 2>&1 &&
-			echo "# packetuser set packetdb's search_path (it owns the database)" ||
-			echo "# packetuser may not ALTER DATABASE packetdb SET search_path"
-		probe quickstart
-		hijack_round quickstart
-	fi
-	# the server's capabilities
-	qpm=$(head -1 "$QS_DIR/data/postmaster.pid")
-	capeff=$(sed -n 's/^CapEff:[[:space:]]*//p' "/proc/$qpm/status")
-	capamb=$(sed -n 's/^CapAmb:[[:space:]]*//p' "/proc/$qpm/status")
-	check_eq "the quick start's server (postmaster $qpm) has CAP_NET_RAW (bit 13) and not CAP_NET_ADMIN (bit 12): CapEff $capeff, CapAmb $capamb" \
-		"raw=$(((0x$capeff >> 13) & 1))$(((0x$capamb >> 13) & 1)) admin=$(((0x$capeff >> 12) & 1))$(((0x$capamb >> 12) & 1))" \
-		"raw=11 admin=00"
-else
-	not_ok "the quick start's server is not running: its roles were not checked"
 fi
 
 # ---------------------------------------------------------------------------
-section "8. a schema's name never becomes SQL: the hub's look at server start"
-# The worker that looks for hubs at server start (as the bootstrap
-# superuser) once put the schema's name, quoted twice, inside a string
-# literal.  A superuser here renames the extension's schema to a name that
-# closes the literal and calls a function; the database looks like a hub
-# (a row in pkt_hub_sensors), so the look goes on past its first question.
-su_ postgres -c "CREATE DATABASE renamed" >/dev/null
-if su_ renamed >"$WORK/renamed.out" 2>&1 <<-'EOF'
-	CREATE SCHEMA pkt8;
-	CREATE EXTENSION pktcapture SCHEMA pkt8;
-	CREATE TABLE public.marker8 (who text, at timestamptz DEFAULT clock_timestamp());
-	CREATE FUNCTION public.evil8() RETURNS text LANGUAGE plpgsql AS $$
-	BEGIN INSERT INTO public.marker8 (who) VALUES (current_user); RETURN ''; END $$;
-	INSERT INTO pkt8.pkt_hub_sensors (sensor, subscription, slot, system_identifier)
-	VALUES ('ghost', 'pktcapture:ghost', 'none', 1);
-	ALTER SCHEMA pkt8 RENAME TO "x'||public.evil8()||'";
-EOF
-then
-	ok "database renamed: pktcapture's schema renamed to x'||public.evil8()||'"
-	off8=$(wc -c <"$LOG_MAIN")
-	if cluster_as_postgres "$PG_BINDIR/pg_ctl" -D "$CLUSTER_DIR/data" -l "$LOG_MAIN" -m fast -w -t 60 restart >/dev/null; then
-		ok "the server restarted"
-		# the look has reached the database once its log names it (the old
-		# schema's name, which the functions still carry: their errors)
-		# or a hub worker runs there
-		looked=0
-		until_t 30 su_ postgres -c "SELECT count(*) > 0 FROM pg_stat_activity
-			WHERE backend_type = 'pktcapture hub' AND datname = 'renamed'" && looked=1
-		[ "$looked" = 1 ] || { tail -c +"$((off8 + 1))" "$LOG_MAIN" | grep -q 'pkt8' && looked=1; }
-		check "the look at server start reached database renamed (a hub worker there, or its errors in the log)" [ "$looked" = 1 ]
-		check_eq "the schema's name never ran as SQL (rows evil8() wrote)" \
-			"$(su_ renamed -c "SELECT count(*) FROM public.marker8")" 0
-		echo "# server log since the restart, pktcapture's lines: $(tail -c +"$((off8 + 1))" "$LOG_MAIN" | grep -i 'pktcapture\|pkt8\|evil8' | head -5 | oneline 600)"
-	else
-		not_ok "the server restarted: $(tail -5 "$LOG_MAIN" | oneline)"
+if section revoke "6. a REVOKE on packets reaches the partitions at once"; then
+	dbs
+	must "role reader" su_ postgres -c "CREATE ROLE reader LOGIN"
+	e=$(err_of d1 -c "SELECT $X1.pkt_grant_read('reader')")
+	[ -z "$e" ] && ok "pkt_grant_read('reader') in db1" || not_ok "pkt_grant_read('reader') failed: $e"
+	# rows and a partition: a short capture as superuser if packets is empty
+	if [ "$(d1 -c "SELECT count(*) FROM $X1.packets")" = 0 ]; then
+		P6=$(new_port)
+		pid6=$(d1 -c "SELECT $X1.pkt_start('lo', 'udp port $P6')")
+		udp_send "$P6" 10
+		CLUSTER_DB=db1 capture_saw "$pid6" 10
+		d1 -c "SELECT $X1.pkt_stop('lo')" >/dev/null
+		echo "# packets was empty: a superuser captured 10 datagrams"
 	fi
-else
-	not_ok "could not set up database renamed: $(oneline <"$WORK/renamed.out")"
+	mapfile -t PARTS < <(d1 -c "SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = '$X1.packets'::regclass ORDER BY 1")
+	if [ ${#PARTS[@]} -eq 0 ] && [ "$(d1 -c "SELECT to_regprocedure('$X1.pkt_partitions_ahead()') IS NOT NULL")" = t ]; then
+		d1 -c "SELECT $X1.pkt_partitions_ahead()" >/dev/null
+		mapfile -t PARTS < <(d1 -c "SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = '$X1.packets'::regclass ORDER BY 1")
+	fi
+	NROWS6=$(d1 -c "SELECT count(*) FROM $X1.packets")
+	echo "# partitions of packets: ${PARTS[*]:-none}; rows: $NROWS6"
+	if [ ${#PARTS[@]} -eq 0 ]; then
+		not_ok "packets has no partition in db1: the REVOKE could not be tried"
+	else
+		before=""
+		for part in "${PARTS[@]}"; do
+			before="$before $part:$(as_r reader db1 -c "SELECT count(*) FROM $part" 2>&1 | sed -n 's/^ERROR: *\([0-9A-Z]*\):.*/error \1/p;/^[0-9]*$/p' | head -1)"
+		done
+		echo "# reader reads each partition before the REVOKE:$before"
+		running=$(d1 -c "SELECT count(*) FROM $X1.pkt_status() WHERE state IN ('starting', 'running', 'stopping')")
+		step "no capture running in db1 before the REVOKE ($running)" [ "$running" = 0 ]
+		step "REVOKE SELECT ON packets FROM reader" d1 -c "REVOKE SELECT ON $X1.packets FROM reader"
+		readable=""
+		for part in "${PARTS[@]}"; do
+			e=$(err_of as_r reader db1 -c "SELECT count(*) FROM $part")
+			[[ $e == 42501:* ]] || readable="$readable $part (${e:-read: $(as_r reader db1 -c "SELECT count(*) FROM $part" 2>&1 | oneline) rows})"
+		done
+		if [ -z "$readable" ]; then
+			ok "after REVOKE SELECT ON packets FROM reader, reader may read none of the ${#PARTS[@]} partitions (permission denied)"
+		else
+			not_ok "after REVOKE SELECT ON packets FROM reader, reader still reads partitions:$readable"
+		fi
+		# row-level security on packets
+		step "row-level security on packets: a policy USING (false) for reader" \
+			d1 -c "ALTER TABLE $X1.packets ENABLE ROW LEVEL SECURITY" \
+			-c "CREATE POLICY p ON $X1.packets FOR SELECT TO reader USING (false)" \
+			-c "GRANT SELECT ON $X1.packets TO reader"
+		[ "${NROWS6:-0}" -gt 0 ] || not_ok "packets holds no row: row-level security cannot be checked"
+		check_eq "with a policy USING (false) for reader on packets ($NROWS6 rows), reader sees through packets (rows)" \
+			"$(as_r reader db1 -c "SELECT count(*) FROM $X1.packets" 2>&1 | oneline)" 0
+		leaks=""
+		for part in "${PARTS[@]}"; do
+			[ "$(d1 -c "SELECT count(*) > 0 FROM $part")" = t ] || continue
+			e=$(err_of as_r reader db1 -c "SELECT count(*) FROM $part")
+			if [ -z "$e" ]; then
+				n=$(as_r reader db1 -c "SELECT count(*) FROM $part" 2>&1)
+				[ "$n" = 0 ] || leaks="$leaks $part: $n rows;"
+			elif [[ $e != 42501:* ]]; then
+				leaks="$leaks $part: $e;"
+			fi
+		done
+		if [ -z "$leaks" ]; then
+			ok "under that policy, reader reads no row through any partition of packets directly (permission denied or 0 rows)"
+		else
+			not_ok "under that policy, reader reads rows through partitions directly:$leaks"
+		fi
+	fi
 fi
-su_ postgres -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'renamed'" >/dev/null
-until_t 10 su_ postgres -c "SELECT count(*) = 0 FROM pg_stat_activity WHERE datname = 'renamed'" >/dev/null
-su_ postgres -c "DROP DATABASE renamed" >/dev/null 2>&1 || echo "# database renamed could not be dropped"
 
 # ---------------------------------------------------------------------------
-section "end"
+if section quickstart "7. the quick start's roles"; then
+	# quickstart.sh of a copy of the tree; its make install and the build of the
+	# extension are skipped (the installed extension is tested; test/run.sh has
+	# installed it), its client pktop is built.
+	mkdir -p "$WORK/tree" "$WORK/bin"
+	copy_tree() { tar -C "$ROOT" --exclude=.git --exclude=./test/logs -cf - . | tar -C "$WORK/tree" -xf -; }
+	must "a copy of the tree" copy_tree
+	REAL_MAKE=$(command -v make)
+	cat >"$WORK/bin/make" <<-EOF
+		#!/bin/bash
+		# test/security-test.sh: the installed extension is tested; no install, no build of it
+		dir=.
+		args=("\$@")
+		for ((i = 0; i < \${#args[@]}; i++)); do [ "\${args[i]}" = -C ] && dir=\${args[i+1]}; done
+		for a in "\$@"; do
+			[ "\$a" = install ] && { echo "security-test: skipped: make \$*" >&2; exit 0; }
+		done
+		[ "\$(basename "\$dir")" = client ] && exec "$REAL_MAKE" "\$@"
+		echo "security-test: skipped: make \$*" >&2
+		exit 0
+	EOF
+	chmod 755 "$WORK/bin/make"
+	must_get QS_PORT "a free port for the quick start" cluster_free_port
+	PATH=$WORK/bin:$PATH PKT_PRIVATE_DIR=$QS_DIR PKT_PRIVATE_PORT=$QS_PORT PKT_INTERFACE=lo PKT_DURATION=3 \
+		timeout 300 "$WORK/tree/quickstart.sh" </dev/null >"$WORK/qs-out.txt" 2>&1
+	rc=$?
+	check_eq "./quickstart.sh (capturing lo 3 s) exits 0" "$rc" 0
+	[ "$rc" -eq 0 ] || tail -15 "$WORK/qs-out.txt" | sed 's/^/    /'
+	if [ -f "$QS_DIR/data/postmaster.pid" ]; then
+		qsu() { cluster_as_postgres env PGOPTIONS="-c search_path=pg_catalog,pg_temp" "${PSQL[@]}" -h "$QS_SOCK" -p "$QS_PORT" -U postgres -d packetdb "$@"; }
+		QX=$(qsu -c "SELECT extnamespace::regnamespace FROM pg_extension WHERE extname = 'pktcapture'")
+		echo "# packetdb: owner $(qsu -c "SELECT datdba::regrole FROM pg_database WHERE datname = 'packetdb'"), extension in schema ${QX:-?} (owner $(qsu -c "SELECT nspowner::regrole FROM pg_namespace WHERE nspname = '$QX'"))"
+		check_eq "packetuser is not a superuser" "$(qsu -c "SELECT rolsuper FROM pg_roles WHERE rolname = 'packetuser'")" f
+		check_eq "packetuser does not own database packetdb" \
+			"$(qsu -c "SELECT datdba = 'packetuser'::regrole FROM pg_database WHERE datname = 'packetdb'")" f
+		check_eq "packetuser has no CREATE on the extension's schema ($QX)" \
+			"$(qsu -c "SELECT has_schema_privilege('packetuser', '$QX', 'CREATE')")" f
+		check_eq "packetuser is not a member of the owner of the extension's schema" \
+			"$(qsu -c "SELECT pg_has_role('packetuser', nspowner, 'MEMBER') FROM pg_namespace WHERE nspname = '$QX'")" f
+		ATT=(env PGPASSWORD=packetpass "${PSQL[@]}" -h localhost -p "$QS_PORT" -U packetuser -d packetdb)
+		SAFE=(qsu)
+		DFLT=(cluster_as_postgres "${PSQL[@]}" -h "$QS_SOCK" -p "$QS_PORT" -U postgres -d packetdb)
+		e=$(err_of "${ATT[@]}" -c "BEGIN" -c "INSERT INTO $QX.packets (src_ip, dst_ip, packet_size, capture_time, ip_version, ip_proto, captured_size)
+			VALUES ('1.2.3.4', '5.6.7.8', 60, now(), 4, 17, 60)" -c "ROLLBACK")
+		if [[ $e == 42501:* ]]; then
+			ok "packetuser's INSERT into packets is refused ($e)"
+		else
+			not_ok "packetuser's INSERT into packets: want permission denied (42501), got: ${e:-no error (rolled back)}"
+		fi
+		# the planted built-ins of section 2, as far as packetuser can plant them
+		A=packetuser S=public X=$QX LOG=$QS_DIR/server.log NSENT=20
+		plant packetuser public
+		prc=$?
+		if [ "$prc" = 1 ]; then
+			ok "packetuser cannot plant built-ins in public: $PLANT_ERR"
+		elif [ "$prc" = 2 ]; then
+			not_ok "planting the built-ins as packetuser failed: $PLANT_ERR"
+		else
+			echo "# packetuser planted its built-ins in public"
+			# what packetuser may set itself: its own settings, the database's if it owns it
+			"${ATT[@]}" -c "ALTER ROLE packetuser SET search_path = public, pg_catalog" >/dev/null 2>&1 ||
+				echo "# packetuser may not ALTER ROLE packetuser SET search_path"
+			"${ATT[@]}" -c "ALTER DATABASE packetdb SET search_path = public, pg_catalog" >/dev/null 2>&1 &&
+				echo "# packetuser set packetdb's search_path (it owns the database)" ||
+				echo "# packetuser may not ALTER DATABASE packetdb SET search_path"
+			probe quickstart
+			hijack_round quickstart
+		fi
+		# the server's capabilities
+		qpm=$(head -1 "$QS_DIR/data/postmaster.pid")
+		capeff=$(sed -n 's/^CapEff:[[:space:]]*//p' "/proc/$qpm/status")
+		capamb=$(sed -n 's/^CapAmb:[[:space:]]*//p' "/proc/$qpm/status")
+		check_eq "the quick start's server (postmaster $qpm) has CAP_NET_RAW (bit 13) and not CAP_NET_ADMIN (bit 12): CapEff $capeff, CapAmb $capamb" \
+			"raw=$(((0x$capeff >> 13) & 1))$(((0x$capamb >> 13) & 1)) admin=$(((0x$capeff >> 12) & 1))$(((0x$capamb >> 12) & 1))" \
+			"raw=11 admin=00"
+	else
+		not_ok "the quick start's server is not running: its roles were not checked"
+	fi
+fi
+
+# ---------------------------------------------------------------------------
+if section renamed "8. a schema's name never becomes SQL: the hub's look at server start"; then
+	# The worker that looks for hubs at server start (as the bootstrap
+	# superuser) once put the schema's name, quoted twice, inside a string
+	# literal.  A superuser here renames the extension's schema to a name that
+	# closes the literal and calls a function; the database looks like a hub
+	# (a row in pkt_hub_sensors), so the look goes on past its first question.
+	must "database renamed" su_ postgres -c "CREATE DATABASE renamed"
+	if su_ renamed >"$WORK/renamed.out" 2>&1 <<-'EOF'
+		CREATE SCHEMA pkt8;
+		CREATE EXTENSION pktcapture SCHEMA pkt8;
+		CREATE TABLE public.marker8 (who text, at timestamptz DEFAULT clock_timestamp());
+		CREATE FUNCTION public.evil8() RETURNS text LANGUAGE plpgsql AS $$
+		BEGIN INSERT INTO public.marker8 (who) VALUES (current_user); RETURN ''; END $$;
+		INSERT INTO pkt8.pkt_hub_sensors (sensor, subscription, slot, system_identifier)
+		VALUES ('ghost', 'pktcapture:ghost', 'none', 1);
+		ALTER SCHEMA pkt8 RENAME TO "x'||public.evil8()||'";
+	EOF
+	then
+		echo "# database renamed: pktcapture's schema renamed to x'||public.evil8()||'"
+		off8=$(wc -c <"$LOG_MAIN")
+		if cluster_as_postgres "$PG_BINDIR/pg_ctl" -D "$CLUSTER_DIR/data" -l "$LOG_MAIN" -m fast -w -t 60 restart >/dev/null; then
+			echo "# the server restarted"
+			# the look has reached the database once its log names it (the old
+			# schema's name, which the functions still carry: their errors)
+			# or a hub worker runs there
+			looked=0
+			until_t 30 su_ postgres -c "SELECT count(*) > 0 FROM pg_stat_activity
+				WHERE backend_type = 'pktcapture hub' AND datname = 'renamed'" && looked=1
+			[ "$looked" = 1 ] || { tail -c +"$((off8 + 1))" "$LOG_MAIN" | grep -q 'pkt8' && looked=1; }
+			check "the look at server start reached database renamed (a hub worker there, or its errors in the log)" [ "$looked" = 1 ]
+			check_eq "the schema's name never ran as SQL (rows evil8() wrote)" \
+				"$(su_ renamed -c "SELECT count(*) FROM public.marker8")" 0
+			echo "# server log since the restart, pktcapture's lines: $(tail -c +"$((off8 + 1))" "$LOG_MAIN" | grep -i 'pktcapture\|pkt8\|evil8' | head -5 | oneline 600)"
+		else
+			not_ok "the server restarted: $(tail -5 "$LOG_MAIN" | oneline)"
+		fi
+	else
+		not_ok "could not set up database renamed: $(oneline <"$WORK/renamed.out")"
+	fi
+	su_ postgres -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'renamed'" >/dev/null
+	until_t 10 su_ postgres -c "SELECT count(*) = 0 FROM pg_stat_activity WHERE datname = 'renamed'" >/dev/null
+	su_ postgres -c "DROP DATABASE renamed" >/dev/null 2>&1 || echo "# database renamed could not be dropped"
+fi
+
+# ---------------------------------------------------------------------------
+heading "end"
 [ "$(ext_id)" = "$EXT_ID" ] ||
 	echo "# NOTE: the installed extension changed during the run (md5 $EXT_ID, now $(ext_id)): what ran mixes two builds"
 finish
