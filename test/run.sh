@@ -2,56 +2,25 @@
 # test/run.sh: the whole test suite, on Debian 12, as root (a user who may
 # use sudo: it runs itself with sudo):
 #
-#   test/run.sh
+#   test/run.sh                       every suite
+#   test/run.sh robust hub            those suites
+#   ONLY=lock,wire test/run.sh robust those sections of one suite (an ONLY=
+#                                     naming no section is an error; for
+#                                     regress, names of sql/*.sql or
+#                                     test/t/*.pl)
 #
 # Installs what the tests need, builds and installs the extension, then
 # runs each suite and prints one line per suite and a closing
-# "N passed, M failed".  Every server it starts is a throwaway cluster in
-# a temporary directory; it never touches a system-wide cluster.  The
-# shared capture corpus is read in place from ../shared/pcaps.
+# "N passed, M failed"; each suite's whole output is in test/logs/SUITE.log
+# (PKT_TEST_LOGDIR).  Every server it starts is a throwaway cluster in a
+# temporary directory; it never touches a system-wide cluster.  The shared
+# capture corpus is read in place from ../shared/pcaps.  KEEP_WORK=1 keeps
+# the suites' work directories.
 #
-# Suites (run one with: test/run.sh NAME...):
-#   layers    the object files depend on each other one way (no cycle), and
-#             the decoder, top-K counter and top lists use nothing of the server
-#   decoder   the decoder outside the server, plain and ASan + UBSan, whole
-#             corpus, every column compared with tshark's; the bounded
-#             top-talker counter under 10 M hostile packets; the summaries'
-#             top lists against exact counts, under ASan + UBSan
-#   fuzz      the fuzz harnesses' replay of the corpus and regressions, then
-#             each libFuzzer harness for 20 s (PKT_FUZZ_SECONDS)
-#   regress   pg_regress (sql/, expected/) and TAP tests (test/t/)
-#   golden    pkt_load of every corpus file against tshark's answers
-#   upgrade   ALTER EXTENSION pktcapture UPDATE from every released version,
-#             its library built from its commit, with data it wrote in place
-#   live      a capture on a veth pair against tcpdump on the same link
-#   robust    LOCK TABLE, DROP TABLE/EXTENSION while capturing; the corpus
-#             and 3000+ mutations through pkt_load and a live replay; a
-#             hostile search_path; the server never restarts
-#   security  roles not to be trusted: no install into a schema others may
-#             change, planted built-ins never run as a superuser, every
-#             function pinned (plpgsql_check), captures per database and
-#             role, no INSERT on packets for capturers, REVOKE reaching the
-#             partitions, the quick start's roles and capabilities; at a
-#             hub, sensors that name other sensors, overwrite ledgers, ask
-#             for thousands of partitions, or accept and never answer
-#   retention partitions of packets: the disk guard on a 300 MB tmpfs under a
-#             100 000 pkt/s capture, retention by age during a capture and
-#             for pkt_load, the longest waits while partitions come and go
-#   hub       two sensors and a hub (logical replication): rows, reports and
-#             ledgers equal; the hub down, a sensor restarted, a slot lost
-#             past max_slot_wal_keep_size and the sensor added again; errors
-#   view      the live terminal view (client/pktop) in tmux, as a user sees it
-#   metrics   monitoring/pktcapture-queries.yaml through Debian's
-#             postgres_exporter as a pg_monitor role: a live capture and loads
-#             scraped, every value equal to pkt_status()'s
-#   quickstart ./quickstart.sh as the README gives it, capturing lo a few
-#             seconds: every datagram of packetuser's capture stored, it may pg_dump
-#   package   the Debian package built, linted, installed with apt-get and
-#             used in a server; META.json for PGXN (last: it leaves the
-#             package's files installed where make install puts its own)
+# The suites, what each covers, and how to run one test: docs/testing.md.
 set -u
 
-AS_ROOT_KEEP="PKT_ KEEP_WORK LIVE_ ROBUST_ VIEW_ PG_TEST_"
+AS_ROOT_KEEP="PKT_ KEEP_WORK ONLY LIVE_ ROBUST_ VIEW_ PG_TEST_ HUB_ RT_ METRICS_ SECURITY_ SECHUB_ PACKAGE_ QUICKSTART_"
 . "$(dirname "$0")/lib/as-root.sh"
 as_root "$@"
 cd "$(dirname "$0")/.."
@@ -62,6 +31,47 @@ export PKT_CORPUS=$SHARED/pcaps/tcpdump
 
 suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=(layers decoder fuzz regress golden upgrade live robust security retention hub view metrics quickstart package)
+
+# the scripts of a suite that has sections
+suite_scripts() {
+	case $1 in
+	security) echo test/security-test.sh test/security-hub-test.sh ;;
+	hub | live | metrics | package | quickstart | retention | robust | view) echo "test/$1-test.sh" ;;
+	esac
+}
+# the sections of a suite, one a line
+sections_of() {
+	local f
+	if [ "$1" = regress ]; then
+		for f in sql/*.sql test/t/*.pl; do f=${f##*/}; echo "${f%.*}"; done
+		return
+	fi
+	for f in $(suite_scripts "$1"); do "$f" --sections; done
+}
+# only_for SCRIPT: the names of ONLY that are sections of SCRIPT
+only_for() {
+	local n have
+	have=$("$1" --sections)
+	for n in ${ONLY//,/ }; do grep -qx -- "$n" <<<"$have" && echo "$n"; done | paste -sd, -
+}
+if [ -n "${ONLY:-}" ]; then
+	if [ ${#suites[@]} -ne 1 ]; then
+		echo "test/run.sh: ONLY=$ONLY needs one suite: test/run.sh SUITE" >&2
+		exit 2
+	fi
+	have=$(sections_of "${suites[0]}")
+	if [ -z "$have" ]; then
+		echo "test/run.sh: suite ${suites[0]} has no sections for ONLY= to choose" >&2
+		exit 2
+	fi
+	for n in ${ONLY//,/ }; do
+		n=${n%.pl}
+		grep -qx -- "$n" <<<"$have" && continue
+		echo "test/run.sh: ONLY=$ONLY: no section '$n' in suite ${suites[0]} (its sections: $(paste -sd' ' <<<"$have"))" >&2
+		exit 2
+	done
+	export ONLY
+fi
 
 scripts/install-deps.sh --test || exit 2
 make -s >/dev/null || exit 2
@@ -119,9 +129,27 @@ suite_fuzz() {
 		make -s -C fuzz fuzz FUZZ_SECONDS="${PKT_FUZZ_SECONDS:-20}"
 }
 
+# ONLY= picks TAP tests and pg_regress tests by name; the pg_regress tests
+# share one database, each expecting the runs of those before it in
+# REGRESS (Makefile): a test runs with those before it
 suite_regress() {
+	local args=() r="" t="" last="" n
+	if [ -n "${ONLY:-}" ]; then
+		for n in ${ONLY//,/ }; do
+			n=${n%.pl}
+			if [ -f "sql/$n.sql" ]; then last="$last $n"; else t="$t test/t/$n.pl"; fi
+		done
+		for n in $(sed -n 's/^REGRESS = //p' Makefile); do
+			[ -n "$last" ] || break
+			r="$r $n"
+			last=${last/ $n/}
+		done
+		args=("REGRESS=${r# }" "PROVE_TESTS=${t# }")
+		[ -n "$t" ] || args+=("TAP_TESTS=")
+		echo "# make installcheck ${args[*]}"
+	fi
 	copy_tree
-	(cd "$WORK/pktcapture" && as_postgres make -s installcheck)
+	(cd "$WORK/pktcapture" && as_postgres make -s installcheck "${args[@]}")
 	local rc=$?
 	if [ $rc -ne 0 ]; then
 		cat "$WORK/pktcapture/regression.diffs" 2>/dev/null | head -n 100
@@ -149,7 +177,17 @@ suite_robust() {
 }
 
 suite_security() {
-	test/security-test.sh && test/security-hub-test.sh
+	local f only rc=0
+	for f in test/security-test.sh test/security-hub-test.sh; do
+		if [ -z "${ONLY:-}" ]; then
+			"$f" || rc=1
+		elif only=$(only_for "$f") && [ -n "$only" ]; then
+			ONLY=$only "$f" || rc=1
+		else
+			echo "# $f: skipped (none of its sections in ONLY=$ONLY)"
+		fi
+	done
+	return $rc
 }
 
 suite_retention() {
