@@ -325,7 +325,7 @@ check "the hub holds off its sensors when free space is below its reserve" node_
 check_eq "... after dropping its oldest partition (sensor-a's of 2020, 11 rows)" \
 	"$(nsql hub "SELECT string_agg(reason || ' ' || rows, ', ') FROM pkt_partitions WHERE range_start < '2021-01-01'")" \
 	"disk guard 11"
-check "... and says so in its log" grep -q "the hub's disk guard stops receiving rows" "$WORK/hub/server.log"
+check "... and says so in its log" grep -q "the disk guard stops storing rows from the hub's sensors" "$WORK/hub/server.log"
 held=$(nsql hub "SELECT count(*) FROM packets WHERE sensor = 'sensor-b'")
 sleep 3
 check_eq "... no rows come in meanwhile" "$(nsql hub "SELECT count(*) FROM packets WHERE sensor = 'sensor-b'")" "$held"
