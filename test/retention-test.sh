@@ -184,7 +184,7 @@ check "the guard dropped the oldest partitions ($dropped)" [ "${dropped:-0}" -ge
 held=$(sql "SELECT not_stored_disk FROM pkt_runs WHERE run_id = $run")
 check "the guard held off when none was left to drop (not stored: $held)" [ "${held:-0}" -gt 0 ]
 stops=$(grep -c "the disk guard stops storing rows" "$CLUSTER_DIR/server.log")
-resumes=$(grep -c "the disk guard lets interface" "$CLUSTER_DIR/server.log")
+resumes=$(grep -c "the disk guard lets rows from interface" "$CLUSTER_DIR/server.log")
 if [ "$stops" -ge 1 ] && [ "$stops" -le $((RT_GUARD_SECONDS / 60 + 2)) ] &&
 	[ "$resumes" -ge "$((stops - 1))" ]; then
 	ok "it said so once per episode ($stops stops, $resumes resumes; at most one a minute)"
