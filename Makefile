@@ -18,7 +18,7 @@ PCAP_CONFIG ?= pcap-config
 PG_CPPFLAGS = -DPKT_EXTVERSION='"$(EXTVERSION)"' $(shell $(PCAP_CONFIG) --cflags) -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
 SHLIB_LINK = $(shell $(PCAP_CONFIG) --libs)
 
-REGRESS = setup interface errors load privileges
+REGRESS = setup rules interface errors load privileges
 REGRESS_OPTS = --temp-instance=tmp_check --temp-config=$(srcdir)/test/regress.conf
 TAP_TESTS = 1
 PROVE_TESTS = test/t/*.pl

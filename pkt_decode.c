@@ -12,7 +12,7 @@
  * outside the C library, so the decoder cannot crash the server whatever
  * arrives.
  *
- * The rules (see README "What is stored"):
+ * The rules (docs/storage.md, "What is stored"):
  * - the outermost IP header is the one recorded;
  * - IPv6 extension headers are walked to the upper-layer protocol: the
  *   headers that name a header after them (Hop-by-Hop, Routing, Fragment,

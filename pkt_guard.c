@@ -39,6 +39,7 @@ pkt_guard_init(PktGuard *g, Oid tablespace)
 		snprintf(g->table_dir, sizeof(g->table_dir), "pg_tblspc/%u", tablespace);
 	g->free = INT64_MAX;
 	g->wal_tight = false;
+	g->state = PKT_GUARD_OK;
 }
 
 /*
@@ -71,8 +72,9 @@ free_above_reserve(const char *path, bool holding)
  * guard that holds)?  g says how much.
  */
 bool
-pkt_guard_room(PktGuard *g, int64 bytes, bool holding)
+pkt_guard_room(PktGuard *g, int64 bytes)
 {
+	bool		holding = g->state == PKT_GUARD_HOLDING;
 	int64		table = free_above_reserve(g->table_dir, holding);
 	int64		wal = free_above_reserve(XLOGDIR, holding);
 

@@ -20,16 +20,17 @@ typedef enum PktGuardState
 	PKT_GUARD_HOLDING			/* nothing left to drop: rows are not stored */
 } PktGuardState;
 
-/* Where a run's rows go, and what the last check found. */
+/* Where a run's rows go, what the last check found, and what it did. */
 typedef struct PktGuard
 {
 	char		table_dir[64];	/* of packets' tablespace, relative to the data directory */
 	int64		free;			/* bytes above the reserve, on the tighter filesystem */
 	bool		wal_tight;		/* pg_wal's is that one */
+	PktGuardState state;
 } PktGuard;
 
 extern void pkt_guard_init(PktGuard *g, Oid tablespace);
-extern bool pkt_guard_room(PktGuard *g, int64 bytes, bool holding);
+extern bool pkt_guard_room(PktGuard *g, int64 bytes);
 extern const char *pkt_guard_state_name(int state);
 
 #endif							/* PKT_GUARD_H */

@@ -50,18 +50,21 @@ char	   *pkt_sensor = NULL;
 
 /*
  * A sensor's name, at a hub the name of its rows and runs and part of its
- * subscription's name: letters, digits, '.', '_' and '-', at most
- * PKT_SENSOR_LEN bytes, starting with a letter or digit.
+ * subscription's name: ASCII letters, digits, '.', '_' and '-', at most
+ * PKT_SENSOR_LEN bytes, starting with a letter or digit.  The one rule, for
+ * pktcapture.sensor and, through pkt_sensor_name_check(), for the names a
+ * hub is given.
  */
 bool
 pkt_sensor_name_valid(const char *name)
 {
 	size_t		len = strlen(name);
 
-	if (len == 0 || len > PKT_SENSOR_LEN || !isalnum((unsigned char) name[0]))
+	if (len == 0 || len > PKT_SENSOR_LEN || strchr("._-", name[0]) != NULL)
 		return false;
 	for (size_t i = 0; i < len; i++)
-		if (!isalnum((unsigned char) name[i]) && strchr("._-", name[i]) == NULL)
+		if (!((name[i] >= 'A' && name[i] <= 'Z') || (name[i] >= 'a' && name[i] <= 'z') ||
+			  (name[i] >= '0' && name[i] <= '9') || strchr("._-", name[i]) != NULL))
 			return false;
 	return true;
 }
@@ -71,8 +74,7 @@ check_sensor(char **newval, void **extra, GucSource source)
 {
 	if (pkt_sensor_name_valid(*newval))
 		return true;
-	GUC_check_errdetail("A sensor's name is 1 to %d letters, digits, \".\", \"_\" or \"-\", starting with a letter or a digit.",
-						PKT_SENSOR_LEN);
+	GUC_check_errdetail(PKT_SENSOR_NAME_RULE, PKT_SENSOR_LEN);
 	return false;
 }
 

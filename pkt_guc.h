@@ -44,6 +44,10 @@ extern char *pkt_sensor;
 
 #define PKT_SENSOR_LEN	52		/* "pktcapture:" and it fit a name */
 
+/* what pkt_sensor_name_valid() asks of a name, for errdetail (with PKT_SENSOR_LEN) */
+#define PKT_SENSOR_NAME_RULE \
+	"A sensor's name is 1 to %d letters, digits, \".\", \"_\" or \"-\", starting with a letter or a digit."
+
 extern bool pkt_sensor_name_valid(const char *name);
 
 extern void pkt_guc_define(void);

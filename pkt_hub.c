@@ -302,8 +302,7 @@ pkt_hub_start(void)
 typedef struct Hub
 {
 	PktMaint	maint;
-	PktGuard	guard;
-	bool		holding;		/* the disk guard disabled the subscriptions */
+	PktGuard	guard;			/* holding: the subscriptions are disabled */
 	TimestampTz checked_at;
 	List	   *states;			/* "sensor\0state" of the last check */
 	MemoryContext cxt;
@@ -361,53 +360,49 @@ step_hold(void *arg)
 	return 1;
 }
 
+/* the disk guard holds the sensors' rows by disabling the subscriptions */
+static bool
+hub_hold(void *arg, bool hold)
+{
+	Hub		   *h = (Hub *) arg;
+
+	return pkt_maint_step(&h->maint, step_hold, &hold,
+						  hold ? "pktcapture hub: stopping the subscriptions for space" :
+						  "pktcapture hub: resuming the subscriptions") > 0;
+}
+
 /*
- * The disk guard of the rows received: below pktcapture.min_free_space,
- * the oldest partitions go (before the one of now); with none left, the
- * subscriptions are disabled, and enabled again once free space is back
- * above the reserve by the guard's margin (pkt_guard_room).
+ * The disk guard of the rows received, by the policy of every guard
+ * (pkt_maint_make_room): while it holds, the subscriptions are disabled.
  */
 static void
 hub_guard(Hub *h)
 {
-	bool		hold = true;
+	PktGuardRows gr = {"rows from the hub's sensors",
+		"The subscriptions are enabled again when space returns; meanwhile each sensor keeps the rows in its replication slot, up to its max_slot_wal_keep_size.",
+	hub_hold, h, NULL};
 
-	while (!pkt_guard_room(&h->guard, 0, h->holding))
-	{
-		int64		rows;
-		int			r = pkt_maint_drop_oldest(&h->maint, &rows);
+	(void) pkt_maint_make_room(&h->maint, &h->guard, 0, &gr);
+}
 
-		if (r < 0)
-			return;
-		if (r == 0)
-		{
-			if (!h->holding && pkt_maint_step(&h->maint, step_hold, &hold,
-											  "pktcapture hub: stopping the subscriptions for space") > 0)
-			{
-				h->holding = true;
-				ereport(WARNING,
-						(errmsg("pktcapture: the hub's disk guard stops receiving rows from its sensors"),
-						 errdetail("Free space is below pktcapture.min_free_space (%s) and no partition of packets is left to drop.",
-								   pkt_min_free_space),
-						 errhint("The subscriptions are enabled again when space returns; meanwhile each sensor keeps the rows in its replication slot, up to its max_slot_wal_keep_size.")));
-			}
-			if (h->guard.wal_tight)
-				pkt_maint_checkpoint(&h->maint);
-			return;
-		}
-		ereport(LOG,
-				(errmsg("pktcapture: the hub's disk guard dropped the oldest partition of packets (" INT64_FORMAT " rows)",
-						rows),
-				 errdetail("Free space was below pktcapture.min_free_space (%s).", pkt_min_free_space)));
-	}
-	hold = false;
-	if (h->holding && pkt_maint_step(&h->maint, step_hold, &hold,
-									 "pktcapture hub: resuming the subscriptions") > 0)
-	{
-		h->holding = false;
-		ereport(LOG,
-				(errmsg("pktcapture: the hub's disk guard lets the sensors' rows in again")));
-	}
+/*
+ * A sensor lost: pkt_hub_warn_lost() says so, as pkt_hub_status() does.
+ * Its arguments are parameters, never SQL text.
+ */
+static void
+warn_lost(const char *schema, const char *sensor, const char *state, const char *error)
+{
+	char	   *sql = psprintf("SELECT %s.pkt_hub_warn_lost($1, $2, $3)", schema);
+	Oid			types[3] = {TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[3];
+	char		nulls[3] = {' ', ' ', error ? ' ' : 'n'};
+
+	values[0] = CStringGetTextDatum(sensor);
+	values[1] = CStringGetTextDatum(state);
+	values[2] = error ? CStringGetTextDatum(error) : (Datum) 0;
+	if (SPI_execute_with_args(sql, 3, types, values, nulls, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not run pkt_hub_warn_lost()");
+	pfree(sql);
 }
 
 /* what the last look at the sensors found, in the hub's context */
@@ -422,20 +417,31 @@ static int
 step_check(void *arg)
 {
 	CheckArg   *c = arg;
+	char	   *schema;
 	char	   *sql;
+	SPITupleTable *tuptable;
 
 	/* DROP EXTENSION: no longer a hub */
 	if (!OidIsValid(get_extension_oid("pktcapture", true)))
 		return 1;
-	sql = psprintf("SELECT sensor, state, last_error FROM %s.pkt_hub_check()", pkt_ext_schema());
+	/* which states are lost or healthy, and the warning, are SQL's (one home) */
+	schema = pkt_ext_schema();
+	sql = psprintf("SELECT c.sensor, c.state, c.last_error, %s.pkt_hub_state_lost(c.state), "
+				   "%s.pkt_hub_state_healthy(c.state) FROM %s.pkt_hub_check() c",
+				   schema, schema, schema);
 	if (SPI_execute(sql, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not run pkt_hub_check()");
 	c->sensors = (int) SPI_processed;
-	for (uint64 i = 0; i < SPI_processed; i++)
+	tuptable = SPI_tuptable;
+	for (uint64 i = 0; i < tuptable->numvals; i++)
 	{
-		char	   *sensor = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-		char	   *state = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
-		char	   *error = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3);
+		HeapTuple	tup = tuptable->vals[i];
+		char	   *sensor = SPI_getvalue(tup, tuptable->tupdesc, 1);
+		char	   *state = SPI_getvalue(tup, tuptable->tupdesc, 2);
+		char	   *error = SPI_getvalue(tup, tuptable->tupdesc, 3);
+		bool		isnull;
+		bool		lost = DatumGetBool(SPI_getbinval(tup, tuptable->tupdesc, 4, &isnull)) && !isnull;
+		bool		healthy = DatumGetBool(SPI_getbinval(tup, tuptable->tupdesc, 5, &isnull)) && !isnull;
 		char	   *was = NULL;
 		ListCell   *lc;
 
@@ -447,15 +453,12 @@ step_check(void *arg)
 		/* a change of state is logged once */
 		if (was == NULL || strcmp(was, state) != 0)
 		{
-			bool		lost = strcmp(state, "lost") == 0 || strcmp(state, "slot gone") == 0;
-
-			if (lost || (was != NULL && strcmp(state, "streaming") != 0 &&
-						 strcmp(state, "copying") != 0))
-				ereport(lost ? WARNING : LOG,
+			if (lost)
+				warn_lost(schema, sensor, state, error);
+			else if (was != NULL && !healthy)
+				ereport(LOG,
 						(errmsg("pktcapture hub: sensor \"%s\" is %s", sensor, state),
-						 error ? errdetail("%s", error) : 0,
-						 lost ? errhint("SELECT pkt_hub_remove('%s'); SELECT pkt_hub_add('%s', ...); copies again every row the sensor still keeps.",
-										sensor, sensor) : 0));
+						 error ? errdetail("%s", error) : 0));
 			else if (was != NULL)
 				ereport(LOG,
 						(errmsg("pktcapture hub: sensor \"%s\" is %s again (was %s)", sensor, state, was)));

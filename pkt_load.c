@@ -26,6 +26,7 @@
 #include "pkt_catalog.h"
 #include "pkt_guc.h"
 #include "pkt_load.h"
+#include "pkt_maint.h"
 #include "pkt_run.h"
 
 #define PKT_LOAD_COPY_ROWS 1000000	/* rows per COPY statement of a file load */
@@ -54,28 +55,27 @@ load_cleanup(int code, Datum arg)
 }
 
 /*
- * Write a batch, if the disk guard has room for it (a load cannot drop
- * partitions: they would stay locked to its end); else count it as not
- * stored, saying so once.
+ * Write a batch, if the disk guard has room for it (a load drops no
+ * partition: they would stay locked to its end); else count it as not
+ * stored.
  */
 static void
 load_write(PktRun *run, const char *path)
 {
 	int			n = Min(pkt_run_pending(run), run->batch);
+	char	   *rows = psprintf("rows of capture file \"%s\"", path);
+	PktGuardRows gr = {rows,
+		"The rows are counted as not stored by the disk guard while space is short; drop partitions (CALL pkt_maintain() with pktcapture.retention set) or free space, then load the file again.",
+	NULL, NULL, &run->c.not_stored_disk};
 
-	if (pkt_run_has_room(run, n))
+	if (pkt_maint_make_room(NULL, &run->guard, pkt_run_room_bytes(run, n), &gr) > 0)
 	{
 		pkt_run_write(run);
 		pkt_run_committed(run);
-		return;
 	}
-	if (run->guard_state != PKT_GUARD_HOLDING)
-		ereport(WARNING,
-				(errmsg("the disk guard stops storing rows of capture file \"%s\"", path),
-				 errdetail("Free space is below pktcapture.min_free_space (%s).", pkt_min_free_space),
-				 errhint("The rows of the rest of the file are counted as not stored by the disk guard; drop partitions (CALL pkt_maintain() with pktcapture.retention set) or free space, then load it again.")));
-	run->guard_state = PKT_GUARD_HOLDING;
-	pkt_run_refuse(run, n);
+	else
+		pkt_run_refuse(run, n);
+	pfree(rows);
 }
 
 /* Read the whole file into packets; say in damage where it broke, if it did. */

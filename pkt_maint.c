@@ -218,6 +218,31 @@ pkt_maint_drop_oldest(PktMaint *m, int64 *rows)
 	return r;
 }
 
+/*
+ * No room and nothing left to drop: the guard holds, saying so once.
+ * Returns 0, or -1 if stopping the rows' flow failed (try again).
+ */
+static int
+guard_hold(PktMaint *m, PktGuard *g, const PktGuardRows *gr)
+{
+	if (g->state != PKT_GUARD_HOLDING)
+	{
+		if (gr->hold && !gr->hold(gr->arg, true))
+			return -1;
+		ereport(WARNING,
+				(errmsg("pktcapture: the disk guard stops storing %s", gr->rows),
+				 m ?
+				 errdetail("Free space is below pktcapture.min_free_space (%s) and no partition of packets is left to drop.",
+						   pkt_min_free_space) :
+				 errdetail("Free space is below pktcapture.min_free_space (%s).", pkt_min_free_space),
+				 errhint("%s", gr->hold_hint)));
+		g->state = PKT_GUARD_HOLDING;
+	}
+	if (m && g->wal_tight)
+		pkt_maint_checkpoint(m);
+	return 0;
+}
+
 /* WAL waits for a checkpoint to be recycled: ask for one, now and then. */
 void
 pkt_maint_checkpoint(PktMaint *m)
@@ -229,4 +254,49 @@ pkt_maint_checkpoint(PktMaint *m)
 		RequestCheckpoint(CHECKPOINT_IMMEDIATE);
 		m->checkpoint_at = now;
 	}
+}
+
+/*
+ * The disk guard's policy, the same for captures, loads and hubs: is there
+ * room for bytes more above pktcapture.min_free_space?  If not, the oldest
+ * partitions (before the one of now) go, one a transaction, until there
+ * is; with none left (or m NULL: a load, whose partitions stay locked to
+ * its end, drops none) the guard holds: rows are not stored (gr->hold
+ * stops their flow too) and a WARNING says so once; while pg_wal is the
+ * tight filesystem, a checkpoint is asked for now and then.  Once room is
+ * back, with the holding guard's margin, the hold ends, logged once.
+ * Returns 1 if there is room, 0 if the guard holds, -1 if a step failed
+ * (try again shortly).
+ */
+int
+pkt_maint_make_room(PktMaint *m, PktGuard *g, int64 bytes, const PktGuardRows *gr)
+{
+	while (!pkt_guard_room(g, bytes))
+	{
+		int64		rows = 0;
+		int			r = m ? pkt_maint_drop_oldest(m, &rows) : 0;
+
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			return guard_hold(m, g, gr);
+		/* a drop while holding ends the hold only once there is room */
+		if (g->state != PKT_GUARD_HOLDING)
+			g->state = PKT_GUARD_DROPPING;
+		ereport(LOG,
+				(errmsg("pktcapture: the disk guard dropped the oldest partition of packets (" INT64_FORMAT " rows) for %s",
+						rows, gr->rows),
+				 errdetail("Free space was below pktcapture.min_free_space (%s).", pkt_min_free_space)));
+	}
+	if (g->state == PKT_GUARD_HOLDING)
+	{
+		if (gr->hold && !gr->hold(gr->arg, false))
+			return -1;
+		ereport(LOG,
+				(errmsg("pktcapture: the disk guard lets %s in again", gr->rows),
+				 gr->not_stored ?
+				 errdetail(UINT64_FORMAT " rows were not stored meanwhile.", *gr->not_stored) : 0));
+	}
+	g->state = PKT_GUARD_OK;
+	return 1;
 }

@@ -10,6 +10,8 @@
 #include "datatype/timestamp.h"
 #include "utils/elog.h"
 
+#include "pkt_guard.h"
+
 /* A background worker's transaction, connected to SPI, with a snapshot. */
 extern void pkt_xact_begin(void);
 extern void pkt_xact_commit(void);
@@ -30,5 +32,22 @@ extern bool pkt_maint_due(const PktMaint *m, TimestampTz now);
 extern void pkt_maint_round(PktMaint *m);
 extern int	pkt_maint_drop_oldest(PktMaint *m, int64 *rows);
 extern void pkt_maint_checkpoint(PktMaint *m);
+
+/*
+ * What a disk guard guards, for its one policy (pkt_maint_make_room): whose
+ * rows, for the log; what happens to them while it holds; how it holds
+ * their flow, if it does more than not store them.
+ */
+typedef struct PktGuardRows
+{
+	const char *rows;			/* "rows from interface \"eth0\"" */
+	const char *hold_hint;		/* the errhint of the warning that it holds */
+	bool		(*hold) (void *arg, bool hold);	/* false if switching failed */
+	void	   *arg;
+	const uint64 *not_stored;	/* counted while it held; NULL: not counted */
+} PktGuardRows;
+
+extern int	pkt_maint_make_room(PktMaint *m, PktGuard *g, int64 bytes,
+								const PktGuardRows *gr);
 
 #endif							/* PKT_MAINT_H */

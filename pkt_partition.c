@@ -5,7 +5,7 @@
  *		makes partitions ahead and drops them (retention, disk guard).
  *
  * packets is partitioned by range of capture_time, one partition per
- * pktcapture.partition_span (aligned on 2000-01-01 00:00 UTC).  The
+ * pktcapture.partition_span (aligned on pkt_bucket.h's epoch).  The
  * partitions of now and of the next pktcapture.partitions_ahead spans are
  * made ahead by the captures' maintenance, off the hot path; a batch with
  * rows of another time (a capture file of 2009) has their partitions made
@@ -33,6 +33,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "pkt_bucket.h"
 #include "pkt_catalog.h"
 #include "pkt_guc.h"
 #include "pkt_partition.h"
@@ -40,16 +41,13 @@
 #define MAX_MISSING 1024		/* partitions one batch may ask for */
 
 /*
- * The start of the span of pktcapture.partition_span that holds t, spans
- * counted from 2000-01-01 UTC (TimestampTz 0), as pkt_partition_create()'s
- * date_bin counts them.
+ * The start of the span of pktcapture.partition_span that holds t, as
+ * pkt_partition_create() counts them (pkt_bucket.h).
  */
 TimestampTz
 pkt_span_start(TimestampTz t)
 {
-	int64		span = (int64) pkt_partition_span_min * 60 * USECS_PER_SEC;
-
-	return t - ((t % span) + span) % span;
+	return pkt_bucket_start(t, (int64) pkt_partition_span_min * 60 * USECS_PER_SEC);
 }
 
 void

@@ -9,7 +9,7 @@
  * - buffer pktcapture.buffer_size (256 MB): with TPACKET_V3 and the
  *   headers-only snap length it holds over a million frames, so a burst
  *   faster than the worker writes rows waits in the kernel instead of
- *   being dropped (the README's section "Performance" has the figures);
+ *   being dropped (docs/performance.md has the figures);
  * - timeout PKT_PCAP_TIMEOUT_MS, not immediate mode: the kernel hands
  *   over whole blocks, at most that late, which costs one wakeup per
  *   block instead of one per packet;
@@ -139,7 +139,7 @@ pkt_report_open_error(PktOpenError err, const char *ifname, const char *filter,
 					 errhint("The PostgreSQL server needs the CAP_NET_RAW capability: "
 							 "for a systemd service, add \"AmbientCapabilities=CAP_NET_RAW\" "
 							 "to its [Service] section and restart it. "
-							 "The README's section \"Privileges\" has the details.")));
+							 "docs/privileges.md has the details.")));
 			break;
 		case PKT_OPEN_FILTER:
 			ereport(ERROR,

@@ -87,16 +87,13 @@ pkt_run_open(PktRun *run, const char *kind, const char *source, const char *filt
 }
 
 /*
- * Is there room on disk for nrows more rows (and for those waiting in the
- * writer's spool), above pktcapture.min_free_space (and a margin while
- * the guard holds)?
+ * The room on disk that nrows more rows need, with those waiting in the
+ * writer's spool: for the disk guard.
  */
-bool
-pkt_run_has_room(PktRun *run, int nrows)
+int64
+pkt_run_room_bytes(const PktRun *run, int nrows)
 {
-	return pkt_guard_room(&run->guard,
-						  ((int64) nrows + run->writer.spool.nrows) * PKT_GUARD_ROW_BYTES,
-						  run->guard_state == PKT_GUARD_HOLDING);
+	return ((int64) nrows + run->writer.spool.nrows) * PKT_GUARD_ROW_BYTES;
 }
 
 /*
@@ -369,6 +366,37 @@ shared_top(PktTopK *tk, PktSharedTop *out)
 	out->error_bound = pkt_topk_error_bound(tk);
 }
 
+/* Rows that could not be written before the end: counted as not stored. */
+void
+pkt_run_give_up_pending(PktRun *run)
+{
+	run->c.not_stored += pkt_run_pending(run);
+	run->c.pending = 0;
+	run->first = run->nrows = 0;
+}
+
+/* What the interface's kernel counters say (pcap_stats), for pkt_status. */
+void
+pkt_run_set_kernel_drops(PktRun *run, uint64 dropped, uint64 if_dropped)
+{
+	run->c.kernel_dropped = dropped;
+	run->c.if_dropped = if_dropped;
+}
+
+/* The error of the writes that keep failing, for pkt_status; NULL: none. */
+void
+pkt_run_set_error(PktRun *run, const char *fmt,...)
+{
+	va_list		args;
+
+	run->last_error[0] = '\0';
+	if (fmt == NULL)
+		return;
+	va_start(args, fmt);
+	vsnprintf(run->last_error, sizeof(run->last_error), fmt, args);
+	va_end(args);
+}
+
 /* Copy counters, and top talkers if asked, into the run's slot. */
 void
 pkt_run_publish(PktRun *run, bool with_top)
@@ -380,7 +408,7 @@ pkt_run_publish(PktRun *run, bool with_top)
 	recent_rate(run, now, &pub.rate_pps, &pub.rate_Bps);
 	pub.last_flush_at = run->last_flush_at;
 	pub.last_flush_ms = run->last_flush_ms;
-	pub.guard_state = run->guard_state;
+	pub.guard_state = run->guard.state;
 	pub.free_bytes = run->guard.free;
 	strlcpy(pub.error, run->last_error, sizeof(pub.error));
 	pub.with_top = with_top && (run->top_dirty || run->sums.top_dirty);

@@ -45,7 +45,6 @@ typedef struct PktRun
 	PktSums		sums;
 	PktLedger	ledger;
 	PktGuard	guard;
-	int			guard_state;	/* a PktGuardState, for pkt_status */
 	TimestampTz last_publish_at;
 	/* samples for the recent rate: (time, IP packets, IP bytes) */
 	int			nsamples;
@@ -69,7 +68,7 @@ extern void pkt_run_init(PktRun *run, PktSlotRef slot, int linktype, const char 
 extern void pkt_run_set_copy_rows(PktRun *run, int64 copy_rows);
 extern void pkt_run_open(PktRun *run, const char *kind, const char *source,
 						 const char *filter);
-extern bool pkt_run_has_room(PktRun *run, int nrows);
+extern int64 pkt_run_room_bytes(const PktRun *run, int nrows);
 extern void pkt_run_refuse(PktRun *run, int nrows);
 extern void pkt_run_account(PktRun *run, const struct timeval *ts,
 							uint32 caplen, uint32 len, const u_char *data);
@@ -79,6 +78,9 @@ extern void pkt_run_update_ledger(PktRun *run, const char *state, const char *er
 extern void pkt_run_flush(PktRun *run);
 extern void pkt_run_committed(PktRun *run);
 extern void pkt_run_aborted(PktRun *run);
+extern void pkt_run_give_up_pending(PktRun *run);
+extern void pkt_run_set_kernel_drops(PktRun *run, uint64 dropped, uint64 if_dropped);
+extern void pkt_run_set_error(PktRun *run, const char *fmt,...) pg_attribute_printf(2, 3);
 extern void pkt_run_publish(PktRun *run, bool with_top);
 extern void pkt_run_release(PktRun *run);
 

@@ -30,7 +30,7 @@ typedef enum PktState
 	PKT_STATE_FAILED
 } PktState;
 
-/* Counters of one capture; the invariants are in README "Statistics". */
+/* Counters of one capture; the invariants are in docs/statistics.md. */
 typedef struct PktCounters
 {
 	uint64		frames;			/* every frame libpcap handed us */

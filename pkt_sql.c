@@ -37,8 +37,10 @@
 #include "utils/inet.h"
 #include "utils/timestamp.h"
 
+#include "pkt_bucket.h"
 #include "pkt_capture.h"
 #include "pkt_guard.h"
+#include "pkt_guc.h"
 #include "pkt_hub.h"
 #include "pkt_inet.h"
 #include "pkt_load.h"
@@ -92,7 +94,13 @@ state_name(PktState state)
 	return "unknown";
 }
 
-/* The protocol as the packets table names it: TCP, UDP or the number. */
+/*
+ * The protocol as pktcapture names it: TCP, UDP or the number.  The one
+ * rule, for pkt_stats() here and, through pkt_protocol_label(), for SQL
+ * (packets' generated column protocol says the same: a test holds them
+ * equal, since a generated column's expression cannot change without
+ * rewriting the table).
+ */
 static void
 protocol_label(int proto, char *buf, size_t len)
 {
@@ -472,6 +480,9 @@ PG_FUNCTION_INFO_V1(pkt_interfaces);
 PG_FUNCTION_INFO_V1(pkt_load);
 PG_FUNCTION_INFO_V1(pkt_hub_rows);
 PG_FUNCTION_INFO_V1(pkt_hub_start_worker);
+PG_FUNCTION_INFO_V1(pkt_protocol_label);
+PG_FUNCTION_INFO_V1(pkt_bucket_epoch);
+PG_FUNCTION_INFO_V1(pkt_sensor_name_check);
 
 /*
  * pkt_start(interface text, filter text DEFAULT NULL) RETURNS integer
@@ -581,4 +592,50 @@ Datum
 pkt_hub_start_worker(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT32(pkt_hub_start());
+}
+
+/*
+ * pkt_protocol_label(ip_proto integer) RETURNS text
+ *
+ * TCP, UDP or the number, as pkt_stats() and packets name a protocol.
+ */
+Datum
+pkt_protocol_label(PG_FUNCTION_ARGS)
+{
+	char		label[16];
+
+	protocol_label(PG_GETARG_INT32(0), label, sizeof(label));
+	PG_RETURN_TEXT_P(cstring_to_text(label));
+}
+
+/*
+ * pkt_bucket_epoch() RETURNS timestamptz
+ *
+ * Where every span of partitions and summaries is counted from
+ * (pkt_bucket.h): date_bin()'s origin in SQL.
+ */
+Datum
+pkt_bucket_epoch(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TIMESTAMPTZ(PKT_BUCKET_EPOCH);
+}
+
+/*
+ * pkt_sensor_name_check(sensor text) RETURNS void
+ *
+ * Raises an error unless the name is a valid sensor name, by the rule of
+ * pktcapture.sensor.
+ */
+Datum
+pkt_sensor_name_check(PG_FUNCTION_ARGS)
+{
+	char	   *sensor = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	if (sensor == NULL || !pkt_sensor_name_valid(sensor))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid sensor name \"%s\"", sensor ? sensor : "<NULL>"),
+				 errdetail(PKT_SENSOR_NAME_RULE, PKT_SENSOR_LEN),
+				 errhint("A sensor's name is its pktcapture.sensor setting.")));
+	PG_RETURN_VOID();
 }

@@ -33,8 +33,8 @@
  * failing) the run gives its summaries up and pkt_report() reads its
  * rows from packets (summarized_id stays).
  *
- * Buckets are aligned on 2000-01-01 00:00 UTC, as date_bin(span, t,
- * '2000-01-01 00:00+00') does.  Parts written by a run are numbered from
+ * Buckets start at whole spans from pktcapture's one epoch (pkt_bucket.h),
+ * as date_bin(span, t, pkt_bucket_epoch()) does in SQL.  Parts written by a run are numbered from
  * 1; the SQL functions that sum rows of packets (a crash's catch-up, a
  * rebuild) write parts -1 and 0.
  *-------------------------------------------------------------------------
@@ -48,10 +48,10 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "pkt_bucket.h"
 #include "pkt_catalog.h"
 #include "pkt_guc.h"
 #include "pkt_inet.h"
-#include "pkt_partition.h"
 #include "pkt_summary.h"
 
 #define NSPANS 3
@@ -113,10 +113,7 @@ typedef struct SumBucket
 static int64
 floor_to(TimestampTz t, int span)
 {
-	int64		m = span_usecs[span];
-
-	/* 2000-01-01 00:00 UTC is timestamptz 0 */
-	return t - ((t % m) + m) % m;
+	return pkt_bucket_start(t, span_usecs[span]);
 }
 
 static void

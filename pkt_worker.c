@@ -89,6 +89,7 @@ typedef struct Worker
 	uint64		logged_stored;	/* rows stored at the last progress line */
 	TimestampTz logged_at;
 	PktMaint	maint;			/* partitions ahead, retention, the disk guard's drops */
+	char		guard_rows[300];	/* for the disk guard's log: rows from interface "eth0" */
 	MemoryContext cxt;			/* the run's */
 } Worker;
 
@@ -131,51 +132,19 @@ worker_sleep(long ms)
 }
 
 /*
- * Is there room for nrows more rows on disk?  If not, the oldest
- * partitions (before the one of now) go, one a transaction, until there
- * is.  Returns 1 if there is room, 0 if there is none left to make (the
- * rows are not to be stored), -1 if a drop failed (try again shortly).
+ * Is there room for nrows more rows on disk?  The disk guard's policy
+ * (pkt_maint_make_room) answers: 1 yes, 0 not to be stored, -1 try again
+ * shortly.
  */
 static int
 worker_room(Worker *w, int nrows)
 {
-	PktRun	   *run = &w->run;
+	PktGuardRows gr = {w->guard_rows,
+		"Rows are counted as not stored by the disk guard until space returns; storing resumes by itself.",
+	NULL, NULL, &w->run.c.not_stored_disk};
 
-	while (!pkt_run_has_room(run, nrows))
-	{
-		int64		rows;
-		int			r = pkt_maint_drop_oldest(&w->maint, &rows);
-
-		if (r < 0)
-			return -1;
-		if (r == 0)
-		{
-			if (run->guard_state != PKT_GUARD_HOLDING)
-				ereport(WARNING,
-						(errmsg("pktcapture: the disk guard stops storing rows from interface \"%s\"",
-								w->ifname),
-						 errdetail("Free space is below pktcapture.min_free_space (%s) and no partition of packets is left to drop.",
-								   pkt_min_free_space),
-						 errhint("Rows are counted as not stored by the disk guard until space returns; storing resumes by itself.")));
-			run->guard_state = PKT_GUARD_HOLDING;
-			if (run->guard.wal_tight)
-				pkt_maint_checkpoint(&w->maint);
-			return 0;
-		}
-		/* a drop while holding ends the hold only once there is room */
-		if (run->guard_state != PKT_GUARD_HOLDING)
-			run->guard_state = PKT_GUARD_DROPPING;
-		ereport(LOG,
-				(errmsg("pktcapture: the disk guard dropped the oldest partition of packets (" INT64_FORMAT " rows) for interface \"%s\"",
-						rows, w->ifname),
-				 errdetail("Free space was below pktcapture.min_free_space (%s).", pkt_min_free_space)));
-	}
-	if (run->guard_state == PKT_GUARD_HOLDING)
-		ereport(LOG,
-				(errmsg("pktcapture: the disk guard lets interface \"%s\" store rows again", w->ifname),
-				 errdetail(UINT64_FORMAT " rows were not stored meanwhile.", run->c.not_stored_disk)));
-	run->guard_state = PKT_GUARD_OK;
-	return 1;
+	return pkt_maint_make_room(&w->maint, &w->run.guard,
+							   pkt_run_room_bytes(&w->run, nrows), &gr);
 }
 
 /* Log a failed write once, then once a minute while it keeps failing. */
@@ -225,14 +194,8 @@ write_failed(Worker *w, bool summaries, const ErrorData *edata, int nbatch)
 	log_write_failure(w, summaries, edata, nbatch);
 	b->failures++;
 	b->retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), b->delay_ms);
-	if (summaries)
-		snprintf(run->last_error, sizeof(run->last_error),
-				 "writing summaries failed %d times, retrying: %s",
-				 b->failures, edata->message);
-	else
-		snprintf(run->last_error, sizeof(run->last_error),
-				 "writing rows failed %d times, retrying: %s",
-				 b->failures, edata->message);
+	pkt_run_set_error(run, "writing %s failed %d times, retrying: %s",
+					  summaries ? "summaries" : "rows", b->failures, edata->message);
 	if (summaries && pkt_sums_full(&run->sums))
 	{
 		/* memory stays bounded: the sums go, the rows stay */
@@ -289,7 +252,7 @@ worker_transaction(Worker *w, bool summaries)
 	if (!ok)
 		return false;
 	pkt_run_committed(run);
-	run->last_error[0] = '\0';
+	pkt_run_set_error(run, NULL);
 	if (summaries)
 		w->sums.failures = 0;
 	else if (w->rows.failures > 0)
@@ -449,8 +412,7 @@ worker_kernel_stats(Worker *w)
 
 	if (pcap_stats(w->p, &ps) == 0)
 	{
-		w->run.c.kernel_dropped = ps.ps_drop;
-		w->run.c.if_dropped = ps.ps_ifdrop;
+		pkt_run_set_kernel_drops(&w->run, ps.ps_drop, ps.ps_ifdrop);
 	}
 }
 
@@ -700,12 +662,7 @@ worker_finish(Worker *w)
 	give_up = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), PKT_STOP_RETRY_MS);
 	while (!worker_write(w) && !w->table_gone && GetCurrentTimestamp() < give_up)
 		worker_sleep(w->rows.delay_ms);
-	if (pkt_run_pending(run) > 0)
-	{
-		run->c.not_stored += pkt_run_pending(run);
-		run->c.pending = 0;
-		run->first = run->nrows = 0;
-	}
+	pkt_run_give_up_pending(run);
 	pkt_run_publish(run, true);
 	pcap_close(w->p);
 
@@ -764,6 +721,7 @@ pkt_worker_main(Datum main_arg)
 
 		snprintf(who, sizeof(who), "interface \"%s\"", w->ifname);
 		pkt_maint_init(&w->maint, who);
+		snprintf(w->guard_rows, sizeof(w->guard_rows), "rows from %s", who);
 	}
 
 	BackgroundWorkerInitializeConnectionByOid(w->cfg.dboid, w->cfg.roleoid, 0);

@@ -29,8 +29,8 @@
  * form does neither.  Upserts (ON CONFLICT) can only take this form.
  *
  * Either way every row goes through the executor: defaults, generated
- * columns, constraints, indexes and triggers.  The README's section
- * "Performance" has what each form costs.
+ * columns, constraints, indexes and triggers.  docs/performance.md has
+ * what each form costs.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -11,15 +11,32 @@
  * a backend, it only defines the settings it can, and its functions say
  * how to preload it.
  *
- * The layers, each using only those below it (README "Files"):
- *	SQL entry points	pkt_sql.c; the launcher pkt_launcher.c
- *	captures, loads		pkt_capture.c, pkt_worker.c, pkt_load.c; a hub pkt_hub.c
- *	maintenance			pkt_maint.c (partitions ahead, retention, the disk guard's drops)
- *	one run				pkt_run.c
- *	what a run writes	pkt_writer.c, pkt_summary.c, pkt_ledger.c
- *	foundations			pkt_copy.c, pkt_catalog.c, pkt_pcap.c, pkt_shmem.c,
- *						pkt_guc.c
- *	pure code			pkt_decode.c, pkt_topk.c (no PostgreSQL calls)
+ * The layer map, top down: a file uses only files of the layers below
+ * its own (test/layers.sh reads this map and checks every dependency
+ * points down, and that every source file is in it once).
+ *
+ * layer		files
+ *	entry		pktcapture.c
+ *	sql			pkt_sql.c pkt_launcher.c
+ *	jobs		pkt_capture.c pkt_worker.c pkt_load.c pkt_hub.c
+ *	maintenance	pkt_maint.c
+ *	run			pkt_run.c
+ *	outputs		pkt_summary.c pkt_ledger.c pkt_partition.c
+ *	writer		pkt_writer.c
+ *	foundations	pkt_catalog.c pkt_copy.c pkt_pcap.c pkt_shmem.c pkt_guard.c
+ *	settings	pkt_guc.c
+ *	pure		pkt_decode.c pkt_toplist.c
+ *	pure-base	pkt_topk.c
+ * end of the layer map
+ *
+ * entry: the module's settings and workers at load; sql: SQL entry points
+ * and the launcher of pktcapture.autostart; jobs: a capture (its worker),
+ * a file load, a hub; maintenance: partitions ahead, retention, the disk
+ * guard's policy; run: one capture or load, from frames to rows, sums and
+ * ledger; outputs: summaries, the ledger, the partitions a batch needs;
+ * writer: COPY of rows; foundations: the catalog, COPY's encoding, libpcap,
+ * shared memory, free space; pure: the decoder and the top-K counters, no
+ * PostgreSQL calls.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

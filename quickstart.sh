@@ -93,7 +93,7 @@ if [ -z "${DB_HOST:-}" ]; then
 	EOF
 	# the database is postgres's, not packetuser's: its owner owns schema
 	# public, where the extension lives, and pktcapture refuses a schema a
-	# role other than a superuser may change (README, Privileges)
+	# role other than a superuser may change (docs/privileges.md)
 	admin -d postgres -v db="$DB_NAME" <<-'EOF'
 		SELECT format('CREATE DATABASE %I', :'db')
 		WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db') \gexec

@@ -316,7 +316,7 @@ if section guard "4b. the hub's disk guard"; then
 	check_eq "... after dropping its oldest partition (sensor-a's of 2020, 11 rows)" \
 		"$(nsql hub "SELECT string_agg(reason || ' ' || rows, ', ') FROM pkt_partitions WHERE range_start < '2021-01-01'")" \
 		"disk guard 11"
-	check "... and says so in its log" grep -q "the hub's disk guard stops receiving rows" "$WORK/hub/server.log"
+	check "... and says so in its log" grep -q "the disk guard stops storing rows from the hub's sensors" "$WORK/hub/server.log"
 	# a while in which sensor-b stores rows the hub must not take
 	held=$(nsql hub "SELECT count(*) FROM packets WHERE sensor = 'sensor-b'")
 	at_b=$(nsql sensor-b "SELECT count(*) FROM packets")

@@ -160,7 +160,7 @@ if section guard "1. the disk guard on a 300 MB filesystem"; then
 	# a hold ends when a partition can go, which a partition span (a minute)
 	# brings: at most one episode a minute, however fast the machine
 	stops=$(grep -c "the disk guard stops storing rows" "$CLUSTER_DIR/server.log")
-	resumes=$(grep -c "the disk guard lets interface" "$CLUSTER_DIR/server.log")
+	resumes=$(grep -c "the disk guard lets rows from interface" "$CLUSTER_DIR/server.log")
 	check "it said so once per episode ($stops stops, $resumes resumes; at most one a minute)" \
 		eval '[ "$stops" -ge 1 ] && [ "$stops" -le $((RT_GUARD_SECONDS / 60 + 2)) ] && [ "$resumes" -ge $((stops - 1)) ]'
 	# the guard drops the oldest partitions: what it keeps is of the last
