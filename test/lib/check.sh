@@ -14,12 +14,13 @@
 #   must WHAT COMMAND...       a step the rest needs: if it fails, the suite
 #                              ends (fatal)
 #   must_get VAR WHAT COMMAND...  must, keeping COMMAND's output (not empty)
-#                              in VAR
+#                              in VAR; COMMAND runs in a subshell
 #   step WHAT COMMAND...       a step some checks need: if it fails, it is
 #                              counted as a failure and the suite goes on
-# The output of a step's COMMAND is shown only if it fails, never among
-# the checks: give a step no redirection of its own (its verdict would go
-# with it).  COMMAND runs in the suite's shell: what it sets stays set.
+# The output of must's and step's COMMAND is shown only if it fails, never
+# among the checks: give them no redirection of their own (their verdict
+# would go with it).  COMMAND runs in the suite's shell: what it sets
+# (cluster_start's PGPORT) stays set.
 # And:
 #   heading TITLE              a heading with the elapsed time
 #   section TITLE              the same (test/lib/suite.sh makes sections
