@@ -22,10 +22,18 @@
 #      exact; pkt_report equal to GROUP BY over the rows (report_check.sql);
 #      the killed run caught up and marked interrupted by the next load;
 #      that next load, and its report, right; the library refuses to
-#      write while the extension is older (before the update).
+#      write while the extension is older (before the update);
+#   5. the schema the update gave is a fresh install's (schema_of below):
+#      the same pg_dump --schema-only, and the same members, initial
+#      privileges and configuration tables of the extension.
 # The new package is this tree, built and installed into a copy of the
 # installation too: what else is installed system-wide meanwhile (another
-# clone's build) does not matter.
+# clone's build) does not matter.  The fresh install, first: CREATE
+# EXTENSION pktcapture in a copy of the new package that holds the full
+# script of the new version and no other script of pktcapture's, so that
+# it is that script alone that installs it.
+# Two probes show that the comparison sees a function's body changed and a
+# member missing.
 # Prints "ok - ..." / "not ok - ..." and "upgrade: N passed, M failed".
 set -u
 cd "$(dirname "$0")/.."
@@ -96,6 +104,75 @@ copy_installation() {
 	done
 }
 
+# What the catalog says of the extension and a dump of its objects would
+# not: its members (type and identity) with their initial privileges (what
+# pg_dump compares a member's privileges with), and its configuration
+# tables by name with their conditions.  An initial privilege recorded as
+# none is the default (acldefault), as pg_dump takes it: a table that a
+# role was granted, then revoked by an update script (1.4 took INSERT on
+# packets back), has the default written out.  Entries of extconfig whose
+# table is gone are left out: PostgreSQL keeps those of tables an update
+# script dropped (1.1 dropped two), and pg_dump passes over them.
+EXT_FACTS="SELECT 'member ' || o.type || ' ' || o.identity || ' '
+	       || coalesce(coalesce(ip.initprivs,
+	                   (SELECT acldefault(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END::\"char\", c.relowner)
+	                    FROM pg_class c WHERE d.classid = 'pg_class'::regclass AND c.oid = d.objid),
+	                   (SELECT acldefault('f'::\"char\", p.proowner)
+	                    FROM pg_proc p WHERE d.classid = 'pg_proc'::regclass AND p.oid = d.objid))::text, '-')
+	FROM pg_depend d CROSS JOIN LATERAL pg_identify_object(d.classid, d.objid, d.objsubid) o
+	     LEFT JOIN pg_init_privs ip ON ip.classoid = d.classid AND ip.objoid = d.objid AND ip.objsubid = d.objsubid
+	WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+	  AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pktcapture')
+	UNION ALL
+	SELECT 'config ' || c.oid::regclass::text || ' ' || quote_literal(x.cond)
+	FROM pg_extension e, unnest(e.extconfig, e.extcondition) AS x(oid, cond) JOIN pg_class c ON c.oid = x.oid
+	WHERE e.extname = 'pktcapture'
+	UNION ALL
+	SELECT 'extension ' || extversion || ' ' || extrelocatable || ' ' || extnamespace::regnamespace::text
+	FROM pg_extension WHERE extname = 'pktcapture'
+	ORDER BY 1"
+# Every member detached from the extension, which stays (pg_dump prints a
+# member as the CREATE EXTENSION that makes it, nothing of the member).
+EXT_DETACH="DO \$\$
+DECLARE
+    m record;
+BEGIN
+    FOR m IN SELECT o.type, o.identity
+             FROM pg_depend d CROSS JOIN LATERAL pg_identify_object(d.classid, d.objid, d.objsubid) o
+             WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+               AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pktcapture')
+    LOOP
+        EXECUTE format('ALTER EXTENSION pktcapture DROP %s %s', m.type, m.identity);
+    END LOOP;
+END
+\$\$"
+
+# schema_of FILE: the schema of pktcapture in the cluster's database as
+# FILE.facts (EXT_FACTS) and FILE.dump: pg_dump --schema-only once every
+# member is detached (EXT_DETACH; the database is of no use after).  Left
+# out of the dump: the partitions of packets, made at run time with their
+# times in their names, and pg_dump's \restrict lines (a random key).
+schema_of() {
+	cluster_psql -At -c "$EXT_FACTS" >"$1.facts" &&
+		cluster_psql -c "$EXT_DETACH" >/dev/null &&
+		"$PG_BINDIR/pg_dump" -U postgres --schema-only --exclude-table='packets_[0-9]*' \
+			-f "$1.raw" "${CLUSTER_DB:-postgres}" &&
+		sed '/^\\\(un\)\?restrict /d' "$1.raw" >"$1.dump"
+}
+
+# schema_same WHAT WANT GOT: ok when the files are the same, else not ok
+# and the difference
+schema_same() {
+	local d
+	if d=$(diff -u "$2" "$3"); then
+		ok "$1"
+	else
+		not_ok "$1: $(grep -c '^[-+][^-+]' <<<"$d") lines differ"
+		sed 's/^/#   /' <<<"$d" | head -n 100
+		echo "#   (all of it: diff -u $2 $3)"
+	fi
+}
+
 section "the new package: this tree in a copy of the installation"
 new=$WORK/new
 copy_installation "$new"
@@ -104,6 +181,47 @@ make -s -C "$ROOT" PG_CONFIG="$new$SYS_BINDIR/pg_config" install >"$WORK/build-n
 	fatal "this tree builds and installs into a copy of the installation (see $WORK/build-new.log)"
 chmod -R a+rX "$new"
 NEW_BINDIR=$new$SYS_BINDIR
+
+section "a fresh install of $NEW, from its full script alone"
+# CREATE EXTENSION runs the full script of the version it installs when
+# there is one, and goes through an older version's script and the update
+# scripts only when there is none (the PostgreSQL manual, "Installing
+# Extensions Using Update Scripts"; CreateExtensionInternal in
+# src/backend/commands/extension.c).  Here the copy holds no other script.
+fresh=$WORK/fresh
+cp -a "$new" "$fresh"
+ext=$fresh$(pg_config --sharedir)/extension
+[ -f "$ext/pktcapture--$NEW.sql" ] ||
+	fatal "pktcapture--$NEW.sql, the full install script of $NEW, is in the new package"
+find "$ext" -name 'pktcapture--*.sql' ! -name "pktcapture--$NEW.sql" -delete
+chmod -R a+rX "$fresh"
+PG_BINDIR=$fresh$SYS_BINDIR
+cluster_start "$WORK/pg-fresh" "shared_preload_libraries = 'pktcapture'" ||
+	fatal "a cluster of the installation with the full script alone starts"
+if out=$(sql "CREATE EXTENSION pktcapture" 2>&1); then
+	ok "CREATE EXTENSION pktcapture with pktcapture--$NEW.sql the only script of pktcapture's"
+else
+	not_ok "CREATE EXTENSION pktcapture with pktcapture--$NEW.sql alone: $out"
+fi
+check_eq "the fresh install is at $NEW" "$(sql "SELECT extversion FROM pg_extension WHERE extname = 'pktcapture'")" "$NEW"
+schema_of "$WORK/schema-fresh" || not_ok "the schema of the fresh install is read (pg_dump)"
+# the comparison sees what it is for: a function's body changed, a member
+# missing from the extension
+sql "CREATE DATABASE probe" >/dev/null
+CLUSTER_DB=probe cluster_psql -c "CREATE EXTENSION pktcapture" \
+	-c "CREATE OR REPLACE FUNCTION pkt_sensor() RETURNS text LANGUAGE sql STABLE PARALLEL SAFE
+		AS \$\$SELECT 'a probe of the comparison'\$\$" \
+	-c "ALTER EXTENSION pktcapture DROP FUNCTION pkt_hub_origin()" >/dev/null
+CLUSTER_DB=probe schema_of "$WORK/schema-probe"
+case $(diff "$WORK/schema-fresh.dump" "$WORK/schema-probe.dump") in
+*"a probe of the comparison"*) ok "the comparison of dumps sees a function's body changed" ;;
+*) not_ok "the comparison of dumps sees a function's body changed" ;;
+esac
+case $(diff "$WORK/schema-fresh.facts" "$WORK/schema-probe.facts") in
+*"< member function "*".pkt_hub_origin() "*) ok "the comparison of the extension's facts sees a member missing" ;;
+*) not_ok "the comparison of the extension's facts sees a member missing" ;;
+esac
+cluster_stop
 
 for rel in "${RELEASES[@]}"; do
 	read -r V COMMIT <<<"$rel"
@@ -259,6 +377,15 @@ for rel in "${RELEASES[@]}"; do
 	fi
 	check_eq "the summaries of 1.0 are gone" \
 		"$(sql "SELECT count(*) FROM pg_class WHERE relname = 'pkt_summary_addr'")" 0
+	# last, as it takes the members out of the extension
+	if schema_of "$WORK/schema-$V"; then
+		schema_same "the extension's members, their initial privileges and its configuration tables after the update from $V are a fresh install's" \
+			"$WORK/schema-fresh.facts" "$WORK/schema-$V.facts"
+		schema_same "pg_dump --schema-only after the update from $V is a fresh install's (members detached, partitions left out)" \
+			"$WORK/schema-fresh.dump" "$WORK/schema-$V.dump"
+	else
+		not_ok "the schema of the database updated from $V is read (pg_dump)"
+	fi
 	cluster_stop
 done
 
