@@ -1,3 +1,418 @@
-/* pktcapture--1.4--1.5.sql: placeholder (the lead's script replaces it) */
+/* pktcapture--1.4--1.5.sql: placeholder until the 1.5 upgrade script lands;
+ * it holds split-for-upgrade.sql, the long functions split. */
 
 \echo Use "ALTER EXTENSION pktcapture UPDATE TO '1.5'" to load this file. \quit
+
+/* The long functions of 1.4 split by what they do (pktcapture--1.4--1.5.sql):
+ * new helpers, each with one purpose, and the functions that call them.
+ * Behaviour, errors and hints unchanged. */
+
+-- dblink's connection conn (dblink in schema ds) to a sensor, made again
+-- if it is left over, within the deadline of seconds: the deadline for
+-- the connection too, in either form of the string.
+CREATE FUNCTION @extschema@.pkt_hub_connect(ds name, conn text, conninfo text, seconds integer)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE format('SELECT %I.dblink_disconnect($1) FROM %I.dblink_get_connections() c
+                    WHERE $1 = ANY (c)', ds, ds) USING conn;
+    EXECUTE format('SELECT %I.dblink_connect($1, $2)', ds)
+        USING conn, CASE WHEN conninfo ~ '^postgres(ql)?://'
+                         THEN conninfo || CASE WHEN strpos(conninfo, '?') > 0 THEN '&' ELSE '?' END
+                              || 'connect_timeout=' || seconds
+                         ELSE format('connect_timeout=%s ', seconds) || conninfo END;
+END
+$$;
+
+-- Wait until dblink's connection conn (dblink in schema ds) has a result
+-- to read; an error past the deadline (of seconds, said in the message).
+CREATE FUNCTION @extschema@.pkt_hub_wait(ds name, conn text, deadline timestamptz, seconds integer)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    busy integer;
+BEGIN
+    LOOP
+        EXECUTE format('SELECT %I.dblink_is_busy($1)', ds) INTO busy USING conn;
+        EXIT WHEN busy = 0;
+        IF clock_timestamp() > deadline THEN
+            RAISE EXCEPTION 'the sensor did not answer within % s', seconds
+                USING ERRCODE = 'connection_exception';
+        END IF;
+        PERFORM pg_sleep(0.02);
+    END LOOP;
+END
+$$;
+
+-- One query at a sensor, through dblink, answered as text (JSON) within a
+-- deadline: a sensor that accepts and never answers costs the hub those
+-- seconds, not its rounds (dblink's own calls wait without bound).  The
+-- query names the sensor's objects unqualified: it runs with the schema
+-- of the sensor's pktcapture first in its search_path.
+CREATE OR REPLACE FUNCTION @extschema@.pkt_hub_ask(conninfo text, query text, seconds integer DEFAULT 10)
+RETURNS SETOF text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ds name := @extschema@.pkt_hub_dblink();
+    conn text := 'pktcapture_hub_ask';
+    deadline timestamptz := clock_timestamp() + seconds * interval '1 second';
+    got integer;
+    x text;
+    q text;
+BEGIN
+    PERFORM @extschema@.pkt_hub_connect(ds, conn, conninfo, seconds);
+    BEGIN
+        FOREACH q IN ARRAY ARRAY[
+            $s$SELECT pg_catalog.set_config('search_path',
+                   coalesce((SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e
+                             JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+                             WHERE e.extname = 'pktcapture') || ', ', '') || 'pg_catalog', false)$s$,
+            query]
+        LOOP
+            EXECUTE format('SELECT %I.dblink_send_query($1, $2)', ds) USING conn, q;
+            -- each result, then the empty one that ends them, waited for
+            LOOP
+                PERFORM @extschema@.pkt_hub_wait(ds, conn, deadline, seconds);
+                got := 0;
+                FOR x IN EXECUTE format('SELECT t.x FROM %I.dblink_get_result($1) AS t(x text)', ds)
+                    USING conn
+                LOOP
+                    got := got + 1;
+                    IF q = query THEN
+                        RETURN NEXT x;
+                    END IF;
+                END LOOP;
+                EXIT WHEN got = 0;
+            END LOOP;
+        END LOOP;
+    EXCEPTION WHEN OTHERS THEN
+        EXECUTE format('SELECT %I.dblink_disconnect($1)', ds) USING conn;
+        RAISE;
+    END;
+    EXECUTE format('SELECT %I.dblink_disconnect($1)', ds) USING conn;
+END
+$$;
+
+REVOKE ALL ON FUNCTION @extschema@.pkt_hub_connect(name, text, text, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.pkt_hub_wait(name, text, timestamptz, integer) FROM PUBLIC;
+
+-- pkt_hub_add's arguments: a sensor name as pktcapture.sensor takes it,
+-- not this server's own, not added already; a password in the connection
+-- string is warned of.
+CREATE FUNCTION @extschema@.pkt_hub_add_check(sensor text, conninfo text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF sensor IS NULL OR sensor !~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,51}$' THEN
+        RAISE EXCEPTION 'invalid sensor name "%"', sensor
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'A sensor name is its pktcapture.sensor setting: letters, digits, ".", "_" and "-", at most 52.';
+    END IF;
+    IF sensor = @extschema@.pkt_sensor() THEN
+        RAISE EXCEPTION 'sensor "%" is this server''s own name', sensor
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Give each server its own pktcapture.sensor.';
+    END IF;
+    -- a password here is kept in the subscription and was in this statement
+    IF conninfo ~* '(^|\s)password\s*=' OR conninfo ~* '^postgres(ql)?://[^/@]*:[^/@]*@' THEN
+        RAISE WARNING 'the connection string of sensor "%" holds a password', sensor
+            USING DETAIL = 'It is kept in pg_subscription, and this statement may reach pg_stat_activity and the server log.',
+                  HINT = 'Put the password in the hub''s ~postgres/.pgpass (or use certificates) and leave it out of the connection string.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM @extschema@.pkt_hub_sensors s WHERE s.sensor = pkt_hub_add_check.sensor) THEN
+        RAISE EXCEPTION 'sensor "%" is already added to this hub', sensor
+            USING ERRCODE = 'duplicate_object',
+                  HINT = format('SELECT pkt_hub_remove(%L) first to add it again.', sensor);
+    END IF;
+END
+$$;
+
+-- What a hub asks a sensor before it adds it: its pktcapture's version,
+-- its pktcapture.sensor, its wal_level and its system identifier.  A
+-- sensor out of reach is an error that says what to check.
+CREATE FUNCTION @extschema@.pkt_hub_sensor_facts(sensor text, conninfo text,
+    OUT version text, OUT name text, OUT wal_level text, OUT sysid bigint)
+RETURNS record
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    SELECT a.j->>'version', a.j->>'name', a.j->>'wal_level', (a.j->>'sysid')::bigint
+    INTO version, name, wal_level, sysid
+    FROM (SELECT x::jsonb AS j FROM @extschema@.pkt_hub_ask(conninfo,
+          $r$SELECT json_build_object(
+                    'version', (SELECT extversion FROM pg_extension WHERE extname = 'pktcapture'),
+                    'name', current_setting('pktcapture.sensor', true),
+                    'wal_level', current_setting('wal_level'),
+                    'sysid', (pg_control_system()).system_identifier)$r$) AS x) a;
+EXCEPTION WHEN sqlclient_unable_to_establish_sqlconnection OR connection_exception THEN
+    RAISE EXCEPTION 'could not connect to sensor "%": %', sensor, SQLERRM
+        USING ERRCODE = 'connection_exception',
+              HINT = 'Check the connection string (host, port, dbname, user, password) and that the sensor accepts connections from this hub (pg_hba.conf: a line for the database; logical replication needs no replication line).';
+END
+$$;
+
+-- A sensor a hub may add, by what it answered (pkt_hub_sensor_facts):
+-- pktcapture of the hub's version, the name it is added under, a server
+-- not added already nor the hub itself, wal_level logical.
+CREATE FUNCTION @extschema@.pkt_hub_sensor_verify(sensor text, remote_version text,
+    remote_name text, remote_wal_level text, remote_sysid bigint)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+BEGIN
+    IF remote_version IS NULL THEN
+        RAISE EXCEPTION 'the database at that connection string has no pktcapture'
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'Connect to the sensor''s database that holds the capture (dbname=...), where CREATE EXTENSION pktcapture was run.';
+    END IF;
+    IF remote_version <> (SELECT extversion FROM pg_extension WHERE extname = 'pktcapture') THEN
+        RAISE EXCEPTION 'sensor "%" has pktcapture %, this hub %', sensor, remote_version,
+            (SELECT extversion FROM pg_extension WHERE extname = 'pktcapture')
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Install the same version on both, then ALTER EXTENSION pktcapture UPDATE on each.';
+    END IF;
+    IF remote_name IS DISTINCT FROM sensor THEN
+        RAISE EXCEPTION 'the server at that connection string is sensor "%", not "%"', remote_name, sensor
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = format('Add it under its own name, pkt_hub_add(%L, ...), or set pktcapture.sensor there.', remote_name);
+    END IF;
+    SELECT s.sensor INTO r FROM @extschema@.pkt_hub_sensors s WHERE s.system_identifier = remote_sysid;
+    IF FOUND THEN
+        RAISE EXCEPTION 'the server at that connection string is already added as sensor "%"', r.sensor
+            USING ERRCODE = 'duplicate_object',
+                  HINT = 'Two sensors must be two servers: set a distinct pktcapture.sensor on each.';
+    END IF;
+    IF remote_sysid = (pg_control_system()).system_identifier THEN
+        RAISE EXCEPTION 'that connection string leads back to this hub'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF remote_wal_level <> 'logical' THEN
+        RAISE EXCEPTION 'sensor "%" has wal_level = %, a hub needs logical', sensor, remote_wal_level
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'On the sensor: ALTER SYSTEM SET wal_level = logical; then restart it (the README''s section "Sensors and a hub").';
+    END IF;
+END
+$$;
+
+-- At a sensor, what a hub's subscription to it needs: its publications
+-- (pkt_sensor_publish) and the hub's replication slot.
+CREATE FUNCTION @extschema@.pkt_hub_sensor_prepare(conninfo text, slot name)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM @extschema@.pkt_hub_ask(conninfo, 'SELECT to_json(pkt_sensor_publish())');
+    PERFORM @extschema@.pkt_hub_ask(conninfo,
+        format($q$SELECT to_json(pg_create_logical_replication_slot(%L, 'pgoutput')::text)
+            WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = %L)$q$, slot, slot));
+END
+$$;
+
+-- At a hub, the partitions of a sensor's rows in place, of the hub's span,
+-- made before their copy (the sensor's first partition after an update
+-- from 1.1 starts at -infinity: from its oldest row); more than
+-- pktcapture.max_partitions of them is an error.
+CREATE FUNCTION @extschema@.pkt_hub_sensor_partitions(sensor text, conninfo text, span interval)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT (x::jsonb->>'lo')::timestamptz AS lo, (x::jsonb->>'hi')::timestamptz AS hi
+             FROM @extschema@.pkt_hub_ask(conninfo, $q$
+            SELECT json_build_object('lo', lo, 'hi', range_end) FROM (
+                SELECT CASE WHEN p.range_start > '-infinity' THEN p.range_start
+                            ELSE (SELECT min(x.capture_time) FROM packets x
+                                  WHERE x.capture_time < p.range_end) END AS lo, p.range_end
+                FROM pkt_partitions p WHERE p.dropped_at IS NULL) s
+            WHERE lo IS NOT NULL$q$) AS x
+    LOOP
+        IF extract(epoch FROM r.hi - date_bin(span, r.lo, '2000-01-01 00:00:00+00')) / extract(epoch FROM span)
+           > current_setting('pktcapture.max_partitions')::integer THEN
+            RAISE EXCEPTION 'the rows of sensor "%" from % to % would take more than pktcapture.max_partitions (%) partitions of %',
+                sensor, r.lo, r.hi, current_setting('pktcapture.max_partitions'), span
+                USING ERRCODE = 'program_limit_exceeded',
+                      HINT = 'Give the hub a longer pktcapture.partition_span.';
+        END IF;
+        PERFORM @extschema@.pkt_partition_create(ARRAY(
+            SELECT t FROM generate_series(date_bin(span, r.lo, '2000-01-01 00:00:00+00'),
+                                          r.hi - interval '1 microsecond', span) AS g(t)));
+    END LOOP;
+END
+$$;
+
+-- Start receiving a sensor's rows: existing rows first (a table copy), then
+-- new ones as they commit.  The arguments checked, the sensor asked and
+-- checked, its publications and slot made, the hub's tables prepared, the
+-- partitions of the sensor's rows made; then the subscription, the
+-- sensor's record, and the hub's worker.
+CREATE OR REPLACE FUNCTION @extschema@.pkt_hub_add(sensor text, conninfo text)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    sub name := ('pktcapture:' || sensor)::name;
+    slot name := ('pktcapture_hub_' || (pg_control_system()).system_identifier)::name;
+    remote record;
+    span interval := current_setting('pktcapture.partition_span')::interval;
+BEGIN
+    PERFORM @extschema@.pkt_hub_add_check(sensor, conninfo);
+    SELECT * INTO remote FROM @extschema@.pkt_hub_sensor_facts(sensor, conninfo);
+    PERFORM @extschema@.pkt_hub_sensor_verify(sensor, remote.version, remote.name, remote.wal_level,
+                                              remote.sysid);
+    -- publications and a replication slot of this hub's, at the sensor
+    PERFORM @extschema@.pkt_hub_sensor_prepare(conninfo, slot);
+    PERFORM @extschema@.pkt_hub_prepare();
+    PERFORM @extschema@.pkt_hub_sensor_partitions(sensor, conninfo, span);
+    EXECUTE format('CREATE SUBSCRIPTION %I CONNECTION %L PUBLICATION pktcapture_rows, pktcapture_ledger '
+                   'WITH (create_slot = false, slot_name = %L, copy_data = true, binary = true)', sub, conninfo, slot);
+    INSERT INTO @extschema@.pkt_hub_sensors (sensor, subscription, slot, system_identifier)
+    VALUES (sensor, sub, slot, remote.sysid);
+    -- its worker waits for this transaction (pkt_hub_sensors is locked)
+    PERFORM @extschema@.pkt_hub_start();
+    RETURN format('sensor %s added: its rows are copied, then follow as it captures', sensor);
+END
+$$;
+
+REVOKE ALL ON FUNCTION @extschema@.pkt_hub_add_check(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.pkt_hub_sensor_facts(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.pkt_hub_sensor_verify(text, text, text, text, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.pkt_hub_sensor_prepare(text, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.pkt_hub_sensor_partitions(text, text, interval) FROM PUBLIC;
+
+-- A sensor's subscription as the hub sees it: its state ('no
+-- subscription', 'held by the disk guard', 'disabled', 'copying', 'not
+-- connected' or 'streaming') and what went wrong, if anything.
+CREATE FUNCTION @extschema@.pkt_hub_sensor_state(subscription name, held_at timestamptz,
+    OUT state text, OUT last_error text)
+RETURNS record
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    l record;
+BEGIN
+    SELECT sub.subenabled,
+           (SELECT st.pid FROM pg_stat_subscription st
+            WHERE st.subid = sub.oid AND st.relid IS NULL) AS pid,
+           (SELECT count(*) FROM pg_subscription_rel sr
+            WHERE sr.srsubid = sub.oid AND sr.srsubstate <> 'r') AS copying,
+           (SELECT ss.apply_error_count + ss.sync_error_count FROM pg_stat_subscription_stats ss
+            WHERE ss.subid = sub.oid) AS errors
+    INTO l FROM pg_subscription sub WHERE sub.subname = pkt_hub_sensor_state.subscription;
+    state := CASE WHEN l IS NULL THEN 'no subscription'
+                  WHEN held_at IS NOT NULL THEN 'held by the disk guard'
+                  WHEN NOT l.subenabled THEN 'disabled'
+                  WHEN l.copying > 0 THEN 'copying'
+                  WHEN l.pid IS NULL THEN 'not connected'
+                  ELSE 'streaming' END;
+    IF held_at IS NOT NULL THEN
+        last_error := format('the hub''s disk guard stopped receiving at %s (free space below pktcapture.min_free_space); the sensor keeps the rows meanwhile, up to its max_slot_wal_keep_size', held_at);
+    ELSIF coalesce(l.errors, 0) > 0 AND state <> 'streaming' THEN
+        last_error := format('%s errors of its replication since the statistics were reset: the server log has them', l.errors);
+    END IF;
+END
+$$;
+
+-- What a sensor says of the hub's replication slot there: how far behind
+-- the hub is, and, if the slot is gone or lost, the rows of the sensor's
+-- ledger that never came (rows_missed).  state and last_error are the
+-- subscription's (pkt_hub_sensor_state), changed by what the sensor says,
+-- or that it cannot be reached.
+CREATE FUNCTION @extschema@.pkt_hub_sensor_slot(sensor text, conninfo text, subscription name,
+    slot name, INOUT state text, INOUT last_error text,
+    OUT lag_bytes bigint, OUT lag_seconds double precision, OUT rows_missed bigint)
+RETURNS record
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+    here bigint;
+BEGIN
+    rows_missed := 0;
+    SELECT coalesce(sum(x.rows_stored), 0) INTO here FROM @extschema@.pkt_runs x
+    WHERE x.sensor = pkt_hub_sensor_slot.sensor;
+    BEGIN
+        SELECT a.j->>'wal_status' AS wal_status, (a.j->>'lag_bytes')::bigint AS lag_bytes,
+               (a.j->>'lag_seconds')::float8 AS lag_seconds, (a.j->>'stored')::bigint AS stored
+        INTO r
+        FROM (SELECT x::jsonb AS j FROM @extschema@.pkt_hub_ask(conninfo, format($q$
+            SELECT json_build_object('wal_status', sl.wal_status,
+                   'lag_bytes', (pg_current_wal_lsn() - coalesce(sl.confirmed_flush_lsn, sl.restart_lsn))::bigint,
+                   'lag_seconds', (SELECT extract(epoch FROM coalesce(st.replay_lag, interval '0'))
+                                   FROM pg_stat_replication st WHERE st.application_name = %L),
+                   'stored', (SELECT coalesce(sum(rows_stored), 0) FROM pkt_runs
+                              WHERE sensor = current_setting('pktcapture.sensor'))::bigint)
+            FROM (SELECT 1) one LEFT JOIN pg_replication_slots sl ON sl.slot_name = %L$q$,
+            subscription, slot), 5) AS x) a;
+        lag_bytes := r.lag_bytes;
+        lag_seconds := CASE WHEN r.lag_bytes = 0 THEN 0 ELSE r.lag_seconds END;
+        IF r.wal_status IS NULL THEN
+            state := 'slot gone';
+            rows_missed := greatest(r.stored - here, 0);
+            last_error := format('the replication slot %s is gone from the sensor: %s rows of its ledger never came', slot, rows_missed);
+        ELSIF r.wal_status = 'lost' THEN
+            state := 'lost';
+            rows_missed := greatest(r.stored - here, 0);
+            last_error := format('the sensor removed WAL this hub had not received (max_slot_wal_keep_size): %s rows of its ledger never came', rows_missed);
+        END IF;
+    EXCEPTION WHEN OTHERS THEN
+        IF state = 'streaming' OR state = 'not connected' THEN
+            state := 'sensor unreachable';
+        END IF;
+        last_error := concat_ws('; ', last_error, 'sensor unreachable: ' || SQLERRM);
+    END;
+END
+$$;
+
+-- One row per sensor: how its subscription does, how far behind it is,
+-- its newest row here, and what the hub missed if its slot was lost
+-- (rows_missed: rows the sensor's ledger says it stored that never came).
+-- pkt_hub_check() is what the hub's worker looks at once a minute;
+-- pkt_hub_status() is the same, with a warning for each sensor lost.
+CREATE OR REPLACE FUNCTION @extschema@.pkt_hub_check(
+    OUT sensor text, OUT state text, OUT lag_bytes bigint, OUT lag_seconds double precision,
+    OUT newest_row timestamptz, OUT rows_missed bigint, OUT last_error text)
+RETURNS SETOF record
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s record;
+BEGIN
+    FOR s IN SELECT h.*, sub.subconninfo AS conninfo
+             FROM @extschema@.pkt_hub_sensors h LEFT JOIN pg_subscription sub ON sub.subname = h.subscription
+             ORDER BY 1 LOOP
+        sensor := s.sensor;
+        SELECT p.capture_time INTO newest_row FROM @extschema@.packets p
+        WHERE p.sensor = s.sensor ORDER BY p.sensor DESC, p.id DESC LIMIT 1;
+        SELECT x.state, x.last_error INTO state, last_error
+        FROM @extschema@.pkt_hub_sensor_state(s.subscription, s.held_at) x;
+        SELECT x.state, x.last_error, x.lag_bytes, x.lag_seconds, x.rows_missed
+        INTO state, last_error, lag_bytes, lag_seconds, rows_missed
+        FROM @extschema@.pkt_hub_sensor_slot(s.sensor, s.conninfo, s.subscription, s.slot,
+                                             state, last_error) x;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+
+REVOKE ALL ON FUNCTION @extschema@.pkt_hub_sensor_state(name, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.pkt_hub_sensor_slot(text, text, name, name, text, text) FROM PUBLIC;
