@@ -7,6 +7,246 @@
  * new helpers, each with one purpose, and the functions that call them.
  * Behaviour, errors and hints unchanged. */
 
+-- pkt_summary_build's protocols: exact packets and bytes per bucket of
+-- each span, run and protocol.  Returns the summary rows written.
+CREATE FUNCTION @extschema@.pkt_summary_build_protocols(runs integer[], rows text, part integer)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    me text := @extschema@.pkt_sensor();
+    n bigint;
+BEGIN
+    WITH x AS (
+        SELECT x.run_id, x.capture_time, x.ip_proto, x.packet_size, x.src_ip, x.dst_ip
+        FROM @extschema@.pkt_runs r JOIN @extschema@.packets x ON x.run_id = r.run_id AND x.sensor = ''
+        WHERE r.sensor = me AND r.run_id = ANY (runs)
+          AND CASE rows WHEN 'all' THEN true
+                        WHEN 'unsummarized' THEN x.id > r.summarized_id
+                        WHEN 'summarized' THEN x.id <= r.summarized_id END
+    ), mp AS (
+        SELECT date_bin('1 minute', x.capture_time, '2000-01-01 00:00:00+00') AS minute,
+               x.run_id, x.ip_proto, count(*) AS p, sum(x.packet_size) AS b,
+               min(x.capture_time) AS f, max(x.capture_time) AS l
+        FROM x GROUP BY 1, 2, 3
+    ), s(span) AS (VALUES ('1 minute'::interval), ('1 hour'), ('1 day'))
+    INSERT INTO @extschema@.pkt_summary (span, bucket, run_id, part, ip_proto, packets, bytes,
+                             first_seen, last_seen)
+    SELECT s.span, date_bin(s.span, mp.minute, '2000-01-01 00:00:00+00'), mp.run_id,
+           pkt_summary_build_protocols.part, mp.ip_proto, sum(mp.p), sum(mp.b), min(mp.f), max(mp.l)
+    FROM mp CROSS JOIN s
+    GROUP BY 1, 2, 3, 5;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+
+-- pkt_summary_build's lists: per bucket of each span, run and direction,
+-- the pktcapture.summary_top addresses with most packets and those with
+-- most bytes, exact, and the most any other address has.  Returns the
+-- summary rows written.
+CREATE FUNCTION @extschema@.pkt_summary_build_top(runs integer[], rows text, part integer)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    k integer := current_setting('pktcapture.summary_top')::integer;
+    me text := @extschema@.pkt_sensor();
+    m bigint;
+BEGIN
+    WITH x AS (
+        SELECT x.run_id, x.capture_time, x.ip_proto, x.packet_size, x.src_ip, x.dst_ip
+        FROM @extschema@.pkt_runs r JOIN @extschema@.packets x ON x.run_id = r.run_id AND x.sensor = ''
+        WHERE r.sensor = me AND r.run_id = ANY (runs)
+          AND CASE rows WHEN 'all' THEN true
+                        WHEN 'unsummarized' THEN x.id > r.summarized_id
+                        WHEN 'summarized' THEN x.id <= r.summarized_id END
+    ), ma AS (
+        SELECT date_bin('1 minute', x.capture_time, '2000-01-01 00:00:00+00') AS minute,
+               x.run_id, d.direction, d.addr, count(*) AS p, sum(x.packet_size) AS b
+        FROM x
+             CROSS JOIN LATERAL (VALUES ('source', x.src_ip), ('destination', x.dst_ip))
+                 AS d(direction, addr)
+        GROUP BY 1, 2, 3, 4
+    ), s(span) AS (VALUES ('1 minute'::interval), ('1 hour'), ('1 day')),
+    sa AS (
+        SELECT s.span, date_bin(s.span, ma.minute, '2000-01-01 00:00:00+00') AS bucket,
+               ma.run_id, ma.direction, ma.addr, sum(ma.p) AS p, sum(ma.b) AS b
+        FROM ma CROSS JOIN s
+        GROUP BY 1, 2, 3, 4, 5
+    ), r AS (
+        SELECT sa.*,
+               row_number() OVER (PARTITION BY sa.span, sa.bucket, sa.run_id, sa.direction
+                                  ORDER BY sa.p DESC, sa.addr) <= k
+               OR row_number() OVER (PARTITION BY sa.span, sa.bucket, sa.run_id, sa.direction
+                                     ORDER BY sa.b DESC, sa.addr) <= k AS listed
+        FROM sa
+    )
+    INSERT INTO @extschema@.pkt_summary_top (span, bucket, run_id, part, direction, other_packets,
+                                 other_bytes, addrs, packets, bytes, packets_error, bytes_error)
+    SELECT r.span, r.bucket, r.run_id, pkt_summary_build_top.part, r.direction,
+           coalesce(max(r.p) FILTER (WHERE NOT r.listed), 0),
+           coalesce(max(r.b) FILTER (WHERE NOT r.listed), 0),
+           array_agg(r.addr ORDER BY r.addr) FILTER (WHERE r.listed),
+           array_agg(r.p ORDER BY r.addr) FILTER (WHERE r.listed),
+           array_agg(r.b ORDER BY r.addr) FILTER (WHERE r.listed),
+           array_agg(0::bigint ORDER BY r.addr) FILTER (WHERE r.listed),
+           array_agg(0::bigint ORDER BY r.addr) FILTER (WHERE r.listed)
+    FROM r
+    GROUP BY r.span, r.bucket, r.run_id, r.direction;
+    GET DIAGNOSTICS m = ROW_COUNT;
+    RETURN m;
+END
+$$;
+
+-- Sum rows of packets into the summaries as part part of their buckets:
+-- the rows of the given runs, all of them (rows 'all') or those above
+-- their summarized_id ('unsummarized'), or up to it ('summarized'); the
+-- protocols, then the lists of top talkers.  The runs are this server's
+-- own.  Returns the summary rows written.
+CREATE OR REPLACE FUNCTION @extschema@.pkt_summary_build(runs integer[], rows text, part integer)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n bigint;
+    m bigint;
+BEGIN
+    n := @extschema@.pkt_summary_build_protocols(runs, rows, part);
+    m := @extschema@.pkt_summary_build_top(runs, rows, part);
+    RETURN n + m;
+END
+$$;
+
+REVOKE ALL ON FUNCTION @extschema@.pkt_summary_build_protocols(integer[], text, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.pkt_summary_build_top(integer[], text, integer) FROM PUBLIC;
+
+-- Partitions attached to packets that its list lacks (emptied by hand, or
+-- not restored): listed again, rather than made twice.
+CREATE FUNCTION @extschema@.pkt_partitions_relist()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    INSERT INTO @extschema@.pkt_partitions (relname, range_start, range_end)
+    SELECT c.relname, bounds[1]::timestamptz, bounds[2]::timestamptz
+    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid,
+         regexp_match(pg_get_expr(c.relpartbound, c.oid),
+                      $r$FROM \('([^']*)'\) TO \('([^']*)'\)$r$) AS bounds
+    WHERE i.inhparent = '@extschema@.packets'::regclass
+      AND NOT EXISTS (SELECT 1 FROM @extschema@.pkt_partitions p
+                      WHERE p.relname = c.relname AND p.dropped_at IS NULL)
+    ON CONFLICT (relname) DO NOTHING;
+END
+$$;
+
+-- The range of the partition of packets that holds t, if there is one.
+CREATE FUNCTION @extschema@.pkt_partition_holding(t timestamptz,
+    OUT range_start timestamptz, OUT range_end timestamptz)
+RETURNS SETOF record
+LANGUAGE sql STABLE
+ROWS 1
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT p.range_start, p.range_end FROM @extschema@.pkt_partitions p
+WHERE p.dropped_at IS NULL AND p.range_start <= t AND t < p.range_end
+$$;
+
+-- The range of a new partition for t: the span holding t, cut to fit
+-- between the partitions there are (if the span changed).
+CREATE FUNCTION @extschema@.pkt_partition_range(t timestamptz, span interval,
+    OUT lo timestamptz, OUT hi timestamptz)
+RETURNS record
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    lo := date_bin(span, t, '2000-01-01 00:00:00+00');
+    hi := lo + span;
+    -- within the gap between the partitions there are
+    SELECT greatest(lo, max(p.range_end)) INTO lo FROM @extschema@.pkt_partitions p
+    WHERE p.dropped_at IS NULL AND p.range_end <= t AND p.range_end > lo;
+    SELECT least(hi, min(p.range_start)) INTO hi FROM @extschema@.pkt_partitions p
+    WHERE p.dropped_at IS NULL AND p.range_start > t AND p.range_start < hi;
+    lo := coalesce(lo, date_bin(span, t, '2000-01-01 00:00:00+00'));
+    hi := coalesce(hi, date_bin(span, t, '2000-01-01 00:00:00+00') + span);
+END
+$$;
+
+-- Make the partition nm of packets for [lo, hi): apart from packets, with
+-- its keys, then attached, given packets' privileges, and listed.  A
+-- partition dropped at that start keeps its record, under another name.
+CREATE FUNCTION @extschema@.pkt_partition_make(nm name, lo timestamptz, hi timestamptz)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE @extschema@.pkt_partitions
+    SET relname = relname || '~' || extract(epoch FROM dropped_at)::bigint
+    WHERE relname = nm AND dropped_at IS NOT NULL;
+    EXECUTE format('CREATE TABLE %s.%I (LIKE @extschema@.packets INCLUDING DEFAULTS INCLUDING GENERATED '
+                   'INCLUDING STORAGE INCLUDING COMPRESSION)',
+                   '@extschema@', nm);
+    PERFORM @extschema@.pkt_partition_indexes(nm);
+    EXECUTE format('ALTER TABLE @extschema@.packets ATTACH PARTITION %s.%I FOR VALUES FROM (%L) TO (%L)',
+                   '@extschema@', nm, lo, hi);
+    PERFORM @extschema@.pkt_partition_grants(nm);
+    INSERT INTO @extschema@.pkt_partitions (relname, range_start, range_end) VALUES (nm, lo, hi);
+END
+$$;
+
+-- Make the partitions holding the given times, of pktcapture.partition_span
+-- each (cut to fit between the partitions there are, if the span changed),
+-- up to pktcapture.max_partitions.  A partition is made apart from packets
+-- and attached, which locks packets in SHARE UPDATE EXCLUSIVE mode only
+-- (inserts and queries go on).  Returns the ranges of the times' partitions.
+CREATE OR REPLACE FUNCTION @extschema@.pkt_partition_create(times timestamptz[],
+    OUT range_start timestamptz, OUT range_end timestamptz)
+RETURNS SETOF record
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    span interval := current_setting('pktcapture.partition_span')::interval;
+    maxp integer := current_setting('pktcapture.max_partitions')::integer;
+    t timestamptz;
+    lo timestamptz;
+    hi timestamptz;
+    have integer;
+BEGIN
+    PERFORM @extschema@.pkt_partitions_relist();
+    SELECT count(*) INTO have FROM @extschema@.pkt_partitions WHERE dropped_at IS NULL;
+    FOR t IN SELECT DISTINCT x FROM unnest(times) AS u(x) ORDER BY 1 LOOP
+        SELECT h.range_start, h.range_end INTO lo, hi FROM @extschema@.pkt_partition_holding(t) h;
+        IF NOT FOUND THEN
+            IF have >= maxp THEN
+                CONTINUE;   -- the writer counts those rows as not stored
+            END IF;
+            -- one maker at a time; another may have made it meanwhile
+            PERFORM pg_advisory_xact_lock(hashtext('pktcapture partitions'));
+            SELECT h.range_start, h.range_end INTO lo, hi FROM @extschema@.pkt_partition_holding(t) h;
+            IF NOT FOUND THEN
+                SELECT g.lo, g.hi INTO lo, hi FROM @extschema@.pkt_partition_range(t, span) g;
+                PERFORM @extschema@.pkt_partition_make(@extschema@.pkt_partition_name(lo), lo, hi);
+                have := have + 1;
+            END IF;
+        END IF;
+        range_start := lo; range_end := hi;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+
+REVOKE ALL ON FUNCTION @extschema@.pkt_partitions_relist() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.pkt_partition_holding(timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.pkt_partition_range(timestamptz, interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.pkt_partition_make(name, timestamptz, timestamptz) FROM PUBLIC;
+
 -- dblink's connection conn (dblink in schema ds) to a sensor, made again
 -- if it is left over, within the deadline of seconds: the deadline for
 -- the connection too, in either form of the string.

@@ -366,22 +366,16 @@ AS 'MODULE_PATHNAME', 'pkt_batch_column' LANGUAGE C STRICT;
 -- ---------------------------------------------------------------------
 -- Summaries: built from the rows of packets.
 
--- Sum rows of packets into the summaries as part part of their buckets:
--- the rows of the given runs, all of them (rows 'all') or those above
--- their summarized_id ('unsummarized'), or up to it ('summarized').  Lists
--- keep the pktcapture.summary_top addresses with most packets and with
--- most bytes of each bucket, exact (the rows are counted exactly).  The
--- runs are this server's own.
-CREATE FUNCTION @extschema@.pkt_summary_build(runs integer[], rows text, part integer)
+-- pkt_summary_build's protocols: exact packets and bytes per bucket of
+-- each span, run and protocol.  Returns the summary rows written.
+CREATE FUNCTION @extschema@.pkt_summary_build_protocols(runs integer[], rows text, part integer)
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    k integer := current_setting('pktcapture.summary_top')::integer;
     me text := @extschema@.pkt_sensor();
     n bigint;
-    m bigint;
 BEGIN
     WITH x AS (
         SELECT x.run_id, x.capture_time, x.ip_proto, x.packet_size, x.src_ip, x.dst_ip
@@ -399,11 +393,28 @@ BEGIN
     INSERT INTO @extschema@.pkt_summary (span, bucket, run_id, part, ip_proto, packets, bytes,
                              first_seen, last_seen)
     SELECT s.span, date_bin(s.span, mp.minute, '2000-01-01 00:00:00+00'), mp.run_id,
-           pkt_summary_build.part, mp.ip_proto, sum(mp.p), sum(mp.b), min(mp.f), max(mp.l)
+           pkt_summary_build_protocols.part, mp.ip_proto, sum(mp.p), sum(mp.b), min(mp.f), max(mp.l)
     FROM mp CROSS JOIN s
     GROUP BY 1, 2, 3, 5;
     GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
 
+-- pkt_summary_build's lists: per bucket of each span, run and direction,
+-- the pktcapture.summary_top addresses with most packets and those with
+-- most bytes, exact, and the most any other address has.  Returns the
+-- summary rows written.
+CREATE FUNCTION @extschema@.pkt_summary_build_top(runs integer[], rows text, part integer)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    k integer := current_setting('pktcapture.summary_top')::integer;
+    me text := @extschema@.pkt_sensor();
+    m bigint;
+BEGIN
     WITH x AS (
         SELECT x.run_id, x.capture_time, x.ip_proto, x.packet_size, x.src_ip, x.dst_ip
         FROM @extschema@.pkt_runs r JOIN @extschema@.packets x ON x.run_id = r.run_id AND x.sensor = ''
@@ -434,7 +445,7 @@ BEGIN
     )
     INSERT INTO @extschema@.pkt_summary_top (span, bucket, run_id, part, direction, other_packets,
                                  other_bytes, addrs, packets, bytes, packets_error, bytes_error)
-    SELECT r.span, r.bucket, r.run_id, pkt_summary_build.part, r.direction,
+    SELECT r.span, r.bucket, r.run_id, pkt_summary_build_top.part, r.direction,
            coalesce(max(r.p) FILTER (WHERE NOT r.listed), 0),
            coalesce(max(r.b) FILTER (WHERE NOT r.listed), 0),
            array_agg(r.addr ORDER BY r.addr) FILTER (WHERE r.listed),
@@ -445,6 +456,26 @@ BEGIN
     FROM r
     GROUP BY r.span, r.bucket, r.run_id, r.direction;
     GET DIAGNOSTICS m = ROW_COUNT;
+    RETURN m;
+END
+$$;
+
+-- Sum rows of packets into the summaries as part part of their buckets:
+-- the rows of the given runs, all of them (rows 'all') or those above
+-- their summarized_id ('unsummarized'), or up to it ('summarized'); the
+-- protocols, then the lists of top talkers.  The runs are this server's
+-- own.  Returns the summary rows written.
+CREATE FUNCTION @extschema@.pkt_summary_build(runs integer[], rows text, part integer)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n bigint;
+    m bigint;
+BEGIN
+    n := @extschema@.pkt_summary_build_protocols(runs, rows, part);
+    m := @extschema@.pkt_summary_build_top(runs, rows, part);
     RETURN n + m;
 END
 $$;
@@ -753,6 +784,82 @@ BEGIN
 END
 $$;
 
+-- Partitions attached to packets that its list lacks (emptied by hand, or
+-- not restored): listed again, rather than made twice.
+CREATE FUNCTION @extschema@.pkt_partitions_relist()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    INSERT INTO @extschema@.pkt_partitions (relname, range_start, range_end)
+    SELECT c.relname, bounds[1]::timestamptz, bounds[2]::timestamptz
+    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid,
+         regexp_match(pg_get_expr(c.relpartbound, c.oid),
+                      $r$FROM \('([^']*)'\) TO \('([^']*)'\)$r$) AS bounds
+    WHERE i.inhparent = '@extschema@.packets'::regclass
+      AND NOT EXISTS (SELECT 1 FROM @extschema@.pkt_partitions p
+                      WHERE p.relname = c.relname AND p.dropped_at IS NULL)
+    ON CONFLICT (relname) DO NOTHING;
+END
+$$;
+
+-- The range of the partition of packets that holds t, if there is one.
+CREATE FUNCTION @extschema@.pkt_partition_holding(t timestamptz,
+    OUT range_start timestamptz, OUT range_end timestamptz)
+RETURNS SETOF record
+LANGUAGE sql STABLE
+ROWS 1
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT p.range_start, p.range_end FROM @extschema@.pkt_partitions p
+WHERE p.dropped_at IS NULL AND p.range_start <= t AND t < p.range_end
+$$;
+
+-- The range of a new partition for t: the span holding t, cut to fit
+-- between the partitions there are (if the span changed).
+CREATE FUNCTION @extschema@.pkt_partition_range(t timestamptz, span interval,
+    OUT lo timestamptz, OUT hi timestamptz)
+RETURNS record
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    lo := date_bin(span, t, '2000-01-01 00:00:00+00');
+    hi := lo + span;
+    -- within the gap between the partitions there are
+    SELECT greatest(lo, max(p.range_end)) INTO lo FROM @extschema@.pkt_partitions p
+    WHERE p.dropped_at IS NULL AND p.range_end <= t AND p.range_end > lo;
+    SELECT least(hi, min(p.range_start)) INTO hi FROM @extschema@.pkt_partitions p
+    WHERE p.dropped_at IS NULL AND p.range_start > t AND p.range_start < hi;
+    lo := coalesce(lo, date_bin(span, t, '2000-01-01 00:00:00+00'));
+    hi := coalesce(hi, date_bin(span, t, '2000-01-01 00:00:00+00') + span);
+END
+$$;
+
+-- Make the partition nm of packets for [lo, hi): apart from packets, with
+-- its keys, then attached, given packets' privileges, and listed.  A
+-- partition dropped at that start keeps its record, under another name.
+CREATE FUNCTION @extschema@.pkt_partition_make(nm name, lo timestamptz, hi timestamptz)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE @extschema@.pkt_partitions
+    SET relname = relname || '~' || extract(epoch FROM dropped_at)::bigint
+    WHERE relname = nm AND dropped_at IS NOT NULL;
+    EXECUTE format('CREATE TABLE %s.%I (LIKE @extschema@.packets INCLUDING DEFAULTS INCLUDING GENERATED '
+                   'INCLUDING STORAGE INCLUDING COMPRESSION)',
+                   '@extschema@', nm);
+    PERFORM @extschema@.pkt_partition_indexes(nm);
+    EXECUTE format('ALTER TABLE @extschema@.packets ATTACH PARTITION %s.%I FOR VALUES FROM (%L) TO (%L)',
+                   '@extschema@', nm, lo, hi);
+    PERFORM @extschema@.pkt_partition_grants(nm);
+    INSERT INTO @extschema@.pkt_partitions (relname, range_start, range_end) VALUES (nm, lo, hi);
+END
+$$;
+
 -- Make the partitions holding the given times, of pktcapture.partition_span
 -- each (cut to fit between the partitions there are, if the span changed),
 -- up to pktcapture.max_partitions.  A partition is made apart from packets
@@ -770,64 +877,25 @@ DECLARE
     t timestamptz;
     lo timestamptz;
     hi timestamptz;
-    nm name;
     have integer;
 BEGIN
-    -- partitions attached to packets that its list lacks (emptied by hand,
-    -- or not restored): listed again, rather than made twice
-    INSERT INTO @extschema@.pkt_partitions (relname, range_start, range_end)
-    SELECT c.relname, bounds[1]::timestamptz, bounds[2]::timestamptz
-    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid,
-         regexp_match(pg_get_expr(c.relpartbound, c.oid),
-                      $r$FROM \('([^']*)'\) TO \('([^']*)'\)$r$) AS bounds
-    WHERE i.inhparent = '@extschema@.packets'::regclass
-      AND NOT EXISTS (SELECT 1 FROM @extschema@.pkt_partitions p
-                      WHERE p.relname = c.relname AND p.dropped_at IS NULL)
-    ON CONFLICT (relname) DO NOTHING;
+    PERFORM @extschema@.pkt_partitions_relist();
     SELECT count(*) INTO have FROM @extschema@.pkt_partitions WHERE dropped_at IS NULL;
     FOR t IN SELECT DISTINCT x FROM unnest(times) AS u(x) ORDER BY 1 LOOP
-        SELECT p.range_start, p.range_end INTO lo, hi FROM @extschema@.pkt_partitions p
-        WHERE p.dropped_at IS NULL AND p.range_start <= t AND t < p.range_end;
-        IF FOUND THEN
-            range_start := lo; range_end := hi;
-            RETURN NEXT;
-            CONTINUE;
+        SELECT h.range_start, h.range_end INTO lo, hi FROM @extschema@.pkt_partition_holding(t) h;
+        IF NOT FOUND THEN
+            IF have >= maxp THEN
+                CONTINUE;   -- the writer counts those rows as not stored
+            END IF;
+            -- one maker at a time; another may have made it meanwhile
+            PERFORM pg_advisory_xact_lock(hashtext('pktcapture partitions'));
+            SELECT h.range_start, h.range_end INTO lo, hi FROM @extschema@.pkt_partition_holding(t) h;
+            IF NOT FOUND THEN
+                SELECT g.lo, g.hi INTO lo, hi FROM @extschema@.pkt_partition_range(t, span) g;
+                PERFORM @extschema@.pkt_partition_make(@extschema@.pkt_partition_name(lo), lo, hi);
+                have := have + 1;
+            END IF;
         END IF;
-        IF have >= maxp THEN
-            CONTINUE;   -- the writer counts those rows as not stored
-        END IF;
-        -- one maker at a time; another may have made it meanwhile
-        PERFORM pg_advisory_xact_lock(hashtext('pktcapture partitions'));
-        SELECT p.range_start, p.range_end INTO lo, hi FROM @extschema@.pkt_partitions p
-        WHERE p.dropped_at IS NULL AND p.range_start <= t AND t < p.range_end;
-        IF FOUND THEN
-            range_start := lo; range_end := hi;
-            RETURN NEXT;
-            CONTINUE;
-        END IF;
-        lo := date_bin(span, t, '2000-01-01 00:00:00+00');
-        hi := lo + span;
-        -- within the gap between the partitions there are
-        SELECT greatest(lo, max(p.range_end)) INTO lo FROM @extschema@.pkt_partitions p
-        WHERE p.dropped_at IS NULL AND p.range_end <= t AND p.range_end > lo;
-        SELECT least(hi, min(p.range_start)) INTO hi FROM @extschema@.pkt_partitions p
-        WHERE p.dropped_at IS NULL AND p.range_start > t AND p.range_start < hi;
-        lo := coalesce(lo, date_bin(span, t, '2000-01-01 00:00:00+00'));
-        hi := coalesce(hi, date_bin(span, t, '2000-01-01 00:00:00+00') + span);
-        nm := @extschema@.pkt_partition_name(lo);
-        -- a partition dropped at that start keeps its record, under another name
-        UPDATE @extschema@.pkt_partitions
-        SET relname = relname || '~' || extract(epoch FROM dropped_at)::bigint
-        WHERE relname = nm AND dropped_at IS NOT NULL;
-        EXECUTE format('CREATE TABLE %s.%I (LIKE @extschema@.packets INCLUDING DEFAULTS INCLUDING GENERATED '
-                       'INCLUDING STORAGE INCLUDING COMPRESSION)',
-                       '@extschema@', nm);
-        PERFORM @extschema@.pkt_partition_indexes(nm);
-        EXECUTE format('ALTER TABLE @extschema@.packets ATTACH PARTITION %s.%I FOR VALUES FROM (%L) TO (%L)',
-                       '@extschema@', nm, lo, hi);
-        PERFORM @extschema@.pkt_partition_grants(nm);
-        INSERT INTO @extschema@.pkt_partitions (relname, range_start, range_end) VALUES (nm, lo, hi);
-        have := have + 1;
         range_start := lo; range_end := hi;
         RETURN NEXT;
     END LOOP;
@@ -1920,6 +1988,8 @@ REVOKE ALL ON FUNCTION @extschema@.pkt_bucket_floor(timestamptz, interval) FROM 
 REVOKE ALL ON FUNCTION @extschema@.pkt_bucket_ceil(timestamptz, interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.pkt_partition_name(timestamptz) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION @extschema@.pkt_summary_build_protocols(integer[], text, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.pkt_summary_build_top(integer[], text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.pkt_summary_build(integer[], text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.pkt_summary_catch_up(integer[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.pkt_summary_rebuild() FROM PUBLIC;
@@ -1931,6 +2001,10 @@ GRANT EXECUTE ON FUNCTION @extschema@.pkt_report_between(timestamptz, timestampt
 GRANT EXECUTE ON FUNCTION @extschema@.pkt_report(interval, integer, text, text) TO pg_monitor;
 
 REVOKE ALL ON FUNCTION @extschema@.pkt_partition_indexes(name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.pkt_partitions_relist() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.pkt_partition_holding(timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.pkt_partition_range(timestamptz, interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.pkt_partition_make(name, timestamptz, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.pkt_partition_create(timestamptz[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.pkt_partition_drop(name, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.pkt_partition_drop_oldest(timestamptz, text) FROM PUBLIC;
