@@ -124,6 +124,258 @@ $$;
 REVOKE ALL ON FUNCTION @extschema@.pkt_summary_build_protocols(integer[], text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.pkt_summary_build_top(integer[], text, integer) FROM PUBLIC;
 
+-- The window a report reads, of whole minutes: from the minute holding
+-- from_time to the end of the minute holding to_time (asked_f, asked_e);
+-- before pktcapture.summary_retention, only days are summed: edges there
+-- widen to whole days (f, e).
+CREATE FUNCTION @extschema@.pkt_report_window(from_time timestamptz, to_time timestamptz,
+    OUT f timestamptz, OUT e timestamptz, OUT asked_f timestamptz, OUT asked_e timestamptz)
+RETURNS record
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+WITH asked AS (
+    SELECT @extschema@.pkt_bucket_floor(from_time, '1 minute') AS f,
+           @extschema@.pkt_bucket_floor(to_time, '1 minute') + '1 minute' AS e,
+           now() - nullif(current_setting('pktcapture.summary_retention')::interval, '0')
+               AS kept
+)
+SELECT CASE WHEN a.f < a.kept THEN @extschema@.pkt_bucket_floor(a.f, '1 day') ELSE a.f END,
+       CASE WHEN a.e < a.kept THEN @extschema@.pkt_bucket_ceil(a.e, '1 day') ELSE a.e END,
+       a.f, a.e
+FROM asked a
+$$;
+
+-- [f, e) as the fewest buckets that tile it: whole days, then whole hours
+-- at its edges, then whole minutes at theirs; the buckets of span from lo
+-- up to hi, each.
+CREATE FUNCTION @extschema@.pkt_report_tiles(f timestamptz, e timestamptz,
+    OUT span interval, OUT lo timestamptz, OUT hi timestamptz)
+RETURNS SETOF record
+LANGUAGE sql IMMUTABLE
+ROWS 5
+SET search_path = pg_catalog, pg_temp
+AS $$
+WITH w AS (
+    SELECT f, e,
+           @extschema@.pkt_bucket_ceil(f, '1 hour') AS hf, @extschema@.pkt_bucket_floor(e, '1 hour') AS he,
+           @extschema@.pkt_bucket_ceil(f, '1 day') AS df, @extschema@.pkt_bucket_floor(e, '1 day') AS de
+)
+SELECT '1 day'::interval, w.df, w.de FROM w
+UNION ALL SELECT '1 hour', w.hf, least(w.df, w.he) FROM w
+UNION ALL SELECT '1 hour', greatest(w.de, least(w.df, w.he)), w.he FROM w
+UNION ALL SELECT '1 minute', w.f, least(w.hf, w.e) FROM w
+UNION ALL SELECT '1 minute', greatest(w.he, least(w.hf, w.e)), w.e FROM w
+$$;
+
+-- A report's protocols: packets and bytes of each, from the summaries of
+-- the buckets that tile [f, e) and from the rows not yet in them (the
+-- last seconds of running captures), of the given runs (sensor, run id).
+-- Each tile's buckets are read by a range scan of the primary key (a
+-- join the planner could choose would read the whole table: it does not
+-- know the tiles).
+CREATE FUNCTION @extschema@.pkt_report_protocols(f timestamptz, e timestamptz,
+    sensors text[], runs integer[], from_time timestamptz, to_time timestamptz,
+    OUT ip_proto smallint, OUT packets bigint, OUT bytes bigint,
+    OUT first_seen timestamptz, OUT last_seen timestamptz)
+RETURNS SETOF record
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT u.ip_proto, sum(u.packets)::bigint, sum(u.bytes)::bigint, min(u.first_seen), max(u.last_seen)
+FROM (
+    SELECT s.ip_proto, s.packets, s.bytes, s.first_seen, s.last_seen
+    FROM @extschema@.pkt_report_tiles(f, e) t
+         CROSS JOIN LATERAL (
+             SELECT s.* FROM @extschema@.pkt_summary s
+             WHERE s.span = t.span AND s.bucket >= t.lo AND s.bucket < t.hi
+               AND (s.sensor, s.run_id) IN (SELECT * FROM unnest(sensors, runs))) s
+    UNION ALL
+    SELECT x.ip_proto, count(*), sum(x.packet_size), min(x.capture_time), max(x.capture_time)
+    FROM @extschema@.pkt_unsummarized(sensors, runs, from_time, to_time) x GROUP BY x.ip_proto
+) u
+GROUP BY u.ip_proto
+$$;
+
+-- A report's talkers: each address each way with its packets and bytes,
+-- from merging the lists of the summaries of the buckets that tile [f, e)
+-- and from the rows not yet in them, of the given runs (sensor, run id).
+-- An address's true packets lie in [packets - packets_error, packets],
+-- bytes likewise.  Each tile's buckets are read as pkt_report_protocols
+-- reads them.
+CREATE FUNCTION @extschema@.pkt_report_talkers(f timestamptz, e timestamptz,
+    sensors text[], runs integer[], from_time timestamptz, to_time timestamptz,
+    OUT direction text, OUT addr inet, OUT packets bigint, OUT bytes bigint,
+    OUT packets_error bigint, OUT bytes_error bigint)
+RETURNS SETOF record
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+WITH tail AS (
+    -- rows not yet in the summaries: the last seconds of running captures
+    SELECT * FROM @extschema@.pkt_unsummarized(sensors, runs, from_time, to_time)
+), lists AS (
+    SELECT s.direction, s.other_packets, s.other_bytes, s.addrs, s.packets, s.bytes,
+           s.packets_error, s.bytes_error
+    FROM @extschema@.pkt_report_tiles(f, e) t
+         CROSS JOIN LATERAL (
+             SELECT s.* FROM @extschema@.pkt_summary_top s
+             WHERE s.span = t.span AND s.bucket >= t.lo AND s.bucket < t.hi
+               AND (s.sensor, s.run_id) IN (SELECT * FROM unnest(sensors, runs))) s
+), others AS (
+    -- what an address may have in the buckets whose lists do not hold it
+    SELECT d.direction, coalesce(sum(l.other_packets), 0)::bigint AS op,
+           coalesce(sum(l.other_bytes), 0)::bigint AS ob
+    FROM (VALUES ('source'), ('destination')) AS d(direction)
+         LEFT JOIN lists l ON l.direction = d.direction
+    GROUP BY d.direction
+), entries AS (
+    -- each bucket's bounds, less what 'others' counts for it
+    SELECT l.direction, u.addr, u.p - l.other_packets AS p, u.b - l.other_bytes AS b,
+           u.pe - l.other_packets AS pe, u.be - l.other_bytes AS be
+    FROM lists l
+         CROSS JOIN LATERAL unnest(l.addrs, l.packets, l.bytes, l.packets_error, l.bytes_error)
+             AS u(addr, p, b, pe, be)
+    UNION ALL
+    SELECT 'source', x.src_ip, 1, x.packet_size, 0, 0 FROM tail x
+    UNION ALL
+    SELECT 'destination', x.dst_ip, 1, x.packet_size, 0, 0 FROM tail x
+)
+SELECT n.direction, n.addr,
+       sum(n.p)::bigint + o.op, sum(n.b)::bigint + o.ob,
+       sum(n.pe)::bigint + o.op, sum(n.be)::bigint + o.ob
+FROM entries n JOIN others o ON o.direction = n.direction
+GROUP BY n.direction, n.addr, o.op, o.ob
+$$;
+
+-- A report's lines of top talkers: the top addresses each way, ranked by
+-- packets and (sections *_bytes) by bytes (pkt_report_talkers), exact or
+-- with their bound; o orders the sections.
+CREATE FUNCTION @extschema@.pkt_report_top(f timestamptz, e timestamptz,
+    sensors text[], runs integer[], from_time timestamptz, to_time timestamptz, top integer,
+    OUT o integer, OUT r bigint, OUT section text, OUT item text, OUT packets bigint,
+    OUT bytes bigint, OUT exact boolean, OUT note text)
+RETURNS SETOF record
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+WITH a AS (
+    SELECT * FROM @extschema@.pkt_report_talkers(f, e, sensors, runs, from_time, to_time)
+)
+SELECT 3 + (a.direction = 'destination')::int + 2 * k.by_bytes::int, a.r,
+       CASE a.direction WHEN 'source' THEN 'top_source' ELSE 'top_destination' END
+       || CASE WHEN k.by_bytes THEN '_bytes' ELSE '' END,
+       host(a.addr), a.packets, a.bytes,
+       a.packets_error = 0 AND a.bytes_error = 0,
+       CASE WHEN a.packets_error > 0 OR a.bytes_error > 0 THEN
+           format('approximate: at most %s packets and %s bytes too many',
+                  a.packets_error, a.bytes_error) END
+FROM (VALUES (false), (true)) AS k(by_bytes)
+CROSS JOIN LATERAL (
+    SELECT a.*, row_number() OVER (
+               PARTITION BY a.direction
+               ORDER BY CASE WHEN k.by_bytes THEN a.bytes ELSE a.packets END DESC,
+                        a.addr) AS r
+    FROM a) a
+WHERE a.r <= top
+$$;
+
+-- A report's lines of section 'retention', what the figures stand for:
+-- where the rows of the window asked, [asked_f, asked_e), were dropped
+-- from packets (the figures come from the summaries), and where the
+-- window was widened to [f, e) (the summaries of minutes and hours are
+-- gone).
+CREATE FUNCTION @extschema@.pkt_report_retention(f timestamptz, e timestamptz,
+    asked_f timestamptz, asked_e timestamptz,
+    OUT r bigint, OUT item text, OUT packets bigint, OUT first_seen timestamptz,
+    OUT last_seen timestamptz, OUT exact boolean, OUT note text)
+RETURNS SETOF record
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT 1::bigint, 'rows dropped', sum(d.rows)::bigint,
+       greatest(min(d.range_start), asked_f), least(max(d.range_end), asked_e), true,
+       'rows of this window were dropped from packets (' || string_agg(DISTINCT d.reason, ', ')
+       || '): the figures come from the summaries'
+FROM @extschema@.pkt_partitions d
+WHERE d.dropped_at IS NOT NULL AND d.rows > 0
+  AND d.range_start < asked_e AND d.range_end > asked_f
+HAVING count(*) > 0
+UNION ALL
+SELECT 2, 'window widened', NULL, f, e, false,
+       'the summaries of minutes and hours this old are gone (pktcapture.summary_retention): the figures are of whole days'
+WHERE f <> asked_f OR e <> asked_e
+$$;
+
+-- Reports over what is stored, from the summaries: the same figures as
+-- pkt_stats(), over a window of whole minutes (from_time is rounded down
+-- to its minute, the minute holding to_time is included), read from the
+-- fewest buckets that tile it: whole days, then whole hours at its edges,
+-- then whole minutes at theirs.  Top talkers come from merging the
+-- buckets' lists; exact says whether a line's packets and bytes are
+-- exact, note gives the bound when they are not.  Lines of section
+-- 'retention' say where the rows of the window were dropped from packets
+-- (the figures are the summaries'), and where the summaries of minutes
+-- and hours are gone (the window is widened to whole days).  At a hub,
+-- the report covers every sensor, or the one named.
+CREATE OR REPLACE FUNCTION @extschema@.pkt_report_between(from_time timestamptz, to_time timestamptz,
+    top integer DEFAULT 5, interface text DEFAULT NULL, sensor text DEFAULT NULL,
+    OUT section text, OUT item text, OUT packets bigint, OUT bytes bigint,
+    OUT share double precision, OUT first_seen timestamptz, OUT last_seen timestamptz,
+    OUT exact boolean, OUT note text)
+RETURNS SETOF record
+LANGUAGE sql STABLE
+-- aggregates only, for pg_monitor too, which may not read packets itself
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+WITH w AS (
+    SELECT * FROM @extschema@.pkt_report_window(from_time, to_time)
+), runs AS (
+    SELECT r.sensor, r.run_id FROM @extschema@.pkt_runs r
+    WHERE (pkt_report_between.interface IS NULL OR r.source = pkt_report_between.interface)
+      AND (pkt_report_between.sensor IS NULL OR r.sensor = pkt_report_between.sensor)
+), ids AS (
+    SELECT ARRAY(SELECT sensor FROM runs ORDER BY sensor, run_id) AS sensors,
+           ARRAY(SELECT run_id FROM runs ORDER BY sensor, run_id) AS runs
+), p AS (
+    SELECT x.* FROM w, ids,
+           @extschema@.pkt_report_protocols(w.f, w.e, ids.sensors, ids.runs, from_time, to_time) x
+), t AS (
+    SELECT sum(p.packets)::bigint AS packets, sum(p.bytes)::bigint AS bytes,
+           min(p.first_seen) AS first_seen, max(p.last_seen) AS last_seen
+    FROM p
+), lines AS (
+    SELECT 1 AS o, 0::bigint AS r, 'total'::text AS section, 'packets'::text AS item,
+           t.packets, t.bytes, t.first_seen, t.last_seen, true AS exact, NULL::text AS note
+    FROM t WHERE t.packets IS NOT NULL
+    UNION ALL
+    SELECT 2, row_number() OVER (ORDER BY p.packets DESC, p.ip_proto), 'protocol',
+           CASE p.ip_proto WHEN 6 THEN 'TCP' WHEN 17 THEN 'UDP' ELSE p.ip_proto::text END,
+           p.packets, p.bytes, p.first_seen, p.last_seen, true, NULL
+    FROM p
+    UNION ALL
+    SELECT x.o, x.r, x.section, x.item, x.packets, x.bytes, NULL, NULL, x.exact, x.note
+    FROM w, ids, @extschema@.pkt_report_top(w.f, w.e, ids.sensors, ids.runs, from_time, to_time, top) x
+    UNION ALL
+    -- what the figures stand for, where the rows or the finer summaries are gone
+    SELECT 9, x.r, 'retention', x.item, x.packets, NULL, x.first_seen, x.last_seen, x.exact, x.note
+    FROM w, @extschema@.pkt_report_retention(w.f, w.e, w.asked_f, w.asked_e) x
+)
+SELECT l.section, l.item, l.packets, l.bytes,
+       round(100.0 * l.packets / nullif(t.packets, 0), 1)::double precision,
+       l.first_seen, l.last_seen, l.exact, l.note
+FROM lines l, t
+ORDER BY l.o, l.r
+$$;
+
+REVOKE ALL ON FUNCTION @extschema@.pkt_report_window(timestamptz, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.pkt_report_tiles(timestamptz, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.pkt_report_protocols(timestamptz, timestamptz, text[], integer[], timestamptz, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.pkt_report_talkers(timestamptz, timestamptz, text[], integer[], timestamptz, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.pkt_report_top(timestamptz, timestamptz, text[], integer[], timestamptz, timestamptz, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.pkt_report_retention(timestamptz, timestamptz, timestamptz, timestamptz) FROM PUBLIC;
+
 -- Partitions attached to packets that its list lacks (emptied by hand, or
 -- not restored): listed again, rather than made twice.
 CREATE FUNCTION @extschema@.pkt_partitions_relist()
