@@ -42,6 +42,8 @@
 #include <curses.h>
 #include <libpq-fe.h>
 
+#include "pktop_format.h"
+
 #define PKTOP_VERSION "1.0"
 
 #define MAX_PROTO	256
@@ -149,201 +151,8 @@ on_signal(int sig)
 }
 
 /* ------------------------------------------------------------------ */
-/* number formatting                                                  */
-/* ------------------------------------------------------------------ */
-
-static const char *si_prefix[] = {"", "k", "M", "G", "T", "P", "E", "Z", "Y"};
-
-/* v with an SI prefix: 999, 1.2 k, 12.3 M, 123 G; unit appended. */
-static void
-fmt_si(char *buf, size_t len, double v, const char *unit)
-{
-	const char *sign = v < 0 ? "-" : "";
-	double		a = fabs(v);
-	int			i = 0;
-
-	if (!isfinite(v))
-	{
-		snprintf(buf, len, "?");
-		return;
-	}
-	while (a >= 999.5 && i < 8)
-	{
-		a /= 1000.0;
-		i++;
-	}
-	if (i == 0)
-		snprintf(buf, len, "%s%.0f%s%s", sign, a, *unit ? " " : "", unit);
-	else
-		snprintf(buf, len, "%s%.*f %s%s", sign, a < 99.95 ? 1 : 0, a, si_prefix[i], unit);
-}
-
-/* An exact count with thousands separators: 1,234,567. */
-static void
-fmt_exact(char *buf, size_t len, long long v)
-{
-	char		digits[32];
-	char		out[48];
-	int			n,
-				o = 0;
-	unsigned long long u;
-
-	u = v < 0 ? (unsigned long long) (-(v + 1)) + 1 : (unsigned long long) v;
-	n = snprintf(digits, sizeof(digits), "%llu", u);
-	if (v < 0)
-		out[o++] = '-';
-	for (int i = 0; i < n; i++)
-	{
-		if (i > 0 && (n - i) % 3 == 0)
-			out[o++] = ',';
-		out[o++] = digits[i];
-	}
-	out[o] = '\0';
-	snprintf(buf, len, "%s", out);
-}
-
-/* A count for a table column: exact below 100,000, then 123 k, 1.2 M. */
-static void
-fmt_count(char *buf, size_t len, long long v)
-{
-	if (v > -100000 && v < 100000)
-		fmt_exact(buf, len, v);
-	else
-		fmt_si(buf, len, (double) v, "");
-}
-
-static void
-fmt_bytes(char *buf, size_t len, long long v)
-{
-	fmt_si(buf, len, (double) v, "B");
-}
-
-static void
-fmt_bits_rate(char *buf, size_t len, long long bytes_per_s)
-{
-	fmt_si(buf, len, (double) bytes_per_s * 8.0, "bit/s");
-}
-
-static void
-fmt_pkt_rate(char *buf, size_t len, double pps)
-{
-	char		n[32];
-
-	fmt_si(n, sizeof(n), pps, "");
-	snprintf(buf, len, "%s pkt/s", n);
-}
-
-static void
-fmt_share(char *buf, size_t len, bool has, double share)
-{
-	if (!has || !isfinite(share))
-		snprintf(buf, len, "-");
-	else if (share >= 99.95 && share <= 100.0)
-		snprintf(buf, len, "100%%");
-	else if (share < -999 || share > 999)
-		snprintf(buf, len, "?");
-	else
-		snprintf(buf, len, "%.1f%%", share);
-}
-
-static void
-fmt_duration(char *buf, size_t len, bool has, double secs)
-{
-	long long	s;
-
-	if (!has || !isfinite(secs))
-	{
-		snprintf(buf, len, "-");
-		return;
-	}
-	if (secs < 0)
-		secs = 0;
-	if (secs > 1e11)
-		secs = 1e11;
-	s = (long long) secs;
-	if (s >= 86400)
-		snprintf(buf, len, "%lldd %02lld:%02lld:%02lld", s / 86400, s / 3600 % 24,
-				 s / 60 % 60, s % 60);
-	else
-		snprintf(buf, len, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
-}
-
-/* ------------------------------------------------------------------ */
 /* reading the server                                                 */
 /* ------------------------------------------------------------------ */
-
-/*
- * Length of the UTF-8 sequence at s (a whole, valid one), or 0; its code
- * point in *cp.
- */
-static int
-utf8_sequence(const unsigned char *s, unsigned int *cp)
-{
-	int			n;
-	unsigned int c;
-
-	if (s[0] < 0x80)
-		n = 1, c = s[0];
-	else if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, c = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, c = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, c = s[0] & 0x07;
-	else
-		return 0;
-	for (int i = 1; i < n; i++)
-	{
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
-		(c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
-
-/*
- * Printable text only, whatever the server sends: the screen is ours.  C0
- * and C1 control characters (a C1 CSI starts an escape sequence as ESC [
- * does) become spaces; in UTF-8, a byte that starts no valid sequence
- * becomes '?'; elsewhere every byte above ASCII does, as its meaning
- * depends on a character set we do not know.
- */
-static void
-copy_field(char *dst, size_t len, const char *src)
-{
-	const unsigned char *s = (const unsigned char *) src;
-	size_t		n = 0;
-
-	while (s && *s && n + 1 < len)
-	{
-		unsigned int cp = 0;
-		int			k = utf8 ? utf8_sequence(s, &cp) : (*s < 0x80 ? 1 : 0);
-
-		if (k == 0)
-		{
-			dst[n++] = '?';
-			s++;
-			continue;
-		}
-		if (k == 1)
-			cp = *s;
-		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
-			dst[n++] = ' ';
-		else if (n + k < len)
-		{
-			memcpy(dst + n, s, k);
-			n += k;
-		}
-		else
-			break;
-		s += k;
-	}
-	dst[n] = '\0';
-}
 
 static bool
 get_ll(PGresult *res, int row, int col, long long *out)
@@ -396,21 +205,19 @@ result_error(PGresult *res, char *buf, size_t len)
 		snprintf(tmp, sizeof(tmp), "%s (%s)", msg, hint);
 	else
 		snprintf(tmp, sizeof(tmp), "%s", msg);
-	copy_field(buf, len, tmp);
-	/* strip the trailing spaces left by newlines */
-	for (size_t n = strlen(buf); n > 0 && buf[n - 1] == ' '; n--)
-		buf[n - 1] = '\0';
+	fmt_sanitize(buf, len, tmp, utf8);
+	fmt_rstrip(buf);
 }
 
 static void
 read_row(PGresult *res, int r, Row *row)
 {
 	memset(row, 0, sizeof(*row));
-	copy_field(row->item, sizeof(row->item), get_str(res, r, 1));
+	fmt_sanitize(row->item, sizeof(row->item), get_str(res, r, 1), utf8);
 	row->has_packets = get_ll(res, r, 2, &row->packets);
 	row->has_bytes = get_ll(res, r, 3, &row->bytes);
 	row->has_share = get_dbl(res, r, 4, &row->share);
-	copy_field(row->note, sizeof(row->note), get_str(res, r, 5));
+	fmt_sanitize(row->note, sizeof(row->note), get_str(res, r, 5), utf8);
 }
 
 static void
@@ -439,9 +246,8 @@ fetch(Snap *out, char *why, size_t whylen)
 		{
 			char		tmp[400];
 
-			copy_field(tmp, sizeof(tmp), PQerrorMessage(conn));
-			for (size_t n = strlen(tmp); n > 0 && tmp[n - 1] == ' '; n--)
-				tmp[n - 1] = '\0';
+			fmt_sanitize(tmp, sizeof(tmp), PQerrorMessage(conn), utf8);
+			fmt_rstrip(tmp);
 			snprintf(why, whylen, "cannot reach the server: %s", tmp);
 			return false;
 		}
@@ -528,13 +334,13 @@ fetch(Snap *out, char *why, size_t whylen)
 	if (PQntuples(res) > 0)
 	{
 		s->has_status = true;
-		copy_field(s->state, sizeof(s->state), get_str(res, 0, 0));
-		copy_field(s->kind, sizeof(s->kind), get_str(res, 0, 1));
-		copy_field(s->filter, sizeof(s->filter), get_str(res, 0, 2));
-		copy_field(s->error, sizeof(s->error), get_str(res, 0, 3));
+		fmt_sanitize(s->state, sizeof(s->state), get_str(res, 0, 0), utf8);
+		fmt_sanitize(s->kind, sizeof(s->kind), get_str(res, 0, 1), utf8);
+		fmt_sanitize(s->filter, sizeof(s->filter), get_str(res, 0, 2), utf8);
+		fmt_sanitize(s->error, sizeof(s->error), get_str(res, 0, 3), utf8);
 		s->has_pid = get_ll(res, 0, 4, &s->pid);
-		copy_field(s->started, sizeof(s->started), get_str(res, 0, 5));
-		copy_field(s->stopped, sizeof(s->stopped), get_str(res, 0, 6));
+		fmt_sanitize(s->started, sizeof(s->started), get_str(res, 0, 5), utf8);
+		fmt_sanitize(s->stopped, sizeof(s->stopped), get_str(res, 0, 6), utf8);
 		s->has_uptime = get_dbl(res, 0, 7, &s->uptime);
 		s->has_batch_ms = get_dbl(res, 0, 8, &s->batch_ms);
 	}
@@ -661,38 +467,6 @@ attr_of(int pair, attr_t extra)
 	}
 }
 
-/* Display width of a UTF-8 string. */
-static int
-str_width(const char *s)
-{
-	mbstate_t	st;
-	int			w = 0;
-	size_t		n;
-	wchar_t		wc;
-
-	memset(&st, 0, sizeof(st));
-	while (*s)
-	{
-		n = mbrtowc(&wc, s, MB_CUR_MAX, &st);
-		if (n == (size_t) -1 || n == (size_t) -2)
-		{
-			memset(&st, 0, sizeof(st));
-			s++;
-			w++;
-			continue;
-		}
-		if (n == 0)
-			break;
-		{
-			int			cw = wcwidth(wc);
-
-			w += cw < 0 ? 1 : cw;
-		}
-		s += n;
-	}
-	return w;
-}
-
 /* Draws s at (y, x), clipped to maxw columns and to the screen. */
 static int
 put_n(int y, int x, int maxw, attr_t a, const char *s)
@@ -752,28 +526,9 @@ put(int y, int x, attr_t a, const char *s)
 static void
 put_r(int y, int xend, attr_t a, const char *s)
 {
-	int			w = str_width(s);
+	int			w = fmt_width(s);
 
 	put_n(y, xend - w, w, a, s);
-}
-
-/* Shortens an address to w columns, keeping both ends: 2001:db8…:1. */
-static void
-shorten(char *dst, size_t len, const char *src, int w)
-{
-	int			n = (int) strlen(src);
-
-	if (n <= w || w < 5)
-	{
-		snprintf(dst, len, "%.*s", w < 0 ? 0 : w, src);
-		return;
-	}
-	{
-		int			tail = (w - 1) / 2;
-		int			head = w - 1 - tail;
-
-		snprintf(dst, len, "%.*s%s%s", head, src, utf8 ? "…" : "~", src + n - tail);
-	}
 }
 
 /* A horizontal bar of width w, filled to frac, with eighths in UTF-8. */
@@ -861,7 +616,7 @@ draw_title(void)
 		{
 			char		g[256];
 
-			shorten(g, sizeof(g), snap.filter, room - 10);
+			fmt_shorten(g, sizeof(g), snap.filter, room - 10, utf8 ? "…" : "~");
 			snprintf(f, sizeof(f), "  filter: %s", g);
 			put_n(0, x, room, attr_of(C_TITLE, 0), f);
 		}
@@ -881,7 +636,7 @@ draw_help(int y)
 		snprintf(buf, sizeof(buf), " q quit & stop the capture  %s  d detach (keep capturing)  %s  space refresh",
 				 dot, dot);
 	put(y, 0, A_DIM, buf);
-	if (fetched_at[0] && W - str_width(buf) > 24)
+	if (fetched_at[0] && W - fmt_width(buf) > 24)
 	{
 		char		r[64];
 
@@ -1000,9 +755,7 @@ draw_traffic(int y, int x, int w)
 	put(y + 1, x + 1, 0, "packets");
 	if (snap.has_total && snap.total.has_packets)
 	{
-		fmt_exact(a, sizeof(a), snap.total.packets);
-		if (strlen(a) > 13)		/* beyond 10^12: 1.2 T */
-			fmt_si(a, sizeof(a), (double) snap.total.packets, "");
+		fmt_total(a, sizeof(a), snap.total.packets);
 	}
 	else
 		snprintf(a, sizeof(a), "-");
@@ -1249,7 +1002,7 @@ draw_loss_flow(int y, int x, int w, bool measure)
 		else
 			snprintf(v, sizeof(v), "-");
 		snprintf(cell, sizeof(cell), "%s %s", row->item, v);
-		cw = str_width(cell) + (i + 1 < snap.nloss ? 3 : 0);
+		cw = fmt_width(cell) + (i + 1 < snap.nloss ? 3 : 0);
 		if (cx + cw > x + w && cx > x + 6)
 		{
 			rows++;
@@ -1258,12 +1011,12 @@ draw_loss_flow(int y, int x, int w, bool measure)
 		}
 		if (!measure)
 		{
-			int			lw = str_width(row->item);
+			int			lw = fmt_width(row->item);
 
 			put(y, cx, bad ? attr_of(C_LOSS, A_BOLD) : A_DIM, row->item);
 			put(y, cx + lw + 1, bad ? attr_of(C_LOSS, A_BOLD | A_UNDERLINE) : 0, v);
 			if (i + 1 < snap.nloss)
-				put(y, cx + str_width(cell), A_DIM, sep);
+				put(y, cx + fmt_width(cell), A_DIM, sep);
 		}
 		cx += cw;
 	}
@@ -1386,7 +1139,7 @@ draw_top(int y, int x, int w, const char *title, const Row *rows, int n, int pai
 			bool		approx = r->note[0] != '\0';
 			attr_t		na = approx ? attr_of(C_APPROX, 0) : 0;
 
-			shorten(a, sizeof(a), r->item, aw);
+			fmt_shorten(a, sizeof(a), r->item, aw, utf8 ? "…" : "~");
 			put_n(y + 1 + i, x + 1, aw, i == 0 ? A_BOLD : 0, a);
 			if (r->has_packets)
 			{
