@@ -42,17 +42,13 @@
 #include <curses.h>
 #include <libpq-fe.h>
 
+#include "pktop_db.h"
 #include "pktop_format.h"
+#include "pktop_snap.h"
 
 #define PKTOP_VERSION "1.0"
 
-#define MAX_PROTO	256
-#define MAX_TOP		16
-#define MAX_MISC	16
 #define HISTORY		512
-#define ITEM_LEN	64
-#define NOTE_LEN	160
-
 /* ------------------------------------------------------------------ */
 /* options and global state                                           */
 /* ------------------------------------------------------------------ */
@@ -68,55 +64,6 @@ static volatile sig_atomic_t got_signal;
 static bool utf8;
 static bool tui;
 static bool colors;
-
-/* One row of pkt_stats, every field nullable. */
-typedef struct Row
-{
-	char		item[ITEM_LEN];
-	bool		has_packets,
-				has_bytes,
-				has_share;
-	long long	packets,
-				bytes;
-	double		share;
-	char		note[NOTE_LEN];
-} Row;
-
-/* What one refresh read from the server. */
-typedef struct Snap
-{
-	bool		has_stats;		/* pkt_stats returned rows for the capture */
-	bool		has_total,
-				has_rate5,
-				has_rate_all;
-	Row			total,
-				rate5,
-				rate_all;
-	Row			proto[MAX_PROTO];
-	int			nproto;
-	Row			src[MAX_TOP];
-	int			nsrc;
-	Row			dst[MAX_TOP];
-	int			ndst;
-	Row			capture[MAX_MISC];
-	int			ncapture;
-	Row			loss[MAX_MISC];
-	int			nloss;
-
-	bool		has_status;
-	char		state[24];
-	char		kind[16];
-	char		filter[256];
-	char		error[256];
-	char		started[32];	/* local time, HH:MM:SS or date */
-	char		stopped[32];
-	bool		has_pid;
-	long long	pid;
-	bool		has_uptime;
-	double		uptime;			/* seconds */
-	bool		has_batch_ms;
-	double		batch_ms;
-} Snap;
 
 static PGconn *conn;
 static const char *iface;		/* the capture shown */
@@ -154,208 +101,6 @@ on_signal(int sig)
 /* reading the server                                                 */
 /* ------------------------------------------------------------------ */
 
-static bool
-get_ll(PGresult *res, int row, int col, long long *out)
-{
-	const char *s;
-	char	   *end;
-
-	if (col < 0 || PQgetisnull(res, row, col))
-		return false;
-	s = PQgetvalue(res, row, col);
-	errno = 0;
-	*out = strtoll(s, &end, 10);
-	if (end == s)
-		return false;
-	return true;				/* out of range clamps to LLONG_MIN/MAX */
-}
-
-static bool
-get_dbl(PGresult *res, int row, int col, double *out)
-{
-	const char *s;
-	char	   *end;
-
-	if (col < 0 || PQgetisnull(res, row, col))
-		return false;
-	s = PQgetvalue(res, row, col);
-	*out = strtod(s, &end);
-	return end != s && isfinite(*out);
-}
-
-static const char *
-get_str(PGresult *res, int row, int col)
-{
-	if (col < 0 || PQgetisnull(res, row, col))
-		return "";
-	return PQgetvalue(res, row, col);
-}
-
-/* The server's message for a failed result, on one line. */
-static void
-result_error(PGresult *res, char *buf, size_t len)
-{
-	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
-	char		tmp[512];
-
-	if (msg == NULL)
-		msg = PQerrorMessage(conn);
-	if (hint)
-		snprintf(tmp, sizeof(tmp), "%s (%s)", msg, hint);
-	else
-		snprintf(tmp, sizeof(tmp), "%s", msg);
-	fmt_sanitize(buf, len, tmp, utf8);
-	fmt_rstrip(buf);
-}
-
-static void
-read_row(PGresult *res, int r, Row *row)
-{
-	memset(row, 0, sizeof(*row));
-	fmt_sanitize(row->item, sizeof(row->item), get_str(res, r, 1), utf8);
-	row->has_packets = get_ll(res, r, 2, &row->packets);
-	row->has_bytes = get_ll(res, r, 3, &row->bytes);
-	row->has_share = get_dbl(res, r, 4, &row->share);
-	fmt_sanitize(row->note, sizeof(row->note), get_str(res, r, 5), utf8);
-}
-
-static void
-add_row(Row *rows, int *n, int max, PGresult *res, int r)
-{
-	if (*n < max)
-		read_row(res, r, &rows[(*n)++]);
-}
-
-/*
- * Refresh: pkt_stats and pkt_status of the capture.  On failure, keep the
- * last snapshot, mark it stale and say why.  Reconnects when the
- * connection is gone.
- */
-static bool
-fetch(Snap *out, char *why, size_t whylen)
-{
-	const char *params[1] = {iface};
-	PGresult   *res;
-	Snap	   *s = out;
-
-	if (PQstatus(conn) != CONNECTION_OK)
-	{
-		PQreset(conn);
-		if (PQstatus(conn) != CONNECTION_OK)
-		{
-			char		tmp[400];
-
-			fmt_sanitize(tmp, sizeof(tmp), PQerrorMessage(conn), utf8);
-			fmt_rstrip(tmp);
-			snprintf(why, whylen, "cannot reach the server: %s", tmp);
-			return false;
-		}
-	}
-
-	memset(s, 0, sizeof(*s));
-	res = PQexecParams(conn,
-					   "SELECT section, item, packets, bytes, share, note "
-					   "FROM pkt_stats($1)", 1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-	{
-		char		tmp[400];
-
-		result_error(res, tmp, sizeof(tmp));
-		PQclear(res);
-		if (PQstatus(conn) != CONNECTION_OK)
-			snprintf(why, whylen, "lost the server: %s", tmp);
-		else
-			snprintf(why, whylen, "pkt_stats failed: %s", tmp);
-		return false;
-	}
-	for (int r = 0; r < PQntuples(res); r++)
-	{
-		const char *sec = get_str(res, r, 0);
-
-		if (strcmp(sec, "total") == 0)
-		{
-			/* a new capture of the same name: keep the newest (last) */
-			memset(s, 0, sizeof(*s));
-			s->has_stats = true;
-			s->has_total = true;
-			read_row(res, r, &s->total);
-		}
-		else if (strcmp(sec, "rate") == 0)
-		{
-			const char *item = get_str(res, r, 1);
-
-			if (strcmp(item, "last 5 s") == 0)
-			{
-				s->has_rate5 = true;
-				read_row(res, r, &s->rate5);
-			}
-			else if (strcmp(item, "since start") == 0)
-			{
-				s->has_rate_all = true;
-				read_row(res, r, &s->rate_all);
-			}
-		}
-		else if (strcmp(sec, "protocol") == 0)
-			add_row(s->proto, &s->nproto, MAX_PROTO, res, r);
-		else if (strcmp(sec, "top_source") == 0)
-			add_row(s->src, &s->nsrc, MAX_TOP, res, r);
-		else if (strcmp(sec, "top_destination") == 0)
-			add_row(s->dst, &s->ndst, MAX_TOP, res, r);
-		else if (strcmp(sec, "capture") == 0)
-			add_row(s->capture, &s->ncapture, MAX_MISC, res, r);
-		else if (strcmp(sec, "loss") == 0)
-			add_row(s->loss, &s->nloss, MAX_MISC, res, r);
-		if (r == 0 && strcmp(sec, "total") != 0)
-			s->has_stats = true;
-	}
-	if (PQntuples(res) > 0)
-		s->has_stats = true;
-	PQclear(res);
-
-	res = PQexecParams(conn,
-					   "SELECT state, kind, filter, error, pid, "
-					   "  to_char(started_at, CASE WHEN started_at::date = current_date "
-					   "    THEN 'HH24:MI:SS' ELSE 'YYYY-MM-DD HH24:MI' END), "
-					   "  to_char(stopped_at, 'HH24:MI:SS'), "
-					   "  extract(epoch FROM coalesce(stopped_at, clock_timestamp()) - started_at)::float8, "
-					   "  last_batch_ms "
-					   "FROM pkt_status() WHERE interface = $1 "
-					   "ORDER BY started_at DESC LIMIT 1", 1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-	{
-		char		tmp[400];
-
-		result_error(res, tmp, sizeof(tmp));
-		PQclear(res);
-		snprintf(why, whylen, "pkt_status failed: %s", tmp);
-		return false;
-	}
-	if (PQntuples(res) > 0)
-	{
-		s->has_status = true;
-		fmt_sanitize(s->state, sizeof(s->state), get_str(res, 0, 0), utf8);
-		fmt_sanitize(s->kind, sizeof(s->kind), get_str(res, 0, 1), utf8);
-		fmt_sanitize(s->filter, sizeof(s->filter), get_str(res, 0, 2), utf8);
-		fmt_sanitize(s->error, sizeof(s->error), get_str(res, 0, 3), utf8);
-		s->has_pid = get_ll(res, 0, 4, &s->pid);
-		fmt_sanitize(s->started, sizeof(s->started), get_str(res, 0, 5), utf8);
-		fmt_sanitize(s->stopped, sizeof(s->stopped), get_str(res, 0, 6), utf8);
-		s->has_uptime = get_dbl(res, 0, 7, &s->uptime);
-		s->has_batch_ms = get_dbl(res, 0, 8, &s->batch_ms);
-	}
-	PQclear(res);
-	return true;
-}
-
-static bool
-state_active(const Snap *s)
-{
-	return s->has_status &&
-		(strcmp(s->state, "running") == 0 || strcmp(s->state, "starting") == 0 ||
-		 strcmp(s->state, "stopping") == 0);
-}
-
 /* One refresh: fetch, remember the history, note the error if any. */
 static void
 hist_push(double pps, double bps)
@@ -375,7 +120,7 @@ refresh_data(void)
 	char		why[sizeof(errmsg)];
 	double		t = now_mono();
 
-	if (fetch(&fresh, why, sizeof(why)))
+	if (db_fetch(conn, iface, utf8, &fresh, why, sizeof(why)))
 	{
 		double		pps = NAN,
 					bps = NAN;
@@ -405,7 +150,7 @@ refresh_data(void)
 			hist_prev_bytes = b;
 			hist_prev_t = t;
 		}
-		if (!state_active(&fresh))
+		if (!snap_active(&fresh))
 			pps = bps = NAN;	/* nothing to chart once it ended */
 		hist_push(pps, bps);
 
@@ -695,31 +440,10 @@ draw_message(int y)
 		return;
 	}
 	{
-		long long	maxerr = 0;
-		bool		approx = false;
+		long long	maxerr;
 
-		for (int i = 0; i < snap.nsrc && i < 5; i++)
-			if (snap.src[i].note[0])
-				approx = true;
-		for (int i = 0; i < snap.ndst && i < 5; i++)
-			if (snap.dst[i].note[0])
-				approx = true;
-		if (approx)
+		if (snap_top_approx(&snap, &maxerr))
 		{
-			for (int i = 0; i < snap.nsrc && i < 5; i++)
-			{
-				const char *p = strstr(snap.src[i].note, "at most ");
-
-				if (p && atoll(p + 8) > maxerr)
-					maxerr = atoll(p + 8);
-			}
-			for (int i = 0; i < snap.ndst && i < 5; i++)
-			{
-				const char *p = strstr(snap.dst[i].note, "at most ");
-
-				if (p && atoll(p + 8) > maxerr)
-					maxerr = atoll(p + 8);
-			}
 			if (maxerr > 0)
 			{
 				char		n[32];
@@ -941,16 +665,7 @@ draw_capture(int y, int x, int w, bool details)
 static const char *
 active_word(void)
 {
-	return state_active(&snap) ? "up" : "ran";
-}
-
-static bool
-any_loss(void)
-{
-	for (int i = 0; i < snap.nloss; i++)
-		if (snap.loss[i].has_packets && snap.loss[i].packets != 0)
-			return true;
-	return false;
+	return snap_active(&snap) ? "up" : "ran";
 }
 
 /* Loss counters as a column: label and value per row. */
@@ -959,8 +674,8 @@ draw_loss_column(int y, int x, int w)
 {
 	char		v[48];
 
-	header(y, x, any_loss() ? "LOSS" : "LOSS  none");
-	if (any_loss())
+	header(y, x, snap_any_loss(&snap) ? "LOSS" : "LOSS  none");
+	if (snap_any_loss(&snap))
 		put(y, x, attr_of(C_LOSS, A_BOLD), "LOSS");
 	for (int i = 0; i < snap.nloss; i++)
 	{
@@ -989,7 +704,7 @@ draw_loss_flow(int y, int x, int w, bool measure)
 
 	if (!measure)
 	{
-		put(y, x, any_loss() ? attr_of(C_LOSS, A_BOLD) : attr_of(C_HEAD, A_BOLD), "LOSS");
+		put(y, x, snap_any_loss(&snap) ? attr_of(C_LOSS, A_BOLD) : attr_of(C_HEAD, A_BOLD), "LOSS");
 	}
 	for (int i = 0; i < snap.nloss; i++)
 	{
@@ -1072,17 +787,12 @@ draw_protocols(int y, int x, int w, int rows)
 	}
 	if (shown < snap.nproto)
 	{
-		long long	pk = 0,
-					by = 0;
-		double		sh = 0;
+		long long	pk,
+					by;
+		double		sh;
 		char		name[48];
 
-		for (int i = shown; i < snap.nproto; i++)
-		{
-			pk += snap.proto[i].has_packets && snap.proto[i].packets > 0 ? snap.proto[i].packets : 0;
-			by += snap.proto[i].has_bytes && snap.proto[i].bytes > 0 ? snap.proto[i].bytes : 0;
-			sh += snap.proto[i].has_share ? snap.proto[i].share : 0;
-		}
+		snap_proto_rest(&snap, shown, &pk, &by, &sh);
 		snprintf(name, sizeof(name), "+%d more", snap.nproto - shown);
 		fmt_count(p, sizeof(p), pk);
 		fmt_bytes(b, sizeof(b), by);
@@ -1108,7 +818,7 @@ draw_top(int y, int x, int w, const char *title, const Row *rows, int n, int pai
 				s[48],
 				a[64];
 
-	for (int i = 0; i < n && i < 5; i++)
+	for (int i = 0; i < n && i < TOP_SHOWN; i++)
 	{
 		int			l = (int) strlen(rows[i].item);
 
@@ -1133,7 +843,7 @@ draw_top(int y, int x, int w, const char *title, const Row *rows, int n, int pai
 		put_r(y, cs, A_DIM, "share");
 		if (n == 0)
 			put(y + 1, x + 1, A_DIM, "none yet");
-		for (int i = 0; i < n && i < 5; i++)
+		for (int i = 0; i < n && i < TOP_SHOWN; i++)
 		{
 			const Row  *r = &rows[i];
 			bool		approx = r->note[0] != '\0';
@@ -1433,7 +1143,7 @@ print_snapshot(FILE *f)
 	fprintf(f, "\n   top src   ");
 	if (snap.nsrc == 0)
 		fprintf(f, " -");
-	for (int i = 0; i < snap.nsrc && i < 5; i++)
+	for (int i = 0; i < snap.nsrc && i < TOP_SHOWN; i++)
 	{
 		fmt_exact(a, sizeof(a), snap.src[i].packets);
 		fprintf(f, "%s %s %s%s", i ? "," : "", snap.src[i].item, snap.src[i].note[0] ? "~" : "", a);
@@ -1441,7 +1151,7 @@ print_snapshot(FILE *f)
 	fprintf(f, "\n   top dst   ");
 	if (snap.ndst == 0)
 		fprintf(f, " -");
-	for (int i = 0; i < snap.ndst && i < 5; i++)
+	for (int i = 0; i < snap.ndst && i < TOP_SHOWN; i++)
 	{
 		fmt_exact(a, sizeof(a), snap.dst[i].packets);
 		fprintf(f, "%s %s %s%s", i ? "," : "", snap.dst[i].item, snap.dst[i].note[0] ? "~" : "", a);
@@ -1453,7 +1163,7 @@ print_snapshot(FILE *f)
 		fprintf(f, "%s%s %s", i ? ", " : " ", snap.capture[i].item, a);
 	}
 	fprintf(f, "\n   loss      ");
-	if (!any_loss())
+	if (!snap_any_loss(&snap))
 		fprintf(f, " none");
 	for (int i = 0; i < snap.nloss; i++)
 	{
@@ -1586,7 +1296,7 @@ print_final(FILE *f, const char *title)
 	fprintf(f, "\n  capture\n");
 	for (int i = 0; i < snap.ncapture; i++)
 		print_table_row(f, &snap.capture[i], false);
-	fprintf(f, "\n  %s\n", any_loss() ? "loss (NOT ZERO)" : "loss");
+	fprintf(f, "\n  %s\n", snap_any_loss(&snap) ? "loss (NOT ZERO)" : "loss");
 	for (int i = 0; i < snap.nloss; i++)
 		print_table_row(f, &snap.loss[i], false);
 	fflush(f);
@@ -1637,118 +1347,44 @@ die(const char *fmt,...)
 	exit(1);
 }
 
-/* Runs sql with params; dies with the server's message on failure. */
-static PGresult *
-exec_or_die(const char *what, const char *sql, int n, const char *const *params)
-{
-	PGresult   *res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
-
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-	{
-		const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-		const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
-		const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
-
-		if (tui)
-			endwin();
-		fprintf(stderr, "pktop: %s: %s\n", what, msg ? msg : PQerrorMessage(conn));
-		if (detail)
-			fprintf(stderr, "DETAIL: %s\n", detail);
-		if (hint)
-			fprintf(stderr, "HINT: %s\n", hint);
-		PQclear(res);
-		PQfinish(conn);
-		exit(1);
-	}
-	return res;
-}
-
-/* The capture to show when -i is not given: the single running one. */
+/* The capture to show: -i, --start's, or the single running one. */
 static const char *
-pick_capture(void)
+choose_capture(void)
 {
-	static char name[256];
-	PGresult   *res = exec_or_die("cannot list the captures",
-								  "SELECT interface, kind FROM pkt_status() "
-								  "WHERE state IN ('starting', 'running', 'stopping') "
-								  "ORDER BY kind = 'live' DESC, started_at", 0, NULL);
-	int			live = 0;
+	static LiveCaptures live;
+	char		err[4096];
 
-	for (int i = 0; i < PQntuples(res); i++)
-		if (strcmp(get_str(res, i, 1), "live") == 0)
-			live++;
-	if (live == 0)
-	{
-		PQclear(res);
+	if (opt_iface)
+		return opt_iface;
+	if (opt_start)
+		return opt_start;
+	if (!db_live_captures(conn, &live, err, sizeof(err)))
+		die("%s", err);
+	if (live.nlive == 0)
 		die("no capture is running: start one with pktop --start IFACE [--filter BPF]\n"
 			"       or SELECT pkt_start('IFACE'); -i IFACE shows one that ended");
-	}
-	if (live > 1)
-	{
-		char		list[512] = "";
-
-		for (int i = 0; i < live; i++)
-		{
-			strncat(list, i ? ", " : "", sizeof(list) - strlen(list) - 1);
-			strncat(list, get_str(res, i, 0), sizeof(list) - strlen(list) - 1);
-		}
-		PQclear(res);
-		die("%d captures are running (%s): choose one with -i", live, list);
-	}
-	snprintf(name, sizeof(name), "%s", get_str(res, 0, 0));
-	PQclear(res);
-	return name;
+	if (live.nlive > 1)
+		die("%d captures are running (%s): choose one with -i", live.nlive, live.names);
+	return live.first;
 }
 
-static void
-connect_db(void)
+/* Connects, starts the capture if asked to, and picks the one to show. */
+static const char *
+connect_and_start(void)
 {
-	char		conninfo[128] = "fallback_application_name=pktop";
+	char		err[4096];
 
-	if (getenv("PGCONNECT_TIMEOUT") == NULL)
-		strncat(conninfo, " connect_timeout=5", sizeof(conninfo) - strlen(conninfo) - 1);
-	conn = PQconnectdb(conninfo);
-	if (PQstatus(conn) != CONNECTION_OK)
+	conn = db_connect(err, sizeof(err));
+	if (conn == NULL)
+		die("cannot connect to the database: %s", err);
+	if (opt_start)
 	{
-		char		msg[512];
-
-		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(conn));
-		msg[strcspn(msg, "\n")] = '\0';
-		die("cannot connect to the database: %s", msg);
+		if (!db_start(conn, opt_start, opt_filter, err, sizeof(err)))
+			die("%s", err);
+		fprintf(stderr, "pktop: capture started on %s%s%s\n", opt_start,
+				opt_filter ? " with filter " : "", opt_filter ? opt_filter : "");
 	}
-}
-
-/* pkt_stop at the end; true when the capture stopped (or had). */
-static bool
-stop_capture(void)
-{
-	const char *params[1] = {iface};
-	PGresult   *res;
-
-	for (int attempt = 0; attempt < 5 && PQstatus(conn) != CONNECTION_OK; attempt++)
-	{
-		if (attempt)
-			sleep(1);
-		PQreset(conn);
-	}
-	if (PQstatus(conn) != CONNECTION_OK)
-	{
-		fprintf(stderr, "pktop: cannot reach the server to stop the capture on %s: %s",
-				iface, PQerrorMessage(conn));
-		return false;
-	}
-	res = PQexecParams(conn, "SELECT pkt_stop($1)", 1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-	{
-		char		tmp[512];
-
-		result_error(res, tmp, sizeof(tmp));
-		fprintf(stderr, "pktop: pkt_stop('%s') failed: %s\n", iface, tmp);
-		PQclear(res);
-		return false;
-	}
-	PQclear(res);
-	return true;
+	return choose_capture();
 }
 
 int
@@ -1823,16 +1459,7 @@ main(int argc, char **argv)
 	if (opt_filter && !opt_start)
 		die("--filter goes with --start INTERFACE");
 
-	connect_db();
-	if (opt_start)
-	{
-		const char *params[2] = {opt_start, opt_filter};
-
-		PQclear(exec_or_die("cannot start the capture", "SELECT pkt_start($1, $2)", 2, params));
-		fprintf(stderr, "pktop: capture started on %s%s%s\n", opt_start,
-				opt_filter ? " with filter " : "", opt_filter ? opt_filter : "");
-	}
-	iface = opt_iface ? opt_iface : opt_start ? opt_start : pick_capture();
+	iface = connect_and_start();
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -1960,10 +1587,15 @@ main(int argc, char **argv)
 	}
 	else
 	{
+		char		err[4096];
+
 		fprintf(stderr, "pktop: stopping the capture on %s (every remaining row is written first)\n",
 				iface);
-		if (!stop_capture())
+		if (!db_stop(conn, iface, utf8, err, sizeof(err)))
+		{
+			fprintf(stderr, "pktop: %s\n", err);
 			ok = false;
+		}
 		refresh_data();
 		if (stale)
 		{
