@@ -44,11 +44,11 @@
 
 #include "pktop_db.h"
 #include "pktop_format.h"
+#include "pktop_model.h"
 #include "pktop_snap.h"
 
 #define PKTOP_VERSION "1.0"
 
-#define HISTORY		512
 /* ------------------------------------------------------------------ */
 /* options and global state                                           */
 /* ------------------------------------------------------------------ */
@@ -66,21 +66,7 @@ static bool tui;
 static bool colors;
 
 static PGconn *conn;
-static const char *iface;		/* the capture shown */
-static Snap snap;				/* last good snapshot */
-static bool have_snap;
-static bool stale;				/* the last refresh failed */
-static char errmsg[512];		/* why, for the message line */
-static time_t err_since;
-static char fetched_at[16];		/* local time of the last good refresh */
-
-/* packets/s and bits/s history, one sample a refresh, NAN where unknown */
-static double hist_pps[HISTORY];
-static double hist_bps[HISTORY];
-static int	hist_n;
-static long long hist_prev_packets = -1;
-static long long hist_prev_bytes = -1;
-static double hist_prev_t;
+static Model model;
 
 static double
 now_mono(void)
@@ -101,80 +87,18 @@ on_signal(int sig)
 /* reading the server                                                 */
 /* ------------------------------------------------------------------ */
 
-/* One refresh: fetch, remember the history, note the error if any. */
-static void
-hist_push(double pps, double bps)
-{
-	memmove(hist_pps, hist_pps + 1, sizeof(double) * (HISTORY - 1));
-	memmove(hist_bps, hist_bps + 1, sizeof(double) * (HISTORY - 1));
-	hist_pps[HISTORY - 1] = pps;
-	hist_bps[HISTORY - 1] = bps;
-	if (hist_n < HISTORY)
-		hist_n++;
-}
-
+/* One refresh: read the server into the model, or note why not. */
 static void
 refresh_data(void)
 {
 	static Snap fresh;
-	char		why[sizeof(errmsg)];
+	char		why[MODEL_ERR_LEN];
 	double		t = now_mono();
 
-	if (db_fetch(conn, iface, utf8, &fresh, why, sizeof(why)))
-	{
-		double		pps = NAN,
-					bps = NAN;
-
-		/*
-		 * The server's 5 s rate, as in the table (the counters move 4 times
-		 * a second, so a 1 s difference of totals would jitter); the
-		 * difference of totals only when the server gives no rate.
-		 */
-		if (fresh.has_rate5 && fresh.rate5.has_packets && fresh.rate5.has_bytes)
-		{
-			pps = (double) fresh.rate5.packets;
-			bps = (double) fresh.rate5.bytes * 8.0;
-		}
-		if (fresh.has_total && fresh.total.has_packets && fresh.total.has_bytes)
-		{
-			long long	p = fresh.total.packets,
-						b = fresh.total.bytes;
-
-			if (isnan(pps) && hist_prev_packets >= 0 && p >= hist_prev_packets &&
-				b >= hist_prev_bytes && t > hist_prev_t)
-			{
-				pps = (double) (p - hist_prev_packets) / (t - hist_prev_t);
-				bps = (double) (b - hist_prev_bytes) * 8.0 / (t - hist_prev_t);
-			}
-			hist_prev_packets = p;
-			hist_prev_bytes = b;
-			hist_prev_t = t;
-		}
-		if (!snap_active(&fresh))
-			pps = bps = NAN;	/* nothing to chart once it ended */
-		hist_push(pps, bps);
-
-		snap = fresh;
-		have_snap = true;
-		stale = false;
-		errmsg[0] = '\0';
-		{
-			time_t		now = time(NULL);
-			struct tm	tm;
-
-			localtime_r(&now, &tm);
-			strftime(fetched_at, sizeof(fetched_at), "%H:%M:%S", &tm);
-		}
-	}
+	if (db_fetch(conn, model.iface, utf8, &fresh, why, sizeof(why)))
+		model_update(&model, &fresh, t, time(NULL));
 	else
-	{
-		if (!stale)
-			err_since = time(NULL);
-		stale = true;
-		snprintf(errmsg, sizeof(errmsg), "%s", why);
-		hist_push(NAN, NAN);
-		hist_prev_packets = -1;
-	}
+		model_fail(&model, why, time(NULL));
 }
 
 /* ------------------------------------------------------------------ */
@@ -328,12 +252,12 @@ draw_title(void)
 	char		buf[128];
 	char		up[48];
 	int			x = 0;
-	const char *state = have_snap && snap.has_status ? snap.state : "unknown";
+	const char *state = model.have_snap && model.snap.has_status ? model.snap.state : "unknown";
 	int			spair = C_TITLE_WARN;
 	time_t		now = time(NULL);
 	struct tm	tm;
 
-	if (stale)
+	if (model.stale)
 		state = "no server";
 	else if (strcmp(state, "running") == 0)
 		spair = C_TITLE_OK;
@@ -342,17 +266,17 @@ draw_title(void)
 	fill_row(0, attr_of(C_TITLE, 0));
 	x += put(0, x, attr_of(C_TITLE, A_BOLD), " pktop ");
 	x += put(0, x, attr_of(C_TITLE, 0), utf8 ? "│ " : "| ");
-	x += put(0, x, attr_of(C_TITLE, A_BOLD), iface);
+	x += put(0, x, attr_of(C_TITLE, A_BOLD), model.iface);
 	x += put(0, x, attr_of(C_TITLE, 0), "  ");
 	snprintf(buf, sizeof(buf), "%s %s", utf8 ? "●" : "*", state);
-	x += put(0, x, attr_of(stale ? C_TITLE_BAD : spair, A_BOLD), buf);
-	fmt_duration(up, sizeof(up), have_snap && snap.has_uptime, snap.uptime);
+	x += put(0, x, attr_of(model.stale ? C_TITLE_BAD : spair, A_BOLD), buf);
+	fmt_duration(up, sizeof(up), model.have_snap && model.snap.has_uptime, model.snap.uptime);
 	snprintf(buf, sizeof(buf), "  up %s", up);
 	x += put(0, x, attr_of(C_TITLE, 0), buf);
 	localtime_r(&now, &tm);
 	strftime(buf, sizeof(buf), "%H:%M:%S ", &tm);
 	/* the filter, where it fits before the clock */
-	if (have_snap && snap.filter[0])
+	if (model.have_snap && model.snap.filter[0])
 	{
 		int			room = W - x - 2 - 10;
 		char		f[300];
@@ -361,7 +285,7 @@ draw_title(void)
 		{
 			char		g[256];
 
-			fmt_shorten(g, sizeof(g), snap.filter, room - 10, utf8 ? "…" : "~");
+			fmt_shorten(g, sizeof(g), model.snap.filter, room - 10, utf8 ? "…" : "~");
 			snprintf(f, sizeof(f), "  filter: %s", g);
 			put_n(0, x, room, attr_of(C_TITLE, 0), f);
 		}
@@ -381,11 +305,11 @@ draw_help(int y)
 		snprintf(buf, sizeof(buf), " q quit & stop the capture  %s  d detach (keep capturing)  %s  space refresh",
 				 dot, dot);
 	put(y, 0, A_DIM, buf);
-	if (fetched_at[0] && W - fmt_width(buf) > 24)
+	if (model.fetched_at[0] && W - fmt_width(buf) > 24)
 	{
 		char		r[64];
 
-		snprintf(r, sizeof(r), "updated %s ", fetched_at);
+		snprintf(r, sizeof(r), "updated %s ", model.fetched_at);
 		put_r(y, W, A_DIM, r);
 	}
 }
@@ -396,53 +320,53 @@ draw_message(int y)
 {
 	char		buf[600];
 
-	if (stale && errmsg[0])
+	if (model.stale && model.errmsg[0])
 	{
 		char		since[16];
 		struct tm	tm;
 
-		localtime_r(&err_since, &tm);
+		localtime_r(&model.err_since, &tm);
 		strftime(since, sizeof(since), "%H:%M:%S", &tm);
 		snprintf(buf, sizeof(buf), " %s %s (since %s, retrying every second; numbers shown are the last read)",
-				 utf8 ? "⚠" : "!", errmsg, since);
+				 utf8 ? "⚠" : "!", model.errmsg, since);
 		fill_row(y, attr_of(C_ERROR, A_BOLD));
 		put(y, 0, attr_of(C_ERROR, A_BOLD), buf);
 		return;
 	}
-	if (!have_snap)
+	if (!model.have_snap)
 		return;
-	if (!snap.has_stats)
+	if (!model.snap.has_stats)
 	{
 		snprintf(buf, sizeof(buf), " no capture named \"%s\" on this server: start one with SELECT pkt_start('%s')",
-				 iface, iface);
+				 model.iface, model.iface);
 		fill_row(y, attr_of(C_ERROR, A_BOLD));
 		put(y, 0, attr_of(C_ERROR, A_BOLD), buf);
 		return;
 	}
-	if (snap.has_status && strcmp(snap.state, "failed") == 0)
+	if (model.snap.has_status && strcmp(model.snap.state, "failed") == 0)
 	{
-		snprintf(buf, sizeof(buf), " capture failed%s%s", snap.error[0] ? ": " : "", snap.error);
+		snprintf(buf, sizeof(buf), " capture failed%s%s", model.snap.error[0] ? ": " : "", model.snap.error);
 		fill_row(y, attr_of(C_ERROR, A_BOLD));
 		put(y, 0, attr_of(C_ERROR, A_BOLD), buf);
 		return;
 	}
-	if (snap.has_status && strcmp(snap.state, "stopped") == 0)
+	if (model.snap.has_status && strcmp(model.snap.state, "stopped") == 0)
 	{
 		snprintf(buf, sizeof(buf), " capture stopped%s%s: these statistics are final",
-				 snap.stopped[0] ? " at " : "", snap.stopped);
+				 model.snap.stopped[0] ? " at " : "", model.snap.stopped);
 		put(y, 0, attr_of(C_APPROX, A_BOLD), buf);
 		return;
 	}
-	if (snap.error[0])
+	if (model.snap.error[0])
 	{
-		snprintf(buf, sizeof(buf), " %s", snap.error);
+		snprintf(buf, sizeof(buf), " %s", model.snap.error);
 		put(y, 0, attr_of(C_LOSS, A_BOLD), buf);
 		return;
 	}
 	{
 		long long	maxerr;
 
-		if (snap_top_approx(&snap, &maxerr))
+		if (snap_top_approx(&model.snap, &maxerr))
 		{
 			if (maxerr > 0)
 			{
@@ -469,7 +393,7 @@ draw_traffic(int y, int x, int w)
 	int			c2 = x + 24,
 				c3 = x + 24 + (w - 24) / 2,
 				c4 = x + w;
-	attr_t		num = stale ? A_DIM : A_BOLD;
+	attr_t		num = model.stale ? A_DIM : A_BOLD;
 
 	header(y, x, "TRAFFIC");
 	put_r(y, c2, A_DIM, "total");
@@ -477,18 +401,18 @@ draw_traffic(int y, int x, int w)
 	put_r(y, c4, A_DIM, "since start");
 
 	put(y + 1, x + 1, 0, "packets");
-	if (snap.has_total && snap.total.has_packets)
+	if (model.snap.has_total && model.snap.total.has_packets)
 	{
-		fmt_total(a, sizeof(a), snap.total.packets);
+		fmt_total(a, sizeof(a), model.snap.total.packets);
 	}
 	else
 		snprintf(a, sizeof(a), "-");
-	if (snap.has_rate5 && snap.rate5.has_packets)
-		fmt_pkt_rate(b, sizeof(b), (double) snap.rate5.packets);
+	if (model.snap.has_rate5 && model.snap.rate5.has_packets)
+		fmt_pkt_rate(b, sizeof(b), (double) model.snap.rate5.packets);
 	else
 		snprintf(b, sizeof(b), "-");
-	if (snap.has_rate_all && snap.rate_all.has_packets)
-		fmt_pkt_rate(c, sizeof(c), (double) snap.rate_all.packets);
+	if (model.snap.has_rate_all && model.snap.rate_all.has_packets)
+		fmt_pkt_rate(c, sizeof(c), (double) model.snap.rate_all.packets);
 	else
 		snprintf(c, sizeof(c), "-");
 	put_r(y + 1, c2, num, a);
@@ -496,16 +420,16 @@ draw_traffic(int y, int x, int w)
 	put_r(y + 1, c4, num, c);
 
 	put(y + 2, x + 1, 0, "data");
-	if (snap.has_total && snap.total.has_bytes)
-		fmt_bytes(a, sizeof(a), snap.total.bytes);
+	if (model.snap.has_total && model.snap.total.has_bytes)
+		fmt_bytes(a, sizeof(a), model.snap.total.bytes);
 	else
 		snprintf(a, sizeof(a), "-");
-	if (snap.has_rate5 && snap.rate5.has_bytes)
-		fmt_bits_rate(b, sizeof(b), snap.rate5.bytes);
+	if (model.snap.has_rate5 && model.snap.rate5.has_bytes)
+		fmt_bits_rate(b, sizeof(b), model.snap.rate5.bytes);
 	else
 		snprintf(b, sizeof(b), "-");
-	if (snap.has_rate_all && snap.rate_all.has_bytes)
-		fmt_bits_rate(c, sizeof(c), snap.rate_all.bytes);
+	if (model.snap.has_rate_all && model.snap.rate_all.has_bytes)
+		fmt_bits_rate(c, sizeof(c), model.snap.rate_all.bytes);
 	else
 		snprintf(c, sizeof(c), "-");
 	put_r(y + 2, c2, num, a);
@@ -520,18 +444,18 @@ draw_sparkline(int y, int x, int w, const double *hist)
 	static const char *lv[] = {" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
 	static const char *lva[] = {" ", ".", ".", "-", "-", "=", "=", "#", "#"};
 	double		max = 0;
-	int			n = hist_n < w ? hist_n : w;
+	int			n = model.hist_n < w ? model.hist_n : w;
 	char		buf[2048];
 	int			o = 0;
 
 	if (w <= 0)
 		return;
-	for (int i = HISTORY - n; i < HISTORY; i++)
+	for (int i = MODEL_HISTORY - n; i < MODEL_HISTORY; i++)
 		if (!isnan(hist[i]) && hist[i] > max)
 			max = hist[i];
 	for (int i = 0; i < w - n; i++)
 		buf[o++] = ' ';
-	for (int i = HISTORY - n; i < HISTORY && o < (int) sizeof(buf) - 8; i++)
+	for (int i = MODEL_HISTORY - n; i < MODEL_HISTORY && o < (int) sizeof(buf) - 8; i++)
 	{
 		int			l = 0;
 
@@ -568,8 +492,8 @@ draw_chart(int y, int x, int w, int h, const double *hist, const char *title,
 
 	if (h < 2 || cols < 10)
 		return;
-	n = hist_n < cols ? hist_n : cols;
-	for (int i = HISTORY - n; i < HISTORY; i++)
+	n = model.hist_n < cols ? model.hist_n : cols;
+	for (int i = MODEL_HISTORY - n; i < MODEL_HISTORY; i++)
 		if (!isnan(hist[i]))
 		{
 			if (hist[i] > max)
@@ -597,7 +521,7 @@ draw_chart(int y, int x, int w, int h, const double *hist, const char *title,
 		put(y + 1 + r, x + axis - 1, A_DIM, utf8 ? "┤" : "|");
 	for (int i = 0; i < n; i++)
 	{
-		double		v = hist[HISTORY - n + i];
+		double		v = hist[MODEL_HISTORY - n + i];
 		int			cx = x + axis + (cols - n) + i;
 		int			eighths;
 
@@ -624,37 +548,37 @@ draw_capture(int y, int x, int w, bool details)
 	int			r = 1;
 
 	header(y, x, "CAPTURE");
-	for (int i = 0; i < snap.ncapture && i < 3; i++, r++)
+	for (int i = 0; i < model.snap.ncapture && i < 3; i++, r++)
 	{
-		const Row  *row = &snap.capture[i];
+		const Row  *row = &model.snap.capture[i];
 
 		put_n(y + r, x + 1, w - 1, 0, row->item);
 		if (row->has_packets)
 			fmt_exact(v, sizeof(v), row->packets);
 		else
 			snprintf(v, sizeof(v), "-");
-		put_r(y + r, x + w, stale ? A_DIM : A_BOLD, v);
+		put_r(y + r, x + w, model.stale ? A_DIM : A_BOLD, v);
 	}
 	if (details)
 	{
 		r++;
-		if (snap.started[0])
+		if (model.snap.started[0])
 		{
 			put(y + r, x + 1, 0, "started");
-			put_r(y + r, x + w, 0, snap.started);
+			put_r(y + r, x + w, 0, model.snap.started);
 			r++;
 		}
-		if (snap.has_pid)
+		if (model.snap.has_pid)
 		{
 			put(y + r, x + 1, 0, "worker pid");
-			snprintf(v, sizeof(v), "%lld", snap.pid);
+			snprintf(v, sizeof(v), "%lld", model.snap.pid);
 			put_r(y + r, x + w, 0, v);
 			r++;
 		}
-		if (snap.has_batch_ms)
+		if (model.snap.has_batch_ms)
 		{
 			put(y + r, x + 1, 0, "last batch");
-			snprintf(v, sizeof(v), "%.1f ms", snap.batch_ms);
+			snprintf(v, sizeof(v), "%.1f ms", model.snap.batch_ms);
 			put_r(y + r, x + w, 0, v);
 			r++;
 		}
@@ -665,7 +589,7 @@ draw_capture(int y, int x, int w, bool details)
 static const char *
 active_word(void)
 {
-	return snap_active(&snap) ? "up" : "ran";
+	return snap_active(&model.snap) ? "up" : "ran";
 }
 
 /* Loss counters as a column: label and value per row. */
@@ -674,12 +598,12 @@ draw_loss_column(int y, int x, int w)
 {
 	char		v[48];
 
-	header(y, x, snap_any_loss(&snap) ? "LOSS" : "LOSS  none");
-	if (snap_any_loss(&snap))
+	header(y, x, snap_any_loss(&model.snap) ? "LOSS" : "LOSS  none");
+	if (snap_any_loss(&model.snap))
 		put(y, x, attr_of(C_LOSS, A_BOLD), "LOSS");
-	for (int i = 0; i < snap.nloss; i++)
+	for (int i = 0; i < model.snap.nloss; i++)
 	{
-		const Row  *row = &snap.loss[i];
+		const Row  *row = &model.snap.loss[i];
 		bool		bad = row->has_packets && row->packets != 0;
 		attr_t		a = bad ? attr_of(C_LOSS, A_BOLD) : A_DIM;
 
@@ -704,11 +628,11 @@ draw_loss_flow(int y, int x, int w, bool measure)
 
 	if (!measure)
 	{
-		put(y, x, snap_any_loss(&snap) ? attr_of(C_LOSS, A_BOLD) : attr_of(C_HEAD, A_BOLD), "LOSS");
+		put(y, x, snap_any_loss(&model.snap) ? attr_of(C_LOSS, A_BOLD) : attr_of(C_HEAD, A_BOLD), "LOSS");
 	}
-	for (int i = 0; i < snap.nloss; i++)
+	for (int i = 0; i < model.snap.nloss; i++)
 	{
-		const Row  *row = &snap.loss[i];
+		const Row  *row = &model.snap.loss[i];
 		bool		bad = row->has_packets && row->packets != 0;
 		int			cw;
 
@@ -717,7 +641,7 @@ draw_loss_flow(int y, int x, int w, bool measure)
 		else
 			snprintf(v, sizeof(v), "-");
 		snprintf(cell, sizeof(cell), "%s %s", row->item, v);
-		cw = fmt_width(cell) + (i + 1 < snap.nloss ? 3 : 0);
+		cw = fmt_width(cell) + (i + 1 < model.snap.nloss ? 3 : 0);
 		if (cx + cw > x + w && cx > x + 6)
 		{
 			rows++;
@@ -730,7 +654,7 @@ draw_loss_flow(int y, int x, int w, bool measure)
 
 			put(y, cx, bad ? attr_of(C_LOSS, A_BOLD) : A_DIM, row->item);
 			put(y, cx + lw + 1, bad ? attr_of(C_LOSS, A_BOLD | A_UNDERLINE) : 0, v);
-			if (i + 1 < snap.nloss)
+			if (i + 1 < model.snap.nloss)
 				put(y, cx + fmt_width(cell), A_DIM, sep);
 		}
 		cx += cw;
@@ -750,13 +674,13 @@ draw_protocols(int y, int x, int w, int rows)
 				cs = cb + 6;
 	int			bx = cs + 2,
 				bw = x + w - bx;
-	int			shown = snap.nproto;
+	int			shown = model.snap.nproto;
 
 	header(y, x, "PROTOCOL");
 	put_r(y, cp, A_DIM, "packets");
 	put_r(y, cb, A_DIM, "bytes");
 	put_r(y, cs, A_DIM, "share");
-	if (snap.nproto == 0)
+	if (model.snap.nproto == 0)
 	{
 		put(y + 1, x + 1, A_DIM, "no IP packets yet");
 		return;
@@ -765,7 +689,7 @@ draw_protocols(int y, int x, int w, int rows)
 		shown = rows - 1;		/* the last row sums up the rest */
 	for (int i = 0; i < shown; i++)
 	{
-		const Row  *r = &snap.proto[i];
+		const Row  *r = &model.snap.proto[i];
 		char		name[32];
 
 		snprintf(name, sizeof(name), "%s", r->item);
@@ -785,15 +709,15 @@ draw_protocols(int y, int x, int w, int rows)
 		if (bw >= 4)
 			draw_bar(y + 1 + i, bx, bw, r->has_share ? r->share / 100.0 : 0, C_BAR);
 	}
-	if (shown < snap.nproto)
+	if (shown < model.snap.nproto)
 	{
 		long long	pk,
 					by;
 		double		sh;
 		char		name[48];
 
-		snap_proto_rest(&snap, shown, &pk, &by, &sh);
-		snprintf(name, sizeof(name), "+%d more", snap.nproto - shown);
+		snap_proto_rest(&model.snap, shown, &pk, &by, &sh);
+		snprintf(name, sizeof(name), "+%d more", model.snap.nproto - shown);
 		fmt_count(p, sizeof(p), pk);
 		fmt_bytes(b, sizeof(b), by);
 		fmt_share(s, sizeof(s), true, sh);
@@ -912,14 +836,14 @@ draw(void)
 	draw_title();
 	draw_help(H - 1);
 	draw_message(H - 2);
-	if (!have_snap)
+	if (!model.have_snap)
 	{
 		put(2, 1, A_DIM, "connecting...");
 		refresh();
 		return;
 	}
 
-	proto_want = snap.nproto > 0 ? snap.nproto : 1;
+	proto_want = model.snap.nproto > 0 ? model.snap.nproto : 1;
 
 	if (W >= 110)
 	{
@@ -964,21 +888,21 @@ draw(void)
 			snprintf(a, sizeof(a), "-");
 			snprintf(b, sizeof(b), "-");
 			snprintf(c, sizeof(c), "-");
-			if (snap.has_total && snap.total.has_packets && snap.total.packets > 0 && snap.total.has_bytes)
-				fmt_si(a, sizeof(a), (double) snap.total.bytes / snap.total.packets, "B");
-			if (snap.has_rate5 && snap.rate5.has_packets && snap.rate5.packets > 0 && snap.rate5.has_bytes)
-				fmt_si(b, sizeof(b), (double) snap.rate5.bytes / snap.rate5.packets, "B");
-			if (snap.has_rate_all && snap.rate_all.has_packets && snap.rate_all.packets > 0 && snap.rate_all.has_bytes)
-				fmt_si(c, sizeof(c), (double) snap.rate_all.bytes / snap.rate_all.packets, "B");
+			if (model.snap.has_total && model.snap.total.has_packets && model.snap.total.packets > 0 && model.snap.total.has_bytes)
+				fmt_si(a, sizeof(a), (double) model.snap.total.bytes / model.snap.total.packets, "B");
+			if (model.snap.has_rate5 && model.snap.rate5.has_packets && model.snap.rate5.packets > 0 && model.snap.rate5.has_bytes)
+				fmt_si(b, sizeof(b), (double) model.snap.rate5.bytes / model.snap.rate5.packets, "B");
+			if (model.snap.has_rate_all && model.snap.rate_all.has_packets && model.snap.rate_all.packets > 0 && model.snap.rate_all.has_bytes)
+				fmt_si(c, sizeof(c), (double) model.snap.rate_all.bytes / model.snap.rate_all.packets, "B");
 			put_r(y + 3, c2, 0, a);
 			put_r(y + 3, c3, 0, b);
 			put_r(y + 3, c4, 0, c);
 			if (!chart)
 			{
 				put(y + 5, tx + 1, A_DIM, "pkt/s");
-				draw_sparkline(y + 5, tx + 10, tw - 10, hist_pps);
+				draw_sparkline(y + 5, tx + 10, tw - 10, model.hist_pps);
 				put(y + 6, tx + 1, A_DIM, "bit/s");
-				draw_sparkline(y + 6, tx + 10, tw - 10, hist_bps);
+				draw_sparkline(y + 6, tx + 10, tw - 10, model.hist_bps);
 			}
 		}
 		draw_vline(y, y + block - 1, cx - 2);
@@ -990,8 +914,8 @@ draw(void)
 		{
 			int			hw = (W - 5) / 2;
 
-			draw_chart(y, 1, hw, chart, hist_pps, "PACKETS/S", "pkt/s", C_CHART);
-			draw_chart(y, 1 + hw + 3, W - 2 - hw - 3, chart, hist_bps, "BITS/S", "bit/s", C_BAR2);
+			draw_chart(y, 1, hw, chart, model.hist_pps, "PACKETS/S", "pkt/s", C_CHART);
+			draw_chart(y, 1 + hw + 3, W - 2 - hw - 3, chart, model.hist_bps, "BITS/S", "bit/s", C_BAR2);
 			y += chart + 1;
 		}
 		draw_protocols(y, 1, W - 2, prows);
@@ -999,8 +923,8 @@ draw(void)
 		{
 			int			pw = (W - 4) / 2;
 
-			draw_top(y, 1, pw, "TOP SOURCES", snap.src, snap.nsrc, C_BAR);
-			draw_top(y, 1 + pw + 2, W - pw - 4, "TOP DESTINATIONS", snap.dst, snap.ndst, C_BAR2);
+			draw_top(y, 1, pw, "TOP SOURCES", model.snap.src, model.snap.nsrc, C_BAR);
+			draw_top(y, 1 + pw + 2, W - pw - 4, "TOP DESTINATIONS", model.snap.dst, model.snap.ndst, C_BAR2);
 		}
 		refresh();
 		return;
@@ -1047,7 +971,7 @@ draw(void)
 			if (!chart)
 			{
 				put(y + 3, 2, A_DIM, "history");
-				draw_sparkline(y + 3, 10, tw - 10, hist_pps);
+				draw_sparkline(y + 3, 10, tw - 10, model.hist_pps);
 			}
 			draw_vline(y, y + 3, capx);
 			draw_capture(y, capx + 2, W - capx - 3 > 26 ? 26 : W - capx - 3, false);
@@ -1055,7 +979,7 @@ draw(void)
 		y += 4 + (nblank > 1);
 		if (chart)
 		{
-			draw_chart(y, 1, W - 2, chart, hist_pps, "PACKETS/S", "pkt/s", C_CHART);
+			draw_chart(y, 1, W - 2, chart, model.hist_pps, "PACKETS/S", "pkt/s", C_CHART);
 			y += chart + 1;
 		}
 		draw_protocols(y, 1, W - 2, prows);
@@ -1064,15 +988,15 @@ draw(void)
 		{
 			int			pw = (W - 4) / 2;
 
-			draw_top(y, 1, pw, "TOP SOURCES", snap.src, snap.nsrc, C_BAR);
-			draw_top(y, 1 + pw + 2, W - pw - 4, "TOP DESTINATIONS", snap.dst, snap.ndst, C_BAR2);
+			draw_top(y, 1, pw, "TOP SOURCES", model.snap.src, model.snap.nsrc, C_BAR);
+			draw_top(y, 1 + pw + 2, W - pw - 4, "TOP DESTINATIONS", model.snap.dst, model.snap.ndst, C_BAR2);
 			y += 6;
 		}
 		else
 		{
-			draw_top(y, 1, W - 2, "TOP SOURCES", snap.src, snap.nsrc, C_BAR);
+			draw_top(y, 1, W - 2, "TOP SOURCES", model.snap.src, model.snap.nsrc, C_BAR);
 			y += 6;
-			draw_top(y, 1, W - 2, "TOP DESTINATIONS", snap.dst, snap.ndst, C_BAR2);
+			draw_top(y, 1, W - 2, "TOP DESTINATIONS", model.snap.dst, model.snap.ndst, C_BAR2);
 			y += 6;
 		}
 		y += (nblank > 3);
@@ -1101,76 +1025,76 @@ print_snapshot(FILE *f)
 
 	localtime_r(&now, &tm);
 	strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
-	if (stale)
+	if (model.stale)
 	{
-		fprintf(f, "%s %s: %s\n", clock, iface, errmsg);
+		fprintf(f, "%s %s: %s\n", clock, model.iface, model.errmsg);
 		fflush(f);
 		return;
 	}
-	fmt_duration(up, sizeof(up), snap.has_uptime, snap.uptime);
-	fprintf(f, "-- %s  %s  %s  up %s --\n", clock, iface,
-			snap.has_status ? snap.state : "no capture", up);
-	if (!snap.has_stats)
+	fmt_duration(up, sizeof(up), model.snap.has_uptime, model.snap.uptime);
+	fprintf(f, "-- %s  %s  %s  up %s --\n", clock, model.iface,
+			model.snap.has_status ? model.snap.state : "no capture", up);
+	if (!model.snap.has_stats)
 	{
-		fprintf(f, "   no statistics for \"%s\"\n", iface);
+		fprintf(f, "   no statistics for \"%s\"\n", model.iface);
 		fflush(f);
 		return;
 	}
-	fmt_exact(a, sizeof(a), snap.has_total && snap.total.has_packets ? snap.total.packets : 0);
-	fmt_bytes(b, sizeof(b), snap.has_total && snap.total.has_bytes ? snap.total.bytes : 0);
+	fmt_exact(a, sizeof(a), model.snap.has_total && model.snap.total.has_packets ? model.snap.total.packets : 0);
+	fmt_bytes(b, sizeof(b), model.snap.has_total && model.snap.total.has_bytes ? model.snap.total.bytes : 0);
 	fprintf(f, "   total      %s packets, %s", a, b);
-	if (snap.has_rate5)
+	if (model.snap.has_rate5)
 	{
-		fmt_pkt_rate(c, sizeof(c), snap.rate5.has_packets ? (double) snap.rate5.packets : 0);
-		fmt_bits_rate(d, sizeof(d), snap.rate5.has_bytes ? snap.rate5.bytes : 0);
+		fmt_pkt_rate(c, sizeof(c), model.snap.rate5.has_packets ? (double) model.snap.rate5.packets : 0);
+		fmt_bits_rate(d, sizeof(d), model.snap.rate5.has_bytes ? model.snap.rate5.bytes : 0);
 		fprintf(f, "\n   rate       last 5 s %s, %s", c, d);
 	}
-	if (snap.has_rate_all)
+	if (model.snap.has_rate_all)
 	{
-		fmt_pkt_rate(c, sizeof(c), snap.rate_all.has_packets ? (double) snap.rate_all.packets : 0);
-		fmt_bits_rate(d, sizeof(d), snap.rate_all.has_bytes ? snap.rate_all.bytes : 0);
-		fprintf(f, "%s since start %s, %s", snap.has_rate5 ? ";" : "\n   rate      ", c, d);
+		fmt_pkt_rate(c, sizeof(c), model.snap.rate_all.has_packets ? (double) model.snap.rate_all.packets : 0);
+		fmt_bits_rate(d, sizeof(d), model.snap.rate_all.has_bytes ? model.snap.rate_all.bytes : 0);
+		fprintf(f, "%s since start %s, %s", model.snap.has_rate5 ? ";" : "\n   rate      ", c, d);
 	}
 	fprintf(f, "\n   protocol  ");
-	if (snap.nproto == 0)
+	if (model.snap.nproto == 0)
 		fprintf(f, " -");
-	for (int i = 0; i < snap.nproto; i++)
+	for (int i = 0; i < model.snap.nproto; i++)
 	{
-		fmt_exact(a, sizeof(a), snap.proto[i].packets);
-		fmt_share(b, sizeof(b), snap.proto[i].has_share, snap.proto[i].share);
-		fprintf(f, "%s %s %s (%s)", i ? "," : "", snap.proto[i].item, a, b);
+		fmt_exact(a, sizeof(a), model.snap.proto[i].packets);
+		fmt_share(b, sizeof(b), model.snap.proto[i].has_share, model.snap.proto[i].share);
+		fprintf(f, "%s %s %s (%s)", i ? "," : "", model.snap.proto[i].item, a, b);
 	}
 	fprintf(f, "\n   top src   ");
-	if (snap.nsrc == 0)
+	if (model.snap.nsrc == 0)
 		fprintf(f, " -");
-	for (int i = 0; i < snap.nsrc && i < TOP_SHOWN; i++)
+	for (int i = 0; i < model.snap.nsrc && i < TOP_SHOWN; i++)
 	{
-		fmt_exact(a, sizeof(a), snap.src[i].packets);
-		fprintf(f, "%s %s %s%s", i ? "," : "", snap.src[i].item, snap.src[i].note[0] ? "~" : "", a);
+		fmt_exact(a, sizeof(a), model.snap.src[i].packets);
+		fprintf(f, "%s %s %s%s", i ? "," : "", model.snap.src[i].item, model.snap.src[i].note[0] ? "~" : "", a);
 	}
 	fprintf(f, "\n   top dst   ");
-	if (snap.ndst == 0)
+	if (model.snap.ndst == 0)
 		fprintf(f, " -");
-	for (int i = 0; i < snap.ndst && i < TOP_SHOWN; i++)
+	for (int i = 0; i < model.snap.ndst && i < TOP_SHOWN; i++)
 	{
-		fmt_exact(a, sizeof(a), snap.dst[i].packets);
-		fprintf(f, "%s %s %s%s", i ? "," : "", snap.dst[i].item, snap.dst[i].note[0] ? "~" : "", a);
+		fmt_exact(a, sizeof(a), model.snap.dst[i].packets);
+		fprintf(f, "%s %s %s%s", i ? "," : "", model.snap.dst[i].item, model.snap.dst[i].note[0] ? "~" : "", a);
 	}
 	fprintf(f, "\n   capture   ");
-	for (int i = 0; i < snap.ncapture; i++)
+	for (int i = 0; i < model.snap.ncapture; i++)
 	{
-		fmt_exact(a, sizeof(a), snap.capture[i].packets);
-		fprintf(f, "%s%s %s", i ? ", " : " ", snap.capture[i].item, a);
+		fmt_exact(a, sizeof(a), model.snap.capture[i].packets);
+		fprintf(f, "%s%s %s", i ? ", " : " ", model.snap.capture[i].item, a);
 	}
 	fprintf(f, "\n   loss      ");
-	if (!snap_any_loss(&snap))
+	if (!snap_any_loss(&model.snap))
 		fprintf(f, " none");
-	for (int i = 0; i < snap.nloss; i++)
+	for (int i = 0; i < model.snap.nloss; i++)
 	{
-		if (!snap.loss[i].has_packets || snap.loss[i].packets == 0)
+		if (!model.snap.loss[i].has_packets || model.snap.loss[i].packets == 0)
 			continue;
-		fmt_exact(a, sizeof(a), snap.loss[i].packets);
-		fprintf(f, " %s %s", snap.loss[i].item, a);
+		fmt_exact(a, sizeof(a), model.snap.loss[i].packets);
+		fprintf(f, " %s %s", model.snap.loss[i].item, a);
 	}
 	fprintf(f, "\n");
 	fflush(f);
@@ -1242,63 +1166,63 @@ print_final(FILE *f, const char *title)
 				a[48],
 				b[48];
 
-	fmt_duration(up, sizeof(up), snap.has_uptime, snap.uptime);
-	fprintf(f, "\n%s for %s", title, iface);
-	if (snap.has_status)
+	fmt_duration(up, sizeof(up), model.snap.has_uptime, model.snap.uptime);
+	fprintf(f, "\n%s for %s", title, model.iface);
+	if (model.snap.has_status)
 	{
-		fprintf(f, " (%s, %s %s", snap.state, active_word(), up);
-		if (snap.filter[0])
-			fprintf(f, ", filter \"%s\"", snap.filter);
+		fprintf(f, " (%s, %s %s", model.snap.state, active_word(), up);
+		if (model.snap.filter[0])
+			fprintf(f, ", filter \"%s\"", model.snap.filter);
 		fprintf(f, ")");
 	}
 	fprintf(f, ":\n\n");
-	if (!snap.has_stats)
+	if (!model.snap.has_stats)
 	{
-		fprintf(f, "  no statistics for \"%s\" on this server\n", iface);
+		fprintf(f, "  no statistics for \"%s\" on this server\n", model.iface);
 		fflush(f);
 		return;
 	}
 	item_w = 22;
-	widen(snap.proto, snap.nproto);
-	widen(snap.src, snap.nsrc);
-	widen(snap.dst, snap.ndst);
+	widen(model.snap.proto, model.snap.nproto);
+	widen(model.snap.src, model.snap.nsrc);
+	widen(model.snap.dst, model.snap.ndst);
 	print_cols(f, "total", "packets", "bytes", "share", NULL);
-	if (snap.has_total)
+	if (model.snap.has_total)
 	{
-		Row			t = snap.total;
+		Row			t = model.snap.total;
 
 		snprintf(t.item, sizeof(t.item), "IP packets");
 		print_table_row(f, &t, false);
 	}
-	if (snap.has_rate_all)
+	if (model.snap.has_rate_all)
 	{
-		fmt_pkt_rate(a, sizeof(a), snap.rate_all.has_packets ? (double) snap.rate_all.packets : 0);
-		fmt_bits_rate(b, sizeof(b), snap.rate_all.has_bytes ? snap.rate_all.bytes : 0);
+		fmt_pkt_rate(a, sizeof(a), model.snap.rate_all.has_packets ? (double) model.snap.rate_all.packets : 0);
+		fmt_bits_rate(b, sizeof(b), model.snap.rate_all.has_bytes ? model.snap.rate_all.bytes : 0);
 		print_cols(f, "rate since start", a, b, "", NULL);
 	}
-	if (snap.has_rate5)
+	if (model.snap.has_rate5)
 	{
-		fmt_pkt_rate(a, sizeof(a), snap.rate5.has_packets ? (double) snap.rate5.packets : 0);
-		fmt_bits_rate(b, sizeof(b), snap.rate5.has_bytes ? snap.rate5.bytes : 0);
+		fmt_pkt_rate(a, sizeof(a), model.snap.rate5.has_packets ? (double) model.snap.rate5.packets : 0);
+		fmt_bits_rate(b, sizeof(b), model.snap.rate5.has_bytes ? model.snap.rate5.bytes : 0);
 		print_cols(f, "rate last 5 s", a, b, "", NULL);
 	}
 	fprintf(f, "\n  protocol\n");
-	for (int i = 0; i < snap.nproto; i++)
-		print_table_row(f, &snap.proto[i], true);
-	if (snap.nproto == 0)
+	for (int i = 0; i < model.snap.nproto; i++)
+		print_table_row(f, &model.snap.proto[i], true);
+	if (model.snap.nproto == 0)
 		fprintf(f, "  (no IP packets)\n");
 	fprintf(f, "\n  top sources\n");
-	for (int i = 0; i < snap.nsrc; i++)
-		print_table_row(f, &snap.src[i], true);
+	for (int i = 0; i < model.snap.nsrc; i++)
+		print_table_row(f, &model.snap.src[i], true);
 	fprintf(f, "\n  top destinations\n");
-	for (int i = 0; i < snap.ndst; i++)
-		print_table_row(f, &snap.dst[i], true);
+	for (int i = 0; i < model.snap.ndst; i++)
+		print_table_row(f, &model.snap.dst[i], true);
 	fprintf(f, "\n  capture\n");
-	for (int i = 0; i < snap.ncapture; i++)
-		print_table_row(f, &snap.capture[i], false);
-	fprintf(f, "\n  %s\n", snap_any_loss(&snap) ? "loss (NOT ZERO)" : "loss");
-	for (int i = 0; i < snap.nloss; i++)
-		print_table_row(f, &snap.loss[i], false);
+	for (int i = 0; i < model.snap.ncapture; i++)
+		print_table_row(f, &model.snap.capture[i], false);
+	fprintf(f, "\n  %s\n", snap_any_loss(&model.snap) ? "loss (NOT ZERO)" : "loss");
+	for (int i = 0; i < model.snap.nloss; i++)
+		print_table_row(f, &model.snap.loss[i], false);
 	fflush(f);
 }
 
@@ -1459,7 +1383,7 @@ main(int argc, char **argv)
 	if (opt_filter && !opt_start)
 		die("--filter goes with --start INTERFACE");
 
-	iface = connect_and_start();
+	model_init(&model, connect_and_start());
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -1469,8 +1393,6 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	for (int i = 0; i < HISTORY; i++)
-		hist_pps[i] = hist_bps[i] = NAN;
 
 	tui = !opt_plain && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
 	if (tui)
@@ -1576,30 +1498,30 @@ main(int argc, char **argv)
 	if (opt_no_stop || detach)
 	{
 		refresh_data();
-		if (stale)
+		if (model.stale)
 		{
-			fprintf(stderr, "pktop: %s\n", errmsg);
+			fprintf(stderr, "pktop: %s\n", model.errmsg);
 			ok = false;
 		}
 		print_final(stdout, "Statistics (the capture keeps running)");
 		fprintf(stderr, "pktop: the capture on %s keeps running: SELECT pkt_stop('%s') stops it\n",
-				iface, iface);
+				model.iface, model.iface);
 	}
 	else
 	{
 		char		err[4096];
 
 		fprintf(stderr, "pktop: stopping the capture on %s (every remaining row is written first)\n",
-				iface);
-		if (!db_stop(conn, iface, utf8, err, sizeof(err)))
+				model.iface);
+		if (!db_stop(conn, model.iface, utf8, err, sizeof(err)))
 		{
 			fprintf(stderr, "pktop: %s\n", err);
 			ok = false;
 		}
 		refresh_data();
-		if (stale)
+		if (model.stale)
 		{
-			fprintf(stderr, "pktop: %s\n", errmsg);
+			fprintf(stderr, "pktop: %s\n", model.errmsg);
 			ok = false;
 		}
 		print_final(stdout, ok ? "Final statistics" : "Last statistics read (the capture may not be stopped)");
