@@ -45,6 +45,7 @@
 #include "pktop_db.h"
 #include "pktop_format.h"
 #include "pktop_model.h"
+#include "pktop_plain.h"
 #include "pktop_snap.h"
 
 #define PKTOP_VERSION "1.0"
@@ -586,12 +587,6 @@ draw_capture(int y, int x, int w, bool details)
 	return r;
 }
 
-static const char *
-active_word(void)
-{
-	return snap_active(&model.snap) ? "up" : "ran";
-}
-
 /* Loss counters as a column: label and value per row. */
 static void
 draw_loss_column(int y, int x, int w)
@@ -1007,226 +1002,6 @@ draw(void)
 }
 
 /* ------------------------------------------------------------------ */
-/* plain text                                                         */
-/* ------------------------------------------------------------------ */
-
-/* One compact snapshot a second, for logs. */
-static void
-print_snapshot(FILE *f)
-{
-	char		a[48],
-				b[48],
-				c[48],
-				d[48],
-				up[48],
-				clock[16];
-	time_t		now = time(NULL);
-	struct tm	tm;
-
-	localtime_r(&now, &tm);
-	strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
-	if (model.stale)
-	{
-		fprintf(f, "%s %s: %s\n", clock, model.iface, model.errmsg);
-		fflush(f);
-		return;
-	}
-	fmt_duration(up, sizeof(up), model.snap.has_uptime, model.snap.uptime);
-	fprintf(f, "-- %s  %s  %s  up %s --\n", clock, model.iface,
-			model.snap.has_status ? model.snap.state : "no capture", up);
-	if (!model.snap.has_stats)
-	{
-		fprintf(f, "   no statistics for \"%s\"\n", model.iface);
-		fflush(f);
-		return;
-	}
-	fmt_exact(a, sizeof(a), model.snap.has_total && model.snap.total.has_packets ? model.snap.total.packets : 0);
-	fmt_bytes(b, sizeof(b), model.snap.has_total && model.snap.total.has_bytes ? model.snap.total.bytes : 0);
-	fprintf(f, "   total      %s packets, %s", a, b);
-	if (model.snap.has_rate5)
-	{
-		fmt_pkt_rate(c, sizeof(c), model.snap.rate5.has_packets ? (double) model.snap.rate5.packets : 0);
-		fmt_bits_rate(d, sizeof(d), model.snap.rate5.has_bytes ? model.snap.rate5.bytes : 0);
-		fprintf(f, "\n   rate       last 5 s %s, %s", c, d);
-	}
-	if (model.snap.has_rate_all)
-	{
-		fmt_pkt_rate(c, sizeof(c), model.snap.rate_all.has_packets ? (double) model.snap.rate_all.packets : 0);
-		fmt_bits_rate(d, sizeof(d), model.snap.rate_all.has_bytes ? model.snap.rate_all.bytes : 0);
-		fprintf(f, "%s since start %s, %s", model.snap.has_rate5 ? ";" : "\n   rate      ", c, d);
-	}
-	fprintf(f, "\n   protocol  ");
-	if (model.snap.nproto == 0)
-		fprintf(f, " -");
-	for (int i = 0; i < model.snap.nproto; i++)
-	{
-		fmt_exact(a, sizeof(a), model.snap.proto[i].packets);
-		fmt_share(b, sizeof(b), model.snap.proto[i].has_share, model.snap.proto[i].share);
-		fprintf(f, "%s %s %s (%s)", i ? "," : "", model.snap.proto[i].item, a, b);
-	}
-	fprintf(f, "\n   top src   ");
-	if (model.snap.nsrc == 0)
-		fprintf(f, " -");
-	for (int i = 0; i < model.snap.nsrc && i < TOP_SHOWN; i++)
-	{
-		fmt_exact(a, sizeof(a), model.snap.src[i].packets);
-		fprintf(f, "%s %s %s%s", i ? "," : "", model.snap.src[i].item, model.snap.src[i].note[0] ? "~" : "", a);
-	}
-	fprintf(f, "\n   top dst   ");
-	if (model.snap.ndst == 0)
-		fprintf(f, " -");
-	for (int i = 0; i < model.snap.ndst && i < TOP_SHOWN; i++)
-	{
-		fmt_exact(a, sizeof(a), model.snap.dst[i].packets);
-		fprintf(f, "%s %s %s%s", i ? "," : "", model.snap.dst[i].item, model.snap.dst[i].note[0] ? "~" : "", a);
-	}
-	fprintf(f, "\n   capture   ");
-	for (int i = 0; i < model.snap.ncapture; i++)
-	{
-		fmt_exact(a, sizeof(a), model.snap.capture[i].packets);
-		fprintf(f, "%s%s %s", i ? ", " : " ", model.snap.capture[i].item, a);
-	}
-	fprintf(f, "\n   loss      ");
-	if (!snap_any_loss(&model.snap))
-		fprintf(f, " none");
-	for (int i = 0; i < model.snap.nloss; i++)
-	{
-		if (!model.snap.loss[i].has_packets || model.snap.loss[i].packets == 0)
-			continue;
-		fmt_exact(a, sizeof(a), model.snap.loss[i].packets);
-		fprintf(f, " %s %s", model.snap.loss[i].item, a);
-	}
-	fprintf(f, "\n");
-	fflush(f);
-}
-
-static int	item_w = 22;
-
-/* Prints line without its trailing spaces. */
-static void
-print_line(FILE *f, const char *line)
-{
-	size_t		n = strlen(line);
-
-	while (n > 0 && line[n - 1] == ' ')
-		n--;
-	fprintf(f, "%.*s\n", (int) n, line);
-}
-
-static void
-print_cols(FILE *f, const char *item, const char *p, const char *b, const char *s,
-		   const char *note)
-{
-	char		line[512];
-
-	snprintf(line, sizeof(line), "  %-*s %13s %16s %7s%s%s", item_w, item, p, b, s,
-			 note && *note ? "  " : "", note ? note : "");
-	print_line(f, line);
-}
-
-static void
-print_table_row(FILE *f, const Row *r, bool share)
-{
-	char		p[48],
-				b[48],
-				s[48];
-
-	if (r->has_packets)
-		fmt_exact(p, sizeof(p), r->packets);
-	else
-		snprintf(p, sizeof(p), "-");
-	if (r->has_bytes)
-		fmt_exact(b, sizeof(b), r->bytes);
-	else
-		b[0] = '\0';
-	if (share)
-		fmt_share(s, sizeof(s), r->has_share, r->share);
-	else
-		s[0] = '\0';
-	print_cols(f, r->item, p, b, s, r->note);
-}
-
-static void
-widen(const Row *rows, int n)
-{
-	for (int i = 0; i < n; i++)
-	{
-		int			l = (int) strlen(rows[i].item);
-
-		if (l > item_w)
-			item_w = l > 39 ? 39 : l;
-	}
-}
-
-/* The final statistics, as plain text on stdout, in 80 columns. */
-static void
-print_final(FILE *f, const char *title)
-{
-	char		up[48],
-				a[48],
-				b[48];
-
-	fmt_duration(up, sizeof(up), model.snap.has_uptime, model.snap.uptime);
-	fprintf(f, "\n%s for %s", title, model.iface);
-	if (model.snap.has_status)
-	{
-		fprintf(f, " (%s, %s %s", model.snap.state, active_word(), up);
-		if (model.snap.filter[0])
-			fprintf(f, ", filter \"%s\"", model.snap.filter);
-		fprintf(f, ")");
-	}
-	fprintf(f, ":\n\n");
-	if (!model.snap.has_stats)
-	{
-		fprintf(f, "  no statistics for \"%s\" on this server\n", model.iface);
-		fflush(f);
-		return;
-	}
-	item_w = 22;
-	widen(model.snap.proto, model.snap.nproto);
-	widen(model.snap.src, model.snap.nsrc);
-	widen(model.snap.dst, model.snap.ndst);
-	print_cols(f, "total", "packets", "bytes", "share", NULL);
-	if (model.snap.has_total)
-	{
-		Row			t = model.snap.total;
-
-		snprintf(t.item, sizeof(t.item), "IP packets");
-		print_table_row(f, &t, false);
-	}
-	if (model.snap.has_rate_all)
-	{
-		fmt_pkt_rate(a, sizeof(a), model.snap.rate_all.has_packets ? (double) model.snap.rate_all.packets : 0);
-		fmt_bits_rate(b, sizeof(b), model.snap.rate_all.has_bytes ? model.snap.rate_all.bytes : 0);
-		print_cols(f, "rate since start", a, b, "", NULL);
-	}
-	if (model.snap.has_rate5)
-	{
-		fmt_pkt_rate(a, sizeof(a), model.snap.rate5.has_packets ? (double) model.snap.rate5.packets : 0);
-		fmt_bits_rate(b, sizeof(b), model.snap.rate5.has_bytes ? model.snap.rate5.bytes : 0);
-		print_cols(f, "rate last 5 s", a, b, "", NULL);
-	}
-	fprintf(f, "\n  protocol\n");
-	for (int i = 0; i < model.snap.nproto; i++)
-		print_table_row(f, &model.snap.proto[i], true);
-	if (model.snap.nproto == 0)
-		fprintf(f, "  (no IP packets)\n");
-	fprintf(f, "\n  top sources\n");
-	for (int i = 0; i < model.snap.nsrc; i++)
-		print_table_row(f, &model.snap.src[i], true);
-	fprintf(f, "\n  top destinations\n");
-	for (int i = 0; i < model.snap.ndst; i++)
-		print_table_row(f, &model.snap.dst[i], true);
-	fprintf(f, "\n  capture\n");
-	for (int i = 0; i < model.snap.ncapture; i++)
-		print_table_row(f, &model.snap.capture[i], false);
-	fprintf(f, "\n  %s\n", snap_any_loss(&model.snap) ? "loss (NOT ZERO)" : "loss");
-	for (int i = 0; i < model.snap.nloss; i++)
-		print_table_row(f, &model.snap.loss[i], false);
-	fflush(f);
-}
-
-/* ------------------------------------------------------------------ */
 /* main                                                               */
 /* ------------------------------------------------------------------ */
 
@@ -1446,7 +1221,7 @@ main(int argc, char **argv)
 			if (tui)
 				draw();
 			else
-				print_snapshot(stdout);
+				plain_snapshot(stdout, &model, time(NULL));
 			next += 1.0;
 			if (next <= t)
 				next = t + 1.0;
@@ -1503,7 +1278,7 @@ main(int argc, char **argv)
 			fprintf(stderr, "pktop: %s\n", model.errmsg);
 			ok = false;
 		}
-		print_final(stdout, "Statistics (the capture keeps running)");
+		plain_final(stdout, &model, "Statistics (the capture keeps running)");
 		fprintf(stderr, "pktop: the capture on %s keeps running: SELECT pkt_stop('%s') stops it\n",
 				model.iface, model.iface);
 	}
@@ -1524,7 +1299,8 @@ main(int argc, char **argv)
 			fprintf(stderr, "pktop: %s\n", model.errmsg);
 			ok = false;
 		}
-		print_final(stdout, ok ? "Final statistics" : "Last statistics read (the capture may not be stopped)");
+		plain_final(stdout, &model,
+					ok ? "Final statistics" : "Last statistics read (the capture may not be stopped)");
 	}
 	PQfinish(conn);
 	return ok ? 0 : 1;
