@@ -911,6 +911,7 @@ test_plain(void)
 
 		snap_clear(&s);
 		stats(&s, "total", "IP packets", "6", NULL, NULL, NULL);
+		stats(&s, "rate", "since start", "1", "10", NULL, NULL);
 		for (int i = 1; i <= 6; i++)
 		{
 			char		name[64];
@@ -926,6 +927,7 @@ test_plain(void)
 			  "\nFinal statistics for lo:\n\n"
 			  "  total                                         packets            bytes   share\n"
 			  "  IP packets                                          6\n"
+			  "  rate since start                              1 pkt/s         80 bit/s\n"
 			  "\n  protocol\n"
 			  "  (no IP packets)\n"
 			  "\n  top sources\n"
@@ -938,9 +940,10 @@ test_plain(void)
 			  "\n  top destinations\n"
 			  "\n  capture\n"
 			  "\n  loss\n");
-	check_str("a snapshot lists 5 of 6 sources", printed(print_snapshot, &m),
+	check_str("a snapshot: the rate since start alone, 5 of 6 sources", printed(print_snapshot, &m),
 			  "-- 01:01:01  lo  no capture  up - --\n"
 			  "   total      6 packets, 0 B\n"
+			  "   rate       since start 1 pkt/s, 80 bit/s\n"
 			  "   protocol   -\n"
 			  "   top src    host-1.example.with.a.rather.very.long.name.org 1,"
 			  " host-2.example.with.a.long.name.org 1,"
