@@ -6,6 +6,7 @@
  * rows than fit, control characters or invalid UTF-8 in a name all leave
  * a snapshot the views can draw.
  */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,7 +178,17 @@ snap_top_approx(const Snap *s, long long *max_error_out)
 	return true;
 }
 
-/* The protocols from index from on, summed up for one table row. */
+/* a + b for counts of zero or more, held at LLONG_MAX. */
+static long long
+add_count(long long a, long long b)
+{
+	return b > LLONG_MAX - a ? LLONG_MAX : a + b;
+}
+
+/*
+ * The protocols from index from on, summed up for one table row; unknown
+ * and negative counts count 0, a sum past LLONG_MAX holds there.
+ */
 void
 snap_proto_rest(const Snap *s, int from, long long *packets, long long *bytes,
 				double *share)
@@ -189,8 +200,10 @@ snap_proto_rest(const Snap *s, int from, long long *packets, long long *bytes,
 	{
 		const Row  *r = &s->proto[i];
 
-		*packets += r->has_packets && r->packets > 0 ? r->packets : 0;
-		*bytes += r->has_bytes && r->bytes > 0 ? r->bytes : 0;
+		if (r->has_packets && r->packets > 0)
+			*packets = add_count(*packets, r->packets);
+		if (r->has_bytes && r->bytes > 0)
+			*bytes = add_count(*bytes, r->bytes);
 		*share += r->has_share ? r->share : 0;
 	}
 }

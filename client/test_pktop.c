@@ -639,6 +639,15 @@ test_proto_rest(void)
 	check_dbl("the rest from B: share 1.5 + 2.5 - 1", share, 3.0);
 	snap_proto_rest(&s, 5, &packets, &bytes, &share);
 	check("nothing left: zeros", packets == 0 && bytes == 0 && share == 0);
+
+	/* counts near 2^63 from a server gone wrong: the sum holds at the max */
+	snap_clear(&s);
+	stats(&s, "protocol", "A", "1", "1", "1", NULL);
+	stats(&s, "protocol", "B", "9223372036854775807", "9223372036854775807", NULL, NULL);
+	stats(&s, "protocol", "C", "9223372036854775807", "1", NULL, NULL);
+	snap_proto_rest(&s, 1, &packets, &bytes, &share);
+	check_ll("2 x (2^63 - 1) packets: 2^63 - 1", packets, LLONG_MAX);
+	check_ll("(2^63 - 1) + 1 bytes: 2^63 - 1", bytes, LLONG_MAX);
 }
 
 /* ------------------------------------------------------------------ */
@@ -976,6 +985,8 @@ test_plain(void)
 int
 main(void)
 {
+	/* in order with a sanitizer's report, which goes to stderr */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (setlocale(LC_ALL, "C.UTF-8") == NULL)
 		check("the C.UTF-8 locale (for display widths)", false);
 	test_numbers();
