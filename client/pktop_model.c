@@ -33,6 +33,16 @@ hist_push(Model *m, double pps, double bps)
 }
 
 /*
+ * now - before, for now >= before, computed in unsigned: with a negative
+ * before (a server gone wrong) it may be past LLONG_MAX.
+ */
+static double
+difference(long long now, long long before)
+{
+	return (double) ((unsigned long long) now - (unsigned long long) before);
+}
+
+/*
  * The rates to chart for a fresh snapshot taken at t: the server's 5 s
  * rate, as in the table (the counters move 4 times a second, so a 1 s
  * difference of totals would jitter); the difference of totals since the
@@ -57,8 +67,8 @@ chart_rates(Model *m, const Snap *fresh, double t, double *pps, double *bps)
 		if (isnan(*pps) && m->prev_packets >= 0 && p >= m->prev_packets &&
 			b >= m->prev_bytes && t > m->prev_t)
 		{
-			*pps = (double) (p - m->prev_packets) / (t - m->prev_t);
-			*bps = (double) (b - m->prev_bytes) * 8.0 / (t - m->prev_t);
+			*pps = difference(p, m->prev_packets) / (t - m->prev_t);
+			*bps = difference(b, m->prev_bytes) * 8.0 / (t - m->prev_t);
 		}
 		m->prev_packets = p;
 		m->prev_bytes = b;

@@ -736,6 +736,12 @@ test_model_rates(void)
 	model_update(&m, totals(-5, 0, NULL, NULL), 3.0, 0);
 	model_update(&m, totals(10, 10, NULL, NULL), 4.0, 0);
 	check("after a negative count: no rate", isnan(last_pps(&m)));
+	model_init(&m, "lo");
+	model_update(&m, totals(0, LLONG_MIN, NULL, NULL), 1.0, 0);
+	model_update(&m, totals(10, LLONG_MAX, NULL, NULL), 2.0, 0);
+	/* 2^64 - 1 bytes in 1 s: 2^64 as a double, x 8 bits = 2^67 */
+	check_dbl("bytes from -2^63 to 2^63 - 1 in 1 s: 2^67 bit/s", last_bps(&m), ldexp(1, 67));
+	check_dbl("... and 10 pkt/s", last_pps(&m), 10);
 
 	/* a capture that ended: nothing to chart, even with a rate */
 	model_init(&m, "lo");
