@@ -124,10 +124,9 @@ panel_sparkline(int y, int x, int w, const Series *s)
 	{
 		int			l = 0;
 
-		if (!isnan(hist[i]) && max > 0)
+		/* 0 < hist[i] <= max: no conversion out of int's range */
+		if (!isnan(hist[i]) && hist[i] > 0 && max > 0)
 			l = (int) ceil(hist[i] / max * 8.0);
-		if (l < 0)
-			l = 0;
 		if (l > 8)
 			l = 8;
 		if (!isnan(hist[i]) && hist[i] > 0 && l == 0)
@@ -192,10 +191,11 @@ chart_bars(int y, int x, int h, const Series *s, int n, double max)
 		double		v = s->v[MODEL_HISTORY - n + i];
 		int			eighths;
 
-		if (isnan(v) || max <= 0)
+		/* nothing to draw at 0 or below, nor to convert out of int's range */
+		if (isnan(v) || v <= 0 || max <= 0)
 			continue;
 		eighths = (int) ceil(v / max * h * 8);
-		if (v > 0 && eighths == 0)
+		if (eighths == 0)
 			eighths = 1;
 		for (int r = 0; r < h && eighths > 0; r++)
 		{
