@@ -10,8 +10,9 @@
  * by hand, the arithmetic in a comment where it is not obvious; none is
  * the code's own output.
  *
- * Prints "ok - ..." or "not ok - ...: expected ..., got ..." per check,
- * then "test_pktop: N passed, M failed"; exits 1 when a check failed.
+ * Prints "ok - WHAT" or "not ok - WHAT" per check, a failure followed by
+ * what it expected and what it got, then "test_pktop: N passed, M
+ * failed"; exits 1 when a check failed.
  * make -C client check runs it, plain and under ASan and UBSan.
  */
 #include <limits.h>
@@ -115,7 +116,7 @@ check_dbl(const char *what, double got, double want)
 /* ------------------------------------------------------------------ */
 
 static void
-test_numbers(void)
+test_counts(void)
 {
 	/* SI prefixes, powers of 1000; one decimal below 99.95 */
 	FMT(fmt_si(buf, sizeof(buf), 0, ""), "0");
@@ -158,7 +159,11 @@ test_numbers(void)
 	FMT(fmt_bytes(buf, sizeof(buf), 999), "999 B");
 	FMT(fmt_bytes(buf, sizeof(buf), 1000), "1.0 kB");
 	FMT(fmt_bytes(buf, sizeof(buf), 3100000), "3.1 MB");
+}
 
+static void
+test_rates_shares_durations(void)
+{
 	/* bytes per second as bits: x 8 */
 	FMT(fmt_bits_rate(buf, sizeof(buf), 125000), "1.0 Mbit/s");
 	FMT(fmt_bits_rate(buf, sizeof(buf), 437500), "3.5 Mbit/s");
@@ -530,8 +535,6 @@ static void
 test_parse_odd_rows(void)
 {
 	static Snap s;
-	char		item[32];
-	long long	maxerr = -1;
 
 	/* a new capture of the same name: the rows after the last total */
 	snap_clear(&s);
@@ -556,8 +559,15 @@ test_parse_odd_rows(void)
 	stats(&s, "future", "something new", "1", "1", "1", "ignored");
 	check("an unknown section alone: statistics, nothing else",
 		  s.has_stats && !s.has_total && s.nproto == 0 && s.nloss == 0);
+}
 
-	/* more rows than fit */
+/* More rows than fit: the first ones are kept. */
+static void
+test_parse_too_many_rows(void)
+{
+	static Snap s;
+	char		item[32];
+
 	snap_clear(&s);
 	for (int i = 0; i < 300; i++)
 	{
@@ -570,8 +580,13 @@ test_parse_odd_rows(void)
 	check_str("... the first 256", s.proto[255].item, "p255");
 	check_ll("300 sources: 16 kept", s.nsrc, SNAP_MAX_TOP);
 	check_ll("300 loss counters: 16 kept", s.nloss, SNAP_MAX_MISC);
+}
 
-	/* hostile names */
+static void
+test_parse_hostile_names(void)
+{
+	static Snap s;
+
 	snap_clear(&s);
 	stats(&s, "top_source", "bad\tname\nwith\x01" "controls\x1b[2J", "1", "1", "1", NULL);
 	stats(&s, "top_source", "0123456789012345678901234567890123456789"
@@ -584,8 +599,16 @@ test_parse_odd_rows(void)
 		snap_add_stats_row(&s, f, false);
 		check_str("not UTF-8: a name's bytes above ASCII are '?'", s.src[2].item, "caf??");
 	}
+}
 
-	/* approximate talkers: the notes of the 5 shown */
+/* Approximate talkers: the notes of the 5 shown, and their bounds. */
+static void
+test_top_approx(void)
+{
+	static Snap s;
+	char		item[32];
+	long long	maxerr = -1;
+
 	snap_clear(&s);
 	for (int i = 0; i < 6; i++)
 	{
@@ -601,8 +624,13 @@ test_parse_odd_rows(void)
 	stats(&s, "top_destination", "10.0.1.3", "1", "1", "1", "at most -5");
 	snap_top_approx(&s, &maxerr);
 	check_ll("the largest bound of the notes", maxerr, 99999999999LL);
+}
 
-	/* states */
+static void
+test_states(void)
+{
+	static Snap s;
+
 	snap_clear(&s);
 	status(&s, "starting", "", NULL);
 	check("starting is active", snap_active(&s));
@@ -702,7 +730,21 @@ test_model_rates(void)
 	check_ll("one sample", m.hist_n, 1);
 	check("a snapshot, not stale", m.have_snap && !m.stale && m.snap.total.packets == 1000);
 
-	/* no rate from the server: the difference of totals */
+	/* a capture that ended: nothing to chart, even with a rate */
+	model_init(&m, "lo");
+	snap_clear(&s);
+	stats(&s, "rate", "last 5 s", "2000", "1000", NULL, NULL);
+	status(&s, "stopped", "", "10");
+	model_update(&m, &s, 1.0, 0);
+	check("a stopped capture: NaN in the history", isnan(last_pps(&m)) && isnan(last_bps(&m)));
+}
+
+/* No rate from the server: the difference of the totals of two refreshes. */
+static void
+test_model_totals(void)
+{
+	static Model m;
+
 	model_init(&m, "lo");
 	model_update(&m, totals(1000, 200000, NULL, NULL), 10.0, 0);
 	check("totals, first refresh: no rate yet", isnan(last_pps(&m)) && isnan(last_bps(&m)));
@@ -727,8 +769,14 @@ test_model_rates(void)
 	model_update(&m, totals(100, 100, NULL, NULL), 17.0, 0);
 	check("bytes that went back, packets that did not: no rate", isnan(last_pps(&m)));
 	check_ll("eight samples", m.hist_n, 8);
+}
 
-	/* a counter that wraps past the bigint maximum */
+/* Counters past the bigint range, or negative, from a server gone wrong */
+static void
+test_model_wrap(void)
+{
+	static Model m;
+
 	model_init(&m, "lo");
 	model_update(&m, totals(LLONG_MAX - 10, LLONG_MAX - 10, NULL, NULL), 1.0, 0);
 	model_update(&m, totals(LLONG_MIN + 5, LLONG_MIN + 5, NULL, NULL), 2.0, 0);
@@ -742,14 +790,6 @@ test_model_rates(void)
 	/* 2^64 - 1 bytes in 1 s: 2^64 as a double, x 8 bits = 2^67 */
 	check_dbl("bytes from -2^63 to 2^63 - 1 in 1 s: 2^67 bit/s", last_bps(&m), ldexp(1, 67));
 	check_dbl("... and 10 pkt/s", last_pps(&m), 10);
-
-	/* a capture that ended: nothing to chart, even with a rate */
-	model_init(&m, "lo");
-	snap_clear(&s);
-	stats(&s, "rate", "last 5 s", "2000", "1000", NULL, NULL);
-	status(&s, "stopped", "", "10");
-	model_update(&m, &s, 1.0, 0);
-	check("a stopped capture: NaN in the history", isnan(last_pps(&m)) && isnan(last_bps(&m)));
 }
 
 static void
@@ -777,8 +817,6 @@ test_model_failures(void)
 	static Snap gone;
 	char		long_why[1000];
 
-	setenv("TZ", "UTC", 1);
-	tzset();
 	model_init(&m, "lo");
 	/* 1700000000 is 2023-11-14 22:13:20 UTC */
 	model_update(&m, totals(1000, 2000, NULL, NULL), 10.0, 1700000000);
@@ -877,8 +915,6 @@ test_plain(void)
 {
 	static Model m;
 
-	setenv("TZ", "UTC", 1);
-	tzset();
 	stopped_capture(&m);
 	/*
 	 * Columns: two spaces, the item padded to 22, then packets, bytes and
@@ -920,24 +956,27 @@ test_plain(void)
 			  "   capture    frames seen 13,560\n"
 			  "   loss       truncated 3\n");
 
-	/* a name of 47 bytes widens the item column to 39, not more */
+}
+
+/* A name of 47 bytes widens the item column to 39, not more. */
+static void
+test_plain_long_names(void)
+{
+	static Model m;
+	static Snap s;
+	char		name[64];
+
+	snap_clear(&s);
+	stats(&s, "total", "IP packets", "6", NULL, NULL, NULL);
+	stats(&s, "rate", "since start", "1", "10", NULL, NULL);
+	stats(&s, "top_source", "host-1.example.with.a.rather.very.long.name.org", "1", "10", "16.7", NULL);
+	for (int i = 2; i <= 6; i++)
 	{
-		static Snap s;
-
-		snap_clear(&s);
-		stats(&s, "total", "IP packets", "6", NULL, NULL, NULL);
-		stats(&s, "rate", "since start", "1", "10", NULL, NULL);
-		for (int i = 1; i <= 6; i++)
-		{
-			char		name[64];
-
-			snprintf(name, sizeof(name), "host-%d.example.with.a.long.name.org", i);
-			stats(&s, "top_source", i == 1 ? "host-1.example.with.a.rather.very.long.name.org" : name,
-				  "1", "10", "16.7", NULL);
-		}
-		model_init(&m, "lo");
-		model_update(&m, &s, 1.0, 0);
+		snprintf(name, sizeof(name), "host-%d.example.with.a.long.name.org", i);
+		stats(&s, "top_source", name, "1", "10", "16.7", NULL);
 	}
+	model_init(&m, "lo");
+	model_update(&m, &s, 1.0, 0);
 	check_str("a long name widens the final table to 39 columns", printed(print_final, &m),
 			  "\nFinal statistics for lo:\n\n"
 			  "  total                                         packets            bytes   share\n"
@@ -968,7 +1007,15 @@ test_plain(void)
 			  "   top dst    -\n"
 			  "   capture   \n"
 			  "   loss       none\n");
+}
 
+/* The server away, the capture gone */
+static void
+test_plain_no_statistics(void)
+{
+	static Model m;
+
+	stopped_capture(&m);
 	model_fail(&m, "lost the server: terminated", 0);
 	check_str("a snapshot while the server is away", printed(print_snapshot, &m),
 			  "01:01:01 lo: lost the server: terminated\n");
@@ -993,19 +1040,30 @@ main(void)
 {
 	/* in order with a sanitizer's report, which goes to stderr */
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	setenv("TZ", "UTC", 1);		/* for the times the model and the views print */
+	tzset();
 	if (setlocale(LC_ALL, "C.UTF-8") == NULL)
 		check("the C.UTF-8 locale (for display widths)", false);
-	test_numbers();
+	test_counts();
+	test_rates_shares_durations();
 	test_sanitize();
 	test_text();
 	test_parse_numbers();
 	test_parse_rows();
 	test_parse_odd_rows();
+	test_parse_too_many_rows();
+	test_parse_hostile_names();
+	test_top_approx();
+	test_states();
 	test_proto_rest();
 	test_model_rates();
+	test_model_totals();
+	test_model_wrap();
 	test_model_history();
 	test_model_failures();
 	test_plain();
+	test_plain_long_names();
+	test_plain_no_statistics();
 	printf("test_pktop: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
