@@ -863,7 +863,7 @@ BEGIN
     IF remote_wal_level <> 'logical' THEN
         RAISE EXCEPTION 'sensor "%" has wal_level = %, a hub needs logical', sensor, remote_wal_level
             USING ERRCODE = 'object_not_in_prerequisite_state',
-                  HINT = 'On the sensor: ALTER SYSTEM SET wal_level = logical; then restart it (the README''s section "Sensors and a hub").';
+                  HINT = 'On the sensor: ALTER SYSTEM SET wal_level = logical; then restart it (docs/hub.md in pktcapture's documentation).';
     END IF;
 END
 $$;
@@ -1078,6 +1078,40 @@ $$;
 
 REVOKE ALL ON FUNCTION @extschema@.pkt_hub_sensor_state(name, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.pkt_hub_sensor_slot(text, text, name, name, text, text) FROM PUBLIC;
+
+-- Its hint names the documentation where the README was.
+CREATE OR REPLACE FUNCTION @extschema@.pkt_sensor_publish()
+RETURNS text
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF current_setting('wal_level') <> 'logical' THEN
+        RAISE EXCEPTION 'sensor % has wal_level = %, a hub needs logical',
+            @extschema@.pkt_sensor(), current_setting('wal_level')
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'On the sensor: ALTER SYSTEM SET wal_level = logical; then restart it (docs/hub.md in pktcapture's documentation).';
+    END IF;
+    -- a hub away for long must not fill the sensor's disk with WAL
+    IF current_setting('max_slot_wal_keep_size') = '-1' THEN
+        RAISE EXCEPTION 'sensor % keeps WAL for a replication slot without bound (max_slot_wal_keep_size = -1)',
+            @extschema@.pkt_sensor()
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'A hub that is away would keep the sensor''s WAL until its disk is full.',
+                  HINT = 'On the sensor: ALTER SYSTEM SET max_slot_wal_keep_size = ''10GB''; SELECT pg_reload_conf(); (what the hub may miss past it is counted in pkt_hub_status()).';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = 'pktcapture_rows') THEN
+        EXECUTE 'CREATE PUBLICATION pktcapture_rows FOR TABLE @extschema@.packets, @extschema@.pkt_partitions '
+                'WITH (publish = ''insert'', publish_via_partition_root = true)';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = 'pktcapture_ledger') THEN
+        EXECUTE 'CREATE PUBLICATION pktcapture_ledger FOR TABLE @extschema@.pkt_runs, @extschema@.pkt_summary, '
+                '@extschema@.pkt_summary_top WITH (publish = ''insert, update'')';
+    END IF;
+    RETURN @extschema@.pkt_sensor();
+END
+$$;
 
 -- nothing new is executable by PUBLIC: the extension's functions call them
 REVOKE ALL ON FUNCTION @extschema@.pkt_bucket_epoch() FROM PUBLIC;

@@ -14,7 +14,7 @@
  * Every SQL and PL/pgSQL function resolves names in pg_catalog only (SET
  * search_path = pg_catalog, pg_temp, or, where a SET would keep a small SQL
  * function from being inlined, every name in it qualified) and names the
- * extension's own objects @extschema@.x.  README, "Privileges". */
+ * extension's own objects @extschema@.x.  docs/privileges.md. */
 
 \echo Use "CREATE EXTENSION pktcapture" to load this file. \quit
 
@@ -107,8 +107,8 @@ $$;
 -- Tables: packets and its partitions.
 --
 -- One row per IP packet.  The first six columns are the original
--- program's; the rest are what an analyst asks next.  See README
--- "What is stored" for the rules.  Every row and run is attributable to
+-- program's; the rest are what an analyst asks next.  See
+-- docs/storage.md, "What is stored", for the rules.  Every row and run is attributable to
 -- its sensor: a server's own rows have sensor '' (one byte a row); a hub
 -- stores each sensor's rows under its name (a trigger of the hub's,
 -- pkt_hub_rows()).
@@ -255,7 +255,7 @@ CREATE TABLE @extschema@.pkt_summary (
 -- with most packets and those with most bytes.  An address's true packets
 -- lie in [packets - packets_error, packets] (bytes likewise); an address
 -- not listed has at most other_packets packets and other_bytes bytes.
--- Lists merge (README "Reports that stay fast").
+-- Lists merge (docs/statistics.md, "Reports that stay fast").
 CREATE TABLE @extschema@.pkt_summary_top (
     span          interval    NOT NULL CHECK (span IN ('1 minute', '1 hour', '1 day')),
     bucket        timestamptz NOT NULL,
@@ -1319,7 +1319,7 @@ BEGIN
         RAISE EXCEPTION 'sensor % has wal_level = %, a hub needs logical',
             @extschema@.pkt_sensor(), current_setting('wal_level')
             USING ERRCODE = 'object_not_in_prerequisite_state',
-                  HINT = 'On the sensor: ALTER SYSTEM SET wal_level = logical; then restart it (the README''s section "Sensors and a hub").';
+                  HINT = 'On the sensor: ALTER SYSTEM SET wal_level = logical; then restart it (docs/hub.md in pktcapture's documentation).';
     END IF;
     -- a hub away for long must not fill the sensor's disk with WAL
     IF current_setting('max_slot_wal_keep_size') = '-1' THEN
@@ -1769,7 +1769,7 @@ BEGIN
     IF remote_wal_level <> 'logical' THEN
         RAISE EXCEPTION 'sensor "%" has wal_level = %, a hub needs logical', sensor, remote_wal_level
             USING ERRCODE = 'object_not_in_prerequisite_state',
-                  HINT = 'On the sensor: ALTER SYSTEM SET wal_level = logical; then restart it (the README''s section "Sensors and a hub").';
+                  HINT = 'On the sensor: ALTER SYSTEM SET wal_level = logical; then restart it (docs/hub.md in pktcapture's documentation).';
     END IF;
 END
 $$;
@@ -2111,7 +2111,7 @@ CREATE EVENT TRIGGER pkt_partition_privileges ON ddl_command_end
 --
 -- Nothing is executable by PUBLIC but pkt_schema_check and pkt_sensor.
 -- Capturing, loading and reading server files are for roles a DBA trusts
--- (README, "Privileges"); statistics, reports and the hub's status are
+-- (docs/privileges.md); statistics, reports and the hub's status are
 -- monitoring data, for pg_monitor; the rest is the extension's own.
 REVOKE ALL ON FUNCTION @extschema@.pkt_start(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.pkt_bucket_epoch() FROM PUBLIC;
