@@ -15,20 +15,15 @@
  * When stdout is not a terminal, or with -n, it prints a plain-text
  * snapshot every second instead, for logs and CI.
  *
- * Nothing the server sends is trusted to be well formed: NULLs, missing
- * rows, unknown sections, huge or negative numbers are all displayed
- * without crashing, and a server that goes away is reconnected to.
+ * This file holds the command line and the loop.  The queries are in
+ * pktop_db.c, what they return is read by pktop_snap.c into the Model of
+ * pktop_model.c; pktop_tui.c (its panels in pktop_panels.c, curses in
+ * pktop_screen.c) and pktop_plain.c draw it, with the numbers and text
+ * of pktop_format.c.
  */
-#define _XOPEN_SOURCE_EXTENDED 1
-#define NCURSES_WIDECHAR 1
-
-#include <ctype.h>
-#include <errno.h>
 #include <getopt.h>
 #include <langinfo.h>
-#include <limits.h>
 #include <locale.h>
-#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -37,101 +32,30 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <wchar.h>
 
-#include <curses.h>
-#include <libpq-fe.h>
+#include "pktop_db.h"
+#include "pktop_model.h"
+#include "pktop_plain.h"
+#include "pktop_tui.h"
 
 #define PKTOP_VERSION "1.0"
 
-#define MAX_PROTO	256
-#define MAX_TOP		16
-#define MAX_MISC	16
-#define HISTORY		512
-#define ITEM_LEN	64
-#define NOTE_LEN	160
+typedef struct Options
+{
+	const char *iface;
+	const char *start;
+	const char *filter;
+	bool		plain;
+	bool		no_stop;
+	double		duration;		/* 0: until q or a signal */
+} Options;
 
-/* ------------------------------------------------------------------ */
-/* options and global state                                           */
-/* ------------------------------------------------------------------ */
-
-static const char *opt_iface;
-static const char *opt_start;
-static const char *opt_filter;
-static bool opt_plain;
-static bool opt_no_stop;
-static double opt_duration;		/* 0: until q or a signal */
-
+static Options opt;
 static volatile sig_atomic_t got_signal;
 static bool utf8;
-static bool tui;
-static bool colors;
-
-/* One row of pkt_stats, every field nullable. */
-typedef struct Row
-{
-	char		item[ITEM_LEN];
-	bool		has_packets,
-				has_bytes,
-				has_share;
-	long long	packets,
-				bytes;
-	double		share;
-	char		note[NOTE_LEN];
-} Row;
-
-/* What one refresh read from the server. */
-typedef struct Snap
-{
-	bool		has_stats;		/* pkt_stats returned rows for the capture */
-	bool		has_total,
-				has_rate5,
-				has_rate_all;
-	Row			total,
-				rate5,
-				rate_all;
-	Row			proto[MAX_PROTO];
-	int			nproto;
-	Row			src[MAX_TOP];
-	int			nsrc;
-	Row			dst[MAX_TOP];
-	int			ndst;
-	Row			capture[MAX_MISC];
-	int			ncapture;
-	Row			loss[MAX_MISC];
-	int			nloss;
-
-	bool		has_status;
-	char		state[24];
-	char		kind[16];
-	char		filter[256];
-	char		error[256];
-	char		started[32];	/* local time, HH:MM:SS or date */
-	char		stopped[32];
-	bool		has_pid;
-	long long	pid;
-	bool		has_uptime;
-	double		uptime;			/* seconds */
-	bool		has_batch_ms;
-	double		batch_ms;
-} Snap;
-
+static bool tui;				/* the full-screen view, not plain text */
 static PGconn *conn;
-static const char *iface;		/* the capture shown */
-static Snap snap;				/* last good snapshot */
-static bool have_snap;
-static bool stale;				/* the last refresh failed */
-static char errmsg[512];		/* why, for the message line */
-static time_t err_since;
-static char fetched_at[16];		/* local time of the last good refresh */
-
-/* packets/s and bits/s history, one sample a refresh, NAN where unknown */
-static double hist_pps[HISTORY];
-static double hist_bps[HISTORY];
-static int	hist_n;
-static long long hist_prev_packets = -1;
-static long long hist_prev_bytes = -1;
-static double hist_prev_t;
+static Model model;
 
 static double
 now_mono(void)
@@ -147,1701 +71,6 @@ on_signal(int sig)
 {
 	got_signal = sig;
 }
-
-/* ------------------------------------------------------------------ */
-/* number formatting                                                  */
-/* ------------------------------------------------------------------ */
-
-static const char *si_prefix[] = {"", "k", "M", "G", "T", "P", "E", "Z", "Y"};
-
-/* v with an SI prefix: 999, 1.2 k, 12.3 M, 123 G; unit appended. */
-static void
-fmt_si(char *buf, size_t len, double v, const char *unit)
-{
-	const char *sign = v < 0 ? "-" : "";
-	double		a = fabs(v);
-	int			i = 0;
-
-	if (!isfinite(v))
-	{
-		snprintf(buf, len, "?");
-		return;
-	}
-	while (a >= 999.5 && i < 8)
-	{
-		a /= 1000.0;
-		i++;
-	}
-	if (i == 0)
-		snprintf(buf, len, "%s%.0f%s%s", sign, a, *unit ? " " : "", unit);
-	else
-		snprintf(buf, len, "%s%.*f %s%s", sign, a < 99.95 ? 1 : 0, a, si_prefix[i], unit);
-}
-
-/* An exact count with thousands separators: 1,234,567. */
-static void
-fmt_exact(char *buf, size_t len, long long v)
-{
-	char		digits[32];
-	char		out[48];
-	int			n,
-				o = 0;
-	unsigned long long u;
-
-	u = v < 0 ? (unsigned long long) (-(v + 1)) + 1 : (unsigned long long) v;
-	n = snprintf(digits, sizeof(digits), "%llu", u);
-	if (v < 0)
-		out[o++] = '-';
-	for (int i = 0; i < n; i++)
-	{
-		if (i > 0 && (n - i) % 3 == 0)
-			out[o++] = ',';
-		out[o++] = digits[i];
-	}
-	out[o] = '\0';
-	snprintf(buf, len, "%s", out);
-}
-
-/* A count for a table column: exact below 100,000, then 123 k, 1.2 M. */
-static void
-fmt_count(char *buf, size_t len, long long v)
-{
-	if (v > -100000 && v < 100000)
-		fmt_exact(buf, len, v);
-	else
-		fmt_si(buf, len, (double) v, "");
-}
-
-static void
-fmt_bytes(char *buf, size_t len, long long v)
-{
-	fmt_si(buf, len, (double) v, "B");
-}
-
-static void
-fmt_bits_rate(char *buf, size_t len, long long bytes_per_s)
-{
-	fmt_si(buf, len, (double) bytes_per_s * 8.0, "bit/s");
-}
-
-static void
-fmt_pkt_rate(char *buf, size_t len, double pps)
-{
-	char		n[32];
-
-	fmt_si(n, sizeof(n), pps, "");
-	snprintf(buf, len, "%s pkt/s", n);
-}
-
-static void
-fmt_share(char *buf, size_t len, bool has, double share)
-{
-	if (!has || !isfinite(share))
-		snprintf(buf, len, "-");
-	else if (share >= 99.95 && share <= 100.0)
-		snprintf(buf, len, "100%%");
-	else if (share < -999 || share > 999)
-		snprintf(buf, len, "?");
-	else
-		snprintf(buf, len, "%.1f%%", share);
-}
-
-static void
-fmt_duration(char *buf, size_t len, bool has, double secs)
-{
-	long long	s;
-
-	if (!has || !isfinite(secs))
-	{
-		snprintf(buf, len, "-");
-		return;
-	}
-	if (secs < 0)
-		secs = 0;
-	if (secs > 1e11)
-		secs = 1e11;
-	s = (long long) secs;
-	if (s >= 86400)
-		snprintf(buf, len, "%lldd %02lld:%02lld:%02lld", s / 86400, s / 3600 % 24,
-				 s / 60 % 60, s % 60);
-	else
-		snprintf(buf, len, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
-}
-
-/* ------------------------------------------------------------------ */
-/* reading the server                                                 */
-/* ------------------------------------------------------------------ */
-
-/*
- * Length of the UTF-8 sequence at s (a whole, valid one), or 0; its code
- * point in *cp.
- */
-static int
-utf8_sequence(const unsigned char *s, unsigned int *cp)
-{
-	int			n;
-	unsigned int c;
-
-	if (s[0] < 0x80)
-		n = 1, c = s[0];
-	else if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, c = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, c = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, c = s[0] & 0x07;
-	else
-		return 0;
-	for (int i = 1; i < n; i++)
-	{
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
-		(c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
-
-/*
- * Printable text only, whatever the server sends: the screen is ours.  C0
- * and C1 control characters (a C1 CSI starts an escape sequence as ESC [
- * does) become spaces; in UTF-8, a byte that starts no valid sequence
- * becomes '?'; elsewhere every byte above ASCII does, as its meaning
- * depends on a character set we do not know.
- */
-static void
-copy_field(char *dst, size_t len, const char *src)
-{
-	const unsigned char *s = (const unsigned char *) src;
-	size_t		n = 0;
-
-	while (s && *s && n + 1 < len)
-	{
-		unsigned int cp = 0;
-		int			k = utf8 ? utf8_sequence(s, &cp) : (*s < 0x80 ? 1 : 0);
-
-		if (k == 0)
-		{
-			dst[n++] = '?';
-			s++;
-			continue;
-		}
-		if (k == 1)
-			cp = *s;
-		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
-			dst[n++] = ' ';
-		else if (n + k < len)
-		{
-			memcpy(dst + n, s, k);
-			n += k;
-		}
-		else
-			break;
-		s += k;
-	}
-	dst[n] = '\0';
-}
-
-static bool
-get_ll(PGresult *res, int row, int col, long long *out)
-{
-	const char *s;
-	char	   *end;
-
-	if (col < 0 || PQgetisnull(res, row, col))
-		return false;
-	s = PQgetvalue(res, row, col);
-	errno = 0;
-	*out = strtoll(s, &end, 10);
-	if (end == s)
-		return false;
-	return true;				/* out of range clamps to LLONG_MIN/MAX */
-}
-
-static bool
-get_dbl(PGresult *res, int row, int col, double *out)
-{
-	const char *s;
-	char	   *end;
-
-	if (col < 0 || PQgetisnull(res, row, col))
-		return false;
-	s = PQgetvalue(res, row, col);
-	*out = strtod(s, &end);
-	return end != s && isfinite(*out);
-}
-
-static const char *
-get_str(PGresult *res, int row, int col)
-{
-	if (col < 0 || PQgetisnull(res, row, col))
-		return "";
-	return PQgetvalue(res, row, col);
-}
-
-/* The server's message for a failed result, on one line. */
-static void
-result_error(PGresult *res, char *buf, size_t len)
-{
-	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
-	char		tmp[512];
-
-	if (msg == NULL)
-		msg = PQerrorMessage(conn);
-	if (hint)
-		snprintf(tmp, sizeof(tmp), "%s (%s)", msg, hint);
-	else
-		snprintf(tmp, sizeof(tmp), "%s", msg);
-	copy_field(buf, len, tmp);
-	/* strip the trailing spaces left by newlines */
-	for (size_t n = strlen(buf); n > 0 && buf[n - 1] == ' '; n--)
-		buf[n - 1] = '\0';
-}
-
-static void
-read_row(PGresult *res, int r, Row *row)
-{
-	memset(row, 0, sizeof(*row));
-	copy_field(row->item, sizeof(row->item), get_str(res, r, 1));
-	row->has_packets = get_ll(res, r, 2, &row->packets);
-	row->has_bytes = get_ll(res, r, 3, &row->bytes);
-	row->has_share = get_dbl(res, r, 4, &row->share);
-	copy_field(row->note, sizeof(row->note), get_str(res, r, 5));
-}
-
-static void
-add_row(Row *rows, int *n, int max, PGresult *res, int r)
-{
-	if (*n < max)
-		read_row(res, r, &rows[(*n)++]);
-}
-
-/*
- * Refresh: pkt_stats and pkt_status of the capture.  On failure, keep the
- * last snapshot, mark it stale and say why.  Reconnects when the
- * connection is gone.
- */
-static bool
-fetch(Snap *out, char *why, size_t whylen)
-{
-	const char *params[1] = {iface};
-	PGresult   *res;
-	Snap	   *s = out;
-
-	if (PQstatus(conn) != CONNECTION_OK)
-	{
-		PQreset(conn);
-		if (PQstatus(conn) != CONNECTION_OK)
-		{
-			char		tmp[400];
-
-			copy_field(tmp, sizeof(tmp), PQerrorMessage(conn));
-			for (size_t n = strlen(tmp); n > 0 && tmp[n - 1] == ' '; n--)
-				tmp[n - 1] = '\0';
-			snprintf(why, whylen, "cannot reach the server: %s", tmp);
-			return false;
-		}
-	}
-
-	memset(s, 0, sizeof(*s));
-	res = PQexecParams(conn,
-					   "SELECT section, item, packets, bytes, share, note "
-					   "FROM pkt_stats($1)", 1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-	{
-		char		tmp[400];
-
-		result_error(res, tmp, sizeof(tmp));
-		PQclear(res);
-		if (PQstatus(conn) != CONNECTION_OK)
-			snprintf(why, whylen, "lost the server: %s", tmp);
-		else
-			snprintf(why, whylen, "pkt_stats failed: %s", tmp);
-		return false;
-	}
-	for (int r = 0; r < PQntuples(res); r++)
-	{
-		const char *sec = get_str(res, r, 0);
-
-		if (strcmp(sec, "total") == 0)
-		{
-			/* a new capture of the same name: keep the newest (last) */
-			memset(s, 0, sizeof(*s));
-			s->has_stats = true;
-			s->has_total = true;
-			read_row(res, r, &s->total);
-		}
-		else if (strcmp(sec, "rate") == 0)
-		{
-			const char *item = get_str(res, r, 1);
-
-			if (strcmp(item, "last 5 s") == 0)
-			{
-				s->has_rate5 = true;
-				read_row(res, r, &s->rate5);
-			}
-			else if (strcmp(item, "since start") == 0)
-			{
-				s->has_rate_all = true;
-				read_row(res, r, &s->rate_all);
-			}
-		}
-		else if (strcmp(sec, "protocol") == 0)
-			add_row(s->proto, &s->nproto, MAX_PROTO, res, r);
-		else if (strcmp(sec, "top_source") == 0)
-			add_row(s->src, &s->nsrc, MAX_TOP, res, r);
-		else if (strcmp(sec, "top_destination") == 0)
-			add_row(s->dst, &s->ndst, MAX_TOP, res, r);
-		else if (strcmp(sec, "capture") == 0)
-			add_row(s->capture, &s->ncapture, MAX_MISC, res, r);
-		else if (strcmp(sec, "loss") == 0)
-			add_row(s->loss, &s->nloss, MAX_MISC, res, r);
-		if (r == 0 && strcmp(sec, "total") != 0)
-			s->has_stats = true;
-	}
-	if (PQntuples(res) > 0)
-		s->has_stats = true;
-	PQclear(res);
-
-	res = PQexecParams(conn,
-					   "SELECT state, kind, filter, error, pid, "
-					   "  to_char(started_at, CASE WHEN started_at::date = current_date "
-					   "    THEN 'HH24:MI:SS' ELSE 'YYYY-MM-DD HH24:MI' END), "
-					   "  to_char(stopped_at, 'HH24:MI:SS'), "
-					   "  extract(epoch FROM coalesce(stopped_at, clock_timestamp()) - started_at)::float8, "
-					   "  last_batch_ms "
-					   "FROM pkt_status() WHERE interface = $1 "
-					   "ORDER BY started_at DESC LIMIT 1", 1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-	{
-		char		tmp[400];
-
-		result_error(res, tmp, sizeof(tmp));
-		PQclear(res);
-		snprintf(why, whylen, "pkt_status failed: %s", tmp);
-		return false;
-	}
-	if (PQntuples(res) > 0)
-	{
-		s->has_status = true;
-		copy_field(s->state, sizeof(s->state), get_str(res, 0, 0));
-		copy_field(s->kind, sizeof(s->kind), get_str(res, 0, 1));
-		copy_field(s->filter, sizeof(s->filter), get_str(res, 0, 2));
-		copy_field(s->error, sizeof(s->error), get_str(res, 0, 3));
-		s->has_pid = get_ll(res, 0, 4, &s->pid);
-		copy_field(s->started, sizeof(s->started), get_str(res, 0, 5));
-		copy_field(s->stopped, sizeof(s->stopped), get_str(res, 0, 6));
-		s->has_uptime = get_dbl(res, 0, 7, &s->uptime);
-		s->has_batch_ms = get_dbl(res, 0, 8, &s->batch_ms);
-	}
-	PQclear(res);
-	return true;
-}
-
-static bool
-state_active(const Snap *s)
-{
-	return s->has_status &&
-		(strcmp(s->state, "running") == 0 || strcmp(s->state, "starting") == 0 ||
-		 strcmp(s->state, "stopping") == 0);
-}
-
-/* One refresh: fetch, remember the history, note the error if any. */
-static void
-hist_push(double pps, double bps)
-{
-	memmove(hist_pps, hist_pps + 1, sizeof(double) * (HISTORY - 1));
-	memmove(hist_bps, hist_bps + 1, sizeof(double) * (HISTORY - 1));
-	hist_pps[HISTORY - 1] = pps;
-	hist_bps[HISTORY - 1] = bps;
-	if (hist_n < HISTORY)
-		hist_n++;
-}
-
-static void
-refresh_data(void)
-{
-	static Snap fresh;
-	char		why[sizeof(errmsg)];
-	double		t = now_mono();
-
-	if (fetch(&fresh, why, sizeof(why)))
-	{
-		double		pps = NAN,
-					bps = NAN;
-
-		/*
-		 * The server's 5 s rate, as in the table (the counters move 4 times
-		 * a second, so a 1 s difference of totals would jitter); the
-		 * difference of totals only when the server gives no rate.
-		 */
-		if (fresh.has_rate5 && fresh.rate5.has_packets && fresh.rate5.has_bytes)
-		{
-			pps = (double) fresh.rate5.packets;
-			bps = (double) fresh.rate5.bytes * 8.0;
-		}
-		if (fresh.has_total && fresh.total.has_packets && fresh.total.has_bytes)
-		{
-			long long	p = fresh.total.packets,
-						b = fresh.total.bytes;
-
-			if (isnan(pps) && hist_prev_packets >= 0 && p >= hist_prev_packets &&
-				b >= hist_prev_bytes && t > hist_prev_t)
-			{
-				pps = (double) (p - hist_prev_packets) / (t - hist_prev_t);
-				bps = (double) (b - hist_prev_bytes) * 8.0 / (t - hist_prev_t);
-			}
-			hist_prev_packets = p;
-			hist_prev_bytes = b;
-			hist_prev_t = t;
-		}
-		if (!state_active(&fresh))
-			pps = bps = NAN;	/* nothing to chart once it ended */
-		hist_push(pps, bps);
-
-		snap = fresh;
-		have_snap = true;
-		stale = false;
-		errmsg[0] = '\0';
-		{
-			time_t		now = time(NULL);
-			struct tm	tm;
-
-			localtime_r(&now, &tm);
-			strftime(fetched_at, sizeof(fetched_at), "%H:%M:%S", &tm);
-		}
-	}
-	else
-	{
-		if (!stale)
-			err_since = time(NULL);
-		stale = true;
-		snprintf(errmsg, sizeof(errmsg), "%s", why);
-		hist_push(NAN, NAN);
-		hist_prev_packets = -1;
-	}
-}
-
-/* ------------------------------------------------------------------ */
-/* drawing                                                            */
-/* ------------------------------------------------------------------ */
-
-enum
-{
-	C_TITLE = 1, C_TITLE_OK, C_TITLE_WARN, C_TITLE_BAD, C_HEAD, C_BAR,
-	C_BAR2, C_LOSS, C_APPROX, C_ERROR, C_CHART, C_GOOD
-};
-
-static int W,
-			H;
-
-static attr_t
-attr_of(int pair, attr_t extra)
-{
-	if (colors && pair > 0)
-		return COLOR_PAIR(pair) | extra;
-	/* without colors: what the color meant, in attributes */
-	switch (pair)
-	{
-		case C_TITLE:
-		case C_TITLE_OK:
-		case C_TITLE_WARN:
-		case C_TITLE_BAD:
-		case C_ERROR:
-			return A_REVERSE | extra;
-		case C_HEAD:
-		case C_LOSS:
-			return A_BOLD | extra;
-		default:
-			return extra;
-	}
-}
-
-/* Display width of a UTF-8 string. */
-static int
-str_width(const char *s)
-{
-	mbstate_t	st;
-	int			w = 0;
-	size_t		n;
-	wchar_t		wc;
-
-	memset(&st, 0, sizeof(st));
-	while (*s)
-	{
-		n = mbrtowc(&wc, s, MB_CUR_MAX, &st);
-		if (n == (size_t) -1 || n == (size_t) -2)
-		{
-			memset(&st, 0, sizeof(st));
-			s++;
-			w++;
-			continue;
-		}
-		if (n == 0)
-			break;
-		{
-			int			cw = wcwidth(wc);
-
-			w += cw < 0 ? 1 : cw;
-		}
-		s += n;
-	}
-	return w;
-}
-
-/* Draws s at (y, x), clipped to maxw columns and to the screen. */
-static int
-put_n(int y, int x, int maxw, attr_t a, const char *s)
-{
-	wchar_t		wbuf[512];
-	mbstate_t	st;
-	int			n = 0,
-				w = 0;
-
-	if (y < 0 || y >= H || x >= W || maxw <= 0)
-		return 0;
-	if (x < 0)
-		x = 0;
-	if (x + maxw > W)
-		maxw = W - x;
-	memset(&st, 0, sizeof(st));
-	while (*s && n < (int) (sizeof(wbuf) / sizeof(wbuf[0])) - 1)
-	{
-		wchar_t		wc;
-		size_t		len = mbrtowc(&wc, s, MB_CUR_MAX, &st);
-		int			cw;
-
-		if (len == (size_t) -1 || len == (size_t) -2)
-		{
-			memset(&st, 0, sizeof(st));
-			wc = L'?';
-			len = 1;
-		}
-		if (len == 0)
-			break;
-		cw = wcwidth(wc);
-		if (cw < 0)
-		{
-			wc = L'?';
-			cw = 1;
-		}
-		if (w + cw > maxw)
-			break;
-		wbuf[n++] = wc;
-		w += cw;
-		s += len;
-	}
-	wbuf[n] = L'\0';
-	attron(a);
-	mvaddnwstr(y, x, wbuf, n);
-	attroff(a);
-	return w;
-}
-
-static int
-put(int y, int x, attr_t a, const char *s)
-{
-	return put_n(y, x, W - x, a, s);
-}
-
-/* Right-aligned so that the text ends just before column xend. */
-static void
-put_r(int y, int xend, attr_t a, const char *s)
-{
-	int			w = str_width(s);
-
-	put_n(y, xend - w, w, a, s);
-}
-
-/* Shortens an address to w columns, keeping both ends: 2001:db8…:1. */
-static void
-shorten(char *dst, size_t len, const char *src, int w)
-{
-	int			n = (int) strlen(src);
-
-	if (n <= w || w < 5)
-	{
-		snprintf(dst, len, "%.*s", w < 0 ? 0 : w, src);
-		return;
-	}
-	{
-		int			tail = (w - 1) / 2;
-		int			head = w - 1 - tail;
-
-		snprintf(dst, len, "%.*s%s%s", head, src, utf8 ? "…" : "~", src + n - tail);
-	}
-}
-
-/* A horizontal bar of width w, filled to frac, with eighths in UTF-8. */
-static void
-draw_bar(int y, int x, int w, double frac, int pair)
-{
-	static const char *eighths[] = {"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"};
-	char		buf[1024];
-	int			cells,
-				rest,
-				o = 0;
-
-	if (w <= 0 || y >= H)
-		return;
-	if (!isfinite(frac) || frac < 0)
-		frac = 0;
-	if (frac > 1)
-		frac = 1;
-	cells = (int) (frac * w * 8 + 0.5);
-	rest = cells % 8;
-	cells /= 8;
-	if (cells == 0 && rest == 0 && frac > 0)
-		rest = 1;				/* never invisible when not zero */
-	for (int i = 0; i < cells && o < (int) sizeof(buf) - 8; i++)
-		o += snprintf(buf + o, sizeof(buf) - o, "%s", utf8 ? "█" : "#");
-	if (rest && cells < w)
-		o += snprintf(buf + o, sizeof(buf) - o, "%s", utf8 ? eighths[rest] : (rest >= 4 ? "#" : "|"));
-	buf[o] = '\0';
-	put_n(y, x, w, attr_of(pair, 0), buf);
-}
-
-static void
-header(int y, int x, const char *title)
-{
-	put(y, x, attr_of(C_HEAD, A_BOLD), title);
-}
-
-/* Fills row y with spaces in attribute a (for bars across the screen). */
-static void
-fill_row(int y, attr_t a)
-{
-	if (y < 0 || y >= H)
-		return;
-	attron(a);
-	mvhline(y, 0, ' ', W);
-	attroff(a);
-}
-
-static void
-draw_title(void)
-{
-	char		buf[128];
-	char		up[48];
-	int			x = 0;
-	const char *state = have_snap && snap.has_status ? snap.state : "unknown";
-	int			spair = C_TITLE_WARN;
-	time_t		now = time(NULL);
-	struct tm	tm;
-
-	if (stale)
-		state = "no server";
-	else if (strcmp(state, "running") == 0)
-		spair = C_TITLE_OK;
-	else if (strcmp(state, "failed") == 0 || strcmp(state, "unknown") == 0)
-		spair = C_TITLE_BAD;
-	fill_row(0, attr_of(C_TITLE, 0));
-	x += put(0, x, attr_of(C_TITLE, A_BOLD), " pktop ");
-	x += put(0, x, attr_of(C_TITLE, 0), utf8 ? "│ " : "| ");
-	x += put(0, x, attr_of(C_TITLE, A_BOLD), iface);
-	x += put(0, x, attr_of(C_TITLE, 0), "  ");
-	snprintf(buf, sizeof(buf), "%s %s", utf8 ? "●" : "*", state);
-	x += put(0, x, attr_of(stale ? C_TITLE_BAD : spair, A_BOLD), buf);
-	fmt_duration(up, sizeof(up), have_snap && snap.has_uptime, snap.uptime);
-	snprintf(buf, sizeof(buf), "  up %s", up);
-	x += put(0, x, attr_of(C_TITLE, 0), buf);
-	localtime_r(&now, &tm);
-	strftime(buf, sizeof(buf), "%H:%M:%S ", &tm);
-	/* the filter, where it fits before the clock */
-	if (have_snap && snap.filter[0])
-	{
-		int			room = W - x - 2 - 10;
-		char		f[300];
-
-		if (room > 16)
-		{
-			char		g[256];
-
-			shorten(g, sizeof(g), snap.filter, room - 10);
-			snprintf(f, sizeof(f), "  filter: %s", g);
-			put_n(0, x, room, attr_of(C_TITLE, 0), f);
-		}
-	}
-	put_r(0, W, attr_of(C_TITLE, 0), buf);
-}
-
-static void
-draw_help(int y)
-{
-	char		buf[200];
-	const char *dot = utf8 ? "·" : "-";
-
-	if (opt_no_stop)
-		snprintf(buf, sizeof(buf), " q quit (the capture keeps running)  %s  space refresh", dot);
-	else
-		snprintf(buf, sizeof(buf), " q quit & stop the capture  %s  d detach (keep capturing)  %s  space refresh",
-				 dot, dot);
-	put(y, 0, A_DIM, buf);
-	if (fetched_at[0] && W - str_width(buf) > 24)
-	{
-		char		r[64];
-
-		snprintf(r, sizeof(r), "updated %s ", fetched_at);
-		put_r(y, W, A_DIM, r);
-	}
-}
-
-/* The message line: an error, the end of the capture, or a note. */
-static void
-draw_message(int y)
-{
-	char		buf[600];
-
-	if (stale && errmsg[0])
-	{
-		char		since[16];
-		struct tm	tm;
-
-		localtime_r(&err_since, &tm);
-		strftime(since, sizeof(since), "%H:%M:%S", &tm);
-		snprintf(buf, sizeof(buf), " %s %s (since %s, retrying every second; numbers shown are the last read)",
-				 utf8 ? "⚠" : "!", errmsg, since);
-		fill_row(y, attr_of(C_ERROR, A_BOLD));
-		put(y, 0, attr_of(C_ERROR, A_BOLD), buf);
-		return;
-	}
-	if (!have_snap)
-		return;
-	if (!snap.has_stats)
-	{
-		snprintf(buf, sizeof(buf), " no capture named \"%s\" on this server: start one with SELECT pkt_start('%s')",
-				 iface, iface);
-		fill_row(y, attr_of(C_ERROR, A_BOLD));
-		put(y, 0, attr_of(C_ERROR, A_BOLD), buf);
-		return;
-	}
-	if (snap.has_status && strcmp(snap.state, "failed") == 0)
-	{
-		snprintf(buf, sizeof(buf), " capture failed%s%s", snap.error[0] ? ": " : "", snap.error);
-		fill_row(y, attr_of(C_ERROR, A_BOLD));
-		put(y, 0, attr_of(C_ERROR, A_BOLD), buf);
-		return;
-	}
-	if (snap.has_status && strcmp(snap.state, "stopped") == 0)
-	{
-		snprintf(buf, sizeof(buf), " capture stopped%s%s: these statistics are final",
-				 snap.stopped[0] ? " at " : "", snap.stopped);
-		put(y, 0, attr_of(C_APPROX, A_BOLD), buf);
-		return;
-	}
-	if (snap.error[0])
-	{
-		snprintf(buf, sizeof(buf), " %s", snap.error);
-		put(y, 0, attr_of(C_LOSS, A_BOLD), buf);
-		return;
-	}
-	{
-		long long	maxerr = 0;
-		bool		approx = false;
-
-		for (int i = 0; i < snap.nsrc && i < 5; i++)
-			if (snap.src[i].note[0])
-				approx = true;
-		for (int i = 0; i < snap.ndst && i < 5; i++)
-			if (snap.dst[i].note[0])
-				approx = true;
-		if (approx)
-		{
-			for (int i = 0; i < snap.nsrc && i < 5; i++)
-			{
-				const char *p = strstr(snap.src[i].note, "at most ");
-
-				if (p && atoll(p + 8) > maxerr)
-					maxerr = atoll(p + 8);
-			}
-			for (int i = 0; i < snap.ndst && i < 5; i++)
-			{
-				const char *p = strstr(snap.dst[i].note, "at most ");
-
-				if (p && atoll(p + 8) > maxerr)
-					maxerr = atoll(p + 8);
-			}
-			if (maxerr > 0)
-			{
-				char		n[32];
-
-				fmt_exact(n, sizeof(n), maxerr);
-				snprintf(buf, sizeof(buf), " ~ approximate top talker: its count may be up to %s packets too high", n);
-			}
-			else
-				snprintf(buf, sizeof(buf), " ~ approximate top talker counts (more distinct addresses than counted exactly)");
-			put(y, 0, attr_of(C_APPROX, 0), buf);
-		}
-	}
-}
-
-/* Traffic: total, last 5 s and since start, packets and bits. */
-static void
-draw_traffic(int y, int x, int w)
-{
-	char		a[48],
-				b[48],
-				c[48];
-	/* three right-aligned columns after the label, on the tables' grid */
-	int			c2 = x + 24,
-				c3 = x + 24 + (w - 24) / 2,
-				c4 = x + w;
-	attr_t		num = stale ? A_DIM : A_BOLD;
-
-	header(y, x, "TRAFFIC");
-	put_r(y, c2, A_DIM, "total");
-	put_r(y, c3, A_DIM, "last 5 s");
-	put_r(y, c4, A_DIM, "since start");
-
-	put(y + 1, x + 1, 0, "packets");
-	if (snap.has_total && snap.total.has_packets)
-	{
-		fmt_exact(a, sizeof(a), snap.total.packets);
-		if (strlen(a) > 13)		/* beyond 10^12: 1.2 T */
-			fmt_si(a, sizeof(a), (double) snap.total.packets, "");
-	}
-	else
-		snprintf(a, sizeof(a), "-");
-	if (snap.has_rate5 && snap.rate5.has_packets)
-		fmt_pkt_rate(b, sizeof(b), (double) snap.rate5.packets);
-	else
-		snprintf(b, sizeof(b), "-");
-	if (snap.has_rate_all && snap.rate_all.has_packets)
-		fmt_pkt_rate(c, sizeof(c), (double) snap.rate_all.packets);
-	else
-		snprintf(c, sizeof(c), "-");
-	put_r(y + 1, c2, num, a);
-	put_r(y + 1, c3, num, b);
-	put_r(y + 1, c4, num, c);
-
-	put(y + 2, x + 1, 0, "data");
-	if (snap.has_total && snap.total.has_bytes)
-		fmt_bytes(a, sizeof(a), snap.total.bytes);
-	else
-		snprintf(a, sizeof(a), "-");
-	if (snap.has_rate5 && snap.rate5.has_bytes)
-		fmt_bits_rate(b, sizeof(b), snap.rate5.bytes);
-	else
-		snprintf(b, sizeof(b), "-");
-	if (snap.has_rate_all && snap.rate_all.has_bytes)
-		fmt_bits_rate(c, sizeof(c), snap.rate_all.bytes);
-	else
-		snprintf(c, sizeof(c), "-");
-	put_r(y + 2, c2, num, a);
-	put_r(y + 2, c3, num, b);
-	put_r(y + 2, c4, num, c);
-}
-
-/* A one-row sparkline of a history, newest on the right. */
-static void
-draw_sparkline(int y, int x, int w, const double *hist)
-{
-	static const char *lv[] = {" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
-	static const char *lva[] = {" ", ".", ".", "-", "-", "=", "=", "#", "#"};
-	double		max = 0;
-	int			n = hist_n < w ? hist_n : w;
-	char		buf[2048];
-	int			o = 0;
-
-	if (w <= 0)
-		return;
-	for (int i = HISTORY - n; i < HISTORY; i++)
-		if (!isnan(hist[i]) && hist[i] > max)
-			max = hist[i];
-	for (int i = 0; i < w - n; i++)
-		buf[o++] = ' ';
-	for (int i = HISTORY - n; i < HISTORY && o < (int) sizeof(buf) - 8; i++)
-	{
-		int			l = 0;
-
-		if (!isnan(hist[i]) && max > 0)
-			l = (int) ceil(hist[i] / max * 8.0);
-		if (l < 0)
-			l = 0;
-		if (l > 8)
-			l = 8;
-		if (!isnan(hist[i]) && hist[i] > 0 && l == 0)
-			l = 1;
-		o += snprintf(buf + o, sizeof(buf) - o, "%s", utf8 ? lv[l] : lva[l]);
-	}
-	buf[o] = '\0';
-	put_n(y, x, w, attr_of(C_CHART, 0), buf);
-}
-
-/*
- * A chart of h rows (title included) of a history, one column a second,
- * newest on the right, with its scale; unit "pkt/s" or "bit/s".
- */
-static void
-draw_chart(int y, int x, int w, int h, const double *hist, const char *title,
-		   const char *unit, int pair)
-{
-	static const char *lv[] = {" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
-	double		max = 0,
-				last = NAN;
-	int			axis = 10;
-	int			cols = w - axis;
-	int			n;
-	char		lab[48],
-				t[96];
-
-	if (h < 2 || cols < 10)
-		return;
-	n = hist_n < cols ? hist_n : cols;
-	for (int i = HISTORY - n; i < HISTORY; i++)
-		if (!isnan(hist[i]))
-		{
-			if (hist[i] > max)
-				max = hist[i];
-			last = hist[i];
-		}
-	snprintf(t, sizeof(t), "%s", title);
-	header(y, x, t);
-	{
-		char		v[48],
-					now[80];
-
-		if (strcmp(unit, "pkt/s") == 0)
-			fmt_pkt_rate(v, sizeof(v), isnan(last) ? 0 : last);
-		else
-			fmt_si(v, sizeof(v), isnan(last) ? 0 : last, unit);
-		snprintf(now, sizeof(now), "last %d s  %s  now %s", n, utf8 ? "·" : "-", isnan(last) ? "-" : v);
-		put_r(y, x + w, A_DIM, now);
-	}
-	h -= 1;						/* rows for bars */
-	fmt_si(lab, sizeof(lab), max, "");
-	put_r(y + 1, x + axis - 1, A_DIM, lab);
-	put_r(y + h, x + axis - 1, A_DIM, "0");
-	for (int r = 0; r < h; r++)
-		put(y + 1 + r, x + axis - 1, A_DIM, utf8 ? "┤" : "|");
-	for (int i = 0; i < n; i++)
-	{
-		double		v = hist[HISTORY - n + i];
-		int			cx = x + axis + (cols - n) + i;
-		int			eighths;
-
-		if (isnan(v) || max <= 0)
-			continue;
-		eighths = (int) ceil(v / max * h * 8);
-		if (v > 0 && eighths == 0)
-			eighths = 1;
-		for (int r = 0; r < h && eighths > 0; r++)
-		{
-			int			l = eighths >= 8 ? 8 : eighths;
-
-			put_n(y + h - r, cx, 1, attr_of(pair, 0), utf8 ? lv[l] : (l >= 4 ? "#" : "."));
-			eighths -= l;
-		}
-	}
-}
-
-/* Capture counters, one per row: frames seen, rows stored, rows pending. */
-static int
-draw_capture(int y, int x, int w, bool details)
-{
-	char		v[48];
-	int			r = 1;
-
-	header(y, x, "CAPTURE");
-	for (int i = 0; i < snap.ncapture && i < 3; i++, r++)
-	{
-		const Row  *row = &snap.capture[i];
-
-		put_n(y + r, x + 1, w - 1, 0, row->item);
-		if (row->has_packets)
-			fmt_exact(v, sizeof(v), row->packets);
-		else
-			snprintf(v, sizeof(v), "-");
-		put_r(y + r, x + w, stale ? A_DIM : A_BOLD, v);
-	}
-	if (details)
-	{
-		r++;
-		if (snap.started[0])
-		{
-			put(y + r, x + 1, 0, "started");
-			put_r(y + r, x + w, 0, snap.started);
-			r++;
-		}
-		if (snap.has_pid)
-		{
-			put(y + r, x + 1, 0, "worker pid");
-			snprintf(v, sizeof(v), "%lld", snap.pid);
-			put_r(y + r, x + w, 0, v);
-			r++;
-		}
-		if (snap.has_batch_ms)
-		{
-			put(y + r, x + 1, 0, "last batch");
-			snprintf(v, sizeof(v), "%.1f ms", snap.batch_ms);
-			put_r(y + r, x + w, 0, v);
-			r++;
-		}
-	}
-	return r;
-}
-
-static const char *
-active_word(void)
-{
-	return state_active(&snap) ? "up" : "ran";
-}
-
-static bool
-any_loss(void)
-{
-	for (int i = 0; i < snap.nloss; i++)
-		if (snap.loss[i].has_packets && snap.loss[i].packets != 0)
-			return true;
-	return false;
-}
-
-/* Loss counters as a column: label and value per row. */
-static void
-draw_loss_column(int y, int x, int w)
-{
-	char		v[48];
-
-	header(y, x, any_loss() ? "LOSS" : "LOSS  none");
-	if (any_loss())
-		put(y, x, attr_of(C_LOSS, A_BOLD), "LOSS");
-	for (int i = 0; i < snap.nloss; i++)
-	{
-		const Row  *row = &snap.loss[i];
-		bool		bad = row->has_packets && row->packets != 0;
-		attr_t		a = bad ? attr_of(C_LOSS, A_BOLD) : A_DIM;
-
-		put_n(y + 1 + i, x + 1, w - 1, a, row->item);
-		if (row->has_packets)
-			fmt_exact(v, sizeof(v), row->packets);
-		else
-			snprintf(v, sizeof(v), "-");
-		put_r(y + 1 + i, x + w, a, v);
-	}
-}
-
-/* Loss counters flowed on lines: "LOSS  kernel dropped 0 · ...". */
-static int
-draw_loss_flow(int y, int x, int w, bool measure)
-{
-	int			cx = x + 6,
-				rows = 1;
-	char		v[48],
-				cell[128];
-	const char *sep = utf8 ? " · " : " | ";
-
-	if (!measure)
-	{
-		put(y, x, any_loss() ? attr_of(C_LOSS, A_BOLD) : attr_of(C_HEAD, A_BOLD), "LOSS");
-	}
-	for (int i = 0; i < snap.nloss; i++)
-	{
-		const Row  *row = &snap.loss[i];
-		bool		bad = row->has_packets && row->packets != 0;
-		int			cw;
-
-		if (row->has_packets)
-			fmt_count(v, sizeof(v), row->packets);
-		else
-			snprintf(v, sizeof(v), "-");
-		snprintf(cell, sizeof(cell), "%s %s", row->item, v);
-		cw = str_width(cell) + (i + 1 < snap.nloss ? 3 : 0);
-		if (cx + cw > x + w && cx > x + 6)
-		{
-			rows++;
-			cx = x + 6;
-			y++;
-		}
-		if (!measure)
-		{
-			int			lw = str_width(row->item);
-
-			put(y, cx, bad ? attr_of(C_LOSS, A_BOLD) : A_DIM, row->item);
-			put(y, cx + lw + 1, bad ? attr_of(C_LOSS, A_BOLD | A_UNDERLINE) : 0, v);
-			if (i + 1 < snap.nloss)
-				put(y, cx + str_width(cell), A_DIM, sep);
-		}
-		cx += cw;
-	}
-	return rows;
-}
-
-/* The protocol table: name, packets, bytes, share, bar. */
-static void
-draw_protocols(int y, int x, int w, int rows)
-{
-	char		p[48],
-				b[48],
-				s[48];
-	int			cp = x + 24,	/* end of the packets column */
-				cb = cp + 8,
-				cs = cb + 6;
-	int			bx = cs + 2,
-				bw = x + w - bx;
-	int			shown = snap.nproto;
-
-	header(y, x, "PROTOCOL");
-	put_r(y, cp, A_DIM, "packets");
-	put_r(y, cb, A_DIM, "bytes");
-	put_r(y, cs, A_DIM, "share");
-	if (snap.nproto == 0)
-	{
-		put(y + 1, x + 1, A_DIM, "no IP packets yet");
-		return;
-	}
-	if (shown > rows)
-		shown = rows - 1;		/* the last row sums up the rest */
-	for (int i = 0; i < shown; i++)
-	{
-		const Row  *r = &snap.proto[i];
-		char		name[32];
-
-		snprintf(name, sizeof(name), "%s", r->item);
-		put_n(y + 1 + i, x + 1, cp - x - 9, A_BOLD, name);	/* 15 columns */
-		if (r->has_packets)
-			fmt_count(p, sizeof(p), r->packets);
-		else
-			snprintf(p, sizeof(p), "-");
-		if (r->has_bytes)
-			fmt_bytes(b, sizeof(b), r->bytes);
-		else
-			snprintf(b, sizeof(b), "-");
-		fmt_share(s, sizeof(s), r->has_share, r->share);
-		put_r(y + 1 + i, cp, 0, p);
-		put_r(y + 1 + i, cb, 0, b);
-		put_r(y + 1 + i, cs, A_BOLD, s);
-		if (bw >= 4)
-			draw_bar(y + 1 + i, bx, bw, r->has_share ? r->share / 100.0 : 0, C_BAR);
-	}
-	if (shown < snap.nproto)
-	{
-		long long	pk = 0,
-					by = 0;
-		double		sh = 0;
-		char		name[48];
-
-		for (int i = shown; i < snap.nproto; i++)
-		{
-			pk += snap.proto[i].has_packets && snap.proto[i].packets > 0 ? snap.proto[i].packets : 0;
-			by += snap.proto[i].has_bytes && snap.proto[i].bytes > 0 ? snap.proto[i].bytes : 0;
-			sh += snap.proto[i].has_share ? snap.proto[i].share : 0;
-		}
-		snprintf(name, sizeof(name), "+%d more", snap.nproto - shown);
-		fmt_count(p, sizeof(p), pk);
-		fmt_bytes(b, sizeof(b), by);
-		fmt_share(s, sizeof(s), true, sh);
-		put(y + 1 + shown, x + 1, A_DIM, name);
-		put_r(y + 1 + shown, cp, A_DIM, p);
-		put_r(y + 1 + shown, cb, A_DIM, b);
-		put_r(y + 1 + shown, cs, A_DIM, s);
-		if (bw >= 4)
-			draw_bar(y + 1 + shown, bx, bw, sh / 100.0, C_BAR);
-	}
-}
-
-/* Top talkers of one direction: address, packets, bytes, share, bar. */
-static void
-draw_top(int y, int x, int w, const char *title, const Row *rows, int n, int pair)
-{
-	int			aw = 15;		/* address column */
-	int			fixed = w >= 45 ? 1 + 10 + 9 + 7 : 1 + 8 + 8 + 6;
-	int			bar;
-	char		p[48],
-				b[48],
-				s[48],
-				a[64];
-
-	for (int i = 0; i < n && i < 5; i++)
-	{
-		int			l = (int) strlen(rows[i].item);
-
-		if (l > aw)
-			aw = l;
-	}
-	if (aw > 39)
-		aw = 39;
-	if (aw > w - fixed)
-		aw = w - fixed;
-	if (aw < 7)
-		aw = 7;
-	bar = w - (aw + fixed) - 1;
-	header(y, x, title);
-	{
-		int			cp = x + 1 + aw + (w >= 45 ? 10 : 8),
-					cb = cp + (w >= 45 ? 9 : 8),
-					cs = cb + (w >= 45 ? 7 : 6);
-
-		put_r(y, cp, A_DIM, "packets");
-		put_r(y, cb, A_DIM, "bytes");
-		put_r(y, cs, A_DIM, "share");
-		if (n == 0)
-			put(y + 1, x + 1, A_DIM, "none yet");
-		for (int i = 0; i < n && i < 5; i++)
-		{
-			const Row  *r = &rows[i];
-			bool		approx = r->note[0] != '\0';
-			attr_t		na = approx ? attr_of(C_APPROX, 0) : 0;
-
-			shorten(a, sizeof(a), r->item, aw);
-			put_n(y + 1 + i, x + 1, aw, i == 0 ? A_BOLD : 0, a);
-			if (r->has_packets)
-			{
-				char		q[40];
-
-				fmt_count(q, sizeof(q), r->packets);
-				snprintf(p, sizeof(p), "%s%s", approx ? "~" : "", q);
-			}
-			else
-				snprintf(p, sizeof(p), "-");
-			if (r->has_bytes)
-				fmt_bytes(b, sizeof(b), r->bytes);
-			else
-				snprintf(b, sizeof(b), "-");
-			fmt_share(s, sizeof(s), r->has_share, r->share);
-			put_r(y + 1 + i, cp, na, p);
-			put_r(y + 1 + i, cb, na, b);
-			put_r(y + 1 + i, cs, na | A_BOLD, s);
-			if (bar >= 4)
-				draw_bar(y + 1 + i, cs + 2, bar, r->has_share ? r->share / 100.0 : 0, pair);
-		}
-	}
-}
-
-static void
-draw_vline(int y0, int y1, int x)
-{
-	for (int y = y0; y <= y1; y++)
-		put(y, x, A_DIM, utf8 ? "│" : "|");
-}
-
-static void
-draw_too_small(void)
-{
-	char		buf[96];
-
-	erase();
-	snprintf(buf, sizeof(buf), "pktop needs at least 60x16 (this is %dx%d)", W, H);
-	put(H / 2, 0, A_BOLD, buf);
-	put(H / 2 + 1, 0, A_DIM, "q quits");
-	refresh();
-}
-
-static void
-draw(void)
-{
-	int			y;
-	int			proto_want;
-	int			lossrows;
-	int			room;
-	int			nblank = 4;
-
-	getmaxyx(stdscr, H, W);
-	if (W < 60 || H < 16)
-	{
-		draw_too_small();
-		return;
-	}
-	erase();
-	draw_title();
-	draw_help(H - 1);
-	draw_message(H - 2);
-	if (!have_snap)
-	{
-		put(2, 1, A_DIM, "connecting...");
-		refresh();
-		return;
-	}
-
-	proto_want = snap.nproto > 0 ? snap.nproto : 1;
-
-	if (W >= 110)
-	{
-		/*
-		 * Wide: traffic | capture | loss side by side; packets/s and bits/s
-		 * charts side by side in the rows to spare; protocols with long
-		 * bars; top talkers side by side with bars.
-		 */
-		int			lw = 32,	/* loss panel */
-					cw = 28,	/* capture panel */
-					tw = W - 2 - lw - cw - 6;
-		int			block = 8;
-		int			fixed = 1 + 1 + block + 1 + 1 + 1 + 6 + 2;
-		int			prows,
-					chart = 0;
-		int			tx = 1,
-					cx,
-					lx;
-
-		if (tw > 80)
-			tw = 80;
-		cx = tx + tw + 3;
-		lx = cx + cw + 3;
-		lw = W - 1 - lx;
-		room = H - fixed;
-		prows = proto_want < room ? proto_want : room;
-		if (prows < 1)
-			prows = 1;
-		if (room - prows >= 5)
-			chart = room - prows - 1 > 24 ? 24 : room - prows - 1;
-		y = 2;
-		draw_traffic(y, tx, tw);
-		{
-			char		a[48],
-						b[48],
-						c[48];
-			int			c2 = tx + 24,
-						c3 = tx + 24 + (tw - 24) / 2,
-						c4 = tx + tw;
-
-			put(y + 3, tx + 1, 0, "avg size");
-			snprintf(a, sizeof(a), "-");
-			snprintf(b, sizeof(b), "-");
-			snprintf(c, sizeof(c), "-");
-			if (snap.has_total && snap.total.has_packets && snap.total.packets > 0 && snap.total.has_bytes)
-				fmt_si(a, sizeof(a), (double) snap.total.bytes / snap.total.packets, "B");
-			if (snap.has_rate5 && snap.rate5.has_packets && snap.rate5.packets > 0 && snap.rate5.has_bytes)
-				fmt_si(b, sizeof(b), (double) snap.rate5.bytes / snap.rate5.packets, "B");
-			if (snap.has_rate_all && snap.rate_all.has_packets && snap.rate_all.packets > 0 && snap.rate_all.has_bytes)
-				fmt_si(c, sizeof(c), (double) snap.rate_all.bytes / snap.rate_all.packets, "B");
-			put_r(y + 3, c2, 0, a);
-			put_r(y + 3, c3, 0, b);
-			put_r(y + 3, c4, 0, c);
-			if (!chart)
-			{
-				put(y + 5, tx + 1, A_DIM, "pkt/s");
-				draw_sparkline(y + 5, tx + 10, tw - 10, hist_pps);
-				put(y + 6, tx + 1, A_DIM, "bit/s");
-				draw_sparkline(y + 6, tx + 10, tw - 10, hist_bps);
-			}
-		}
-		draw_vline(y, y + block - 1, cx - 2);
-		draw_capture(y, cx, cw, true);
-		draw_vline(y, y + block - 1, lx - 2);
-		draw_loss_column(y, lx, lw);
-		y += block + 1;
-		if (chart)
-		{
-			int			hw = (W - 5) / 2;
-
-			draw_chart(y, 1, hw, chart, hist_pps, "PACKETS/S", "pkt/s", C_CHART);
-			draw_chart(y, 1 + hw + 3, W - 2 - hw - 3, chart, hist_bps, "BITS/S", "bit/s", C_BAR2);
-			y += chart + 1;
-		}
-		draw_protocols(y, 1, W - 2, prows);
-		y += 1 + prows + 1;
-		{
-			int			pw = (W - 4) / 2;
-
-			draw_top(y, 1, pw, "TOP SOURCES", snap.src, snap.nsrc, C_BAR);
-			draw_top(y, 1 + pw + 2, W - pw - 4, "TOP DESTINATIONS", snap.dst, snap.ndst, C_BAR2);
-		}
-		refresh();
-		return;
-	}
-
-	/* Narrow: the 80x24 layout, more rows for protocols and a chart. */
-	lossrows = draw_loss_flow(0, 1, W - 2, true);
-	{
-		int			fixed = 1 + 4 + 1 + 6 + lossrows + 2;
-		int			prows,
-					chart = 0;
-		bool		title_gap;
-
-		room = H - fixed;
-		if (room < proto_want + nblank)
-			nblank = room - proto_want;
-		if (nblank < 0)
-			nblank = 0;
-		prows = room - nblank;
-		if (prows > proto_want)
-		{
-			int			extra = prows - proto_want;
-
-			prows = proto_want;
-			if (extra >= 4)
-				chart = extra - 1 > 24 ? 24 : extra - 1;
-		}
-		if (prows < 1)
-			prows = 1;
-		title_gap = nblank > 0;
-		if (!chart && room - nblank - prows == 3 && title_gap)
-		{
-			/* a 3-row chart rather than 3 empty rows: the title bar has its color */
-			chart = 3;
-			title_gap = false;
-		}
-
-		y = 1 + title_gap;
-		{
-			int			tw = 54;
-			int			capx = tw + 2;
-
-			draw_traffic(y, 1, tw);
-			if (!chart)
-			{
-				put(y + 3, 2, A_DIM, "history");
-				draw_sparkline(y + 3, 10, tw - 10, hist_pps);
-			}
-			draw_vline(y, y + 3, capx);
-			draw_capture(y, capx + 2, W - capx - 3 > 26 ? 26 : W - capx - 3, false);
-		}
-		y += 4 + (nblank > 1);
-		if (chart)
-		{
-			draw_chart(y, 1, W - 2, chart, hist_pps, "PACKETS/S", "pkt/s", C_CHART);
-			y += chart + 1;
-		}
-		draw_protocols(y, 1, W - 2, prows);
-		y += 1 + prows + (nblank > 2);
-		if (W >= 78)
-		{
-			int			pw = (W - 4) / 2;
-
-			draw_top(y, 1, pw, "TOP SOURCES", snap.src, snap.nsrc, C_BAR);
-			draw_top(y, 1 + pw + 2, W - pw - 4, "TOP DESTINATIONS", snap.dst, snap.ndst, C_BAR2);
-			y += 6;
-		}
-		else
-		{
-			draw_top(y, 1, W - 2, "TOP SOURCES", snap.src, snap.nsrc, C_BAR);
-			y += 6;
-			draw_top(y, 1, W - 2, "TOP DESTINATIONS", snap.dst, snap.ndst, C_BAR2);
-			y += 6;
-		}
-		y += (nblank > 3);
-		if (y + lossrows <= H - 2)
-			draw_loss_flow(y, 1, W - 2, false);
-	}
-	refresh();
-}
-
-/* ------------------------------------------------------------------ */
-/* plain text                                                         */
-/* ------------------------------------------------------------------ */
-
-/* One compact snapshot a second, for logs. */
-static void
-print_snapshot(FILE *f)
-{
-	char		a[48],
-				b[48],
-				c[48],
-				d[48],
-				up[48],
-				clock[16];
-	time_t		now = time(NULL);
-	struct tm	tm;
-
-	localtime_r(&now, &tm);
-	strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
-	if (stale)
-	{
-		fprintf(f, "%s %s: %s\n", clock, iface, errmsg);
-		fflush(f);
-		return;
-	}
-	fmt_duration(up, sizeof(up), snap.has_uptime, snap.uptime);
-	fprintf(f, "-- %s  %s  %s  up %s --\n", clock, iface,
-			snap.has_status ? snap.state : "no capture", up);
-	if (!snap.has_stats)
-	{
-		fprintf(f, "   no statistics for \"%s\"\n", iface);
-		fflush(f);
-		return;
-	}
-	fmt_exact(a, sizeof(a), snap.has_total && snap.total.has_packets ? snap.total.packets : 0);
-	fmt_bytes(b, sizeof(b), snap.has_total && snap.total.has_bytes ? snap.total.bytes : 0);
-	fprintf(f, "   total      %s packets, %s", a, b);
-	if (snap.has_rate5)
-	{
-		fmt_pkt_rate(c, sizeof(c), snap.rate5.has_packets ? (double) snap.rate5.packets : 0);
-		fmt_bits_rate(d, sizeof(d), snap.rate5.has_bytes ? snap.rate5.bytes : 0);
-		fprintf(f, "\n   rate       last 5 s %s, %s", c, d);
-	}
-	if (snap.has_rate_all)
-	{
-		fmt_pkt_rate(c, sizeof(c), snap.rate_all.has_packets ? (double) snap.rate_all.packets : 0);
-		fmt_bits_rate(d, sizeof(d), snap.rate_all.has_bytes ? snap.rate_all.bytes : 0);
-		fprintf(f, "%s since start %s, %s", snap.has_rate5 ? ";" : "\n   rate      ", c, d);
-	}
-	fprintf(f, "\n   protocol  ");
-	if (snap.nproto == 0)
-		fprintf(f, " -");
-	for (int i = 0; i < snap.nproto; i++)
-	{
-		fmt_exact(a, sizeof(a), snap.proto[i].packets);
-		fmt_share(b, sizeof(b), snap.proto[i].has_share, snap.proto[i].share);
-		fprintf(f, "%s %s %s (%s)", i ? "," : "", snap.proto[i].item, a, b);
-	}
-	fprintf(f, "\n   top src   ");
-	if (snap.nsrc == 0)
-		fprintf(f, " -");
-	for (int i = 0; i < snap.nsrc && i < 5; i++)
-	{
-		fmt_exact(a, sizeof(a), snap.src[i].packets);
-		fprintf(f, "%s %s %s%s", i ? "," : "", snap.src[i].item, snap.src[i].note[0] ? "~" : "", a);
-	}
-	fprintf(f, "\n   top dst   ");
-	if (snap.ndst == 0)
-		fprintf(f, " -");
-	for (int i = 0; i < snap.ndst && i < 5; i++)
-	{
-		fmt_exact(a, sizeof(a), snap.dst[i].packets);
-		fprintf(f, "%s %s %s%s", i ? "," : "", snap.dst[i].item, snap.dst[i].note[0] ? "~" : "", a);
-	}
-	fprintf(f, "\n   capture   ");
-	for (int i = 0; i < snap.ncapture; i++)
-	{
-		fmt_exact(a, sizeof(a), snap.capture[i].packets);
-		fprintf(f, "%s%s %s", i ? ", " : " ", snap.capture[i].item, a);
-	}
-	fprintf(f, "\n   loss      ");
-	if (!any_loss())
-		fprintf(f, " none");
-	for (int i = 0; i < snap.nloss; i++)
-	{
-		if (!snap.loss[i].has_packets || snap.loss[i].packets == 0)
-			continue;
-		fmt_exact(a, sizeof(a), snap.loss[i].packets);
-		fprintf(f, " %s %s", snap.loss[i].item, a);
-	}
-	fprintf(f, "\n");
-	fflush(f);
-}
-
-static int	item_w = 22;
-
-/* Prints line without its trailing spaces. */
-static void
-print_line(FILE *f, const char *line)
-{
-	size_t		n = strlen(line);
-
-	while (n > 0 && line[n - 1] == ' ')
-		n--;
-	fprintf(f, "%.*s\n", (int) n, line);
-}
-
-static void
-print_cols(FILE *f, const char *item, const char *p, const char *b, const char *s,
-		   const char *note)
-{
-	char		line[512];
-
-	snprintf(line, sizeof(line), "  %-*s %13s %16s %7s%s%s", item_w, item, p, b, s,
-			 note && *note ? "  " : "", note ? note : "");
-	print_line(f, line);
-}
-
-static void
-print_table_row(FILE *f, const Row *r, bool share)
-{
-	char		p[48],
-				b[48],
-				s[48];
-
-	if (r->has_packets)
-		fmt_exact(p, sizeof(p), r->packets);
-	else
-		snprintf(p, sizeof(p), "-");
-	if (r->has_bytes)
-		fmt_exact(b, sizeof(b), r->bytes);
-	else
-		b[0] = '\0';
-	if (share)
-		fmt_share(s, sizeof(s), r->has_share, r->share);
-	else
-		s[0] = '\0';
-	print_cols(f, r->item, p, b, s, r->note);
-}
-
-static void
-widen(const Row *rows, int n)
-{
-	for (int i = 0; i < n; i++)
-	{
-		int			l = (int) strlen(rows[i].item);
-
-		if (l > item_w)
-			item_w = l > 39 ? 39 : l;
-	}
-}
-
-/* The final statistics, as plain text on stdout, in 80 columns. */
-static void
-print_final(FILE *f, const char *title)
-{
-	char		up[48],
-				a[48],
-				b[48];
-
-	fmt_duration(up, sizeof(up), snap.has_uptime, snap.uptime);
-	fprintf(f, "\n%s for %s", title, iface);
-	if (snap.has_status)
-	{
-		fprintf(f, " (%s, %s %s", snap.state, active_word(), up);
-		if (snap.filter[0])
-			fprintf(f, ", filter \"%s\"", snap.filter);
-		fprintf(f, ")");
-	}
-	fprintf(f, ":\n\n");
-	if (!snap.has_stats)
-	{
-		fprintf(f, "  no statistics for \"%s\" on this server\n", iface);
-		fflush(f);
-		return;
-	}
-	item_w = 22;
-	widen(snap.proto, snap.nproto);
-	widen(snap.src, snap.nsrc);
-	widen(snap.dst, snap.ndst);
-	print_cols(f, "total", "packets", "bytes", "share", NULL);
-	if (snap.has_total)
-	{
-		Row			t = snap.total;
-
-		snprintf(t.item, sizeof(t.item), "IP packets");
-		print_table_row(f, &t, false);
-	}
-	if (snap.has_rate_all)
-	{
-		fmt_pkt_rate(a, sizeof(a), snap.rate_all.has_packets ? (double) snap.rate_all.packets : 0);
-		fmt_bits_rate(b, sizeof(b), snap.rate_all.has_bytes ? snap.rate_all.bytes : 0);
-		print_cols(f, "rate since start", a, b, "", NULL);
-	}
-	if (snap.has_rate5)
-	{
-		fmt_pkt_rate(a, sizeof(a), snap.rate5.has_packets ? (double) snap.rate5.packets : 0);
-		fmt_bits_rate(b, sizeof(b), snap.rate5.has_bytes ? snap.rate5.bytes : 0);
-		print_cols(f, "rate last 5 s", a, b, "", NULL);
-	}
-	fprintf(f, "\n  protocol\n");
-	for (int i = 0; i < snap.nproto; i++)
-		print_table_row(f, &snap.proto[i], true);
-	if (snap.nproto == 0)
-		fprintf(f, "  (no IP packets)\n");
-	fprintf(f, "\n  top sources\n");
-	for (int i = 0; i < snap.nsrc; i++)
-		print_table_row(f, &snap.src[i], true);
-	fprintf(f, "\n  top destinations\n");
-	for (int i = 0; i < snap.ndst; i++)
-		print_table_row(f, &snap.dst[i], true);
-	fprintf(f, "\n  capture\n");
-	for (int i = 0; i < snap.ncapture; i++)
-		print_table_row(f, &snap.capture[i], false);
-	fprintf(f, "\n  %s\n", any_loss() ? "loss (NOT ZERO)" : "loss");
-	for (int i = 0; i < snap.nloss; i++)
-		print_table_row(f, &snap.loss[i], false);
-	fflush(f);
-}
-
-/* ------------------------------------------------------------------ */
-/* main                                                               */
-/* ------------------------------------------------------------------ */
 
 static void
 usage(FILE *f)
@@ -1873,7 +102,7 @@ die(const char *fmt,...)
 	va_list		ap;
 
 	if (tui)
-		endwin();
+		tui_end();
 	fprintf(stderr, "pktop: ");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -1884,122 +113,20 @@ die(const char *fmt,...)
 	exit(1);
 }
 
-/* Runs sql with params; dies with the server's message on failure. */
-static PGresult *
-exec_or_die(const char *what, const char *sql, int n, const char *const *params)
+static double
+parse_duration(const char *arg)
 {
-	PGresult   *res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
+	char	   *end;
+	double		d = strtod(arg, &end);
 
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-	{
-		const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-		const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
-		const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
-
-		if (tui)
-			endwin();
-		fprintf(stderr, "pktop: %s: %s\n", what, msg ? msg : PQerrorMessage(conn));
-		if (detail)
-			fprintf(stderr, "DETAIL: %s\n", detail);
-		if (hint)
-			fprintf(stderr, "HINT: %s\n", hint);
-		PQclear(res);
-		PQfinish(conn);
-		exit(1);
-	}
-	return res;
+	if (end == arg || *end != '\0' || !(d > 0) || d > 1e9)
+		die("--duration wants a positive number of seconds, not \"%s\"", arg);
+	return d;
 }
 
-/* The capture to show when -i is not given: the single running one. */
-static const char *
-pick_capture(void)
-{
-	static char name[256];
-	PGresult   *res = exec_or_die("cannot list the captures",
-								  "SELECT interface, kind FROM pkt_status() "
-								  "WHERE state IN ('starting', 'running', 'stopping') "
-								  "ORDER BY kind = 'live' DESC, started_at", 0, NULL);
-	int			live = 0;
-
-	for (int i = 0; i < PQntuples(res); i++)
-		if (strcmp(get_str(res, i, 1), "live") == 0)
-			live++;
-	if (live == 0)
-	{
-		PQclear(res);
-		die("no capture is running: start one with pktop --start IFACE [--filter BPF]\n"
-			"       or SELECT pkt_start('IFACE'); -i IFACE shows one that ended");
-	}
-	if (live > 1)
-	{
-		char		list[512] = "";
-
-		for (int i = 0; i < live; i++)
-		{
-			strncat(list, i ? ", " : "", sizeof(list) - strlen(list) - 1);
-			strncat(list, get_str(res, i, 0), sizeof(list) - strlen(list) - 1);
-		}
-		PQclear(res);
-		die("%d captures are running (%s): choose one with -i", live, list);
-	}
-	snprintf(name, sizeof(name), "%s", get_str(res, 0, 0));
-	PQclear(res);
-	return name;
-}
-
+/* The options into opt; exits for --help, --version and usage errors. */
 static void
-connect_db(void)
-{
-	char		conninfo[128] = "fallback_application_name=pktop";
-
-	if (getenv("PGCONNECT_TIMEOUT") == NULL)
-		strncat(conninfo, " connect_timeout=5", sizeof(conninfo) - strlen(conninfo) - 1);
-	conn = PQconnectdb(conninfo);
-	if (PQstatus(conn) != CONNECTION_OK)
-	{
-		char		msg[512];
-
-		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(conn));
-		msg[strcspn(msg, "\n")] = '\0';
-		die("cannot connect to the database: %s", msg);
-	}
-}
-
-/* pkt_stop at the end; true when the capture stopped (or had). */
-static bool
-stop_capture(void)
-{
-	const char *params[1] = {iface};
-	PGresult   *res;
-
-	for (int attempt = 0; attempt < 5 && PQstatus(conn) != CONNECTION_OK; attempt++)
-	{
-		if (attempt)
-			sleep(1);
-		PQreset(conn);
-	}
-	if (PQstatus(conn) != CONNECTION_OK)
-	{
-		fprintf(stderr, "pktop: cannot reach the server to stop the capture on %s: %s",
-				iface, PQerrorMessage(conn));
-		return false;
-	}
-	res = PQexecParams(conn, "SELECT pkt_stop($1)", 1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-	{
-		char		tmp[512];
-
-		result_error(res, tmp, sizeof(tmp));
-		fprintf(stderr, "pktop: pkt_stop('%s') failed: %s\n", iface, tmp);
-		PQclear(res);
-		return false;
-	}
-	PQclear(res);
-	return true;
-}
-
-int
-main(int argc, char **argv)
+parse_options(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"interface", required_argument, NULL, 'i'},
@@ -2013,73 +140,94 @@ main(int argc, char **argv)
 		{NULL, 0, NULL, 0}
 	};
 	int			c;
-	struct sigaction sa;
-	double		t0,
-				next;
-	bool		detach = false;
-	bool		ok = true;
-
-	setlocale(LC_ALL, "");
-	utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 
 	while ((c = getopt_long(argc, argv, "i:nh", longopts, NULL)) != -1)
 	{
 		switch (c)
 		{
 			case 'i':
-				opt_iface = optarg;
+				opt.iface = optarg;
 				break;
 			case 'n':
-				opt_plain = true;
+				opt.plain = true;
 				break;
 			case 'S':
-				opt_no_stop = true;
+				opt.no_stop = true;
 				break;
 			case 'D':
-				{
-					char	   *end;
-
-					opt_duration = strtod(optarg, &end);
-					if (end == optarg || *end != '\0' || !(opt_duration > 0) || opt_duration > 1e9)
-						die("--duration wants a positive number of seconds, not \"%s\"", optarg);
-					break;
-				}
+				opt.duration = parse_duration(optarg);
+				break;
 			case 's':
-				opt_start = optarg;
+				opt.start = optarg;
 				break;
 			case 'f':
-				opt_filter = optarg;
+				opt.filter = optarg;
 				break;
 			case 'h':
 				usage(stdout);
-				return 0;
+				exit(0);
 			case 'V':
 				printf("pktop %s\n", PKTOP_VERSION);
-				return 0;
+				exit(0);
 			default:
 				usage(stderr);
-				return 2;
+				exit(2);
 		}
 	}
 	if (optind < argc)
 	{
 		fprintf(stderr, "pktop: unexpected argument \"%s\"\n", argv[optind]);
 		usage(stderr);
-		return 2;
+		exit(2);
 	}
-	if (opt_filter && !opt_start)
+	if (opt.filter && !opt.start)
 		die("--filter goes with --start INTERFACE");
+}
 
-	connect_db();
-	if (opt_start)
+/* The capture to show: -i, --start's, or the single running one. */
+static const char *
+choose_capture(void)
+{
+	static LiveCaptures live;
+	char		err[4096];
+
+	if (opt.iface)
+		return opt.iface;
+	if (opt.start)
+		return opt.start;
+	if (!db_live_captures(conn, &live, err, sizeof(err)))
+		die("%s", err);
+	if (live.nlive == 0)
+		die("no capture is running: start one with pktop --start IFACE [--filter BPF]\n"
+			"       or SELECT pkt_start('IFACE'); -i IFACE shows one that ended");
+	if (live.nlive > 1)
+		die("%d captures are running (%s): choose one with -i", live.nlive, live.names);
+	return live.first;
+}
+
+/* Connects, starts the capture if asked to, and picks the one to show. */
+static const char *
+connect_and_start(void)
+{
+	char		err[4096];
+
+	conn = db_connect(err, sizeof(err));
+	if (conn == NULL)
+		die("cannot connect to the database: %s", err);
+	if (opt.start)
 	{
-		const char *params[2] = {opt_start, opt_filter};
-
-		PQclear(exec_or_die("cannot start the capture", "SELECT pkt_start($1, $2)", 2, params));
-		fprintf(stderr, "pktop: capture started on %s%s%s\n", opt_start,
-				opt_filter ? " with filter " : "", opt_filter ? opt_filter : "");
+		if (!db_start(conn, opt.start, opt.filter, err, sizeof(err)))
+			die("%s", err);
+		fprintf(stderr, "pktop: capture started on %s%s%s\n", opt.start,
+				opt.filter ? " with filter " : "", opt.filter ? opt.filter : "");
 	}
-	iface = opt_iface ? opt_iface : opt_start ? opt_start : pick_capture();
+	return choose_capture();
+}
+
+static void
+catch_signals(void)
+{
+	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -2089,136 +237,189 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	for (int i = 0; i < HISTORY; i++)
-		hist_pps[i] = hist_bps[i] = NAN;
+}
 
-	tui = !opt_plain && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
+/* Full screen unless asked for plain text or not on a usable terminal. */
+static bool
+want_tui(void)
+{
+	const char *term = getenv("TERM");
+
+	if (opt.plain || !isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO))
+		return false;
+	return term != NULL && *term != '\0' && strcmp(term, "dumb") != 0;
+}
+
+/* One refresh: read the server into the model, or note why not. */
+static void
+refresh_model(void)
+{
+	static Snap fresh;
+	char		why[MODEL_ERR_LEN];
+	double		t = now_mono();
+
+	if (db_fetch(conn, model.iface, utf8, &fresh, why, sizeof(why)))
+		model_update(&model, &fresh, t, time(NULL));
+	else
+		model_fail(&model, why, time(NULL));
+}
+
+static void
+show(void)
+{
 	if (tui)
-	{
-		const char *term = getenv("TERM");
+		tui_draw(&model);
+	else
+		plain_snapshot(stdout, &model, time(NULL));
+}
 
-		if (term == NULL || *term == '\0' || strcmp(term, "dumb") == 0)
-			tui = false;
-	}
-	if (tui)
-	{
-		if (initscr() == NULL)
-			die("cannot initialize the terminal");
-		cbreak();
-		noecho();
-		nonl();
-		keypad(stdscr, TRUE);
-		curs_set(0);
-		if (has_colors() && getenv("NO_COLOR") == NULL)
-		{
-			colors = true;
-			start_color();
-			use_default_colors();
-			init_pair(C_TITLE, COLOR_WHITE, COLOR_BLUE);
-			init_pair(C_TITLE_OK, COLOR_GREEN, COLOR_BLUE);
-			init_pair(C_TITLE_WARN, COLOR_YELLOW, COLOR_BLUE);
-			init_pair(C_TITLE_BAD, COLOR_WHITE, COLOR_RED);
-			init_pair(C_HEAD, COLOR_CYAN, -1);
-			init_pair(C_BAR, COLOR_GREEN, -1);
-			init_pair(C_BAR2, COLOR_CYAN, -1);
-			init_pair(C_LOSS, COLOR_RED, -1);
-			init_pair(C_APPROX, COLOR_YELLOW, -1);
-			init_pair(C_ERROR, COLOR_WHITE, COLOR_RED);
-			init_pair(C_CHART, COLOR_MAGENTA, -1);
-			init_pair(C_GOOD, COLOR_GREEN, -1);
-		}
-	}
+/* How long to wait at t for the next refresh at next, or the end. */
+static int
+wait_ms(double t, double next, double t0)
+{
+	int			ms = (int) ((next - t) * 1000) + 1;
 
-	t0 = now_mono();
-	next = t0;
+	if (opt.duration > 0 && (t0 + opt.duration - t) * 1000 < ms)
+		ms = (int) ((t0 + opt.duration - t) * 1000) + 1;
+	if (ms > 200)
+		ms = 200;				/* signals are seen within 200 ms */
+	return ms;
+}
+
+/*
+ * Waits up to ms for a key (or, in plain text, just waits).  False when
+ * it is time to quit; *detach when the capture is to keep running.
+ */
+static bool
+wait_key(int ms, double t, double *next, bool *detach)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	if (!tui)
+	{
+		nanosleep(&ts, NULL);
+		return true;
+	}
+	switch (tui_wait_key(ms))
+	{
+		case TUI_QUIT:
+			return false;
+		case TUI_DETACH:
+			if (opt.no_stop)
+				break;			/* q leaves the capture running already */
+			*detach = true;
+			return false;
+		case TUI_REFRESH:
+			*next = t;
+			break;
+		case TUI_RESIZE:
+			tui_draw(&model);
+			break;
+		case TUI_NONE:
+			break;
+	}
+	return true;
+}
+
+/*
+ * Refreshes once a second until q, d, a signal or --duration.  True
+ * when the user detached (d).
+ */
+static bool
+run(void)
+{
+	double		t0 = now_mono(),
+				next = t0;
+	bool		detach = false;
+
 	while (!got_signal)
 	{
 		double		t = now_mono();
-		int			wait_ms;
 
-		if (opt_duration > 0 && t - t0 >= opt_duration)
+		if (opt.duration > 0 && t - t0 >= opt.duration)
 			break;
 		if (t >= next)
 		{
-			refresh_data();
-			if (tui)
-				draw();
-			else
-				print_snapshot(stdout);
+			refresh_model();
+			show();
 			next += 1.0;
 			if (next <= t)
 				next = t + 1.0;
 			continue;
 		}
-		wait_ms = (int) ((next - t) * 1000) + 1;
-		if (opt_duration > 0 && (t0 + opt_duration - t) * 1000 < wait_ms)
-			wait_ms = (int) ((t0 + opt_duration - t) * 1000) + 1;
-		if (wait_ms > 200)
-			wait_ms = 200;		/* signals are seen within 200 ms */
-		if (tui)
-		{
-			int			ch;
-
-			timeout(wait_ms);
-			ch = getch();
-			if (ch == 'q' || ch == 'Q' || ch == 3 /* ^C in raw mode */ )
-				break;
-			if ((ch == 'd' || ch == 'D') && !opt_no_stop)
-			{
-				detach = true;
-				break;
-			}
-			if (ch == ' ' || ch == 'r' || ch == 12 /* ^L */ )
-			{
-				if (ch == 12)
-					clearok(stdscr, TRUE);
-				next = t;
-			}
-			else if (ch == KEY_RESIZE)
-				draw();
-		}
-		else
-		{
-			struct timespec ts = {wait_ms / 1000, (wait_ms % 1000) * 1000000L};
-
-			nanosleep(&ts, NULL);
-		}
+		if (!wait_key(wait_ms(t, next, t0), t, &next, &detach))
+			break;
 	}
+	return detach;
+}
 
+/*
+ * The end: stop the capture unless it is to keep running, read the
+ * statistics once more and print them.  The exit status.
+ */
+static int
+finish(bool detach)
+{
+	bool		ok = true;
+	char		err[4096];
+
+	if (opt.no_stop || detach)
+	{
+		refresh_model();
+		if (model.stale)
+		{
+			fprintf(stderr, "pktop: %s\n", model.errmsg);
+			ok = false;
+		}
+		plain_final(stdout, &model, "Statistics (the capture keeps running)");
+		fprintf(stderr, "pktop: the capture on %s keeps running: SELECT pkt_stop('%s') stops it\n",
+				model.iface, model.iface);
+		return ok ? 0 : 1;
+	}
+	fprintf(stderr, "pktop: stopping the capture on %s (every remaining row is written first)\n",
+			model.iface);
+	if (!db_stop(conn, model.iface, utf8, err, sizeof(err)))
+	{
+		fprintf(stderr, "pktop: %s\n", err);
+		ok = false;
+	}
+	refresh_model();
+	if (model.stale)
+	{
+		fprintf(stderr, "pktop: %s\n", model.errmsg);
+		ok = false;
+	}
+	plain_final(stdout, &model,
+				ok ? "Final statistics" : "Last statistics read (the capture may not be stopped)");
+	return ok ? 0 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	bool		detach;
+	int			status;
+
+	setlocale(LC_ALL, "");
+	utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+	parse_options(argc, argv);
+	model_init(&model, connect_and_start());
+	catch_signals();
+
+	tui = want_tui();
+	if (tui && !tui_start(utf8, opt.no_stop))
+		die("cannot initialize the terminal");
+	detach = run();
 	if (tui)
-		endwin();
+		tui_end();
+
 	/* a second Ctrl+C does not wait for pkt_stop */
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	if (got_signal == SIGHUP)
 		signal(SIGHUP, SIG_IGN);
 
-	if (opt_no_stop || detach)
-	{
-		refresh_data();
-		if (stale)
-		{
-			fprintf(stderr, "pktop: %s\n", errmsg);
-			ok = false;
-		}
-		print_final(stdout, "Statistics (the capture keeps running)");
-		fprintf(stderr, "pktop: the capture on %s keeps running: SELECT pkt_stop('%s') stops it\n",
-				iface, iface);
-	}
-	else
-	{
-		fprintf(stderr, "pktop: stopping the capture on %s (every remaining row is written first)\n",
-				iface);
-		if (!stop_capture())
-			ok = false;
-		refresh_data();
-		if (stale)
-		{
-			fprintf(stderr, "pktop: %s\n", errmsg);
-			ok = false;
-		}
-		print_final(stdout, ok ? "Final statistics" : "Last statistics read (the capture may not be stopped)");
-	}
+	status = finish(detach);
 	PQfinish(conn);
-	return ok ? 0 : 1;
+	return status;
 }
