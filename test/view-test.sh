@@ -5,7 +5,8 @@
 #   ONLY=plain test/view-test.sh      one section (--sections lists them)
 #
 # 1. builds client/pktop (make -C client) and the extension (make install,
-#    skipped with VIEW_NO_INSTALL=1), starts a throwaway cluster
+#    skipped with VIEW_NO_INSTALL=1); unit: pktop's data and formatting
+#    tested without a terminal (make -C client check); starts a throwaway cluster
 #    (test/lib/cluster.sh) with pktcapture preloaded;
 # 2. sends UDP datagrams on loopback only: a bounded python3 loop from five
 #    source addresses 127.77.1.x to five destinations 127.77.2.x, all to
@@ -42,7 +43,7 @@
 # KEEP_WORK=1).
 set -u
 . "$(dirname "$0")/lib/suite.sh"
-sections screen ctrl-c plain server-gone odd no-capture
+sections unit screen ctrl-c plain server-gone odd no-capture
 suite_init view VIEW_ "$@"
 
 # --- what the test needs -------------------------------------------------
@@ -66,6 +67,17 @@ fi
 rm -f "$ROOT/client/.build.log"
 PKTOP=$ROOT/client/pktop
 [ -x "$PKTOP" ] || fatal "no $PKTOP"
+
+if section unit "pktop's data and formatting, without a terminal or a server"; then
+	# client/test_pktop.c, plain and under ASan + UBSan: expected values
+	# worked out by hand; it exits 1 on any failed check
+	if make -s -C "$ROOT/client" check >"$WORK/unit.log" 2>&1; then
+		ok "make -C client check: $(grep -h 'passed' "$WORK/unit.log" | tr '\n' ';' | sed 's/;$//')"
+	else
+		tail -n 30 "$WORK/unit.log"
+		not_ok "make -C client check failed (the unit tests of pktop)"
+	fi
+fi
 
 TMUX_SOCK=$WORK/tmux.sock
 at_exit 'tmux -S "$TMUX_SOCK" kill-server 2>/dev/null'
