@@ -863,7 +863,7 @@ BEGIN
     IF remote_wal_level <> 'logical' THEN
         RAISE EXCEPTION 'sensor "%" has wal_level = %, a hub needs logical', sensor, remote_wal_level
             USING ERRCODE = 'object_not_in_prerequisite_state',
-                  HINT = 'On the sensor: ALTER SYSTEM SET wal_level = logical; then restart it (docs/hub.md in pktcapture's documentation).';
+                  HINT = 'On the sensor: ALTER SYSTEM SET wal_level = logical; then restart it (see docs/hub.md of pktcapture).';
     END IF;
 END
 $$;
@@ -1091,7 +1091,7 @@ BEGIN
         RAISE EXCEPTION 'sensor % has wal_level = %, a hub needs logical',
             @extschema@.pkt_sensor(), current_setting('wal_level')
             USING ERRCODE = 'object_not_in_prerequisite_state',
-                  HINT = 'On the sensor: ALTER SYSTEM SET wal_level = logical; then restart it (docs/hub.md in pktcapture's documentation).';
+                  HINT = 'On the sensor: ALTER SYSTEM SET wal_level = logical; then restart it (see docs/hub.md of pktcapture).';
     END IF;
     -- a hub away for long must not fill the sensor's disk with WAL
     IF current_setting('max_slot_wal_keep_size') = '-1' THEN
