@@ -32,6 +32,15 @@
 #   report   pkt_report_between over the day and over hour DAY_HOUR vs the
 #            GROUP BY queries it stands for (and counting the hour's rows);
 #            its top 5 checked against GROUP BY and the generator's totals
+#   conversations  flows (pktcapture 1.6) over a day and a week of realistic
+#            conversations (bench/gen-flows.py): pkt_load with flows vs with
+#            pktcapture.flow_capacity = 0; flows checked against packets and
+#            the generator's per-conversation truth; a rare host by peer and
+#            port, the busiest server's and port 443's top clients over flows
+#            vs the same GROUP BY over packets (results compared); flows'
+#            size vs packets'; a BRIN bloom index (inet_bloom_ops) on the
+#            partitions of packets: drill-down from a conversation to its
+#            packets with and without it, its size and load cost
 #   spoof    pkt_load of SPOOF_PACKETS SYNs from random sources of a /8 vs
 #            pkt_load of as many ordinary packets (Zipf hosts), same minutes
 #   spoof-live  the flood and the ordinary traffic replayed at SPOOF_PPS
@@ -66,6 +75,14 @@
 #          traffic   DAY_HOUR [15] the hour of the hourly report (the busiest)
 #   DAY_REPS [REPS, at most 3] timed loads of the day file and \copy
 #   REPORT_REPS [3] timings of each report and GROUP BY (median reported)
+#   CONV_PACKETS [4000000] packets of the conversations' day
+#   CONV_WEEK_PACKETS [4000000] packets of the conversations' week
+#   CONV_REPS [3] loads of the day with flows and without (alternating, median)
+#   CONV_QUERY_REPS [3] runs of each question in one session (the fastest taken)
+#   CONV_BLOOM_REPS [2] loads (pkt_load and \copy) with and without the bloom index
+#   CONV_BLOOM_OPS [inet_bloom_ops] its operator class (with parameters, e.g.
+#          "inet_bloom_ops(n_distinct_per_range = 4000)")
+#   CONV_BLOOM_WITH [] its storage parameters, e.g. "WITH (pages_per_range = 32)"
 #   SPOOF_PACKETS [1000000] frames of the flood file, and of the ordinary
 #          one it is compared with   SPOOF_REPS [REPS, at most 3]
 #   SPOOF_SHARE [1.0] share of the flood file's frames that are spoofed SYNs
@@ -124,6 +141,13 @@ DAY_HOSTS=${DAY_HOSTS:-65536}
 DAY_HOUR=${DAY_HOUR:-15}
 DAY_REPS=${DAY_REPS:-$((REPS < 3 ? REPS : 3))}
 REPORT_REPS=${REPORT_REPS:-3}
+CONV_PACKETS=${CONV_PACKETS:-4000000}
+CONV_WEEK_PACKETS=${CONV_WEEK_PACKETS:-4000000}
+CONV_REPS=${CONV_REPS:-3}
+CONV_QUERY_REPS=${CONV_QUERY_REPS:-3}
+CONV_BLOOM_REPS=${CONV_BLOOM_REPS:-2}
+CONV_BLOOM_OPS=${CONV_BLOOM_OPS:-inet_bloom_ops}
+CONV_BLOOM_WITH=${CONV_BLOOM_WITH:-}
 SPOOF_PACKETS=${SPOOF_PACKETS:-1000000}
 SPOOF_REPS=${SPOOF_REPS:-$((REPS < 3 ? REPS : 3))}
 SPOOF_SHARE=${SPOOF_SHARE:-1.0}
@@ -394,8 +418,9 @@ like_packets() {
 }
 reset_tables() {
 	# no RESTART IDENTITY: run_ids must stay unique, pkt_status keeps ended runs;
-	# the partitions stay (emptied), and so does their list, pkt_partitions
-	cluster_psql -c "TRUNCATE $(echo "$EXT_TABLES" | sed 's/\(^\|, \)pkt_partitions\(,\|$\)/\1/; s/, $//') CASCADE" >/dev/null
+	# the partitions stay (emptied), and so do their lists: pkt_partitions, and
+	# pkt_flow_partitions for those of flows (1.6): every pkt_*partitions
+	cluster_psql -c "TRUNCATE $(echo "$EXT_TABLES" | tr ',' '\n' | sed 's/^ *//' | grep -v '^pkt_.*partitions$' | paste -sd, | sed 's/,/, /g') CASCADE" >/dev/null
 }
 PG_VERSION=$(q "SHOW server_version")
 BATCH=$(q "SHOW pktcapture.batch_size")
@@ -1196,6 +1221,370 @@ EOF
 		[ "${c#*:}" = ok ] || note "report check, ${c%%:*}: ${c#*:}"
 	done
 	note "report: pkt_report_between('$D0', '$RLAST_DAY', 5) (the day) and ('$H0', '$RLAST_HOUR', 5) (hour $DAY_HOUR, $HOUR_ROWS rows), sections $SECTIONS, vs six GROUP BY queries over packets in one session (total, per protocol, top 5 sources and destinations by packets and by bytes, ties by address as the report breaks them) for the same window; count(*) of the hour's rows (BRIN on capture_time) as the floor. Each timed in a new session, median of $REPORT_REPS, interleaved: report day ${RD_T[*]}, GROUP BY day ${GD_T[*]}, report hour ${RH_T[*]}, GROUP BY hour ${GH_T[*]}, count hour ${CH_T[*]} (s). After VACUUM ANALYZE of the extension's tables. Checks: the report's lines against GROUP BY's (totals and protocols equal, top 5 equal in their ranked values and in each address's packets and bytes, ties in any order), and GROUP BY's against the generator's totals."
+fi
+
+# ---------------------------------------------------------------------------
+# conversations: flows vs GROUP BY over packets, a day and a week
+# ---------------------------------------------------------------------------
+# qtime NAME SQL: SQL (one statement) run CONV_QUERY_REPS times in one
+# session; T = the fastest (s, psql \timing), $WORK/out.NAME = the rows of
+# the first run
+qtime() {
+	local name=$1 sql=$2 i
+	{
+		echo '\timing on'
+		for i in $(seq 1 "$CONV_QUERY_REPS"); do echo "$sql"; done
+	} | cluster_psql -At >"$WORK/qt.$name" 2>"$WORK/err.$name" || { T=""; log "$name failed: $(head -3 "$WORK/err.$name")"; return 1; }
+	awk '/^Time: / { exit } { print }' "$WORK/qt.$name" >"$WORK/out.$name"
+	T=$(awk '/^Time: / { v = $2 / 1000; if (m == "" || v < m) m = v } END { printf "%.4f", m }' "$WORK/qt.$name")
+	QT_ALL=$(awk '/^Time: / { printf "%s%.3f", s, $2 / 1000; s = " " }' "$WORK/qt.$name")
+}
+# eq_check A B: "rows of A|rows of B|A EXCEPT ALL B|B EXCEPT ALL A"
+eq_check() {
+	q "SELECT (SELECT count(*) FROM ($1) a), (SELECT count(*) FROM ($2) b),
+	          (SELECT count(*) FROM (($1) EXCEPT ALL ($2)) x), (SELECT count(*) FROM (($2) EXCEPT ALL ($1)) y)"
+}
+# flow_sql / pkt_sql QUESTION FROM TO HOST: the question over flows, and the
+# same GROUP BY over packets (direction-blind: a packet of either way counts)
+flow_sql() {
+	local w="first_seen >= '$2' AND first_seen < '$3'"
+	case $1 in
+	rare) echo "SELECT CASE WHEN src_ip = '$4' THEN dst_ip ELSE src_ip END AS peer,
+		       CASE WHEN src_ip = '$4' THEN src_port ELSE dst_port END AS host_port,
+		       CASE WHEN src_ip = '$4' THEN dst_port ELSE src_port END AS peer_port, protocol,
+		       sum(packets + reverse_packets) AS packets, sum(bytes + reverse_bytes) AS bytes
+		FROM flows WHERE (src_ip = '$4' OR dst_ip = '$4') AND $w GROUP BY 1, 2, 3, 4" ;;
+	server) echo "SELECT src_ip AS client, sum(packets + reverse_packets) AS packets, sum(bytes + reverse_bytes) AS bytes
+		FROM flows WHERE dst_ip = '$4' AND $w GROUP BY 1" ;;
+	port) echo "SELECT src_ip AS client, sum(packets + reverse_packets) AS packets, sum(bytes + reverse_bytes) AS bytes
+		FROM flows WHERE dst_port = $4 AND $w GROUP BY 1" ;;
+	# the same over flows whichever side the initiator is (src or dst)
+	server2) echo "SELECT CASE WHEN dst_ip = '$4' THEN src_ip ELSE dst_ip END AS client, sum(packets + reverse_packets) AS packets, sum(bytes + reverse_bytes) AS bytes
+		FROM flows WHERE (dst_ip = '$4' OR src_ip = '$4') AND $w GROUP BY 1" ;;
+	port2) echo "SELECT CASE WHEN dst_port = $4 THEN src_ip ELSE dst_ip END AS client, sum(packets + reverse_packets) AS packets, sum(bytes + reverse_bytes) AS bytes
+		FROM flows WHERE (dst_port = $4 OR src_port = $4) AND $w GROUP BY 1" ;;
+	esac
+}
+pkt_sql() {
+	local w="capture_time >= '$2' AND capture_time < '$3'"
+	case $1 in
+	rare) echo "SELECT CASE WHEN src_ip = '$4' THEN dst_ip ELSE src_ip END AS peer,
+		       CASE WHEN src_ip = '$4' THEN src_port ELSE dst_port END AS host_port,
+		       CASE WHEN src_ip = '$4' THEN dst_port ELSE src_port END AS peer_port, protocol,
+		       count(*) AS packets, sum(packet_size) AS bytes
+		FROM packets WHERE (src_ip = '$4' OR dst_ip = '$4') AND $w GROUP BY 1, 2, 3, 4" ;;
+	server) echo "SELECT CASE WHEN dst_ip = '$4' THEN src_ip ELSE dst_ip END AS client, count(*) AS packets, sum(packet_size) AS bytes
+		FROM packets WHERE (dst_ip = '$4' OR src_ip = '$4') AND $w GROUP BY 1" ;;
+	port) echo "SELECT CASE WHEN dst_port = $4 THEN src_ip ELSE dst_ip END AS client, count(*) AS packets, sum(packet_size) AS bytes
+		FROM packets WHERE (dst_port = $4 OR src_port = $4) AND $w GROUP BY 1" ;;
+	esac
+}
+# the question as asked: rare host's lines in order, top 10 clients by bytes
+asked_sql() { # asked_sql QUESTION SQL
+	case $1 in
+	rare) echo "$2 ORDER BY 6 DESC, 1, 2, 3, 4;" ;;
+	*) echo "$2 ORDER BY 3 DESC, 1 LIMIT 10;" ;;
+	esac
+}
+# conv_questions TAG FROM TO JSONNAME: the three questions over flows and over
+# packets, timed warm, results compared; rows and notes
+conv_questions() {
+	local tag=$1 from=$2 to=$3 name=$4 qn arg fs ps target label e
+	for qn in rare server port; do
+		case $qn in
+		rare) arg=$(tj "$name" rare_host) target=0.02 label="rare host $arg by peer and port" ;;
+		server) arg=$(tj "$name" busiest_server) target=0.10 label="busiest server's top 10 clients" ;;
+		port) arg=443 target=0.10 label="port 443's top 10 clients" ;;
+		esac
+		fs=$(flow_sql "$qn" "$from" "$to" "$arg")
+		ps=$(pkt_sql "$qn" "$from" "$to" "$arg")
+		qtime "cf-$tag-$qn" "$(asked_sql "$qn" "$fs")"
+		local ft=$T fall=$QT_ALL
+		qtime "cp-$tag-$qn" "$(asked_sql "$qn" "$ps")"
+		local pt=$T pall=$QT_ALL
+		e=$(eq_check "$fs" "$ps")
+		local ra rb xa xb
+		IFS='|' read -r ra rb xa xb <<<"$e"
+		local same=FAIL
+		[ "$xa" = 0 ] && [ "$xb" = 0 ] && [ "$ra" = "$rb" ] && [ "${ra:-0}" -gt 0 ] &&
+			cmp -s "$WORK/out.cf-$tag-$qn" "$WORK/out.cp-$tag-$qn" && same=ok
+		local r
+		r=$(ratio "$ft" "$pt")
+		row "conv $tag: $qn, flows (s, warm min)" "$ft" "GROUP BY packets $pt" "$r"
+		[ "$(calc %d "${r/-/99} <= $target")" = 1 ] || note "conversations, $tag, $label: ratio $r above the target $target"
+		row "conv $tag: $qn, flows = GROUP BY packets" "$same" "groups $ra / $rb" "-"
+		[ "$same" = ok ] || note "conversations, $tag, $label: flows and packets differ: groups $ra (flows) vs $rb (packets), $xa only in flows, $xb only in packets (EXCEPT ALL); answers $(diff "$WORK/out.cf-$tag-$qn" "$WORK/out.cp-$tag-$qn" | head -6 | tr '\n' ' ')"
+		if [ "$qn" != rare ]; then
+			# either way: the same question over flows without trusting src to be the client
+			local f2
+			f2=$(flow_sql "${qn}2" "$from" "$to" "$arg")
+			qtime "cf2-$tag-$qn" "$(asked_sql "$qn" "$f2")"
+			local f2t=$T
+			local ra2 rb2 xa2 xb2 same2=FAIL
+			IFS='|' read -r ra2 rb2 xa2 xb2 <<<"$(eq_check "$f2" "$ps")"
+			[ "$xa2" = 0 ] && [ "$xb2" = 0 ] && [ "$ra2" = "$rb2" ] && [ "${ra2:-0}" -gt 0 ] &&
+				cmp -s "$WORK/out.cf2-$tag-$qn" "$WORK/out.cp-$tag-$qn" && same2=ok
+			row "conv $tag: $qn, flows src or dst (s)" "$f2t" "GROUP BY packets $pt" "$(ratio "$f2t" "$pt")"
+			row "conv $tag: $qn, flows src or dst = packets" "$same2" "groups $ra2 / $rb2" "-"
+			[ "$same2" = ok ] || note "conversations, $tag, $label, flows either way: flows and packets differ: groups $ra2 vs $rb2, $xa2 only in flows, $xb2 only in packets"
+		fi
+		note "conversations, $tag, $label: flows ${fall} s, packets ${pall} s (each $CONV_QUERY_REPS times in one session, the fastest taken); $ra groups. Plan over flows: $(q "EXPLAIN (COSTS OFF) $fs" | grep -E 'Scan|Append' | sed 's/^ *//; s/  */ /g' | sort | uniq -c | sed 's/^ *//' | head -4 | tr '\n' ';')"
+	done
+}
+# conv_load TAG FILE CAPACITY: pkt_load of FILE, flows on (CAPACITY empty)
+# or off (0); T
+conv_load() {
+	local set=""
+	[ -n "$3" ] && set="SET pktcapture.flow_capacity = $3;"
+	reset_tables
+	checkpoint
+	timed "$1" "$set SELECT pkt_load('$2');" || die "pkt_load of $2 failed"
+}
+# conv_checks NAME: flows against packets and against the generator's truth,
+# for the run just loaded: CONV_CHECK = "ok" or "FAIL: ..." (and figures for the notes)
+conv_checks() {
+	local name=$1 rid bad=""
+	rid=$(q "SELECT max(run_id) FROM pkt_runs")
+	IFS='|' read -r FP FB PP PB FR FF <<<"$(q "SELECT (SELECT coalesce(sum(packets + reverse_packets), 0) FROM flows WHERE run_id = $rid),
+		(SELECT coalesce(sum(bytes + reverse_bytes), 0) FROM flows WHERE run_id = $rid),
+		(SELECT count(*) FROM packets WHERE run_id = $rid), (SELECT coalesce(sum(packet_size), 0) FROM packets WHERE run_id = $rid),
+		(SELECT count(*) FROM flows WHERE run_id = $rid), (SELECT count(*) FROM flows WHERE run_id = $rid AND folded)")"
+	[ "$FP|$FB" = "$PP|$PB" ] || bad="$bad; run totals: flows $FP packets $FB bytes, packets $PP rows $PB bytes"
+	[ "$FF" = 0 ] || bad="$bad; $FF folded rows (the capacity should hold this workload)"
+	LEDGER=$(q "SELECT flow_rows, flow_folded, flow_lost FROM pkt_runs WHERE run_id = $rid" 2>&1)
+	IFS='|' read -r LR LF LL <<<"$LEDGER"
+	[ "$LR|$LF|$LL" = "$FR|0|0" ] || bad="$bad; pkt_runs flow_rows|flow_folded|flow_lost $LEDGER (flows rows $FR)"
+	# per interval: flows of [t, t + interval) against packets of it
+	local iv
+	iv=$(q "SELECT extract(epoch FROM current_setting('pktcapture.flow_interval')::interval)::int" 2>/dev/null)
+	[ -n "$iv" ] || iv=$(q "SHOW pktcapture.flow_interval" | tr -dc 0-9)
+	local per
+	per=$(eq_check "SELECT floor(extract(epoch FROM first_seen) / $iv) AS i, sum(packets + reverse_packets), sum(bytes + reverse_bytes) FROM flows WHERE run_id = $rid GROUP BY 1" \
+		"SELECT floor(extract(epoch FROM capture_time) / $iv) AS i, count(*), sum(packet_size) FROM packets WHERE run_id = $rid GROUP BY 1")
+	IFS='|' read -r IA IB IX IY <<<"$per"
+	[ "$IX|$IY" = "0|0" ] || bad="$bad; per interval ($iv s): $IA intervals in flows, $IB in packets, $IX differ"
+	# every row inside one interval
+	local cross
+	cross=$(q "SELECT count(*) FROM flows WHERE run_id = $rid AND floor(extract(epoch FROM first_seen) / $iv) <> floor(extract(epoch FROM last_seen) / $iv) OR last_seen < first_seen")
+	[ "$cross" = 0 ] || bad="$bad; $cross rows whose first_seen and last_seen are not in one interval"
+	# against the generator's truth: per conversation, packets and bytes each
+	# way, first and last packet; and the initiator (the client) as src
+	cluster_psql -q >/dev/null 2>"$WORK/truth.err" <<EOF || bad="$bad; truth load failed: $(head -2 "$WORK/truth.err")"
+DROP TABLE IF EXISTS conv_truth;
+CREATE UNLOGGED TABLE conv_truth (proto smallint, vlan smallint, client inet, client_port integer, server inet, server_port integer,
+  first_us bigint, last_us bigint, c2s_packets bigint, c2s_bytes bigint, s2c_packets bigint, s2c_bytes bigint, kind text);
+\copy conv_truth FROM '$WORK/$name.truth' (FORMAT csv, DELIMITER E'\t', HEADER)
+EOF
+	cluster_psql -q >/dev/null 2>>"$WORK/truth.err" <<EOF || bad="$bad; truth comparison failed: $(tail -2 "$WORK/truth.err")"
+DROP TABLE IF EXISTS conv_f, conv_diff;
+CREATE UNLOGGED TABLE conv_f AS
+SELECT t.proto, t.vlan, t.client, t.client_port, t.server, t.server_port, f.first_seen, f.last_seen,
+       f.packets AS c2s_p, f.bytes AS c2s_b, f.reverse_packets AS s2c_p, f.reverse_bytes AS s2c_b, true AS oriented
+FROM flows f JOIN conv_truth t ON f.ip_proto = t.proto AND f.vlan_id IS NOT DISTINCT FROM t.vlan
+ AND f.src_ip = t.client AND f.src_port = t.client_port AND f.dst_ip = t.server AND f.dst_port = t.server_port
+WHERE f.run_id = $rid AND NOT f.folded
+UNION ALL
+SELECT t.proto, t.vlan, t.client, t.client_port, t.server, t.server_port, f.first_seen, f.last_seen,
+       f.reverse_packets, f.reverse_bytes, f.packets, f.bytes, false
+FROM flows f JOIN conv_truth t ON f.ip_proto = t.proto AND f.vlan_id IS NOT DISTINCT FROM t.vlan
+ AND f.dst_ip = t.client AND f.dst_port = t.client_port AND f.src_ip = t.server AND f.src_port = t.server_port
+WHERE f.run_id = $rid AND NOT f.folded;
+CREATE UNLOGGED TABLE conv_diff AS
+WITH g AS (SELECT proto, vlan, client, client_port, server, server_port, sum(c2s_p) c2s_p, sum(c2s_b) c2s_b,
+                  sum(s2c_p) s2c_p, sum(s2c_b) s2c_b, min(first_seen) fs, max(last_seen) ls
+           FROM conv_f GROUP BY 1, 2, 3, 4, 5, 6)
+SELECT t.*, g.c2s_p IS NULL AS missing, g.c2s_p, g.c2s_b, g.s2c_p, g.s2c_b, g.fs, g.ls
+FROM conv_truth t LEFT JOIN g ON g.proto = t.proto AND g.vlan IS NOT DISTINCT FROM t.vlan AND g.client = t.client
+ AND g.client_port = t.client_port AND g.server = t.server AND g.server_port = t.server_port
+WHERE g.c2s_p IS NULL OR (g.c2s_p, g.c2s_b, g.s2c_p, g.s2c_b) <> (t.c2s_packets, t.c2s_bytes, t.s2c_packets, t.s2c_bytes)
+   OR g.fs <> timestamptz 'epoch' + t.first_us * interval '1 microsecond'
+   OR g.ls <> timestamptz 'epoch' + t.last_us * interval '1 microsecond';
+EOF
+	IFS='|' read -r TN TM TX TOT TOU TFR <<<"$(q "SELECT (SELECT count(*) FROM conv_truth), (SELECT count(*) FILTER (WHERE missing) FROM conv_diff),
+		(SELECT count(*) FILTER (WHERE NOT missing) FROM conv_diff),
+		(SELECT count(*) FROM conv_f WHERE NOT oriented AND proto = 6), (SELECT count(*) FROM conv_f WHERE NOT oriented AND proto = 17),
+		(SELECT count(*) FROM conv_f)")"
+	if [ "$TM|$TX" != "0|0" ]; then
+		bad="$bad; against the generator's $TN conversations: $TM without flows, $TX with other packets, bytes or first/last times, e.g. $(q "SELECT string_agg(x, '; ') FROM (SELECT format('%s %s:%s-%s:%s %s truth c2s %s/%s s2c %s/%s %s-%s, flows %s/%s %s/%s %s-%s', kind, client, client_port, server, server_port, proto, c2s_packets, c2s_bytes, s2c_packets, s2c_bytes, first_us, last_us, c2s_p, c2s_b, s2c_p, s2c_b, (extract(epoch FROM fs) * 1e6)::bigint, (extract(epoch FROM ls) * 1e6)::bigint) x FROM conv_diff ORDER BY missing, first_us LIMIT 3) s")"
+	fi
+	[ "${TOT:-0}" = 0 ] || bad="$bad; $TOT TCP rows with the server as src (the client sent the SYN), e.g. $(q "SELECT string_agg(x, '; ') FROM (SELECT format('%s:%s-%s:%s rows of %s - %s', client, client_port, server, server_port, first_seen, last_seen) x FROM conv_f WHERE NOT oriented AND proto = 6 ORDER BY first_seen LIMIT 3) s")"
+	CONV_TRUTH_NOTE="$TN conversations of the generator's truth in $TFR flow rows: $TM without flows, $TX differing; rows with the server as src: TCP $TOT, UDP $TOU (the client sends first in every interval it starts; a UDP conversation idle for an interval may then start with the server)"
+	q "DROP TABLE conv_f, conv_diff, conv_truth" >/dev/null
+	if [ -z "$bad" ]; then CONV_CHECK=ok; else CONV_CHECK="FAIL:${bad#;}"; fi
+}
+# bloom_on / bloom_off: the BRIN bloom index on every partition of packets
+bloom_on() {
+	q "SELECT format('CREATE INDEX %I ON %s USING brin (src_ip $CONV_BLOOM_OPS, dst_ip $CONV_BLOOM_OPS) $CONV_BLOOM_WITH;', left(relid::regclass::text, 50) || '_bloom', relid::regclass)
+	   FROM pg_partition_tree('packets') WHERE isleaf" | cluster_psql >/dev/null
+}
+bloom_off() {
+	q "SELECT format('DROP INDEX %s;', c.oid::regclass) FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid
+	   WHERE i.indrelid IN (SELECT relid FROM pg_partition_tree('packets')) AND c.relname LIKE '%\\_bloom'" | cluster_psql >/dev/null
+}
+bloom_size() {
+	q "SELECT coalesce(sum(pg_relation_size(c.oid)), 0) FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid
+	   WHERE i.indrelid IN (SELECT relid FROM pg_partition_tree('packets')) AND c.relname LIKE '%\\_bloom'"
+}
+# drill_sql: one conversation's packets between its first and last packet
+# (each way apart, so that an index on src_ip or dst_ip can serve it)
+drill_sql() { # FIRST LAST A PA B PB PROTO
+	echo "SELECT count(*), sum(packet_size) FROM (
+	  SELECT packet_size FROM packets WHERE capture_time BETWEEN '$1' AND '$2' AND ip_proto = $7
+	     AND src_ip = '$3' AND src_port = $4 AND dst_ip = '$5' AND dst_port = $6
+	  UNION ALL
+	  SELECT packet_size FROM packets WHERE capture_time BETWEEN '$1' AND '$2' AND ip_proto = $7
+	     AND src_ip = '$5' AND src_port = $6 AND dst_ip = '$3' AND dst_port = $4) p;"
+}
+psize() { # psize TABLE -> bytes of all its partitions, indexes included
+	q "SELECT coalesce(sum(pg_total_relation_size(relid)), 0) FROM pg_partition_tree('$1')"
+}
+if enabled conversations; then
+	[ -n "$(q "SELECT 1 FROM pg_class WHERE relname = 'flows' AND relkind = 'p'")" ] ||
+		die "conversations: no table flows in this pktcapture (1.6 and later)"
+	for spec in "conv-day:$CONV_PACKETS:1d" "conv-week:$CONV_WEEK_PACKETS:7d"; do
+		IFS=: read -r name count span <<<"$spec"
+		[ -s "$WORK/$name.pcap.json" ] && continue
+		log "generating $name.pcap: gen-flows.py --count $count --span $span"
+		t0=$(date +%s.%N)
+		"$PY" "$BENCH_DIR/gen-flows.py" --out "$WORK/$name.pcap" --count "$count" --span "$span" --seed "$SEED" \
+			--snaplen "$SNAPLEN" --truth "$WORK/$name.truth" >"$WORK/gen.$name.txt" || die "gen-flows.py failed"
+		t1=$(date +%s.%N)
+		chmod 644 "$WORK/$name.pcap" "$WORK/$name.truth"
+		cat "$WORK/gen.$name.txt" >&2
+		INPUTS+=("$name.pcap: $(tj "$name" ip_packets) IP packets over $span, $(tj "$name" conversations) conversations ($(tj "$name" conversations_by_kind | tr -d "{}'"), $(tj "$name" mean_packets_per_conversation) packets each, the longest $(tj "$name" longest_long_connection_s) s), $(tj "$name" clients_seen) clients and $(tj "$name" servers_seen) servers seen; gen-flows.py --count $count --span $span, seed $SEED, $(calc %.1f "$t1 - $t0") s")
+	done
+	FLOW_IV=$(q "SHOW pktcapture.flow_interval")
+	FLOW_CAP=$(q "SHOW pktcapture.flow_capacity")
+	CD_IP=$(tj conv-day ip_packets)
+	log "conversations: pkt_load of the day ($CD_IP packets) with flows and with flow_capacity = 0, $CONV_REPS times each"
+	CW_T=() CN_T=()
+	for r in $(seq 1 "$CONV_REPS"); do
+		conv_load convnf$r "$WORK/conv-day.pcap" 0
+		CN_T+=("$T")
+		conv_load convf$r "$WORK/conv-day.pcap" ""
+		CW_T+=("$T")
+		log "conversations rep $r: pkt_load without flows ${CN_T[-1]} s, with ${CW_T[-1]} s"
+	done
+	CW_S=$(median "${CW_T[@]}")
+	CN_S=$(median "${CN_T[@]}")
+	row "conv day: pkt_load ${CD_IP} pkts with flows (s)" "$CW_S" "flow_capacity 0: $CN_S" "$(ratio "$CW_S" "$CN_S")"
+	[ "$(calc %d "$CW_S <= 1.10 * $CN_S")" = 1 ] || note "conversations: pkt_load with flows $(ratio "$CW_S" "$CN_S") x without, above the target 1.10"
+	CD_ROWS=$(rows_check conv-day)
+	conv_checks conv-day
+	CD_CHECK=$CONV_CHECK
+	row "conv day: packets vs generator" "${CD_ROWS%%:*}" "flows vs packets/truth: ${CD_CHECK%%:*}" "-"
+	[ "$CD_ROWS" = ok ] || note "conversations, day: rows against the generator: $CD_ROWS"
+	[ "$CD_CHECK" = ok ] || note "conversations, day: flows: $CD_CHECK"
+	note "conversations, day: flows checked: run totals (flows $FP packets, $FB bytes; packets $PP rows, $PB bytes), per interval ($IA intervals), ledger flow_rows|flow_folded|flow_lost $LEDGER, folded rows $FF; $CONV_TRUTH_NOTE"
+	cluster_psql -c "VACUUM ANALYZE $EXT_TABLES" >/dev/null
+	F_BYTES=$(psize flows)
+	P_BYTES=$(psize packets)
+	IFS='|' read -r F_ROWS F_IVS F_MAX <<<"$(q "SELECT sum(n), count(*), max(n) FROM (SELECT count(*) n FROM flows GROUP BY floor(extract(epoch FROM first_seen) / extract(epoch FROM '$FLOW_IV'::interval))) s")"
+	row "conv day: size of flows (MB, with indexes)" "$(mb "$F_BYTES")" "packets $(mb "$P_BYTES")" "$(ratio "$F_BYTES" "$P_BYTES")"
+	[ "$(calc %d "$F_BYTES <= 0.10 * $P_BYTES")" = 1 ] || note "conversations: flows are $(ratio "$F_BYTES" "$P_BYTES") of packets' size, above the target 0.10"
+	row "conv day: flow rows" "$F_ROWS" "packets $PP" "$(ratio "$F_ROWS" "$PP")"
+	row "conv day: flow rows per interval, mean" "$(calc %.0f "$F_ROWS / $F_IVS")" "max $F_MAX (bound $((2 * FLOW_CAP)))" "-"
+	row "conv day: bytes per flow row (with indexes)" "$(calc %.0f "$F_BYTES / $F_ROWS")" "per packet row $(calc %.0f "$P_BYTES / $PP")" "-"
+	note "conversations: flows' indexes (a partition): $(q "SELECT string_agg(regexp_replace(indexdef, '.* USING ', ''), '; ') FROM pg_indexes WHERE tablename = (SELECT relid::regclass::text FROM pg_partition_tree('flows') WHERE isleaf LIMIT 1)")"
+	D0=$(utc "$(tj conv-day start_us)")
+	D1=$(utc "$(tj conv-day end_us)")
+	log "conversations: the questions over the day ($D0 - $D1), flows vs GROUP BY packets"
+	conv_questions day "$D0" "$D1" conv-day
+
+	# drill-down from a conversation to its packets, with and without a BRIN bloom index
+	log "conversations: BRIN bloom ($CONV_BLOOM_OPS) on packets' partitions: drill-down, size, load cost"
+	# conversations by their ends (either as src: the initiator may differ
+	# between a conversation's rows): the longest from its first to its last
+	# row; the one of the fewest rows among those lasting an hour or more; a
+	# rare host's first
+	CONV_KEYED="SELECT host(a) ha, ap, host(b) hb, bp, ip_proto, min(first_seen) f, max(last_seen) l, sum(packets + reverse_packets) n, count(*) nrows
+		FROM (SELECT CASE WHEN (src_ip, src_port) < (dst_ip, dst_port) THEN src_ip ELSE dst_ip END a,
+		             CASE WHEN (src_ip, src_port) < (dst_ip, dst_port) THEN src_port ELSE dst_port END ap,
+		             CASE WHEN (src_ip, src_port) < (dst_ip, dst_port) THEN dst_ip ELSE src_ip END b,
+		             CASE WHEN (src_ip, src_port) < (dst_ip, dst_port) THEN dst_port ELSE src_port END bp,
+		             ip_proto, vlan_id, first_seen, last_seen, packets, reverse_packets
+		      FROM flows WHERE NOT folded) f
+		GROUP BY a, ap, b, bp, ip_proto, vlan_id"
+	RH=$(tj conv-day rare_host)
+	q "SELECT 'long', ha, ap, hb, bp, ip_proto, f, l, n, nrows FROM ($CONV_KEYED) c ORDER BY l - f DESC, ha, ap LIMIT 1" >"$WORK/drill.list"
+	q "SELECT 'sparse', ha, ap, hb, bp, ip_proto, f, l, n, nrows FROM ($CONV_KEYED) c WHERE l - f >= interval '1 hour' ORDER BY nrows, l - f DESC, ha, ap LIMIT 1" >>"$WORK/drill.list"
+	q "SELECT 'rare', ha, ap, hb, bp, ip_proto, f, l, n, nrows FROM ($CONV_KEYED) c WHERE ha = '$RH' OR hb = '$RH' ORDER BY f LIMIT 1" >>"$WORK/drill.list"
+	# drill STEP: each conversation's drill-down, timed; its buffers (EXPLAIN)
+	drill() {
+		local tag a ap b bp pr f l n nr sql
+		while IFS='|' read -r tag a ap b bp pr f l n nr; do
+			sql=$(drill_sql "$f" "$l" "$a" "$ap" "$b" "$bp" "$pr")
+			qtime "drill-$tag-$1" "$sql"
+			echo "$tag|$T|$(q "EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) ${sql%;}" | sed -n 's/.*Buffers: shared \(.*\)/\1/p' | head -1 | tr -dc '0-9= a-z' | awk '{ s = 0; for (i = 1; i <= NF; i++) { split($i, kv, "="); s += kv[2] } print s }')|$(q "EXPLAIN (COSTS OFF) ${sql%;}" | grep -c '_bloom')|$(cut -d'|' -f1 "$WORK/out.drill-$tag-$1")"
+		done <"$WORK/drill.list" >"$WORK/drill.$1"
+	}
+	drill 0
+	t0=$(date +%s.%N)
+	bloom_on || note "conversations: CREATE INDEX ... $CONV_BLOOM_OPS failed"
+	t1=$(date +%s.%N)
+	cluster_psql -c "ANALYZE packets" >/dev/null
+	BLOOM_BYTES=$(bloom_size)
+	BRIN_BYTES=$(q "SELECT coalesce(sum(pg_relation_size(c.oid)), 0) FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid JOIN pg_am a ON a.oid = c.relam
+		WHERE i.indrelid IN (SELECT relid FROM pg_partition_tree('packets')) AND a.amname = 'brin' AND c.relname NOT LIKE '%\\_bloom'")
+	drill 1
+	DRILL_NOTE=""
+	while IFS='|' read -r tag a ap b bp pr f l n nr; do
+		IFS='|' read -r _ t0d b0 _ c0 <<<"$(grep "^$tag|" "$WORK/drill.0")"
+		IFS='|' read -r _ t1d b1 u1 c1 <<<"$(grep "^$tag|" "$WORK/drill.1")"
+		h=$(q "SELECT round(extract(epoch FROM '$l'::timestamptz - '$f'::timestamptz) / 3600, 1)")
+		row "conv drill-down, $tag conversation, $h h (s)" "$t1d" "without bloom $t0d" "$(ratio "$t1d" "$t0d")"
+		row "conv drill-down, $tag: buffers (EXPLAIN)" "$b1" "without bloom $b0" "$(ratio "$b1" "$b0")"
+		[ "$c0|$c1" = "$n|$n" ] || note "conversations: drill-down $tag found $c0 packets without bloom, $c1 with, flows say $n"
+		DRILL_NOTE="$DRILL_NOTE $tag: $a:$ap - $b:$bp (protocol $pr, $f - $l, $n packets in $nr flow rows, bloom in the plan: $([ "${u1:-0}" -gt 0 ] && echo yes || echo no));"
+	done <"$WORK/drill.list"
+	row "conv bloom: index size (MB)" "$(mb "$BLOOM_BYTES")" "packets $(mb "$P_BYTES")" "$(ratio "$BLOOM_BYTES" "$P_BYTES")"
+	row "conv bloom: CREATE INDEX on all partitions (s)" "$(calc %.2f "$t1 - $t0")" "-" "-"
+	# the cost to every insert: pkt_load and \copy with and without it
+	CONV_EXPORT=$WORK/conv-day.bin
+	cluster_psql -c "\\copy (SELECT $COLS FROM packets ORDER BY id) TO '$CONV_EXPORT' (FORMAT binary)" || die "export failed"
+	chmod 644 "$CONV_EXPORT"
+	BL1=() BL0=() BC1=() BC0=()
+	for r in $(seq 1 "$CONV_BLOOM_REPS"); do
+		bloom_off
+		bloom_on
+		conv_load bloomload$r "$WORK/conv-day.pcap" ""; BL1+=("$T")
+		reset_tables; checkpoint
+		timed bloomcopy$r "\\copy packets ($COLS) FROM '$CONV_EXPORT' (FORMAT binary)"; BC1+=("$T")
+		bloom_off
+		conv_load nobloomload$r "$WORK/conv-day.pcap" ""; BL0+=("$T")
+		reset_tables; checkpoint
+		timed nobloomcopy$r "\\copy packets ($COLS) FROM '$CONV_EXPORT' (FORMAT binary)"; BC0+=("$T")
+		log "bloom rep $r: pkt_load with ${BL1[-1]} s, without ${BL0[-1]} s; \\copy with ${BC1[-1]} s, without ${BC0[-1]} s"
+	done
+	row "conv bloom: pkt_load of the day with it (s)" "$(median "${BL1[@]}")" "without $(median "${BL0[@]}")" "$(ratio "$(median "${BL1[@]}")" "$(median "${BL0[@]}")")"
+	row "conv bloom: \\copy binary into packets with it (s)" "$(median "${BC1[@]}")" "without $(median "${BC0[@]}")" "$(ratio "$(median "${BC1[@]}")" "$(median "${BC0[@]}")")"
+	note "conversations, bloom: CREATE INDEX ... USING brin (src_ip $CONV_BLOOM_OPS, dst_ip $CONV_BLOOM_OPS) $CONV_BLOOM_WITH on each of the $(q "SELECT count(*) FROM pg_partition_tree('packets') WHERE isleaf") partitions of packets; size $(mb "$BLOOM_BYTES") MB (the capture_time BRIN: $(mb "$BRIN_BYTES") MB); drill-down = count and bytes of a conversation's packets, capture_time BETWEEN its first and last packet, its protocol, addresses and ports, each way apart (UNION ALL) (fastest of $CONV_QUERY_REPS, one session; buffers: shared hit + read of EXPLAIN (ANALYZE, BUFFERS)):$DRILL_NOTE Loads with it: pkt_load ${BL1[*]}, \\copy ${BC1[*]}; without: pkt_load ${BL0[*]}, \\copy ${BC0[*]} (s; the index made on the emptied partitions before, so every row goes through it)."
+	note "conversations, day load: pkt_load with flows ${CW_T[*]} s, with pktcapture.flow_capacity = 0 ${CN_T[*]} s (alternating, each after TRUNCATE and CHECKPOINT); flow_interval $FLOW_IV, flow_capacity $FLOW_CAP."
+
+	# the week
+	CK_IP=$(tj conv-week ip_packets)
+	log "conversations: the week ($CK_IP packets over 7 days), pkt_load without and with flows, then the questions"
+	conv_load convwnf "$WORK/conv-week.pcap" 0; WN=$T
+	conv_load convwf "$WORK/conv-week.pcap" ""; WF=$T
+	row "conv week: pkt_load ${CK_IP} pkts with flows (s)" "$WF" "flow_capacity 0: $WN" "$(ratio "$WF" "$WN")"
+	CK_ROWS=$(rows_check conv-week)
+	conv_checks conv-week
+	CK_CHECK=$CONV_CHECK
+	row "conv week: packets vs generator" "${CK_ROWS%%:*}" "flows vs packets/truth: ${CK_CHECK%%:*}" "-"
+	[ "$CK_ROWS" = ok ] || note "conversations, week: rows against the generator: $CK_ROWS"
+	[ "$CK_CHECK" = ok ] || note "conversations, week: flows: $CK_CHECK"
+	note "conversations, week: flows checked: run totals (flows $FP packets, $FB bytes; packets $PP rows, $PB bytes), per interval ($IA intervals), ledger $LEDGER, folded rows $FF; $CONV_TRUTH_NOTE"
+	cluster_psql -c "VACUUM ANALYZE $EXT_TABLES" >/dev/null
+	WF_BYTES=$(psize flows)
+	WP_BYTES=$(psize packets)
+	IFS='|' read -r WF_ROWS WF_IVS WF_MAX <<<"$(q "SELECT sum(n), count(*), max(n) FROM (SELECT count(*) n FROM flows GROUP BY floor(extract(epoch FROM first_seen) / extract(epoch FROM '$FLOW_IV'::interval))) s")"
+	row "conv week: size of flows (MB, with indexes)" "$(mb "$WF_BYTES")" "packets $(mb "$WP_BYTES")" "$(ratio "$WF_BYTES" "$WP_BYTES")"
+	row "conv week: flow rows" "$WF_ROWS" "packets $PP" "$(ratio "$WF_ROWS" "$PP")"
+	row "conv week: flow rows per interval, mean" "$(calc %.0f "$WF_ROWS / $WF_IVS")" "max $WF_MAX" "-"
+	W0=$(utc "$(tj conv-week start_us)")
+	W1=$(utc "$(tj conv-week end_us)")
+	conv_questions week "$W0" "$W1" conv-week
+	reset_tables
 fi
 
 # ---------------------------------------------------------------------------
