@@ -79,7 +79,7 @@
 #   CONV_WEEK_PACKETS [4000000] packets of the conversations' week
 #   CONV_REPS [3] loads of the day with flows and without (alternating, median)
 #   CONV_QUERY_REPS [3] runs of each question in one session (the fastest taken)
-#   CONV_BLOOM_REPS [2] loads (pkt_load and \copy) with and without the bloom index
+#   CONV_BLOOM_REPS [1] loads (pkt_load and \copy) with and without the bloom index
 #   CONV_BLOOM_OPS [inet_bloom_ops] its operator class (with parameters, e.g.
 #          "inet_bloom_ops(n_distinct_per_range = 4000)")
 #   CONV_BLOOM_WITH [] its storage parameters, e.g. "WITH (pages_per_range = 32)"
@@ -145,7 +145,7 @@ CONV_PACKETS=${CONV_PACKETS:-4000000}
 CONV_WEEK_PACKETS=${CONV_WEEK_PACKETS:-4000000}
 CONV_REPS=${CONV_REPS:-3}
 CONV_QUERY_REPS=${CONV_QUERY_REPS:-3}
-CONV_BLOOM_REPS=${CONV_BLOOM_REPS:-2}
+CONV_BLOOM_REPS=${CONV_BLOOM_REPS:-1}
 CONV_BLOOM_OPS=${CONV_BLOOM_OPS:-inet_bloom_ops}
 CONV_BLOOM_WITH=${CONV_BLOOM_WITH:-}
 SPOOF_PACKETS=${SPOOF_PACKETS:-1000000}
