@@ -58,7 +58,7 @@ and last packet), c2s_packets, c2s_bytes, s2c_packets, s2c_bytes (bytes on
 the wire: the pcap record's length), kind.  The client is the initiator.
 
 Same arguments, same bytes: everything comes from random.Random(seed).
-Speed: ~10 s per million packets on this machine (all of it in memory:
+Speed: ~6 s per million packets on this machine (4 M: 25 s; all of it in memory:
 ~100 bytes a packet while generating).
 """
 import argparse
