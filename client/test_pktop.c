@@ -3,12 +3,12 @@
  * a server.
  *
  * Checks the number formatting, the sanitizing of server text against
- * hostile bytes, the reading of pkt_stats()/pkt_status() rows given as
- * the strings libpq returns, the rates charted between two snapshots
- * (counters that go back or wrap, a capture that disappears, a failed
- * refresh), and the plain-text view.  Every expected value is worked out
- * by hand, the arithmetic in a comment where it is not obvious; none is
- * the code's own output.
+ * hostile bytes, the reading of pkt_stats()/pkt_status()/pkt_flows_live()
+ * rows given as the strings libpq returns, the rates charted between two
+ * snapshots (counters that go back or wrap, a capture that disappears, a
+ * failed refresh), the conversations' names and rates, and the plain-text
+ * view.  Every expected value is worked out by hand, the arithmetic in a
+ * comment where it is not obvious; none is the code's own output.
  *
  * Prints "ok - WHAT" or "not ok - WHAT" per check, a failure followed by
  * what it expected and what it got, then "test_pktop: N passed, M
@@ -679,6 +679,163 @@ test_proto_rest(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* live conversations                                                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * One pkt_flows_live row of the interval at epoch (shown as 09:08:00):
+ * UDP from src:40000 to 10.0.0.9:53, packets and bytes each way.
+ */
+static void
+conv(Snap *s, const char *epoch, const char *src, long long p0, long long b0,
+	 long long p1, long long b1)
+{
+	char		n[4][32];
+	const char *f[FLOWS_NCOLS] = {"09:08:00", epoch, src, "10.0.0.9", "UDP", "40000", "53",
+	n[0], n[1], n[2], n[3]};
+
+	snprintf(n[0], sizeof(n[0]), "%lld", p0);
+	snprintf(n[1], sizeof(n[1]), "%lld", b0);
+	snprintf(n[2], sizeof(n[2]), "%lld", p1);
+	snprintf(n[3], sizeof(n[3]), "%lld", b1);
+	snap_add_flow_row(s, f, true);
+}
+
+static void
+test_parse_flows(void)
+{
+	static Snap s;
+	const char *tcp[FLOWS_NCOLS] = {"09:08:00", "1000", "10.0.0.1", "10.0.0.2", "TCP",
+	"40000", "443", "12", "1400", "10", "5200"};
+	const char *odd[FLOWS_NCOLS] = {NULL, "NaN", "bad\x1b[2J", NULL, NULL, NULL, "99999",
+	NULL, "-5", "x", NULL};
+	char		src[32];
+
+	snap_clear(&s);
+	check("a new snapshot: conversations not read", s.flows_state == SNAP_FLOWS_UNREAD &&
+		  s.nflows == 0);
+	snap_set_flows(&s, SNAP_FLOWS_READ, NULL, true);
+	snap_add_flow_row(&s, tcp, true);
+	snap_add_flow_row(&s, odd, true);
+	check("flows: read, two rows", s.flows_state == SNAP_FLOWS_READ && s.nflows == 2);
+	check_str("flows: the interval's start as shown", s.flows_from, "09:08:00");
+	check("flows: the interval in seconds", s.has_flows_interval && s.flows_interval == 1000);
+	check("flows: a TCP conversation", strcmp(s.flows[0].src, "10.0.0.1") == 0 &&
+		  strcmp(s.flows[0].dst, "10.0.0.2") == 0 && strcmp(s.flows[0].proto, "TCP") == 0 &&
+		  s.flows[0].has_src_port && s.flows[0].src_port == 40000 &&
+		  s.flows[0].has_dst_port && s.flows[0].dst_port == 443);
+	check("flows: its counts each way", s.flows[0].packets[0] == 12 && s.flows[0].bytes[0] == 1400 &&
+		  s.flows[0].packets[1] == 10 && s.flows[0].bytes[1] == 5200 &&
+		  s.flows[0].has_packets[0] && s.flows[0].has_bytes[1]);
+	check_str("flows: controls in an address become spaces", s.flows[1].src, "bad [2J");
+	check("flows: NULLs and words where numbers belong are none",
+		  !s.flows[1].has_src_port && !s.flows[1].has_packets[0] && !s.flows[1].has_packets[1] &&
+		  !s.flows[1].has_bytes[1] && s.flows[1].has_bytes[0] && s.flows[1].bytes[0] == -5 &&
+		  s.flows[1].dst[0] == '\0' && s.flows[1].proto[0] == '\0');
+
+	/* more rows than fit: the busiest 16 kept */
+	snap_set_flows(&s, SNAP_FLOWS_READ, NULL, true);
+	for (int i = 0; i < 40; i++)
+	{
+		snprintf(src, sizeof(src), "10.0.0.%d", i);
+		conv(&s, i == 0 ? "NaN" : "1000", src, 1, 1, 0, 0);
+	}
+	check_ll("40 conversations: 16 kept", s.nflows, SNAP_MAX_FLOWS);
+	check_str("... the first 16", s.flows[15].src, "10.0.0.15");
+	check("a NaN interval on the first row: no interval", !s.has_flows_interval);
+
+	snap_set_flows(&s, SNAP_FLOWS_MISSING, "1.5", true);
+	check("missing: no conversations, the version kept", s.nflows == 0 &&
+		  strcmp(s.flows_note, "1.5") == 0 && s.flows_from[0] == '\0');
+	snap_set_flows(&s, SNAP_FLOWS_FAILED, "permission denied\n", true);
+	check_str("failed: why, on one line", s.flows_note, "permission denied ");
+}
+
+/* A Flow from its text: ports given as numbers, -1 for none. */
+static Flow
+flow_of(const char *src, long long sport, const char *dst, long long dport, const char *proto)
+{
+	Flow		f;
+
+	memset(&f, 0, sizeof(f));
+	snprintf(f.src, sizeof(f.src), "%s", src);
+	snprintf(f.dst, sizeof(f.dst), "%s", dst);
+	snprintf(f.proto, sizeof(f.proto), "%s", proto);
+	f.has_src_port = sport >= 0;
+	f.src_port = sport;
+	f.has_dst_port = dport >= 0;
+	f.dst_port = dport;
+	return f;
+}
+
+static void
+test_flow_names(void)
+{
+	const char *v6a = "2001:0db8:0000:0000:0000:0000:0000:0002";
+	const char *v6b = "2001:0db8:0000:0000:0000:0000:0000:0001";
+	Flow		f;
+
+	f = flow_of("10.0.0.1", 40000, "10.0.0.2", 443, "TCP");
+	FMT(snap_flow_name(buf, sizeof(buf), &f, INT_MAX, "~"), "10.0.0.1:40000 -> 10.0.0.2:443 TCP");
+	/* 34 bytes in 34 columns: whole */
+	FMT(snap_flow_name(buf, sizeof(buf), &f, 34, "~"), "10.0.0.1:40000 -> 10.0.0.2:443 TCP");
+	f = flow_of("2001:db8::2", 55000, "2001:db8::1", 443, "TCP");
+	FMT(snap_flow_name(buf, sizeof(buf), &f, INT_MAX, "~"),
+		"[2001:db8::2]:55000 -> [2001:db8::1]:443 TCP");
+	f = flow_of("2001:db8::2", -1, "2001:db8::1", -1, "58");
+	FMT(snap_flow_name(buf, sizeof(buf), &f, INT_MAX, "~"), "2001:db8::2 -> 2001:db8::1 58");
+	f = flow_of("10.0.0.1", -1, "10.0.0.2", 53, "UDP");
+	FMT(snap_flow_name(buf, sizeof(buf), &f, INT_MAX, "~"), "10.0.0.1 -> 10.0.0.2:53 UDP");
+
+	/*
+	 * 100 bytes to 40: 22 are brackets, ports, arrow and protocol; the
+	 * addresses 9 each: head 4, "~", tail 4
+	 */
+	f = flow_of(v6a, 55000, v6b, 443, "TCP");
+	FMT(snap_flow_name(buf, sizeof(buf), &f, 40, "~"), "[2001~0002]:55000 -> [2001~0001]:443 TCP");
+	FMT(snap_flow_name(buf, sizeof(buf), &f, 40, "\xe2\x80\xa6"),
+		"[2001\xe2\x80\xa6" "0002]:55000 -> [2001\xe2\x80\xa6" "0001]:443 TCP");
+	/* 67 bytes to 40: 20 fixed, the IPv4 address whole (8), the other 12 */
+	f = flow_of("10.0.0.1", 40000, v6b, 443, "TCP");
+	FMT(snap_flow_name(buf, sizeof(buf), &f, 40, "~"), "10.0.0.1:40000 -> [2001:0~:0001]:443 TCP");
+	f = flow_of(v6a, 40000, "10.0.0.2", 443, "TCP");
+	FMT(snap_flow_name(buf, sizeof(buf), &f, 40, "~"), "[2001:0~:0002]:40000 -> 10.0.0.2:443 TCP");
+	/* no room for the addresses: the rest as it is, the screen clips it */
+	FMT(snap_flow_name(buf, sizeof(buf), &f, 10, "~"), "[]:40000 -> :443 TCP");
+}
+
+static void
+test_flows_note(void)
+{
+	static Snap s;
+	char		note[256];
+
+	snap_clear(&s);
+	snap_flows_note(&s, note, sizeof(note));
+	check_str("note: not read", note, "not read");
+	status(&s, "running", "", "10");
+	snap_set_flows(&s, SNAP_FLOWS_READ, NULL, true);
+	snap_flows_note(&s, note, sizeof(note));
+	check_str("note: a running capture without conversations", note, "none yet");
+	status(&s, "stopped", "", "10");
+	snap_flows_note(&s, note, sizeof(note));
+	check_str("note: a capture that ended", note,
+			  "none: only a running capture has live conversations");
+	snap_set_flows(&s, SNAP_FLOWS_MISSING, "1.5", true);
+	snap_flows_note(&s, note, sizeof(note));
+	check_str("note: pktcapture 1.5", note,
+			  "conversations need pktcapture 1.6 (pkt_flows_live); this database has 1.5");
+	snap_set_flows(&s, SNAP_FLOWS_MISSING, NULL, true);
+	snap_flows_note(&s, note, sizeof(note));
+	check_str("note: no pktcapture at all", note,
+			  "conversations need pktcapture 1.6 (pkt_flows_live)");
+	snap_set_flows(&s, SNAP_FLOWS_FAILED, "permission denied for function pkt_flows_live", true);
+	snap_flows_note(&s, note, sizeof(note));
+	check_str("note: a failure", note,
+			  "pkt_flows_live failed: permission denied for function pkt_flows_live");
+}
+
+/* ------------------------------------------------------------------ */
 /* the model: rates between snapshots                                 */
 /* ------------------------------------------------------------------ */
 
@@ -1056,6 +1213,9 @@ main(void)
 	test_top_approx();
 	test_states();
 	test_proto_rest();
+	test_parse_flows();
+	test_flow_names();
+	test_flows_note();
 	test_model_rates();
 	test_model_totals();
 	test_model_wrap();
