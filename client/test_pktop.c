@@ -1008,6 +1008,103 @@ test_model_failures(void)
 	check_ll("a long reason is cut to the message", (long long) strlen(m.errmsg), MODEL_ERR_LEN - 1);
 }
 
+/* A running capture's snapshot whose conversations are read, none yet. */
+static Snap *
+live_flows(void)
+{
+	static Snap s;
+
+	snap_clear(&s);
+	stats(&s, "total", "IP packets", "1346", "297000", NULL, NULL);
+	status(&s, "running", "", "10");
+	snap_set_flows(&s, SNAP_FLOWS_READ, NULL, true);
+	return &s;
+}
+
+/* Conversation a's counts at t: p packets of 100 bytes, none back. */
+static void
+conv_at(Model *m, double t, const char *epoch, const char *a, long long p)
+{
+	Snap	   *s = live_flows();
+
+	conv(s, epoch, a, p, p * 100, 0, 0);
+	model_update(m, s, t, 0);
+}
+
+static void
+test_model_flow_rates(void)
+{
+	static Model m;
+	Snap	   *s;
+	const long long p[] = {0, 10, 20, 30, 40, 50};
+
+	model_init(&m, "lo");
+	conv_at(&m, 10.0, "1000", "10.0.0.1", 100);
+	check("a conversation's first refresh: no rate", !m.flow_rate[0].has);
+	s = live_flows();
+	conv(s, "1000", "10.0.0.1", 300, 30000, 150, 15000);
+	model_update(&m, s, 11.0, 0);
+	/* each way: 200 and 150 packets, 20000 and 15000 B, in 1 s */
+	check("1 s later: a rate", m.flow_rate[0].has);
+	check_dbl("... 200 + 150 packets in 1 s: 350 pkt/s", m.flow_rate[0].pps, 350);
+	check_dbl("... (20000 + 15000) B x 8 in 1 s: 280000 bit/s", m.flow_rate[0].bps, 280000);
+
+	/* the oldest refresh at most 5.5 s old is the base */
+	model_init(&m, "lo");
+	for (int i = 0; i < 6; i++)
+		conv_at(&m, 10.0 + i, "1000", "10.0.0.1", p[i]);
+	conv_at(&m, 16.0, "1000", "10.0.0.1", 1000);
+	/* the refresh at 10 is 6 s old: from 11 on, 990 packets in 5 s */
+	check_dbl("5 s back: 990 packets in 5 s, 198 pkt/s", m.flow_rate[0].pps, 198);
+	check_dbl("... 99000 B x 8 / 5 s = 158400 bit/s", m.flow_rate[0].bps, 158400);
+
+	/* a new interval starts from 0: no rate until its second refresh */
+	conv_at(&m, 17.0, "1060", "10.0.0.1", 5);
+	check("a new interval: no rate", !m.flow_rate[0].has);
+	conv_at(&m, 18.0, "1060", "10.0.0.1", 25);
+	check_dbl("its second refresh: 20 pkt/s", m.flow_rate[0].pps, 20);
+	conv_at(&m, 19.0, "1060", "10.0.0.1", 3);
+	check("counts that went back (a new capture): no rate", !m.flow_rate[0].has);
+	conv_at(&m, 20.0, "1060", "10.0.0.1", 4);
+	check_dbl("then from the new counts: 1 pkt/s", m.flow_rate[0].pps, 1);
+	conv_at(&m, 20.0, "1060", "10.0.0.1", 8);
+	/* not from 5 at 17 s: the counts went back at 19 s */
+	check_dbl("no time since the last refresh: from 3 at 19 s, 5 pkt/s",
+			  m.flow_rate[0].pps, 5);
+
+	/* another order, a newcomer, two alike, a count unknown */
+	s = live_flows();
+	conv(s, "1060", "10.0.0.2", 1, 1, 0, 0);
+	conv(s, "1060", "10.0.0.1", 10, 1000, 0, 0);
+	model_update(&m, s, 21.0, 0);
+	check("a newcomer: no rate", !m.flow_rate[0].has);
+	check_dbl("the one before, second now: from 3 at 19 s, 3.5 pkt/s", m.flow_rate[1].pps, 3.5);
+	s = live_flows();
+	conv(s, "1060", "10.0.0.1", 20, 2000, 0, 0);
+	conv(s, "1060", "10.0.0.1", 30, 3000, 0, 0);
+	model_update(&m, s, 22.0, 0);
+	check("two alike (two VLANs): no rate for either",
+		  !m.flow_rate[0].has && !m.flow_rate[1].has);
+	s = live_flows();
+	{
+		const char *f[FLOWS_NCOLS] = {"09:08:00", "1060", "10.0.0.2", "10.0.0.9", "UDP",
+		"40000", "53", "5", "500", NULL, "0"};
+
+		snap_add_flow_row(s, f, true);
+	}
+	model_update(&m, s, 23.0, 0);
+	check("a count the server did not give: no rate", !m.flow_rate[0].has);
+
+	/* a failed pkt_flows_live: no rates; a long pause: none either */
+	s = live_flows();
+	snap_set_flows(s, SNAP_FLOWS_FAILED, "permission denied", true);
+	model_update(&m, s, 24.0, 0);
+	check("conversations not read: no rate", !m.flow_rate[0].has && !m.flow_rate[1].has);
+	conv_at(&m, 40.0, "1060", "10.0.0.1", 100);
+	check("16 s after the last refresh that had it: no rate", !m.flow_rate[0].has);
+	check_ll("8 refreshes kept", m.flow_past_n, MODEL_FLOW_PAST);
+}
+
 /* ------------------------------------------------------------------ */
 /* the plain view                                                     */
 /* ------------------------------------------------------------------ */
@@ -1221,6 +1318,7 @@ main(void)
 	test_model_wrap();
 	test_model_history();
 	test_model_failures();
+	test_model_flow_rates();
 	test_plain();
 	test_plain_long_names();
 	test_plain_no_statistics();
