@@ -1289,6 +1289,77 @@ test_plain_no_statistics(void)
 			  "  no statistics for \"eth9\" on this server\n");
 }
 
+/* A snapshot of live_flows() whose conversations print as conv. */
+static void
+check_flows_snapshot(const char *what, const Model *m, const char *conv_lines)
+{
+	char		want[2048];
+
+	snprintf(want, sizeof(want),
+			 "-- 01:01:01  lo  running  up 0:00:10 --\n"
+			 "   total      1,346 packets, 297 kB\n"
+			 "   protocol   -\n"
+			 "   top src    -\n"
+			 "   top dst    -\n"
+			 "%s"
+			 "   capture   \n"
+			 "   loss       none\n", conv_lines);
+	check_str(what, printed(print_snapshot, m), want);
+}
+
+/* The live conversations in a snapshot, with a rate from the one before. */
+static void
+test_plain_flows(void)
+{
+	static Model m;
+	Snap	   *s;
+	const char *v6[FLOWS_NCOLS] = {"09:08:00", "1000", "2001:db8::2", "2001:db8::1", "TCP",
+	"55000", "443", "12", "1400", "10", "5200"};
+	const char *icmp[FLOWS_NCOLS] = {"09:08:00", "1000", "10.0.0.1", "10.0.0.2", "1",
+	NULL, NULL, "100", "8400", NULL, "0"};
+	const char *udp[FLOWS_NCOLS] = {"09:08:00", "1000", "127.77.1.2", "127.77.2.2", "UDP",
+	"40001", "45220", "100", "20000", "0", "0"};
+
+	model_init(&m, "lo");
+	s = live_flows();
+	snap_add_flow_row(s, udp, true);
+	model_update(&m, s, 1.0, 0);
+	s = live_flows();
+	udp[FLOWS_PACKETS] = "1234";
+	udp[FLOWS_BYTES] = "290000";
+	snap_add_flow_row(s, udp, true);
+	snap_add_flow_row(s, v6, true);
+	snap_add_flow_row(s, icmp, true);
+	model_update(&m, s, 2.0, 0);
+	/*
+	 * 1134 packets and 270000 B in 1 s: 1.1 k pkt/s, 2160000 bit/s; the
+	 * others are new: no rate
+	 */
+	check_flows_snapshot("a snapshot with conversations", &m,
+						 "   top conv    interval from 09:08:00\n"
+						 "               127.77.1.2:40001 -> 127.77.2.2:45220 UDP"
+						 "  -> 1,234 pkt 290 kB  <- 0 pkt 0 B  1.1 k pkt/s, 2.2 Mbit/s\n"
+						 "               [2001:db8::2]:55000 -> [2001:db8::1]:443 TCP"
+						 "  -> 12 pkt 1.4 kB  <- 10 pkt 5.2 kB\n"
+						 "               10.0.0.1 -> 10.0.0.2 1  -> 100 pkt 8.4 kB  <- - pkt 0 B\n");
+
+	model_update(&m, live_flows(), 3.0, 0);
+	check_flows_snapshot("a running capture without conversations yet", &m,
+						 "   top conv    none yet\n");
+	s = live_flows();
+	snap_set_flows(s, SNAP_FLOWS_MISSING, "1.5", true);
+	model_update(&m, s, 4.0, 0);
+	check_flows_snapshot("pktcapture 1.5: the rest, and what conversations need", &m,
+						 "   top conv    conversations need pktcapture 1.6 (pkt_flows_live);"
+						 " this database has 1.5\n");
+	s = live_flows();
+	snap_set_flows(s, SNAP_FLOWS_FAILED, "permission denied for function pkt_flows_live", true);
+	model_update(&m, s, 5.0, 0);
+	check_flows_snapshot("pkt_flows_live failed: the rest, and why", &m,
+						 "   top conv    pkt_flows_live failed:"
+						 " permission denied for function pkt_flows_live\n");
+}
+
 int
 main(void)
 {
@@ -1322,6 +1393,7 @@ main(void)
 	test_plain();
 	test_plain_long_names();
 	test_plain_no_statistics();
+	test_plain_flows();
 	printf("test_pktop: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
