@@ -27,10 +27,13 @@ typedef struct PktFlows
 	uint64		closed_records; /* records the closed intervals hold */
 	uint64		max_closed_records; /* beyond which the oldest is given up */
 	struct FlowInterval *last;	/* the interval the last row went to */
-	struct FlowInterval *carry; /* the newest written one: who initiated */
 	/* capacity already used by intervals closed before (reopened parts) */
-	struct FlowUsed *used;
+	struct usedtab_hash *used;
+	TimestampTz *used_order;	/* the intervals remembered, in that order */
 	int			used_next;
+	bool		used_evicted;	/* some were forgotten */
+	TimestampTz used_evicted_max;	/* the latest of them */
+	struct orienttab_hash *orient;	/* who initiated, of conversations written */
 	PktBatchStmt *stmt;
 	bool		in_xact;		/* written in the open transaction */
 	uint64		xact_rows;		/* rows written in it */
