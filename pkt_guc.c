@@ -37,6 +37,9 @@ int			pkt_partitions_ahead = 2;
 int			pkt_max_partitions = 4096;
 int			pkt_retention_min = 0;
 int			pkt_summary_retention_min = 0;
+int			pkt_flow_interval_s = 60;
+int			pkt_flow_capacity = 16384;
+int			pkt_flow_retention_min = 0;
 int			pkt_maintenance_interval_s = 10;
 char	   *pkt_min_free_space = NULL;
 double		pkt_min_free_fraction = 0.10;
@@ -231,6 +234,21 @@ pkt_guc_define(void)
 							"Age after which the summaries of minutes and hours are deleted; 0 keeps them.",
 							"Summaries of days stay; pkt_report() answers from the coarser summaries that remain.",
 							&pkt_summary_retention_min, 0, 0, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_MIN, NULL, NULL, NULL);
+	DefineCustomIntVariable("pktcapture.flow_interval",
+							"Time covered by each record of a conversation in flows.",
+							"A conversation has a record in every interval it is active; intervals start at whole multiples from 2000-01-01 00:00 UTC. A capture reads it when it starts.",
+							&pkt_flow_interval_s, 60, 1, 86400,
+							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("pktcapture.flow_capacity",
+							"Conversations a capture keeps apart per interval in flows; 0 writes no flows.",
+							"Beyond it, packets are folded into a record per server, then one overflow record, and counted in pkt_runs.flow_folded: an interval holds at most 2 times this many records of a capture. A capture reads it when it starts.",
+							&pkt_flow_capacity, 16384, 0, 16777216,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pktcapture.flow_retention",
+							"Age after which partitions of flows are dropped; 0 keeps them.",
+							"A partition of flows holds a day; it goes whole once its day ended this long ago.",
+							&pkt_flow_retention_min, 0, 0, INT_MAX,
 							PGC_SIGHUP, GUC_UNIT_MIN, NULL, NULL, NULL);
 	DefineCustomIntVariable("pktcapture.maintenance_interval",
 							"Time between a capture's rounds of partition maintenance (partitions ahead, retention).",

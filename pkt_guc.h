@@ -31,6 +31,9 @@ extern int	pkt_partitions_ahead;
 extern int	pkt_max_partitions;
 extern int	pkt_retention_min;
 extern int	pkt_summary_retention_min;
+extern int	pkt_flow_interval_s;
+extern int	pkt_flow_capacity;
+extern int	pkt_flow_retention_min;
 extern int	pkt_maintenance_interval_s;
 extern char *pkt_min_free_space;
 extern double pkt_min_free_fraction;	/* of pktcapture.min_free_space, or 0 */

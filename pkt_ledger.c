@@ -154,9 +154,9 @@ void
 pkt_ledger_update(PktLedger *l, const PktCounters *c, uint64 rows_stored,
 				  const char *state, const char *error, PktSummarized summarized)
 {
-	Datum		args[19];
-	char		nulls[19];
-	Oid			argtypes[19];
+	Datum		args[22];
+	char		nulls[22];
+	Oid			argtypes[22];
 
 	if (l->run_id <= 0)
 		return;
@@ -175,6 +175,7 @@ pkt_ledger_update(PktLedger *l, const PktCounters *c, uint64 rows_stored,
 						 "state = coalesce($13, state), "
 						 "stopped_at = CASE WHEN $13 IS NULL THEN stopped_at ELSE $14 END, "
 						 "error = coalesce($15, error), not_stored_disk = $18, "
+						 "flow_rows = $20, flow_folded = $21, flow_lost = $22, "
 						 "summarized_id = CASE $16 WHEN 0 THEN summarized_id "
 						 "WHEN 1 THEN pg_catalog.currval($17) END "
 						 "WHERE run_id = $1 AND sensor = $19", relname);
@@ -219,6 +220,11 @@ pkt_ledger_update(PktLedger *l, const PktCounters *c, uint64 rows_stored,
 	args[17] = Int64GetDatum((int64) c->not_stored_disk);
 	argtypes[18] = TEXTOID;
 	args[18] = CStringGetTextDatum(pkt_sensor);
+	for (int i = 19; i <= 21; i++)
+		argtypes[i] = INT8OID;
+	args[19] = Int64GetDatum((int64) c->flow_rows);
+	args[20] = Int64GetDatum((int64) c->flow_folded);
+	args[21] = Int64GetDatum((int64) c->flow_lost);
 
-	ledger_execute(l, l->update_sql, 19, argtypes, args, nulls, SPI_OK_UPDATE, 0);
+	ledger_execute(l, l->update_sql, 22, argtypes, args, nulls, SPI_OK_UPDATE, 0);
 }

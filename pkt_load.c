@@ -99,7 +99,7 @@ read_capture_file(LoadState *ls, const char *path, char *damage, size_t damagele
 	/*
 	 * The rows wait in the spool file before their COPY: lock packets now,
 	 * in the order every writer takes its tables (packets, summaries,
-	 * ledger), so that pkt_summary_rebuild() cannot deadlock with us.
+	 * flows, ledger), so that pkt_summary_rebuild() cannot deadlock with us.
 	 */
 	pkt_ext_relname("packets", &packets_relid);
 	LockRelationOid(packets_relid, RowExclusiveLock);
@@ -111,7 +111,8 @@ read_capture_file(LoadState *ls, const char *path, char *damage, size_t damagele
 			CHECK_FOR_INTERRUPTS();
 			pkt_run_publish(run, false);
 		}
-		if (pkt_run_pending(run) >= run->batch)
+		if (pkt_run_pending(run) >= run->batch ||
+			run->flow_breaks >= PKT_RUN_MAX_INTERVALS)
 		{
 			/* one transaction, the caller's: committed as far as we know */
 			load_write(run, path);
@@ -119,6 +120,12 @@ read_capture_file(LoadState *ls, const char *path, char *damage, size_t damagele
 			{
 				/* bounded memory; the final ledger update says all are summed */
 				pkt_run_write_summaries(run);
+				pkt_run_committed(run);
+			}
+			else if (pkt_flows_waiting(&run->flows))
+			{
+				/* intervals closed: their conversations go, memory stays bounded */
+				pkt_run_write_flows(run);
 				pkt_run_committed(run);
 			}
 		}
@@ -138,7 +145,7 @@ read_capture_file(LoadState *ls, const char *path, char *damage, size_t damagele
 	while (pkt_run_pending(run) > 0)
 		load_write(run, path);
 	pkt_run_flush(run);
-	pkt_sums_close_all(&run->sums);
+	pkt_run_close(run);
 	pkt_run_write_summaries(run);
 	pkt_run_update_ledger(run, "stopped", damage[0] ? damage : NULL);
 	pkt_run_committed(run);

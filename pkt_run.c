@@ -23,6 +23,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "pkt_bucket.h"
 #include "pkt_catalog.h"
 #include "pkt_guc.h"
 #include "pkt_partition.h"
@@ -68,6 +69,7 @@ pkt_run_init(PktRun *run, PktSlotRef slot, int linktype, const char *ifname)
 	pkt_writer_init(&run->writer, run->cxt, ifname, run->batch, 1);
 	pkt_parts_init(&run->parts, run->cxt);
 	pkt_sums_init(&run->sums, run->cxt, run->topk_from_sums);
+	pkt_flows_init(&run->flows, run->cxt, ifname != NULL);
 	pkt_ledger_init(&run->ledger, run->cxt, slot);
 	pkt_guard_init(&run->guard, InvalidOid);
 }
@@ -207,6 +209,14 @@ pkt_run_account(PktRun *run, const struct timeval *tv, uint32 caplen,
 	row->caplen = caplen;
 	row->info = info;
 	run->c.pending++;
+	if (run->flows.enabled)
+	{
+		TimestampTz start = pkt_bucket_start(row->ts, run->flows.interval);
+
+		if (start != run->flow_start)
+			run->flow_breaks++;
+		run->flow_start = start;
+	}
 }
 
 /*
@@ -239,6 +249,7 @@ pkt_run_write(PktRun *run)
 		pkt_ledger_update(&run->ledger, &run->c, run->c.stored + stored, NULL, NULL,
 						  PKT_SUMMARIZED_KEEP);
 
+	run->flow_breaks = 0;
 	run->inflight = n;
 	run->inflight_stored = stored;
 	run->inflight_rejected = rejected;
@@ -268,6 +279,55 @@ void
 pkt_run_write_summaries(PktRun *run)
 {
 	pkt_sums_write(&run->sums, run->ledger.run_id, run->ledger.owner);
+	pkt_run_write_flows(run);
+}
+
+/*
+ * Write the conversations of the intervals closed, in the caller's
+ * transaction (a file load writes them as they close, without the
+ * summaries).
+ */
+void
+pkt_run_write_flows(PktRun *run)
+{
+	pkt_flows_write(&run->flows, &run->writer, run->ledger.run_id, run->ledger.owner);
+}
+
+/*
+ * Are the summaries or flows due (flows close by the clock here, for a
+ * live capture)?
+ */
+bool
+pkt_run_summaries_due(PktRun *run, TimestampTz now)
+{
+	bool		flows = pkt_flows_tick(&run->flows, now);
+
+	return pkt_sums_due(&run->sums, now) || flows;
+}
+
+/* The run ends: its last buckets and intervals close, to be written. */
+void
+pkt_run_close(PktRun *run)
+{
+	pkt_sums_close_all(&run->sums);
+	pkt_flows_close_all(&run->flows);
+}
+
+/* Its last flows could not be written: their packets are counted lost. */
+void
+pkt_run_give_up_flows(PktRun *run)
+{
+	pkt_flows_give_up(&run->flows);
+	run->c.flow_lost = run->flows.lost;
+}
+
+/* The flows' counters, as the open transaction will have them committed. */
+static void
+flow_counters(PktRun *run, bool with_xact)
+{
+	run->c.flow_rows = run->flows.rows + (with_xact ? run->flows.xact_rows : 0);
+	run->c.flow_folded = run->flows.folded;
+	run->c.flow_lost = run->flows.lost;
 }
 
 /*
@@ -278,6 +338,7 @@ pkt_run_write_summaries(PktRun *run)
 void
 pkt_run_update_ledger(PktRun *run, const char *state, const char *error)
 {
+	flow_counters(run, true);
 	pkt_ledger_update(&run->ledger, &run->c, run->c.stored, state, error,
 					  !run->sums.in_xact ? PKT_SUMMARIZED_KEEP :
 					  state == NULL ? PKT_SUMMARIZED_NOW : PKT_SUMMARIZED_ALL);
@@ -292,10 +353,12 @@ void
 pkt_run_committed(PktRun *run)
 {
 	pkt_sums_committed(&run->sums);
+	pkt_flows_committed(&run->flows);
 	if (run->inflight > 0)
 	{
 		if (!run->sums.abandoned)
 			pkt_sums_add(&run->sums, run->rows + run->first, run->inflight);
+		pkt_flows_add(&run->flows, run->rows + run->first, run->inflight);
 		run->first += run->inflight;
 		if (run->first == run->nrows)
 			run->first = run->nrows = 0;
@@ -306,6 +369,7 @@ pkt_run_committed(PktRun *run)
 	run->inflight = 0;
 	run->inflight_stored = 0;
 	run->inflight_rejected = 0;
+	flow_counters(run, false);
 }
 
 /* It did not: the rows are still pending, the sums still to write. */
@@ -316,6 +380,7 @@ pkt_run_aborted(PktRun *run)
 	run->inflight_stored = 0;
 	run->inflight_rejected = 0;
 	pkt_sums_aborted(&run->sums);
+	pkt_flows_aborted(&run->flows);
 	/* the partitions it knew of may be gone */
 	pkt_parts_forget(&run->parts);
 }
@@ -412,6 +477,9 @@ pkt_run_publish(PktRun *run, bool with_top)
 	pub.free_bytes = run->guard.free;
 	strlcpy(pub.error, run->last_error, sizeof(pub.error));
 	pub.with_top = with_top && (run->top_dirty || run->sums.top_dirty);
+	pub.with_flows = with_top;
+	if (with_top)
+		pkt_flows_shared(&run->flows, &pub.flows);
 	if (pub.with_top && run->topk_from_sums)
 		pkt_sums_shared_top(&run->sums, &pub.top_src, &pub.top_dst);
 	else if (pub.with_top)
@@ -432,4 +500,5 @@ pkt_run_release(PktRun *run)
 	pkt_writer_release(&run->writer);
 	pkt_parts_release(&run->parts);
 	pkt_sums_release(&run->sums);
+	pkt_flows_release(&run->flows);
 }

@@ -9,6 +9,7 @@
 
 #include <sys/time.h>
 
+#include "pkt_flow.h"
 #include "pkt_guard.h"
 #include "pkt_ledger.h"
 #include "pkt_partition.h"
@@ -19,6 +20,8 @@
 
 #define PKT_RATE_WINDOW_MS 5000 /* "last few seconds" of the rates */
 #define PKT_RATE_SAMPLES 32		/* ring of publish-time samples */
+#define PKT_RUN_MAX_INTERVALS 64	/* flow intervals pending rows span, at most,
+									 * before a file load writes them */
 
 typedef struct PktRun
 {
@@ -37,12 +40,15 @@ typedef struct PktRun
 	int			cap;			/* allocated; grows while writes fail */
 	int			batch;			/* rows per statement */
 	TimestampTz first_row_at;	/* when the oldest pending row was added */
+	TimestampTz flow_start;		/* flow interval of the last row added */
+	int			flow_breaks;	/* changes of flow interval in pending rows */
 	int			inflight;		/* rows of the transaction not yet committed */
 	int64		inflight_stored;	/* of which in packets (not in the spool) */
 	int			inflight_rejected;	/* of which with no partition */
 	PktWriter	writer;
 	PktParts	parts;			/* the partitions of packets it knows of */
 	PktSums		sums;
+	PktFlows	flows;
 	PktLedger	ledger;
 	PktGuard	guard;
 	TimestampTz last_publish_at;
@@ -74,6 +80,10 @@ extern void pkt_run_account(PktRun *run, const struct timeval *ts,
 							uint32 caplen, uint32 len, const u_char *data);
 extern void pkt_run_write(PktRun *run);
 extern void pkt_run_write_summaries(PktRun *run);
+extern void pkt_run_write_flows(PktRun *run);
+extern bool pkt_run_summaries_due(PktRun *run, TimestampTz now);
+extern void pkt_run_close(PktRun *run);
+extern void pkt_run_give_up_flows(PktRun *run);
 extern void pkt_run_update_ledger(PktRun *run, const char *state, const char *error);
 extern void pkt_run_flush(PktRun *run);
 extern void pkt_run_committed(PktRun *run);

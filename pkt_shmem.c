@@ -322,6 +322,8 @@ pkt_slot_publish(PktSlotRef ref, const PktPublished *pub)
 			slot->pub.top_src = pub->top_src;
 			slot->pub.top_dst = pub->top_dst;
 		}
+		if (pub->with_flows)
+			slot->pub.flows = pub->flows;
 	}
 	LWLockRelease(pkt_shared->lock);
 }

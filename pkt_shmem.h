@@ -45,6 +45,9 @@ typedef struct PktCounters
 	uint64		l4_truncated;	/* stored, but without ports */
 	uint64		kernel_dropped; /* pcap_stats ps_drop */
 	uint64		if_dropped;		/* pcap_stats ps_ifdrop */
+	uint64		flow_rows;		/* rows written to flows */
+	uint64		flow_folded;	/* packets folded into aggregate records */
+	uint64		flow_lost;		/* stored packets whose flow records went unwritten */
 	uint64		proto_packets[256];
 	uint64		proto_bytes[256];
 } PktCounters;
@@ -56,6 +59,33 @@ typedef struct PktSharedTop
 	uint64		error_bound;
 	PktTopKItem items[PKT_TOP_SHARED];
 } PktSharedTop;
+
+#define PKT_FLOWS_SHARED 32		/* live conversations published */
+
+/* A live conversation: addresses and ports of its initiator (src) first. */
+typedef struct PktSharedFlow
+{
+	uint8_t		ip_version;
+	uint8_t		ip_proto;
+	bool		has_ports;
+	uint8_t		src[16];
+	uint8_t		dst[16];
+	uint16_t	src_port;
+	uint16_t	dst_port;
+	int32_t		ifindex;		/* Linux cooked v2, or 0 */
+	TimestampTz first_seen;
+	TimestampTz last_seen;
+	uint64_t	packets[2];		/* src to dst, dst to src */
+	uint64_t	bytes[2];
+} PktSharedFlow;
+
+/* The busiest conversations of a run's newest open interval. */
+typedef struct PktSharedFlows
+{
+	int			n;
+	TimestampTz interval_start;
+	PktSharedFlow items[PKT_FLOWS_SHARED];
+} PktSharedFlows;
 
 /* How a capture is set up, fixed when its slot is claimed. */
 typedef struct PktCaptureConfig
@@ -81,6 +111,8 @@ typedef struct PktPublished
 	bool		with_top;		/* top_src and top_dst are new */
 	PktSharedTop top_src;
 	PktSharedTop top_dst;
+	bool		with_flows;		/* flows is new */
+	PktSharedFlows flows;
 } PktPublished;
 
 typedef struct PktSlot

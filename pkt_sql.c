@@ -357,6 +357,72 @@ status_internal(FunctionCallInfo fcinfo, PktApi api)
 	}
 }
 
+/*
+ * pkt_flows_live(interface, top): the busiest conversations of the open
+ * interval of each running capture (or of the named one), as its worker
+ * last published them.
+ */
+#define FLOWS_LIVE_NCOLS 13
+
+static void
+flows_live_internal(FunctionCallInfo fcinfo)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *name = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	int			top = PG_ARGISNULL(1) ? PKT_FLOWS_SHARED : PG_GETARG_INT32(1);
+	PktSlot    *slots;
+	int			nslots;
+
+	pkt_require_loaded();
+	InitMaterializedSRF(fcinfo, 0);
+	check_columns(fcinfo, "pkt_flows_live", PKT_API_1_0, FLOWS_LIVE_NCOLS);
+	if (top < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("top must not be negative")));
+	slots = pkt_slots_copy(name, &nslots);
+	for (int s = 0; s < nslots; s++)
+	{
+		const PktSlot *slot = &slots[s];
+		const PktSharedFlows *fl = &slot->pub.flows;
+
+		if (!pkt_slot_visible(slot) || slot->state != PKT_STATE_RUNNING)
+			continue;
+		for (int k = 0; k < fl->n && k < top; k++)
+		{
+			const PktSharedFlow *e = &fl->items[k];
+			Datum		values[FLOWS_LIVE_NCOLS];
+			bool		nulls[FLOWS_LIVE_NCOLS];
+			InetSlot	src;
+			InetSlot	dst;
+			char		label[8];
+			int			i = 0;
+
+			memset(nulls, 0, sizeof(nulls));
+			values[i++] = CStringGetTextDatum(slot->cfg.name);
+			values[i++] = TimestampTzGetDatum(fl->interval_start);
+			values[i++] = TimestampTzGetDatum(e->first_seen);
+			values[i++] = TimestampTzGetDatum(e->last_seen);
+			pkt_set_inet(&src.ip, e->ip_version, e->src);
+			values[i++] = InetPGetDatum(&src.ip);
+			pkt_set_inet(&dst.ip, e->ip_version, e->dst);
+			values[i++] = InetPGetDatum(&dst.ip);
+			protocol_label(e->ip_proto, label, sizeof(label));
+			values[i++] = CStringGetTextDatum(label);
+			nulls[i] = !e->has_ports;
+			values[i++] = Int32GetDatum((int32) e->src_port);
+			nulls[i] = !e->has_ports;
+			values[i++] = Int32GetDatum((int32) e->dst_port);
+			values[i++] = Int64GetDatum((int64) e->packets[0]);
+			values[i++] = Int64GetDatum((int64) e->bytes[0]);
+			values[i++] = Int64GetDatum((int64) e->packets[1]);
+			values[i++] = Int64GetDatum((int64) e->bytes[1]);
+			Assert(i == FLOWS_LIVE_NCOLS);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+}
+
 static Datum
 sockaddr_to_inet(const struct sockaddr *sa, const struct sockaddr *mask, bool *ok)
 {
@@ -477,6 +543,7 @@ PG_FUNCTION_INFO_V1(pkt_stats);
 PG_FUNCTION_INFO_V1(pkt_status);
 PG_FUNCTION_INFO_V1(pkt_status_1_2);
 PG_FUNCTION_INFO_V1(pkt_interfaces);
+PG_FUNCTION_INFO_V1(pkt_flows_live);
 PG_FUNCTION_INFO_V1(pkt_load);
 PG_FUNCTION_INFO_V1(pkt_hub_rows);
 PG_FUNCTION_INFO_V1(pkt_hub_start_worker);
@@ -538,6 +605,13 @@ Datum
 pkt_status_1_2(PG_FUNCTION_ARGS)
 {
 	status_internal(fcinfo, PKT_API_1_2);
+	return (Datum) 0;
+}
+
+Datum
+pkt_flows_live(PG_FUNCTION_ARGS)
+{
+	flows_live_internal(fcinfo);
 	return (Datum) 0;
 }
 

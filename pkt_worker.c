@@ -269,7 +269,7 @@ worker_transaction(Worker *w, bool summaries)
 static bool
 summaries_due(Worker *w, TimestampTz now)
 {
-	return pkt_sums_due(&w->run.sums, now) &&
+	return pkt_run_summaries_due(&w->run, now) &&
 		(w->sums.failures == 0 || now >= w->sums.retry_at);
 }
 
@@ -672,8 +672,12 @@ worker_finish(Worker *w)
 	 * miss from packets, pkt_summary_rebuild() adds them).  packets may be
 	 * gone and pkt_runs still there (DROP TABLE packets).
 	 */
+	pkt_run_close(run);
 	if (!close_ledger(w, state, error, true))
+	{
+		pkt_run_give_up_flows(run);
 		(void) close_ledger(w, state, error, false);
+	}
 
 	ereport(LOG,
 			(errmsg("pktcapture: capture stopped on interface \"%s\": " UINT64_FORMAT " packets (" UINT64_FORMAT " bytes), " UINT64_FORMAT " rows stored",

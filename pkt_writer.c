@@ -140,6 +140,8 @@ batch_function(Oid type)
 			return "pkt_batch_inets";
 		case INT8ARRAYOID:
 			return "pkt_batch_int8s";
+		case BOOLOID:
+			return "pkt_batch_bool";
 	}
 	elog(ERROR, "no batch function for type %u", type);
 	return NULL;
@@ -367,14 +369,13 @@ pkt_writer_init(PktWriter *w, MemoryContext cxt, const char *ifname, int batch,
 }
 
 /*
- * Interface name of a row: the capture's, or for "any" the one its Linux
- * cooked v2 ifindex names now.  Rows from files have none.
+ * The interface of a row or a conversation: the capture's, or for "any"
+ * the one its Linux cooked v2 ifindex names now (has_ifindex).  Rows from
+ * files have none.  False if none; else buf (IF_NAMESIZE) holds it.
  */
-static bool
-row_ifname(PktWriter *w, const PktRow *row, char *buf)
+bool
+pkt_writer_ifname(PktWriter *w, bool has_ifindex, int32 ifindex, char *buf)
 {
-	int32		ifindex = row->info.ifindex;
-
 	if (w->ifname == NULL)
 		return false;
 	if (strcmp(w->ifname, "any") != 0)
@@ -382,7 +383,7 @@ row_ifname(PktWriter *w, const PktRow *row, char *buf)
 		strlcpy(buf, w->ifname, IF_NAMESIZE);
 		return true;
 	}
-	if (!(row->info.flags & PKT_F_IFINDEX) || ifindex <= 0)
+	if (!has_ifindex || ifindex <= 0)
 		return false;
 	for (int i = 0; i < w->nifnames; i++)
 	{
@@ -402,6 +403,12 @@ row_ifname(PktWriter *w, const PktRow *row, char *buf)
 		w->nifnames++;
 	}
 	return buf[0] != '\0';
+}
+
+static bool
+row_ifname(PktWriter *w, const PktRow *row, char *buf)
+{
+	return pkt_writer_ifname(w, (row->info.flags & PKT_F_IFINDEX) != 0, row->info.ifindex, buf);
 }
 
 /*

@@ -62,6 +62,7 @@ extern void pkt_writer_init(PktWriter *w, MemoryContext cxt, const char *ifname,
 							int batch, int64 copy_rows);
 extern int64 pkt_writer_write(PktWriter *w, const PktRow *rows, int n, int32 run_id);
 extern int64 pkt_writer_flush(PktWriter *w);
+extern bool pkt_writer_ifname(PktWriter *w, bool has_ifindex, int32 ifindex, char *buf);
 extern void pkt_writer_release(PktWriter *w);
 
 #endif							/* PKT_WRITER_H */

@@ -21,7 +21,7 @@
  *	jobs		pkt_capture.c pkt_worker.c pkt_load.c pkt_hub.c
  *	maintenance	pkt_maint.c
  *	run			pkt_run.c
- *	outputs		pkt_summary.c pkt_ledger.c pkt_partition.c
+ *	outputs		pkt_summary.c pkt_flow.c pkt_ledger.c pkt_partition.c
  *	writer		pkt_writer.c
  *	foundations	pkt_catalog.c pkt_copy.c pkt_pcap.c pkt_shmem.c pkt_guard.c
  *	settings	pkt_guc.c
@@ -33,7 +33,7 @@
  * and the launcher of pktcapture.autostart; jobs: a capture (its worker),
  * a file load, a hub; maintenance: partitions ahead, retention, the disk
  * guard's policy; run: one capture or load, from frames to rows, sums and
- * ledger; outputs: summaries, the ledger, the partitions a batch needs;
+ * ledger; outputs: summaries, conversations (flows), the ledger, the partitions a batch needs;
  * writer: COPY of rows; foundations: the catalog, COPY's encoding, libpcap,
  * shared memory, free space; pure: the decoder and the top-K counters, no
  * PostgreSQL calls.

@@ -207,10 +207,36 @@ WITH t AS (
            round(100.0 * count(*) / (SELECT count(*) FROM t), 1), NULL, NULL,
            row_number() OVER (PARTITION BY k.suffix ORDER BY CASE WHEN k.suffix = '' THEN count(*) ELSE sum(packet_size) END DESC)
     FROM t, (VALUES (''), ('_bytes')) k (suffix) GROUP BY k.suffix, dst_ip
+    UNION ALL
+    -- the one conversation, its initiator the sender of the SYN
+    SELECT 'conversation', format('%s:%s -> %s:%s TCP', host(syn.src_ip), syn.src_port,
+                                  host(syn.dst_ip), syn.dst_port),
+           count(*), sum(t.packet_size), 100.0, min(t.time_us), max(t.time_us), NULL
+    FROM t, t syn WHERE syn.tcp_flags = 2
+    GROUP BY syn.src_ip, syn.src_port, syn.dst_ip, syn.dst_port
 )
 SELECT 'pktcapture' AS side, * FROM (TABLE got EXCEPT ALL TABLE want) a
 UNION ALL
 SELECT 'tshark', * FROM (TABLE want EXCEPT ALL TABLE got) b;
+-- its flows row: each way, tshark's packets, bytes and TCP flags (from the
+-- SYN's sender), in both directions (no row may differ)
+SELECT * FROM pg_temp.differ(
+    $$SELECT src_ip, src_port, dst_ip, dst_port, ip_proto::int, packets, bytes,
+             reverse_packets, reverse_bytes, tcp_flags::int, reverse_tcp_flags::int,
+             (extract(epoch FROM first_seen) * 1000000)::bigint,
+             (extract(epoch FROM last_seen) * 1000000)::bigint, folded, sources
+      FROM flows WHERE run_id = (SELECT max(run_id) FROM pkt_runs)$$,
+    $$SELECT syn.src_ip, syn.src_port, syn.dst_ip, syn.dst_port, 6,
+             count(*) FILTER (WHERE t.src_ip = syn.src_ip),
+             sum(t.packet_size) FILTER (WHERE t.src_ip = syn.src_ip),
+             count(*) FILTER (WHERE t.src_ip = syn.dst_ip),
+             sum(t.packet_size) FILTER (WHERE t.src_ip = syn.dst_ip),
+             bit_or(t.tcp_flags) FILTER (WHERE t.src_ip = syn.src_ip),
+             bit_or(t.tcp_flags) FILTER (WHERE t.src_ip = syn.dst_ip),
+             min(t.time_us), max(t.time_us), false, NULL::int
+      FROM tshark t, tshark syn
+      WHERE t.file = 'dns_tcp_8053.pcap' AND syn.file = t.file AND syn.tcp_flags = 2
+      GROUP BY 1, 2, 3, 4$$);
 -- ... as GROUP BY over packets, in both directions (no row may differ)
 \set from '2020-03-02 15:00+00'
 \set to '2020-03-02 16:00+00'
@@ -312,6 +338,22 @@ SELECT 'by insert', * FROM pg_temp.differ(
              (max(extract(epoch FROM capture_time)) * 1000000)::bigint, count(src_port)
       FROM packets WHERE run_id = (SELECT max(run_id) FROM pkt_runs) GROUP BY 1, 2, 3, 4$$,
     'TABLE tshark_pim');
+-- the flows of each run hold, per address pair, tshark's packets and bytes
+-- both ways summed over its minutes, no ports; and each run's flows sum
+-- to its rows
+SELECT r.run_id - (SELECT max(run_id) FROM pkt_runs) AS run, d.*
+FROM pkt_runs r CROSS JOIN LATERAL pg_temp.differ(
+    format($$SELECT least(src_ip, dst_ip), greatest(src_ip, dst_ip), ip_proto::int,
+                    sum(packets + reverse_packets), sum(bytes + reverse_bytes),
+                    count(src_port) + count(dst_port)
+             FROM flows WHERE run_id = %s GROUP BY 1, 2, 3$$, r.run_id),
+    $$SELECT least(src_ip, dst_ip), greatest(src_ip, dst_ip), ip_proto, sum(packets), sum(bytes), 0
+      FROM tshark_pim GROUP BY 1, 2, 3$$) d
+WHERE r.run_id >= (SELECT max(run_id) - 1 FROM pkt_runs);
+SELECT r.run_id - (SELECT max(run_id) FROM pkt_runs) AS run, r.rows_stored, r.flow_folded,
+       r.flow_lost, r.flow_rows = (SELECT count(*) FROM flows f WHERE f.run_id = r.run_id) AS rows_counted,
+       (SELECT sum(packets + reverse_packets) FROM flows f WHERE f.run_id = r.run_id) AS flow_packets
+FROM pkt_runs r WHERE r.run_id >= (SELECT max(run_id) - 1 FROM pkt_runs) ORDER BY 1;
 -- the summaries of the COPY run hold tshark's sums per protocol and per
 -- address (over its minutes)
 SELECT * FROM pg_temp.differ(
