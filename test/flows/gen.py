@@ -14,7 +14,8 @@ that test/flows/flowcheck.py reads either):
     frame ip_version src dst ip_proto src_port dst_port tcp_flags vlan_id
     packet_size captured_size capture_time
 
-Timestamps increase (never two frames out of order).  --start is rounded
+Timestamps increase (never two frames out of order), except in mode
+disorder.  --start is rounded
 down to a whole interval from 2000-01-01 00:00 UTC, as pktcapture's
 intervals are.  Modes:
 
@@ -46,6 +47,10 @@ intervals are.  Modes:
   days   a few UDP and TCP exchanges on each of --days (days before
          --start, e.g. 10,5,1,0), each at 12:00 UTC of its day except
          day 0, at --start itself.
+  disorder  --intervals intervals of --conv conversations each (a SYN
+         and its SYN+ACK, to 10 servers), then, later in the file with
+         older timestamps, --conv new ones in each interval of --revisit:
+         intervals a run has written come back.
   live   --conversations small conversations (TCP handshakes, UDP, ICMP,
          IPv6), for replay on a link; timestamps only order them.
 
@@ -80,8 +85,11 @@ class Pcap:
         self.frames.append((t_us, self.seq, frame, truth))
         self.seq += 1
 
+    keep_order = False     # write the frames as they are (timestamps may go back)
+
     def write(self, out, truth_out):
-        self.frames.sort(key=lambda f: (f[0], f[1]))
+        if not self.keep_order:
+            self.frames.sort(key=lambda f: (f[0], f[1]))
         n = 0
         with open(out, "wb") as f, open(truth_out, "w") as t:
             f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
@@ -442,6 +450,38 @@ def mode_days(g):
     return {"days": out}
 
 
+def mode_disorder(g):
+    """--intervals intervals of --conv conversations each (2 packets: SYN,
+    SYN+ACK) to 10 servers; then, in file order after them (timestamps
+    going back), --conv new conversations in each interval of --revisit."""
+    a = g.a
+    for k in range(a.intervals):
+        for i in range(a.conv):
+            t = g.at(k, 0.1) + i * 1000
+            c, s = "10.12.%d.%d" % (k, i + 1), "10.13.0.%d" % (i % 10 + 1)
+            g.pkt(t, c, s, 6, 1000 + i, 80, SYN, data=b"")
+            g.pkt(t + 10, s, c, 6, 80, 1000 + i, SYN | ACK, data=b"")
+    # the file's order is its timestamps': these come after, with older times
+    g.p.frames.sort(key=lambda f: (f[0], f[1]))
+    g.p.frames = [(i, i, f[2], f[3], f[0]) for i, f in enumerate(g.p.frames)]
+    base = len(g.p.frames)
+    later = Pcap(g.p.src_mac)
+    g.p, first = later, g.p
+    for k in (int(x) for x in a.revisit.split(",")):
+        for i in range(a.conv):
+            t = g.at(k, 0.5) + i * 1000
+            c, s = "10.14.%d.%d" % (k, i + 1), "10.13.0.%d" % (i % 10 + 1)
+            g.pkt(t, c, s, 6, 2000 + i, 80, SYN, data=b"")
+            g.pkt(t + 10, s, c, 6, 80, 2000 + i, SYN | ACK, data=b"")
+    later.frames.sort(key=lambda f: (f[0], f[1]))
+    merged = Pcap(first.src_mac)
+    merged.frames = [(f[4], f[1], f[2], f[3]) for f in first.frames] + \
+        [(f[0], base + j, f[2], f[3]) for j, f in enumerate(later.frames)]
+    merged.keep_order = True
+    g.p = merged
+    return {"revisit": a.revisit}
+
+
 def mode_live(g):
     n = g.a.conversations
     t = 1000000
@@ -470,7 +510,7 @@ def mode_live(g):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=("mix", "long", "flood", "days", "live"))
+    ap.add_argument("mode", choices=("mix", "long", "flood", "days", "live", "disorder"))
     ap.add_argument("--out", required=True)
     ap.add_argument("--truth", required=True)
     ap.add_argument("--json")
@@ -484,10 +524,11 @@ def main():
     ap.add_argument("--flood", type=int, default=12000)
     ap.add_argument("--days", default="10,5,1,0")
     ap.add_argument("--conversations", type=int, default=40)
+    ap.add_argument("--revisit", default="0,1,2")
     a = ap.parse_args()
     g = Gen(a)
     info = {"mix": mode_mix, "long": mode_long, "flood": mode_flood,
-            "days": mode_days, "live": mode_live}[a.mode](g) or {}
+            "days": mode_days, "live": mode_live, "disorder": mode_disorder}[a.mode](g) or {}
     ip = g.p.write(a.out, a.truth)
     info.update({"frames": len(g.p.frames), "ip": ip,
                  "bytes": sum(len(f[2]) for f in g.p.frames),
