@@ -36,9 +36,10 @@
  * (MAX_OPEN are open at once, for rows a little out of order), the run
  * ends, or, for a live capture, its end has passed by the clock.  Closed
  * intervals stay in memory until their write commits: at most MAX_CLOSED,
- * holding at most twice the open intervals' bound plus a batch of rows'
- * records (a file load writes them at least every PKT_RUN_MAX_INTERVALS
- * intervals, so it never reaches that), beyond which the oldest is given
+ * holding at most twice the open intervals' bound and a batch of rows'
+ * records (a file load writes them once it holds half that, or
+ * PKT_FLOWS_LOAD_INTERVALS intervals, and its batches of rows span as many
+ * at most, so it never reaches either), beyond which the oldest is given
  * up and its packets counted as lost (pkt_runs.flow_lost): flows never
  * hold more memory than that, whatever the writes do.
  *-------------------------------------------------------------------------
@@ -60,7 +61,7 @@
 #include "pkt_inet.h"
 
 #define MAX_OPEN 2				/* intervals open at once */
-#define MAX_CLOSED 128			/* closed, not yet written */
+#define MAX_CLOSED 4096			/* closed, not yet written */
 #define FOLD_CAP(n) ((n) / 4)	/* folded records an interval holds */
 #define USED_MAX 65536			/* closed intervals whose capacity is remembered */
 #define HLL_BWIDTH 7			/* 128 registers: about 9% standard error */
@@ -231,9 +232,13 @@ pkt_flows_init(PktFlows *f, MemoryContext cxt, bool live)
 	dlist_init(&f->intervals);
 	if (!f->enabled)
 		return;
-	/* the open intervals' records, closing, and those of a batch of rows */
-	f->max_closed_records = (uint64) MAX_OPEN * (f->capacity + FOLD_CAP(f->capacity) + 1) +
-		(uint64) pkt_batch_size;
+	/*
+	 * Twice the open intervals' records, closing, and those of a batch of
+	 * rows: a file load writes at half of it (pkt_flows_batch_due), so one
+	 * batch more never reaches it.
+	 */
+	f->max_closed_records = 2 * ((uint64) MAX_OPEN * (f->capacity + FOLD_CAP(f->capacity) + 1) +
+								 (uint64) pkt_batch_size);
 	f->batch_cxt = AllocSetContextCreate(cxt, "pktcapture flows batch",
 										 ALLOCSET_DEFAULT_SIZES);
 	f->used = usedtab_create(cxt, 64, NULL);
@@ -244,7 +249,7 @@ pkt_flows_init(PktFlows *f, MemoryContext cxt, bool live)
 static uint32
 interval_fold_rows(const FlowInterval *iv)
 {
-	return iv->fold->members + (iv->has_overflow ? 1 : 0);
+	return (iv->fold ? iv->fold->members : 0) + (iv->has_overflow ? 1 : 0);
 }
 
 /*
@@ -289,7 +294,7 @@ remember_used(PktFlows *f, FlowInterval *iv)
 		u->conv = u->fold = u->overflow = 0;
 	}
 	u->conv += iv->conv->members;
-	u->fold += iv->fold->members;
+	u->fold += iv->fold ? iv->fold->members : 0;
 	u->overflow += iv->has_overflow ? 1 : 0;
 }
 
@@ -305,9 +310,10 @@ interval_new(PktFlows *f, TimestampTz start)
 	iv->start = start;
 	iv->open = true;
 	iv->cxt = AllocSetContextCreate(f->cxt, "pktcapture flows interval",
-									ALLOCSET_DEFAULT_SIZES);
-	iv->conv = flowtab_create(iv->cxt, 256, NULL);
-	iv->fold = foldtab_create(iv->cxt, 16, NULL);
+									ALLOCSET_SMALL_SIZES);
+	/* small at first: a sparse file has many intervals of few conversations */
+	iv->conv = flowtab_create(iv->cxt, 16, NULL);
+	iv->fold = NULL;			/* made by the first packet folded */
 	iv->conv_cap = f->capacity > conv_used ? f->capacity - conv_used : 0;
 	/* a quarter of the capacity for folded records, beside the overflow */
 	iv->fold_cap = FOLD_CAP(f->capacity) > fold_used ? FOLD_CAP(f->capacity) - fold_used : 0;
@@ -485,6 +491,8 @@ fold_row(PktFlows *f, FlowInterval *iv, const PktRow *row, const FlowKey *k, int
 	int			sender_is_a = dir == 0;
 
 	f->folded++;
+	if (iv->fold == NULL)
+		iv->fold = foldtab_create(iv->cxt, 16, NULL);
 	/* a reply from a server already folded is that record's reverse */
 	fold_key(k, sender_is_a, &fk);
 	e = foldtab_lookup(iv->fold, fk);
@@ -669,6 +677,17 @@ pkt_flows_tick(PktFlows *f, TimestampTz now)
 	return pkt_flows_waiting(f);
 }
 
+/*
+ * Should a file load write its closed intervals now: enough of them that
+ * one statement writes many (or memory asks)?
+ */
+bool
+pkt_flows_batch_due(const PktFlows *f)
+{
+	return f->nclosed >= PKT_FLOWS_LOAD_INTERVALS ||
+		f->closed_records >= f->max_closed_records / 2;
+}
+
 /* Do closed intervals wait to be written? */
 bool
 pkt_flows_waiting(const PktFlows *f)
@@ -816,8 +835,9 @@ emit_interval(FlowRows *r, FlowInterval *iv)
 	while ((e = flowtab_iterate(iv->conv, &it)) != NULL)
 		emit(r, &e->key, &e->n, e->a_is_src ? 0 : 1, e->a_is_src ? 0 : 1,
 			 true, true, false, -1);
-	foldtab_start_iterate(iv->fold, &fit);
-	while ((fe = foldtab_iterate(iv->fold, &fit)) != NULL)
+	if (iv->fold != NULL)
+		foldtab_start_iterate(iv->fold, &fit);
+	while (iv->fold != NULL && (fe = foldtab_iterate(iv->fold, &fit)) != NULL)
 		emit(r, &fe->key, &fe->n, 1, 0, false, true, true, Max(estimate(&fe->sources), 1));
 	if (iv->has_overflow)
 	{
@@ -832,7 +852,8 @@ emit_interval(FlowRows *r, FlowInterval *iv)
 
 /*
  * The partitions of flows the days of these intervals need, made as the
- * owner if missing.
+ * owner if missing; the SQL is asked only for a day other than the last
+ * one it made sure of (since the last write that failed).
  */
 static void
 make_partitions(PktFlows *f, Oid owner)
@@ -842,19 +863,28 @@ make_partitions(PktFlows *f, Oid owner)
 	dlist_iter	it;
 	Oid			argtype = TIMESTAMPTZARRAYOID;
 	Datum		arg;
-	char	   *sql = psprintf("SELECT %s.pkt_flow_partitions_make($1)", pkt_ext_schema());
+	char	   *sql;
+	TimestampTz last = 0;
 
 	dlist_foreach(it, &f->intervals)
 	{
 		FlowInterval *iv = dlist_container(FlowInterval, node, it.cur);
+		TimestampTz day = pkt_bucket_start(iv->start, USECS_PER_DAY);
 
-		if (!iv->open && !iv->in_xact && n <= f->nclosed)
-			days[n++] = TimestampTzGetDatum(iv->start);
+		if (iv->open || iv->in_xact || n > f->nclosed)
+			continue;
+		if (f->day_known && day == f->known_day)
+			continue;
+		days[n++] = TimestampTzGetDatum(iv->start);
+		last = day;
 	}
 	if (n == 0)
 		return;
+	sql = psprintf("SELECT %s.pkt_flow_partitions_make($1)", pkt_ext_schema());
 	arg = PointerGetDatum(construct_array(days, n, TIMESTAMPTZOID, 8, true, TYPALIGN_DOUBLE));
 	pkt_owner_execute(owner, NULL, sql, 1, &argtype, &arg, NULL, SPI_OK_SELECT, 0);
+	f->day_known = true;
+	f->known_day = last;
 }
 
 /*
@@ -949,6 +979,8 @@ pkt_flows_aborted(PktFlows *f)
 {
 	dlist_iter	it;
 
+	/* the day's partition may be what failed (dropped meanwhile) */
+	f->day_known = false;
 	dlist_foreach(it, &f->intervals)
 		dlist_container(FlowInterval, node, it.cur)->in_xact = false;
 	f->in_xact = false;
