@@ -13,8 +13,8 @@
  *
  * The initiator of a record (its src) is the sender of a TCP SYN, or the
  * receiver of a SYN+ACK; failing those, the initiator of the same
- * conversation in an earlier interval (the latest one still in memory, or
- * a table of the last conversations written, at most N: a long
+ * conversation in an earlier interval (the other one open, or a table of
+ * the last N to 2N conversations of the intervals closed: a long
  * connection keeps its direction across quiet intervals); failing that,
  * the sender of the first packet.
  *
@@ -244,6 +244,7 @@ pkt_flows_init(PktFlows *f, MemoryContext cxt, bool live)
 	f->used = usedtab_create(cxt, 64, NULL);
 	f->used_order = MemoryContextAlloc(cxt, sizeof(TimestampTz) * USED_MAX);
 	f->orient = orienttab_create(cxt, 256, NULL);
+	f->orient_old = orienttab_create(cxt, 256, NULL);
 }
 
 static uint32
@@ -356,12 +357,15 @@ give_up_oldest(PktFlows *f)
 	return false;
 }
 
+static void remember_orientation(PktFlows *f, FlowInterval *iv);
+
 static void
 close_interval(PktFlows *f, FlowInterval *iv)
 {
 	Assert(iv->open);
 	iv->open = false;
 	remember_used(f, iv);
+	remember_orientation(f, iv);
 	f->nopen--;
 	f->nclosed++;
 	f->closed_records += interval_records(iv);
@@ -559,7 +563,8 @@ orient(PktFlows *f, FlowInterval *iv, FlowEntry *e, int dir)
 		e->a_is_src = p->a_is_src;
 		e->by_syn = p->by_syn;
 	}
-	else if ((o = orienttab_lookup(f->orient, e->key)) != NULL)
+	else if ((o = orienttab_lookup(f->orient, e->key)) != NULL ||
+			 (o = orienttab_lookup(f->orient_old, e->key)) != NULL)
 	{
 		e->a_is_src = o->a_is_src;
 		e->by_syn = o->by_syn;
@@ -567,9 +572,10 @@ orient(PktFlows *f, FlowInterval *iv, FlowEntry *e, int dir)
 }
 
 /*
- * Remember who initiated the conversations of an interval written, for
- * the intervals after it: at most N conversations (beyond, the table
- * starts again empty).
+ * Remember who initiated the conversations of an interval closing, for
+ * the intervals after it: the last N conversations at least, 2N at most
+ * (two tables: when the newer is full, it becomes the older and the
+ * older, emptied, the newer).
  */
 static void
 remember_orientation(PktFlows *f, FlowInterval *iv)
@@ -585,7 +591,13 @@ remember_orientation(PktFlows *f, FlowInterval *iv)
 
 		if (f->orient->members >= Max(f->capacity, 1) &&
 			orienttab_lookup(f->orient, e->key) == NULL)
-			orienttab_reset(f->orient);
+		{
+			struct orienttab_hash *older = f->orient_old;
+
+			orienttab_reset(older);
+			f->orient_old = f->orient;
+			f->orient = older;
+		}
 		o = orienttab_insert(f->orient, e->key, &found);
 		o->a_is_src = e->a_is_src;
 		o->by_syn = e->by_syn;
@@ -945,10 +957,7 @@ pkt_flows_write(PktFlows *f, PktWriter *w, int32 run_id, Oid owner)
 	f->xact_rows = r.n;
 }
 
-/*
- * The write committed: its intervals are in flows, and go; who initiated
- * their conversations is remembered.
- */
+/* The write committed: its intervals are in flows, and go. */
 void
 pkt_flows_committed(PktFlows *f)
 {
@@ -965,7 +974,6 @@ pkt_flows_committed(PktFlows *f)
 		iv->in_xact = false;
 		f->nclosed--;
 		f->closed_records -= interval_records(iv);
-		remember_orientation(f, iv);
 		interval_free(f, iv);
 	}
 	f->rows += f->xact_rows;

@@ -40,7 +40,8 @@ typedef struct PktFlows
 	int			used_next;
 	bool		used_evicted;	/* some were forgotten */
 	TimestampTz used_evicted_max;	/* the latest of them */
-	struct orienttab_hash *orient;	/* who initiated, of conversations written */
+	struct orienttab_hash *orient;	/* who initiated, of conversations closed */
+	struct orienttab_hash *orient_old;
 	PktBatchStmt *stmt;
 	bool		day_known;		/* known_day's partition is there */
 	TimestampTz known_day;
