@@ -25,6 +25,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "pkt_bucket.h"
 #include "pkt_guc.h"
 #include "pkt_maint.h"
 #include "pkt_partition.h"
@@ -129,9 +130,10 @@ step_ahead(void *arg)
 	return made;
 }
 
-/* the names of the partitions past retention, in the caller's context */
+/* the names of a table's partitions past retention, in the caller's context */
 typedef struct ExpiredArg
 {
+	PktTable	table;
 	MemoryContext cxt;
 	List	   *names;
 } ExpiredArg;
@@ -140,7 +142,7 @@ static int
 step_expired(void *arg)
 {
 	ExpiredArg *e = arg;
-	List	   *names = pkt_parts_expired();
+	List	   *names = pkt_parts_expired(e->table);
 	ListCell   *lc;
 	MemoryContext old = MemoryContextSwitchTo(e->cxt);
 
@@ -153,6 +155,7 @@ step_expired(void *arg)
 /* a partition to drop */
 typedef struct DropArg
 {
+	PktTable	table;
 	const char *relname;		/* this one, or the oldest before 'before' */
 	TimestampTz before;
 	const char *why;
@@ -164,56 +167,84 @@ step_drop(void *arg)
 {
 	DropArg    *d = arg;
 
-	/* packets locked ACCESS EXCLUSIVE: wait little, try again later */
+	/* the table locked ACCESS EXCLUSIVE: wait little, try again later */
 	(void) set_config_option("lock_timeout", PKT_DROP_LOCK_TIMEOUT, PGC_SUSET, PGC_S_OVERRIDE,
 							 GUC_ACTION_LOCAL, true, 0, false);
 	if (d->relname != NULL)
 	{
-		d->rows = pkt_parts_drop(d->relname, d->why);
+		d->rows = pkt_parts_drop(d->table, d->relname, d->why);
 		return 1;
 	}
-	return pkt_parts_drop_oldest(d->before, d->why, &d->rows) ? 1 : 0;
+	return pkt_parts_drop_oldest(d->table, d->before, d->why, &d->rows) ? 1 : 0;
 }
 
 /*
- * A round of maintenance: the partitions of now and of the next spans,
- * old summaries trimmed, and the partitions past pktcapture.retention
- * dropped, each drop in a transaction of its own.
+ * Drop the table's partitions past its retention, each in a transaction
+ * of its own; false if a step failed.
  */
-void
-pkt_maint_round(PktMaint *m)
+static bool
+drop_expired(PktMaint *m, PktTable table)
 {
-	ExpiredArg	e = {CurrentMemoryContext, NIL};
+	ExpiredArg	e = {table, CurrentMemoryContext, NIL};
 	ListCell   *lc;
+	bool		ok = true;
 
-	m->maintained_at = GetCurrentTimestamp();
-	if (pkt_maint_step(m, step_ahead, NULL, "making partitions ahead") < 0 ||
-		pkt_maint_step(m, step_expired, &e, "listing partitions past retention") < 0)
-		return;
+	if (pkt_maint_step(m, step_expired, &e, "listing partitions past retention") < 0)
+		return false;
 	foreach(lc, e.names)
 	{
-		DropArg		d = {lfirst(lc), 0, "retention", 0};
+		DropArg		d = {table, lfirst(lc), 0, "retention", 0};
 
 		if (pkt_maint_step(m, step_drop, &d, "dropping a partition past retention") < 0)
+		{
+			ok = false;
 			break;
+		}
 		ereport(LOG,
 				(errmsg("pktcapture: partition %s dropped (retention): " INT64_FORMAT " rows",
 						d.relname, d.rows)));
 	}
 	list_free_deep(e.names);
+	return ok;
 }
 
 /*
- * For a disk guard: drop the oldest partition holding rows, before the
- * one of now.  Returns 1 if one was dropped (*rows: what it held), 0 if
- * there is none left, -1 if the drop failed (try again shortly).
+ * A round of maintenance: the partitions of now and of the next spans,
+ * old summaries trimmed, and the partitions of packets past
+ * pktcapture.retention and of flows past pktcapture.flow_retention
+ * dropped, each drop in a transaction of its own.
+ */
+void
+pkt_maint_round(PktMaint *m)
+{
+	m->maintained_at = GetCurrentTimestamp();
+	if (pkt_maint_step(m, step_ahead, NULL, "making partitions ahead") < 0)
+		return;
+	if (drop_expired(m, PKT_TABLE_PACKETS))
+		(void) drop_expired(m, PKT_TABLE_FLOWS);
+}
+
+/*
+ * For a disk guard: drop the oldest partition of packets holding rows,
+ * before the one of now; with none left, the oldest partition of flows,
+ * before today's (flows are kept longer: they go last).  Returns 1 if one
+ * was dropped (*table: of which table, *rows: what it held), 0 if there
+ * is none left, -1 if the drop failed (try again shortly).
  */
 int
-pkt_maint_drop_oldest(PktMaint *m, int64 *rows)
+pkt_maint_drop_oldest(PktMaint *m, PktTable *table, int64 *rows)
 {
-	DropArg		d = {NULL, pkt_span_start(GetCurrentTimestamp()), "disk guard", 0};
+	TimestampTz now = GetCurrentTimestamp();
+	DropArg		d = {PKT_TABLE_PACKETS, NULL, pkt_span_start(now), "disk guard", 0};
 	int			r = pkt_maint_step(m, step_drop, &d, "dropping the oldest partition for space");
 
+	if (r == 0)
+	{
+		d.table = PKT_TABLE_FLOWS;
+		d.before = pkt_bucket_start(now, USECS_PER_DAY);
+		r = pkt_maint_step(m, step_drop, &d, "dropping the oldest partition of flows for space");
+	}
+	*table = d.table;
 	*rows = d.rows;
 	return r;
 }
@@ -232,7 +263,7 @@ guard_hold(PktMaint *m, PktGuard *g, const PktGuardRows *gr)
 		ereport(WARNING,
 				(errmsg("pktcapture: the disk guard stops storing %s", gr->rows),
 				 m ?
-				 errdetail("Free space is below pktcapture.min_free_space (%s) and no partition of packets is left to drop.",
+				 errdetail("Free space is below pktcapture.min_free_space (%s) and no partition of packets or flows is left to drop.",
 						   pkt_min_free_space) :
 				 errdetail("Free space is below pktcapture.min_free_space (%s).", pkt_min_free_space),
 				 errhint("%s", gr->hold_hint)));
@@ -274,7 +305,8 @@ pkt_maint_make_room(PktMaint *m, PktGuard *g, int64 bytes, const PktGuardRows *g
 	while (!pkt_guard_room(g, bytes))
 	{
 		int64		rows = 0;
-		int			r = m ? pkt_maint_drop_oldest(m, &rows) : 0;
+		PktTable	table = PKT_TABLE_PACKETS;
+		int			r = m ? pkt_maint_drop_oldest(m, &table, &rows) : 0;
 
 		if (r < 0)
 			return -1;
@@ -284,8 +316,8 @@ pkt_maint_make_room(PktMaint *m, PktGuard *g, int64 bytes, const PktGuardRows *g
 		if (g->state != PKT_GUARD_HOLDING)
 			g->state = PKT_GUARD_DROPPING;
 		ereport(LOG,
-				(errmsg("pktcapture: the disk guard dropped the oldest partition of packets (" INT64_FORMAT " rows) for %s",
-						rows, gr->rows),
+				(errmsg("pktcapture: the disk guard dropped the oldest partition of %s (" INT64_FORMAT " rows) for %s",
+						table == PKT_TABLE_FLOWS ? "flows" : "packets", rows, gr->rows),
 				 errdetail("Free space was below pktcapture.min_free_space (%s).", pkt_min_free_space)));
 	}
 	if (g->state == PKT_GUARD_HOLDING)

@@ -11,6 +11,7 @@
 #include "utils/elog.h"
 
 #include "pkt_guard.h"
+#include "pkt_partition.h"
 
 /* A background worker's transaction, connected to SPI, with a snapshot. */
 extern void pkt_xact_begin(void);
@@ -30,7 +31,7 @@ extern void pkt_maint_init(PktMaint *m, const char *who);
 extern int	pkt_maint_step(PktMaint *m, int (*fn) (void *arg), void *arg, const char *what);
 extern bool pkt_maint_due(const PktMaint *m, TimestampTz now);
 extern void pkt_maint_round(PktMaint *m);
-extern int	pkt_maint_drop_oldest(PktMaint *m, int64 *rows);
+extern int	pkt_maint_drop_oldest(PktMaint *m, PktTable *table, int64 *rows);
 extern void pkt_maint_checkpoint(PktMaint *m);
 
 /*

@@ -285,11 +285,27 @@ pkt_parts_ahead(void)
 	return isnull ? 0 : DatumGetInt32(d);
 }
 
-/* The partitions past pktcapture.retention, oldest first (palloc'd names). */
-List *
-pkt_parts_expired(void)
+/* The SQL functions that keep each table's partitions. */
+static const struct
 {
-	char	   *sql = psprintf("SELECT * FROM %s.pkt_partitions_expired()", pkt_ext_schema());
+	const char *expired;
+	const char *drop;
+	const char *drop_oldest;
+}			table_fn[] = {
+	[PKT_TABLE_PACKETS] = {"pkt_partitions_expired()", "pkt_partition_drop($1, $2)",
+	"pkt_partition_drop_oldest($1, $2)"},
+	[PKT_TABLE_FLOWS] = {"pkt_flow_partitions_expired()", "pkt_flow_partition_drop($1, $2)",
+	"pkt_flow_partition_drop_oldest($1, $2)"},
+};
+
+/*
+ * The partitions of the table past its retention (pktcapture.retention,
+ * pktcapture.flow_retention), oldest first (palloc'd names).
+ */
+List *
+pkt_parts_expired(PktTable t)
+{
+	char	   *sql = psprintf("SELECT * FROM %s.%s", pkt_ext_schema(), table_fn[t].expired);
 	List	   *names = NIL;
 
 	pkt_owner_execute(pkt_ext_owner(), NULL, sql, 0, NULL, NULL, NULL, SPI_OK_SELECT, 0);
@@ -308,7 +324,7 @@ pkt_parts_expired(void)
  * it held.  An error (lock_timeout) leaves it for later.
  */
 int64
-pkt_parts_drop(const char *relname, const char *why)
+pkt_parts_drop(PktTable t, const char *relname, const char *why)
 {
 	Oid			argtypes[2] = {NAMEOID, TEXTOID};
 	Datum		args[2];
@@ -317,7 +333,7 @@ pkt_parts_drop(const char *relname, const char *why)
 
 	args[0] = DirectFunctionCall1(namein, CStringGetDatum(relname));
 	args[1] = CStringGetTextDatum(why);
-	d = owner_call("pkt_partition_drop($1, $2)", 2, argtypes, args, &isnull);
+	d = owner_call(table_fn[t].drop, 2, argtypes, args, &isnull);
 	return isnull ? 0 : DatumGetInt64(d);
 }
 
@@ -326,7 +342,7 @@ pkt_parts_drop(const char *relname, const char *why)
  * there is none.  *rows: the rows it held.
  */
 bool
-pkt_parts_drop_oldest(TimestampTz before, const char *why, int64 *rows)
+pkt_parts_drop_oldest(PktTable t, TimestampTz before, const char *why, int64 *rows)
 {
 	Oid			argtypes[2] = {TIMESTAMPTZOID, TEXTOID};
 	Datum		args[2];
@@ -335,7 +351,7 @@ pkt_parts_drop_oldest(TimestampTz before, const char *why, int64 *rows)
 
 	args[0] = TimestampTzGetDatum(before);
 	args[1] = CStringGetTextDatum(why);
-	d = owner_call("pkt_partition_drop_oldest($1, $2)", 2, argtypes, args, &isnull);
+	d = owner_call(table_fn[t].drop_oldest, 2, argtypes, args, &isnull);
 	*rows = isnull ? 0 : DatumGetInt64(d);
 	return !isnull;
 }

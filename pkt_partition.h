@@ -38,9 +38,17 @@ extern void pkt_parts_release(PktParts *p);
 
 /* maintenance, each in a transaction of its own (the caller's) */
 extern int	pkt_parts_ahead(void);
-extern List *pkt_parts_expired(void);
-extern int64 pkt_parts_drop(const char *relname, const char *why);
-extern bool pkt_parts_drop_oldest(TimestampTz before, const char *why, int64 *rows);
+/* The partitioned tables maintenance keeps: their partitions, by time. */
+typedef enum PktTable
+{
+	PKT_TABLE_PACKETS,
+	PKT_TABLE_FLOWS
+} PktTable;
+
+extern List *pkt_parts_expired(PktTable t);
+extern int64 pkt_parts_drop(PktTable t, const char *relname, const char *why);
+extern bool pkt_parts_drop_oldest(PktTable t, TimestampTz before, const char *why,
+								  int64 *rows);
 extern int64 pkt_summaries_expire(void);
 
 #endif							/* PKT_PARTITION_H */

@@ -49,6 +49,7 @@ RELEASES=(
 	"1.2 f551f0e"
 	"1.3 1d59974"
 	"1.4 f05f7e5"
+	"1.5 2820caa"
 )
 NEW=$(make -s --no-print-directory print-version)
 SYS_BINDIR=$PG_BINDIR
@@ -150,12 +151,13 @@ END
 # schema_of FILE: the schema of pktcapture in the cluster's database as
 # FILE.facts (EXT_FACTS) and FILE.dump: pg_dump --schema-only once every
 # member is detached (EXT_DETACH; the database is of no use after).  Left
-# out of the dump: the partitions of packets, made at run time with their
+# out of the dump: the partitions of packets and flows, made at run time with their
 # times in their names, and pg_dump's \restrict lines (a random key).
 schema_of() {
 	cluster_psql -At -c "$EXT_FACTS" >"$1.facts" &&
 		cluster_psql -c "$EXT_DETACH" >/dev/null &&
 		"$PG_BINDIR/pg_dump" -U postgres --schema-only --exclude-table='packets_[0-9]*' \
+			--exclude-table='flows_[0-9]*' \
 			-f "$1.raw" "${CLUSTER_DB:-postgres}" &&
 		sed '/^\\\(un\)\?restrict /d' "$1.raw" >"$1.dump"
 }
@@ -331,6 +333,9 @@ for rel in "${RELEASES[@]}"; do
 		"$(sql "SELECT count(*) FROM pkt_report_between('-infinity', 'infinity', 1000) WHERE NOT exact")" 0
 	# the next load catches the dead run up and marks it interrupted
 	check_eq "a load after the update" "$(sql "SELECT pkt_load('$CORPUS/dns_tcp_8053.pcap')")" 11
+	check_eq "its conversation in flows, with its 11 packets (tshark)" \
+		"$(sql "SELECT count(*) || ' ' || sum(packets + reverse_packets) FROM flows
+			WHERE run_id = (SELECT max(run_id) FROM pkt_runs)")" "1 11"
 	check_eq "the dead run is marked interrupted" \
 		"$(sql "SELECT count(*) FROM pkt_runs WHERE state = 'interrupted'")" 1
 	check_eq "every ended run is wholly in the summaries" \
@@ -339,7 +344,7 @@ for rel in "${RELEASES[@]}"; do
 	check_eq "pkt_report equals GROUP BY after the next load" "$diffs" 0
 	check_eq "the writer's functions are pktcapture's own (it writes with its rights, 1.4)" \
 		"$(sql "SELECT count(*) FILTER (WHERE has_function_privilege('public', oid, 'EXECUTE')) || ' of ' || count(*)
-			FROM pg_proc WHERE proname LIKE 'pkt\_batch\_%'")" "0 of 9"
+			FROM pg_proc WHERE proname LIKE 'pkt\_batch\_%'")" "0 of 10"
 	older "$V" 1.4 &&
 		check_eq "a role the old version let write packets may not any more (1.4)" \
 			"$(sql "SELECT has_table_privilege('pkt_old_capturer', 'packets', 'INSERT')
@@ -351,7 +356,7 @@ for rel in "${RELEASES[@]}"; do
 			JOIN pg_language l ON l.oid = p.prolang AND l.lanname IN ('sql', 'plpgsql')
 			WHERE NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)
 			  AND p.proname NOT IN ('pkt_bucket_floor', 'pkt_bucket_ceil', 'pkt_partition_name',
-			                        'pkt_sensor', 'pkt_row_sensor', 'pkt_maintain')")" ""
+			                        'pkt_flow_partition_name', 'pkt_sensor', 'pkt_row_sensor', 'pkt_maintain')")" ""
 	if [ "$V" = 1.0 ] || [ "$V" = 1.1 ]; then
 		# the partition of the rows in place goes as any other: the ledger follows
 		part=$(sql "SELECT relname FROM pkt_partitions WHERE range_start = '-infinity'")
