@@ -1308,12 +1308,21 @@ BEGIN
     UPDATE @extschema@.pkt_flow_partitions
     SET relname = relname || '~' || extract(epoch FROM dropped_at)::bigint
     WHERE relname = nm AND dropped_at IS NOT NULL;
-    EXECUTE format('CREATE TABLE %s.%I (LIKE @extschema@.flows INCLUDING DEFAULTS INCLUDING GENERATED '
-                   'INCLUDING STORAGE INCLUDING COMPRESSION)', '@extschema@', nm);
-    PERFORM @extschema@.pkt_flow_partition_indexes(nm);
-    EXECUTE format('ALTER TABLE @extschema@.flows ATTACH PARTITION %s.%I FOR VALUES FROM (%L) TO (%L)',
-                   '@extschema@', nm, lo, hi);
-    PERFORM @extschema@.pkt_partition_grants_from('@extschema@.flows', nm);
+    IF to_regclass(format('%s.%I', '@extschema@', nm)) IS NULL THEN
+        EXECUTE format('CREATE TABLE %s.%I (LIKE @extschema@.flows INCLUDING DEFAULTS INCLUDING GENERATED '
+                       'INCLUDING STORAGE INCLUDING COMPRESSION)', '@extschema@', nm);
+        PERFORM @extschema@.pkt_flow_partition_indexes(nm);
+        EXECUTE format('ALTER TABLE @extschema@.flows ATTACH PARTITION %s.%I FOR VALUES FROM (%L) TO (%L)',
+                       '@extschema@', nm, lo, hi);
+        PERFORM @extschema@.pkt_partition_grants_from('@extschema@.flows', nm);
+    ELSIF NOT EXISTS (SELECT 1 FROM pg_inherits i
+                      WHERE i.inhrelid = format('%s.%I', '@extschema@', nm)::regclass
+                        AND i.inhparent = '@extschema@.flows'::regclass) THEN
+        RAISE EXCEPTION 'table %.% is in the way of a partition of flows', '@extschema@', nm
+            USING ERRCODE = 'duplicate_table',
+                  HINT = 'pktcapture names the partitions of flows flows_YYYYMMDD: rename that table.';
+    END IF;
+    -- a partition there but not listed (pkt_flow_partitions emptied) is listed again
     INSERT INTO @extschema@.pkt_flow_partitions (relname, range_start, range_end) VALUES (nm, lo, hi);
 END
 $$;

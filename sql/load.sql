@@ -461,3 +461,14 @@ WITH got AS (
 SELECT 'pktcapture' AS side, * FROM (TABLE got EXCEPT ALL TABLE want) a
 UNION ALL
 SELECT 'expected', * FROM (TABLE want EXCEPT ALL TABLE got) b;
+-- every run's flows sum to its rows, and the ledger counts them
+SELECT count(*) AS runs_whose_flows_differ FROM pkt_runs r
+WHERE r.flow_lost <> 0 OR r.flow_rows <> (SELECT count(*) FROM flows f WHERE f.run_id = r.run_id)
+   OR r.rows_stored <> coalesce((SELECT sum(packets + reverse_packets) FROM flows f
+                                 WHERE f.run_id = r.run_id), 0);
+-- the list of flows' partitions emptied by hand: the next load lists the
+-- partition there again, and writes into it
+DELETE FROM pkt_flow_partitions;
+SELECT pkt_load(:'corpus' || 'dns_tcp_8053.pcap') AS rows_after_the_list_was_emptied;
+SELECT relname, range_start, range_end FROM pkt_flow_partitions WHERE dropped_at IS NULL;
+SELECT count(*) AS flows_of_that_load FROM flows WHERE run_id = (SELECT max(run_id) FROM pkt_runs);
