@@ -3,17 +3,17 @@
  *		A hub: the rows of many sensors in one database, received by
  *		PostgreSQL's logical replication.
  *
- * Each sensor publishes packets, the ledger and the summaries; the hub
- * subscribes to each (pkt_hub_add, in the SQL of version 1.3), one
+ * Each sensor publishes packets, the ledger, the summaries and the flows;
+ * the hub subscribes to each (pkt_hub_add, in the SQL of version 1.3), one
  * subscription named "pktcapture:<sensor>".  What runs here:
  *
- *	- pkt_hub_rows, a BEFORE INSERT trigger on the hub's packets, in the
- *	  processes of those subscriptions only: every row gets the sensor's
- *	  name as it arrives, whatever it held (the ledger and summaries get
- *	  it from pkt_hub_replace, through pkt_hub_origin).  In the copy of
- *	  a sensor's existing rows (a subscription's table sync), a row the hub
- *	  already holds is skipped: a sensor added again after its slot was
- *	  lost sends its rows again, and only the missing ones are kept.
+ *	- pkt_hub_rows, a BEFORE INSERT trigger on the hub's packets and flows,
+ *	  in the processes of those subscriptions only: every row gets the
+ *	  sensor's name as it arrives, whatever it held (the ledger and
+ *	  summaries get it from pkt_hub_replace, through pkt_hub_origin).  In
+ *	  the copy of a sensor's existing rows (a subscription's table sync), a
+ *	  row the hub already holds is skipped: a sensor added again after its
+ *	  slot was lost sends its rows again, and only the missing ones are kept.
  *
  *	- One worker per hub database ("pktcapture hub"), which keeps the
  *	  partitions of packets as a capture does (pkt_maint.c: partitions
@@ -37,6 +37,7 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_database.h"
 #include "commands/dbcommands.h"
 #include "commands/extension.h"
@@ -53,6 +54,7 @@
 #include "storage/lmgr.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -113,11 +115,65 @@ subscription_sensor(void)
 	return MySubscription->name + strlen(HUB_SUBSCRIPTION_PREFIX);
 }
 
-/* Does rel (a partition of packets) hold a row with tuple's primary key? */
+/* The first btree index of rel, or InvalidOid. */
+static Oid
+first_btree_index(Relation rel)
+{
+	List	   *indexes = RelationGetIndexList(rel);
+	ListCell   *lc;
+	Oid			found = InvalidOid;
+
+	foreach(lc, indexes)
+	{
+		Relation	index = index_open(lfirst_oid(lc), AccessShareLock);
+		bool		btree = index->rd_rel->relam == BTREE_AM_OID;
+
+		index_close(index, AccessShareLock);
+		if (btree)
+		{
+			found = lfirst_oid(lc);
+			break;
+		}
+	}
+	list_free(indexes);
+	return found;
+}
+
+/*
+ * Is the row in slot tuple, column for column?  Generated columns aside:
+ * a BEFORE trigger's tuple has them not computed yet.
+ */
+static bool
+same_row(TupleDesc desc, HeapTuple tuple, TupleTableSlot *slot)
+{
+	slot_getallattrs(slot);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		bool		isnull;
+		Datum		value;
+
+		if (att->attisdropped || att->attgenerated)
+			continue;
+		value = heap_getattr(tuple, i + 1, desc, &isnull);
+		if (isnull != slot->tts_isnull[i] ||
+			(!isnull && !datum_image_eq(value, slot->tts_values[i], att->attbyval, att->attlen)))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Does rel already hold tuple?  A partition of packets: a row of its
+ * primary key.  A partition of flows, which has none: the same row, among
+ * those its first btree index finds by its key's columns (a
+ * conversation's source and first packet, NULL matching NULL).
+ */
 static bool
 row_exists(Relation rel, HeapTuple tuple)
 {
 	Oid			indexoid = RelationGetPrimaryKeyIndex(rel);
+	bool		whole = !OidIsValid(indexoid);
 	Relation	index;
 	ScanKeyData keys[INDEX_MAX_KEYS];
 	int			nkeys;
@@ -126,6 +182,8 @@ row_exists(Relation rel, HeapTuple tuple)
 	TupleTableSlot *slot;
 	bool		found;
 
+	if (whole)
+		indexoid = first_btree_index(rel);
 	if (!OidIsValid(indexoid))
 		return false;
 	index = index_open(indexoid, AccessShareLock);
@@ -136,22 +194,30 @@ row_exists(Relation rel, HeapTuple tuple)
 		Oid			optype = index->rd_opcintype[i];
 		Oid			eq = get_opfamily_member(index->rd_opfamily[i], optype, optype,
 											 BTEqualStrategyNumber);
-		bool		isnull;
-		Datum		value = heap_getattr(tuple, attno, RelationGetDescr(rel), &isnull);
+		bool		isnull = true;
+		Datum		value = (Datum) 0;
 
-		if (!OidIsValid(eq) || isnull)
+		if (attno > 0)
+			value = heap_getattr(tuple, attno, RelationGetDescr(rel), &isnull);
+		if (attno <= 0 || !OidIsValid(eq) || (isnull && !whole))
 		{
 			index_close(index, AccessShareLock);
 			return false;		/* a key column is never null here */
 		}
-		ScanKeyEntryInitialize(&keys[i], 0, i + 1, BTEqualStrategyNumber, optype,
-							   index->rd_indcollation[i], get_opcode(eq), value);
+		if (isnull)
+			ScanKeyEntryInitialize(&keys[i], SK_ISNULL | SK_SEARCHNULL, i + 1, InvalidStrategy,
+								   InvalidOid, InvalidOid, InvalidOid, (Datum) 0);
+		else
+			ScanKeyEntryInitialize(&keys[i], 0, i + 1, BTEqualStrategyNumber, optype,
+								   index->rd_indcollation[i], get_opcode(eq), value);
 	}
 	snap = RegisterSnapshot(GetLatestSnapshot());
 	scan = index_beginscan(rel, index, snap, nkeys, 0);
 	index_rescan(scan, keys, nkeys, NULL, 0);
 	slot = table_slot_create(rel, NULL);
-	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	while ((found = index_getnext_slot(scan, ForwardScanDirection, slot)) &&
+		   whole && !same_row(RelationGetDescr(rel), tuple, slot))
+		;
 	ExecDropSingleTupleTableSlot(slot);
 	index_endscan(scan);
 	UnregisterSnapshot(snap);
@@ -160,7 +226,7 @@ row_exists(Relation rel, HeapTuple tuple)
 }
 
 /*
- * pkt_hub_rows(): BEFORE INSERT FOR EACH ROW on packets, enabled ALWAYS
+ * pkt_hub_rows(): BEFORE INSERT FOR EACH ROW on packets and flows, enabled ALWAYS
  * (it must fire in replication, whose session_replication_role is
  * replica).  Elsewhere it returns the row as it is.
  */
@@ -194,7 +260,7 @@ pkt_hub_trigger(FunctionCallInfo fcinfo)
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("table \"%s\" has no text column \"sensor\"",
 						RelationGetRelationName(td->tg_relation)),
-				 errhint("pkt_hub_rows() is pktcapture's trigger on packets.")));
+				 errhint("pkt_hub_rows() is pktcapture's trigger on packets and flows.")));
 	/*
 	 * Every row is the subscription's sensor's, whatever it says: a sensor
 	 * cannot attribute rows to another (nor a hub of hubs name the sensors
