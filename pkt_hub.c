@@ -21,7 +21,9 @@
  *	  oldest partitions dropped, then the subscriptions disabled until
  *	  space returns: the sensors keep the rows meanwhile, up to their
  *	  max_slot_wal_keep_size), and looks at each sensor once a minute,
- *	  logging what the hub missed when a sensor's slot was lost.
+ *	  logging what the hub missed when a sensor's slot was lost, and
+ *	  subscribing to the flows of a sensor updated from 1.5 (a statement
+ *	  that no SQL function may run).
  *	  pkt_hub_add starts it; at server start, a short-lived worker
  *	  ("pktcapture hubs") looks into each database for one.  A session
  *	  advisory lock makes it one per database.
@@ -53,6 +55,7 @@
 #include "storage/latch.h"
 #include "storage/lmgr.h"
 #include "tcop/tcopprot.h"
+#include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
@@ -72,6 +75,7 @@
 #define HUB_LOCK_KEY			0x706b7468	/* "pkth": the advisory lock's key */
 #define HUB_TICK_MS				1000	/* the disk guard looks this often */
 #define HUB_CHECK_MS			60000	/* and the sensors this often */
+#define HUB_FLOWS_SOON_MS		10000	/* a sensor's flows, while they are about ready */
 #define HUB_PROBE_WAIT_MS		5000	/* a database's probe, at server start */
 
 PGDLLEXPORT void pkt_hubs_main(Datum main_arg);
@@ -370,6 +374,8 @@ typedef struct Hub
 	PktMaint	maint;
 	PktGuard	guard;			/* holding: the subscriptions are disabled */
 	TimestampTz checked_at;
+	TimestampTz flows_at;		/* last look for sensors' flows to take */
+	bool		flows_soon;		/* some will be ready: look again soon */
 	List	   *states;			/* "sensor\0state" of the last check */
 	MemoryContext cxt;
 } Hub;
@@ -542,6 +548,123 @@ step_check(void *arg)
 	return 1;
 }
 
+/*
+ * The subscriptions whose sensor's flows are to be taken now, in the
+ * caller's context; soon: some others will be ready shortly.
+ */
+typedef struct FlowsArg
+{
+	MemoryContext cxt;
+	List	   *subscriptions;
+	bool		soon;
+} FlowsArg;
+
+static int
+step_flows_pending(void *arg)
+{
+	FlowsArg   *f = arg;
+	char	   *sql;
+
+	if (!OidIsValid(get_extension_oid("pktcapture", true)))
+		return 0;
+	sql = psprintf("SELECT subname, ready FROM %s.pkt_hub_flows_pending()", pkt_ext_schema());
+	if (SPI_execute(sql, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not run pkt_hub_flows_pending()");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		bool		isnull;
+		bool		ready = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
+													   2, &isnull)) && !isnull;
+		MemoryContext old;
+
+		if (name == NULL || !ready)
+		{
+			f->soon = true;
+			continue;
+		}
+		old = MemoryContextSwitchTo(f->cxt);
+		f->subscriptions = lappend(f->subscriptions, pstrdup(name));
+		MemoryContextSwitchTo(old);
+	}
+	return (int) SPI_processed;
+}
+
+/*
+ * ALTER SUBSCRIPTION subscription ADD PUBLICATION pktcapture_flows: it
+ * copies the tables it adds, so PostgreSQL runs it only as a statement of
+ * its own, never in a function or a transaction block; here, a transaction
+ * of its own at top level, as a client's statement.  The statement is
+ * built, not parsed: the name never becomes SQL text.
+ */
+static void
+hub_add_flows(const char *subscription)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	char	   *what = psprintf("ALTER SUBSCRIPTION %s ADD PUBLICATION pktcapture_flows",
+								quote_identifier(subscription));
+
+	PG_TRY();
+	{
+		AlterSubscriptionStmt *alter = makeNode(AlterSubscriptionStmt);
+		PlannedStmt *stmt = makeNode(PlannedStmt);
+
+		alter->kind = ALTER_SUBSCRIPTION_ADD_PUBLICATION;
+		alter->subname = pstrdup(subscription);
+		alter->publication = list_make1(makeString("pktcapture_flows"));
+		alter->options = NIL;	/* refresh: the flows the sensor holds are copied */
+		stmt->commandType = CMD_UTILITY;
+		stmt->utilityStmt = (Node *) alter;
+		stmt->stmt_location = -1;
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		pgstat_report_activity(STATE_RUNNING, what);
+		ProcessUtility(stmt, what, false, PROCESS_UTILITY_TOPLEVEL, NULL, NULL,
+					   None_Receiver, NULL);
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		ereport(LOG,
+				(errmsg("pktcapture hub: subscription \"%s\" takes its sensor's flows: those it holds are copied, then new ones follow",
+						subscription)));
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata = pkt_xact_abort(oldcxt);
+
+		ereport(LOG,
+				(errmsg("pktcapture hub: %s failed: %s", what, edata->message),
+				 errhint("It is tried again at the next look at the sensors, in a minute.")));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+	pgstat_report_activity(STATE_IDLE, NULL);
+	pfree(what);
+}
+
+/*
+ * The sensors updated to 1.6 (or whose hub was) since they were added:
+ * their flows are taken, at each look at the sensors, and more often
+ * while some are about ready.
+ */
+static void
+hub_take_flows(Hub *h)
+{
+	FlowsArg	f = {CurrentMemoryContext, NIL, false};
+	ListCell   *lc;
+
+	h->flows_at = GetCurrentTimestamp();
+	h->flows_soon = false;
+	if (pkt_maint_step(&h->maint, step_flows_pending, &f,
+					   "pktcapture hub: looking for sensors' flows to take") <= 0)
+		return;
+	h->flows_soon = f.soon;
+	foreach(lc, f.subscriptions)
+		hub_add_flows(lfirst(lc));
+	list_free_deep(f.subscriptions);
+}
+
 /* Look at each sensor; false if this database is no longer a hub. */
 static bool
 hub_check(Hub *h)
@@ -553,6 +676,8 @@ hub_check(Hub *h)
 		return true;			/* logged; tried again at the next look */
 	list_free_deep(h->states);
 	h->states = c.states;
+	if (c.sensors > 0)
+		hub_take_flows(h);
 	return c.sensors > 0;
 }
 
@@ -599,6 +724,8 @@ pkt_hub_main(Datum main_arg)
 			ereport(LOG, (errmsg("pktcapture: the hub's worker stops: no sensor is left")));
 			proc_exit(0);
 		}
+		if (h.flows_soon && now >= TimestampTzPlusMilliseconds(h.flows_at, HUB_FLOWS_SOON_MS))
+			hub_take_flows(&h);
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 HUB_TICK_MS, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
