@@ -13,8 +13,10 @@
  *
  * The initiator of a record (its src) is the sender of a TCP SYN, or the
  * receiver of a SYN+ACK; failing those, the initiator of the same
- * conversation in the interval written before (so that a long connection
- * keeps its direction); failing that, the sender of the first packet.
+ * conversation in an earlier interval (the latest one still in memory, or
+ * a table of the last conversations written, at most N: a long
+ * connection keeps its direction across quiet intervals); failing that,
+ * the sender of the first packet.
  *
  * Memory and rows are bounded by pktcapture.flow_capacity (N), whatever
  * arrives: an interval keeps at most N conversations apart.  The packets
@@ -24,17 +26,20 @@
  * folded in estimated by a HyperLogLog (lib/hyperloglog.h); beyond N / 4
  * of those, into one overflow record.  Folded packets are counted
  * (pkt_runs.flow_folded), so an interval holds at most N + N / 4 + 1
- * records of a run (within the contract's 2N).  Rows of an interval already written (a file out of order) open
+ * records of a run (within the contract's 2N).  Rows of an interval
+ * already written (a file out of order) open
  * it again as another part, whose capacity is what the interval's earlier
- * parts left (remembered for the last USED_RING intervals).
+ * parts left (remembered for the last USED_MAX intervals closed; a part of
+ * an interval forgotten since keeps no conversation or server apart).
  *
  * An interval is written when it closes: a newer one needs its place
  * (MAX_OPEN are open at once, for rows a little out of order), the run
  * ends, or, for a live capture, its end has passed by the clock.  Closed
  * intervals stay in memory until their write commits: at most MAX_CLOSED,
- * holding at most twice the open intervals' bound plus a batch of rows'
- * records (a file load writes them at least every PKT_RUN_MAX_INTERVALS
- * intervals, so it never reaches that), beyond which the oldest is given
+ * holding at most twice the open intervals' bound and a batch of rows'
+ * records (a file load writes them once it holds half that, or
+ * PKT_FLOWS_LOAD_INTERVALS intervals, and its batches of rows span as many
+ * at most, so it never reaches either), beyond which the oldest is given
  * up and its packets counted as lost (pkt_runs.flow_lost): flows never
  * hold more memory than that, whatever the writes do.
  *-------------------------------------------------------------------------
@@ -56,9 +61,9 @@
 #include "pkt_inet.h"
 
 #define MAX_OPEN 2				/* intervals open at once */
-#define MAX_CLOSED 128			/* closed, not yet written */
-#define FOLD_CAP(n) Max((n) / 4, 1)	/* folded records an interval holds */
-#define USED_RING 64			/* closed intervals whose capacity is remembered */
+#define MAX_CLOSED 4096			/* closed, not yet written */
+#define FOLD_CAP(n) ((n) / 4)	/* folded records an interval holds */
+#define USED_MAX 65536			/* closed intervals whose capacity is remembered */
 #define HLL_BWIDTH 7			/* 128 registers: about 9% standard error */
 #define LIVE_GRACE_MS 5000		/* a live interval closes this long after its end */
 
@@ -153,6 +158,50 @@ key_hash(const FlowKey *k)
 #define SH_DEFINE
 #include "lib/simplehash.h"
 
+/* What the parts of an interval written so far used of its capacity. */
+typedef struct FlowUsed
+{
+	TimestampTz start;
+	char		status;
+	uint32		conv;
+	uint32		fold;			/* folded records */
+	uint32		overflow;		/* overflow records */
+} FlowUsed;
+
+#define SH_PREFIX usedtab
+#define SH_ELEMENT_TYPE FlowUsed
+#define SH_KEY_TYPE TimestampTz
+#define SH_KEY start
+#define SH_HASH_KEY(tb, k) murmurhash32((uint32) (k) ^ (uint32) ((uint64) (k) >> 32))
+#define SH_EQUAL(tb, x, y) ((x) == (y))
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+/* Who initiated a conversation written in an earlier interval. */
+typedef struct FlowOrient
+{
+	FlowKey		key;
+	uint32		hash;
+	char		status;
+	bool		a_is_src;
+	bool		by_syn;
+} FlowOrient;
+
+#define SH_PREFIX orienttab
+#define SH_ELEMENT_TYPE FlowOrient
+#define SH_KEY_TYPE FlowKey
+#define SH_KEY key
+#define SH_HASH_KEY(tb, k) key_hash(&(k))
+#define SH_EQUAL(tb, x, y) (memcmp(&(x), &(y), sizeof(FlowKey)) == 0)
+#define SH_STORE_HASH
+#define SH_GET_HASH(tb, e) (e)->hash
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
 /* One part of one interval of a run. */
 typedef struct FlowInterval
 {
@@ -171,14 +220,6 @@ typedef struct FlowInterval
 	uint64		packets;		/* every packet it holds */
 } FlowInterval;
 
-/* What earlier parts of an interval used of its capacity. */
-typedef struct FlowUsed
-{
-	TimestampTz start;
-	uint32		conv;
-	uint32		fold;			/* folded and overflow records */
-} FlowUsed;
-
 void
 pkt_flows_init(PktFlows *f, MemoryContext cxt, bool live)
 {
@@ -191,27 +232,34 @@ pkt_flows_init(PktFlows *f, MemoryContext cxt, bool live)
 	dlist_init(&f->intervals);
 	if (!f->enabled)
 		return;
-	/* the open intervals' records, closing, and those of a batch of rows */
-	f->max_closed_records = (uint64) MAX_OPEN * (f->capacity + FOLD_CAP(f->capacity) + 1) +
-		(uint64) pkt_batch_size;
+	/*
+	 * Twice the open intervals' records, closing, and those of a batch of
+	 * rows: a file load writes at half of it (pkt_flows_batch_due), so one
+	 * batch more never reaches it.
+	 */
+	f->max_closed_records = 2 * ((uint64) MAX_OPEN * (f->capacity + FOLD_CAP(f->capacity) + 1) +
+								 (uint64) pkt_batch_size);
 	f->batch_cxt = AllocSetContextCreate(cxt, "pktcapture flows batch",
 										 ALLOCSET_DEFAULT_SIZES);
-	f->used = MemoryContextAllocZero(cxt, sizeof(FlowUsed) * USED_RING);
-}
-
-static FlowUsed *
-used_of(PktFlows *f, TimestampTz start)
-{
-	for (int i = 0; i < USED_RING; i++)
-		if (f->used[i].start == start && (f->used[i].conv > 0 || f->used[i].fold > 0))
-			return &f->used[i];
-	return NULL;
+	f->used = usedtab_create(cxt, 64, NULL);
+	f->used_order = MemoryContextAlloc(cxt, sizeof(TimestampTz) * USED_MAX);
+	f->orient = orienttab_create(cxt, 256, NULL);
 }
 
 static uint32
 interval_fold_rows(const FlowInterval *iv)
 {
-	return iv->fold->members + (iv->has_overflow ? 1 : 0);
+	return (iv->fold ? iv->fold->members : 0) + (iv->has_overflow ? 1 : 0);
+}
+
+/*
+ * Is an interval the run has no record of one it may have written and
+ * forgotten (beyond USED_MAX intervals)?
+ */
+static bool
+forgotten(PktFlows *f, TimestampTz start)
+{
+	return f->used_evicted && start <= f->used_evicted_max;
 }
 
 static uint64
@@ -220,39 +268,54 @@ interval_records(const FlowInterval *iv)
 	return (uint64) iv->conv->members + interval_fold_rows(iv);
 }
 
-/* Remember what a closing part used, for a later part of its interval. */
+/*
+ * Remember what a closing part used, for a later part of its interval:
+ * the last USED_MAX intervals, the oldest remembered forgotten first.
+ */
 static void
 remember_used(PktFlows *f, FlowInterval *iv)
 {
-	FlowUsed   *u = used_of(f, iv->start);
+	bool		found;
+	FlowUsed   *u = usedtab_lookup(f->used, iv->start);
 
 	if (u == NULL)
 	{
-		u = &f->used[f->used_next];
-		f->used_next = (f->used_next + 1) % USED_RING;
-		u->start = iv->start;
-		u->conv = u->fold = 0;
+		if (f->used->members >= USED_MAX)
+		{
+			TimestampTz old = f->used_order[f->used_next];
+
+			(void) usedtab_delete(f->used, old);
+			f->used_evicted = true;
+			f->used_evicted_max = Max(f->used_evicted_max, old);
+		}
+		f->used_order[f->used_next] = iv->start;
+		f->used_next = (f->used_next + 1) % USED_MAX;
+		u = usedtab_insert(f->used, iv->start, &found);
+		u->conv = u->fold = u->overflow = 0;
 	}
 	u->conv += iv->conv->members;
-	u->fold += interval_fold_rows(iv);
+	u->fold += iv->fold ? iv->fold->members : 0;
+	u->overflow += iv->has_overflow ? 1 : 0;
 }
 
 static FlowInterval *
 interval_new(PktFlows *f, TimestampTz start)
 {
 	FlowInterval *iv = MemoryContextAllocZero(f->cxt, sizeof(FlowInterval));
-	FlowUsed   *u = used_of(f, start);
-	uint32		conv_used = u ? u->conv : 0;
-	uint32		fold_used = u ? u->fold : 0;
+	FlowUsed   *u = usedtab_lookup(f->used, start);
+	bool		lost = u == NULL && forgotten(f, start);
+	uint32		conv_used = u ? u->conv : lost ? f->capacity : 0;
+	uint32		fold_used = u ? u->fold : lost ? FOLD_CAP(f->capacity) : 0;
 
 	iv->start = start;
 	iv->open = true;
 	iv->cxt = AllocSetContextCreate(f->cxt, "pktcapture flows interval",
-									ALLOCSET_DEFAULT_SIZES);
-	iv->conv = flowtab_create(iv->cxt, 256, NULL);
-	iv->fold = foldtab_create(iv->cxt, 16, NULL);
+									ALLOCSET_SMALL_SIZES);
+	/* small at first: a sparse file has many intervals of few conversations */
+	iv->conv = flowtab_create(iv->cxt, 16, NULL);
+	iv->fold = NULL;			/* made by the first packet folded */
 	iv->conv_cap = f->capacity > conv_used ? f->capacity - conv_used : 0;
-	/* a quarter of the capacity for folded records, one more for the overflow */
+	/* a quarter of the capacity for folded records, beside the overflow */
 	iv->fold_cap = FOLD_CAP(f->capacity) > fold_used ? FOLD_CAP(f->capacity) - fold_used : 0;
 	dlist_push_tail(&f->intervals, &iv->node);
 	f->nopen++;
@@ -264,8 +327,6 @@ interval_free(PktFlows *f, FlowInterval *iv)
 {
 	if (f->last == iv)
 		f->last = NULL;
-	if (f->carry == iv)
-		f->carry = NULL;
 	dlist_delete(&iv->node);
 	MemoryContextDelete(iv->cxt);
 	pfree(iv);
@@ -284,7 +345,7 @@ give_up_oldest(PktFlows *f)
 	{
 		FlowInterval *iv = dlist_container(FlowInterval, node, it.cur);
 
-		if (iv->open || iv->in_xact || iv == f->carry)
+		if (iv->open || iv->in_xact)
 			continue;
 		f->lost += iv->packets;
 		f->nclosed--;
@@ -430,6 +491,8 @@ fold_row(PktFlows *f, FlowInterval *iv, const PktRow *row, const FlowKey *k, int
 	int			sender_is_a = dir == 0;
 
 	f->folded++;
+	if (iv->fold == NULL)
+		iv->fold = foldtab_create(iv->cxt, 16, NULL);
 	/* a reply from a server already folded is that record's reverse */
 	fold_key(k, sender_is_a, &fk);
 	e = foldtab_lookup(iv->fold, fk);
@@ -477,25 +540,55 @@ orient(PktFlows *f, FlowInterval *iv, FlowEntry *e, int dir)
 {
 	FlowInterval *prev = NULL;
 	dlist_iter	it;
+	FlowEntry  *p = NULL;
+	FlowOrient *o;
 
 	e->a_is_src = dir == 0;
 	e->by_syn = false;
 	dlist_foreach(it, &f->intervals)
 	{
-		FlowInterval *p = dlist_container(FlowInterval, node, it.cur);
+		FlowInterval *x = dlist_container(FlowInterval, node, it.cur);
 
-		if (p->start < iv->start && (prev == NULL || p->start > prev->start))
-			prev = p;
+		if (x->start < iv->start && (prev == NULL || x->start > prev->start))
+			prev = x;
 	}
 	if (prev != NULL)
+		p = flowtab_lookup(prev->conv, e->key);
+	if (p != NULL)
 	{
-		FlowEntry  *p = flowtab_lookup(prev->conv, e->key);
+		e->a_is_src = p->a_is_src;
+		e->by_syn = p->by_syn;
+	}
+	else if ((o = orienttab_lookup(f->orient, e->key)) != NULL)
+	{
+		e->a_is_src = o->a_is_src;
+		e->by_syn = o->by_syn;
+	}
+}
 
-		if (p != NULL)
-		{
-			e->a_is_src = p->a_is_src;
-			e->by_syn = p->by_syn;
-		}
+/*
+ * Remember who initiated the conversations of an interval written, for
+ * the intervals after it: at most N conversations (beyond, the table
+ * starts again empty).
+ */
+static void
+remember_orientation(PktFlows *f, FlowInterval *iv)
+{
+	flowtab_iterator it;
+	FlowEntry  *e;
+
+	flowtab_start_iterate(iv->conv, &it);
+	while ((e = flowtab_iterate(iv->conv, &it)) != NULL)
+	{
+		FlowOrient *o;
+		bool		found;
+
+		if (f->orient->members >= Max(f->capacity, 1) &&
+			orienttab_lookup(f->orient, e->key) == NULL)
+			orienttab_reset(f->orient);
+		o = orienttab_insert(f->orient, e->key, &found);
+		o->a_is_src = e->a_is_src;
+		o->by_syn = e->by_syn;
 	}
 }
 
@@ -584,6 +677,17 @@ pkt_flows_tick(PktFlows *f, TimestampTz now)
 	return pkt_flows_waiting(f);
 }
 
+/*
+ * Should a file load write its closed intervals now: enough of them that
+ * one statement writes many (or memory asks)?
+ */
+bool
+pkt_flows_batch_due(const PktFlows *f)
+{
+	return f->nclosed >= PKT_FLOWS_LOAD_INTERVALS ||
+		f->closed_records >= f->max_closed_records / 2;
+}
+
 /* Do closed intervals wait to be written? */
 bool
 pkt_flows_waiting(const PktFlows *f)
@@ -594,7 +698,7 @@ pkt_flows_waiting(const PktFlows *f)
 	{
 		FlowInterval *iv = dlist_container(FlowInterval, node, it.cur);
 
-		if (!iv->open && iv != f->carry)
+		if (!iv->open)
 			return true;
 	}
 	return false;
@@ -731,8 +835,9 @@ emit_interval(FlowRows *r, FlowInterval *iv)
 	while ((e = flowtab_iterate(iv->conv, &it)) != NULL)
 		emit(r, &e->key, &e->n, e->a_is_src ? 0 : 1, e->a_is_src ? 0 : 1,
 			 true, true, false, -1);
-	foldtab_start_iterate(iv->fold, &fit);
-	while ((fe = foldtab_iterate(iv->fold, &fit)) != NULL)
+	if (iv->fold != NULL)
+		foldtab_start_iterate(iv->fold, &fit);
+	while (iv->fold != NULL && (fe = foldtab_iterate(iv->fold, &fit)) != NULL)
 		emit(r, &fe->key, &fe->n, 1, 0, false, true, true, Max(estimate(&fe->sources), 1));
 	if (iv->has_overflow)
 	{
@@ -747,7 +852,8 @@ emit_interval(FlowRows *r, FlowInterval *iv)
 
 /*
  * The partitions of flows the days of these intervals need, made as the
- * owner if missing.
+ * owner if missing; the SQL is asked only for a day other than the last
+ * one it made sure of (since the last write that failed).
  */
 static void
 make_partitions(PktFlows *f, Oid owner)
@@ -757,19 +863,28 @@ make_partitions(PktFlows *f, Oid owner)
 	dlist_iter	it;
 	Oid			argtype = TIMESTAMPTZARRAYOID;
 	Datum		arg;
-	char	   *sql = psprintf("SELECT %s.pkt_flow_partitions_make($1)", pkt_ext_schema());
+	char	   *sql;
+	TimestampTz last = 0;
 
 	dlist_foreach(it, &f->intervals)
 	{
 		FlowInterval *iv = dlist_container(FlowInterval, node, it.cur);
+		TimestampTz day = pkt_bucket_start(iv->start, USECS_PER_DAY);
 
-		if (!iv->open && iv != f->carry && !iv->in_xact && n <= f->nclosed)
-			days[n++] = TimestampTzGetDatum(iv->start);
+		if (iv->open || iv->in_xact || n > f->nclosed)
+			continue;
+		if (f->day_known && day == f->known_day)
+			continue;
+		days[n++] = TimestampTzGetDatum(iv->start);
+		last = day;
 	}
 	if (n == 0)
 		return;
+	sql = psprintf("SELECT %s.pkt_flow_partitions_make($1)", pkt_ext_schema());
 	arg = PointerGetDatum(construct_array(days, n, TIMESTAMPTZOID, 8, true, TYPALIGN_DOUBLE));
 	pkt_owner_execute(owner, NULL, sql, 1, &argtype, &arg, NULL, SPI_OK_SELECT, 0);
+	f->day_known = true;
+	f->known_day = last;
 }
 
 /*
@@ -791,7 +906,7 @@ pkt_flows_write(PktFlows *f, PktWriter *w, int32 run_id, Oid owner)
 	{
 		FlowInterval *iv = dlist_container(FlowInterval, node, it.cur);
 
-		if (!iv->open && iv != f->carry && !iv->in_xact)
+		if (!iv->open && !iv->in_xact)
 			nrows += iv->conv->members + interval_fold_rows(iv);
 	}
 	make_partitions(f, owner);
@@ -819,7 +934,7 @@ pkt_flows_write(PktFlows *f, PktWriter *w, int32 run_id, Oid owner)
 	{
 		FlowInterval *iv = dlist_container(FlowInterval, node, it.cur);
 
-		if (!iv->open && iv != f->carry && !iv->in_xact)
+		if (!iv->open && !iv->in_xact)
 			emit_interval(&r, iv);
 	}
 	Assert(r.n == nrows);
@@ -831,14 +946,13 @@ pkt_flows_write(PktFlows *f, PktWriter *w, int32 run_id, Oid owner)
 }
 
 /*
- * The write committed: its intervals are in flows.  The newest stays, for
- * who initiated the conversations that go on; the others go.
+ * The write committed: its intervals are in flows, and go; who initiated
+ * their conversations is remembered.
  */
 void
 pkt_flows_committed(PktFlows *f)
 {
 	dlist_mutable_iter it;
-	FlowInterval *newest = NULL;
 
 	if (!f->in_xact)
 		return;
@@ -851,27 +965,8 @@ pkt_flows_committed(PktFlows *f)
 		iv->in_xact = false;
 		f->nclosed--;
 		f->closed_records -= interval_records(iv);
-		if (newest == NULL || iv->start > newest->start)
-		{
-			if (newest != NULL)
-				interval_free(f, newest);
-			newest = iv;
-		}
-		else
-			interval_free(f, iv);
-	}
-	if (newest != NULL)
-	{
-		FlowInterval *old = f->carry;
-
-		if (old == NULL || newest->start >= old->start)
-		{
-			if (old != NULL)
-				interval_free(f, old);
-			f->carry = newest;
-		}
-		else
-			interval_free(f, newest);
+		remember_orientation(f, iv);
+		interval_free(f, iv);
 	}
 	f->rows += f->xact_rows;
 	f->xact_rows = 0;
@@ -884,6 +979,8 @@ pkt_flows_aborted(PktFlows *f)
 {
 	dlist_iter	it;
 
+	/* the day's partition may be what failed (dropped meanwhile) */
+	f->day_known = false;
 	dlist_foreach(it, &f->intervals)
 		dlist_container(FlowInterval, node, it.cur)->in_xact = false;
 	f->in_xact = false;
@@ -900,8 +997,6 @@ pkt_flows_give_up(PktFlows *f)
 	{
 		FlowInterval *iv = dlist_container(FlowInterval, node, it.cur);
 
-		if (iv == f->carry)
-			continue;
 		f->lost += iv->packets;
 		if (iv->open)
 			f->nopen--;

@@ -12,6 +12,13 @@
 #include "pkt_shmem.h"
 #include "pkt_writer.h"
 
+/*
+ * A file load writes the conversations of this many closed intervals at
+ * once, and its batches of rows span this many intervals at most: a sparse
+ * file (a week of a few packets a minute) is not written in small batches.
+ */
+#define PKT_FLOWS_LOAD_INTERVALS 1024
+
 /* The conversations of one run: its intervals in memory, and how to write them. */
 typedef struct PktFlows
 {
@@ -27,11 +34,16 @@ typedef struct PktFlows
 	uint64		closed_records; /* records the closed intervals hold */
 	uint64		max_closed_records; /* beyond which the oldest is given up */
 	struct FlowInterval *last;	/* the interval the last row went to */
-	struct FlowInterval *carry; /* the newest written one: who initiated */
 	/* capacity already used by intervals closed before (reopened parts) */
-	struct FlowUsed *used;
+	struct usedtab_hash *used;
+	TimestampTz *used_order;	/* the intervals remembered, in that order */
 	int			used_next;
+	bool		used_evicted;	/* some were forgotten */
+	TimestampTz used_evicted_max;	/* the latest of them */
+	struct orienttab_hash *orient;	/* who initiated, of conversations written */
 	PktBatchStmt *stmt;
+	bool		day_known;		/* known_day's partition is there */
+	TimestampTz known_day;
 	bool		in_xact;		/* written in the open transaction */
 	uint64		xact_rows;		/* rows written in it */
 	uint64		folded;			/* packets folded so far */
@@ -43,6 +55,7 @@ extern void pkt_flows_init(PktFlows *f, MemoryContext cxt, bool live);
 extern void pkt_flows_add(PktFlows *f, const PktRow *rows, int n);
 extern bool pkt_flows_tick(PktFlows *f, TimestampTz now);
 extern bool pkt_flows_waiting(const PktFlows *f);
+extern bool pkt_flows_batch_due(const PktFlows *f);
 extern void pkt_flows_close_all(PktFlows *f);
 extern void pkt_flows_write(PktFlows *f, PktWriter *w, int32 run_id, Oid owner);
 extern void pkt_flows_committed(PktFlows *f);

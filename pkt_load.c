@@ -112,7 +112,7 @@ read_capture_file(LoadState *ls, const char *path, char *damage, size_t damagele
 			pkt_run_publish(run, false);
 		}
 		if (pkt_run_pending(run) >= run->batch ||
-			run->flow_breaks >= PKT_RUN_MAX_INTERVALS)
+			run->flow_breaks >= PKT_FLOWS_LOAD_INTERVALS)
 		{
 			/* one transaction, the caller's: committed as far as we know */
 			load_write(run, path);
@@ -122,7 +122,7 @@ read_capture_file(LoadState *ls, const char *path, char *damage, size_t damagele
 				pkt_run_write_summaries(run);
 				pkt_run_committed(run);
 			}
-			else if (pkt_flows_waiting(&run->flows))
+			else if (pkt_flows_batch_due(&run->flows))
 			{
 				/* intervals closed: their conversations go, memory stays bounded */
 				pkt_run_write_flows(run);

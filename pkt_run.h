@@ -20,8 +20,6 @@
 
 #define PKT_RATE_WINDOW_MS 5000 /* "last few seconds" of the rates */
 #define PKT_RATE_SAMPLES 32		/* ring of publish-time samples */
-#define PKT_RUN_MAX_INTERVALS 64	/* flow intervals pending rows span, at most,
-									 * before a file load writes them */
 
 typedef struct PktRun
 {

@@ -1,7 +1,14 @@
 /*
- * pktop_db.c: the connection and the five queries pktop runs: pkt_start,
- * the list of running captures, pkt_stats and pkt_status once a second,
- * pkt_stop.  Rows go to pktop_snap.c as strings.
+ * pktop_db.c: the connection and the queries pktop runs: pkt_start, the
+ * list of running captures, pkt_stats, pkt_status and pkt_flows_live once
+ * a second, pkt_stop.  Rows go to pktop_snap.c as strings.
+ *
+ * pkt_flows_live came with pktcapture 1.6; against an older extension
+ * pktop shows the rest and says what the conversations need.  Whether the
+ * function is there is asked (to_regprocedure, through the search_path
+ * the calls use) until it is, then again after a reconnection: an old
+ * server's log gets no error a second, and an ALTER EXTENSION UPDATE
+ * while pktop runs is seen at the next refresh.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +31,22 @@ static const char status_sql[] =
 	"  last_batch_ms "
 	"FROM pkt_status() WHERE interface = $1 "
 	"ORDER BY started_at DESC LIMIT 1";
+
+static const char flows_probe_sql[] =
+	"SELECT to_regprocedure('pkt_flows_live(text,integer)') IS NOT NULL, "
+	"  (SELECT extversion FROM pg_extension WHERE extname = 'pktcapture')";
+
+/* interval_start in whole seconds: the same float8 in each refresh */
+static const char flows_sql[] =
+	"SELECT to_char(interval_start, 'HH24:MI:SS'), "
+	"  extract(epoch FROM interval_start)::float8, "
+	"  host(src_ip), host(dst_ip), protocol, src_port, dst_port, "
+	"  packets, bytes, reverse_packets, reverse_bytes "
+	"FROM pkt_flows_live($1, $2) "
+	"ORDER BY bytes::numeric + reverse_bytes DESC";
+
+/* pkt_flows_live is known to be there, on this connection */
+static bool flows_found;
 
 static const char live_sql[] =
 	"SELECT interface, kind FROM pkt_status() "
@@ -199,14 +222,95 @@ fetch_status(PGconn *conn, const char *iface, bool utf8, Snap *s, char *why, siz
 }
 
 /*
- * One refresh: pkt_stats and pkt_status of the capture into out.  False
- * and why on failure.  Reconnects when the connection is gone.
+ * Whether pkt_flows_live is there now, into flows_found; when not, s says
+ * so with the extension's version.  False and why when the server went
+ * away.
+ */
+static bool
+probe_flows(PGconn *conn, bool utf8, Snap *s, char *why, size_t whylen)
+{
+	PGresult   *res = PQexecParams(conn, flows_probe_sql, 0, NULL, NULL, NULL, NULL, 0);
+	char		tmp[400];
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+	{
+		result_error(conn, res, utf8, tmp, sizeof(tmp));
+		PQclear(res);
+		if (PQstatus(conn) != CONNECTION_OK)
+		{
+			snprintf(why, whylen, "lost the server: %s", tmp);
+			return false;
+		}
+		snap_set_flows(s, SNAP_FLOWS_FAILED, tmp, utf8);
+		return true;
+	}
+	flows_found = strcmp(field(res, 0, 0), "t") == 0;
+	if (!flows_found)
+		snap_set_flows(s, SNAP_FLOWS_MISSING,
+					   PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1), utf8);
+	PQclear(res);
+	return true;
+}
+
+/*
+ * The busiest conversations of the capture's open interval into s, or
+ * why there are none: a failure here leaves the rest of the refresh
+ * good.  False and why only when the server went away.
+ */
+static bool
+fetch_flows(PGconn *conn, const char *iface, bool utf8, Snap *s, char *why, size_t whylen)
+{
+	char		top[16];
+	const char *params[2] = {iface, top};
+	PGresult   *res;
+
+	if (!flows_found && !probe_flows(conn, utf8, s, why, whylen))
+		return false;
+	if (!flows_found)
+		return true;
+	snprintf(top, sizeof(top), "%d", SNAP_MAX_FLOWS);
+	res = PQexecParams(conn, flows_sql, 2, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		char		tmp[400];
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+		result_error(conn, res, utf8, tmp, sizeof(tmp));
+		PQclear(res);
+		if (PQstatus(conn) != CONNECTION_OK)
+		{
+			snprintf(why, whylen, "lost the server: %s", tmp);
+			return false;
+		}
+		/* undefined_function: gone since it was found, ask again */
+		if (state && strcmp(state, "42883") == 0)
+			flows_found = false;
+		snap_set_flows(s, SNAP_FLOWS_FAILED, tmp, utf8);
+		return true;
+	}
+	snap_set_flows(s, SNAP_FLOWS_READ, NULL, utf8);
+	for (int r = 0; r < PQntuples(res); r++)
+	{
+		const char *f[FLOWS_NCOLS];
+
+		row_fields(res, r, FLOWS_NCOLS, f);
+		snap_add_flow_row(s, f, utf8);
+	}
+	PQclear(res);
+	return true;
+}
+
+/*
+ * One refresh: pkt_stats, pkt_status and pkt_flows_live of the capture
+ * into out.  False and why on failure.  Reconnects when the connection is
+ * gone.
  */
 bool
 db_fetch(PGconn *conn, const char *iface, bool utf8, Snap *out, char *why, size_t whylen)
 {
 	if (PQstatus(conn) != CONNECTION_OK)
 	{
+		flows_found = false;	/* maybe another server now */
 		PQreset(conn);
 		if (PQstatus(conn) != CONNECTION_OK)
 		{
@@ -220,7 +324,8 @@ db_fetch(PGconn *conn, const char *iface, bool utf8, Snap *out, char *why, size_
 	}
 	snap_clear(out);
 	return fetch_stats(conn, iface, utf8, out, why, whylen) &&
-		fetch_status(conn, iface, utf8, out, why, whylen);
+		fetch_status(conn, iface, utf8, out, why, whylen) &&
+		fetch_flows(conn, iface, utf8, out, why, whylen);
 }
 
 /* pkt_stop at the end, trying for 5 s to reach the server; false and why. */

@@ -1,11 +1,13 @@
 /*
  * pktop_panels.c: the panels of the full-screen view, each drawn in the
  * box it is given: traffic, packets/s and bits/s charts, the capture and
- * loss counters, the protocol table, the top talkers.
+ * loss counters, the protocol table, the top talkers, the live
+ * conversations.
  */
 #define _XOPEN_SOURCE_EXTENDED 1	/* curses' wide-character functions */
 #define NCURSES_WIDECHAR 1
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -558,4 +560,124 @@ panel_talkers(const Model *m, int y, int w)
 	draw_top(y, 1, w - 2, "TOP SOURCES", s->src, s->nsrc, C_BAR);
 	draw_top(y + 6, 1, w - 2, "TOP DESTINATIONS", s->dst, s->ndst, C_BAR2);
 	return 12;
+}
+
+/* ------------------------------------------------------------------ */
+/* live conversations                                                 */
+/* ------------------------------------------------------------------ */
+
+/* Columns of the conversations table */
+typedef struct ConvCols
+{
+	int			nw;				/* the conversation's name */
+	int			cp[2],			/* where packets and bytes end, each way */
+				cb[2];
+	int			cr;				/* where the rate ends */
+	bool		roomy;
+} ConvCols;
+
+/*
+ * The name column as wide as the longest shown name, 20 columns at least,
+ * within w; from 100 columns, wider numbers and the rate with its unit.
+ * At 80 columns the name of an IPv4 conversation with ports fits whole.
+ */
+static ConvCols
+conv_cols(const Snap *s, int x, int w)
+{
+	bool		roomy = w >= 100;
+	int			pw = roomy ? 10 : 7,
+				bw = roomy ? 9 : 8,
+				rw = roomy ? 13 : 7;
+	int			fixed = 1 + 2 * (pw + bw) + rw;
+	ConvCols	c = {.nw = 20, .roomy = roomy};
+	char		name[2 * SNAP_ADDR_LEN + 64];
+
+	for (int i = 0; i < s->nflows && i < TOP_SHOWN; i++)
+	{
+		int			l;
+
+		snap_flow_name(name, sizeof(name), &s->flows[i], INT_MAX, "~");
+		l = (int) strlen(name);
+		if (l > c.nw)
+			c.nw = l;
+	}
+	if (c.nw > w - fixed)
+		c.nw = w - fixed;
+	if (c.nw < 7)
+		c.nw = 7;
+	c.cp[0] = x + 1 + c.nw + pw;
+	c.cb[0] = c.cp[0] + bw;
+	c.cp[1] = c.cb[0] + pw;
+	c.cb[1] = c.cp[1] + bw;
+	c.cr = c.cb[1] + rw;
+	return c;
+}
+
+/* The header: title, the interval's start, the columns' names. */
+static void
+draw_conv_header(int y, int x, const ConvCols *c, const Snap *s)
+{
+	char		from[64];
+
+	scr_header(y, x, "CONVERSATIONS");
+	if (s->nflows == 0)
+		return;
+	snprintf(from, sizeof(from), "from %s", s->flows_from);
+	if (s->flows_from[0] && x + 15 + fmt_width(from) < c->cp[0] - 8)
+		scr_put(y, x + 15, A_DIM, from);
+	scr_put_r(y, c->cp[0], A_DIM, c->roomy ? scr_glyph("→ packets", "-> packets") :
+			  scr_glyph("→ pkts", "->pkts"));
+	scr_put_r(y, c->cb[0], A_DIM, "bytes");
+	scr_put_r(y, c->cp[1], A_DIM, c->roomy ? scr_glyph("← packets", "<- packets") :
+			  scr_glyph("← pkts", "<-pkts"));
+	scr_put_r(y, c->cb[1], A_DIM, "bytes");
+	scr_put_r(y, c->cr, A_DIM, c->roomy ? "rate" : "bit/s");
+}
+
+/* One conversation: name, packets and bytes each way, rate. */
+static void
+draw_conv_row(int y, int x, const ConvCols *c, const Flow *f, const FlowRate *r, bool first)
+{
+	char		name[2 * SNAP_ADDR_LEN + 64],
+				v[48];
+
+	snap_flow_name(name, sizeof(name), f, c->nw, scr_glyph("…", "~"));
+	scr_put_n(y, x + 1, c->nw, first ? A_BOLD : 0, name);
+	for (int d = 0; d < 2; d++)
+	{
+		fmt_or_dash(v, sizeof(v), f->has_packets[d], f->packets[d], fmt_count);
+		scr_put_r(y, c->cp[d], 0, v);
+		fmt_or_dash(v, sizeof(v), f->has_bytes[d], f->bytes[d], fmt_bytes);
+		scr_put_r(y, c->cb[d], 0, v);
+	}
+	if (r->has)
+		fmt_si(v, sizeof(v), r->bps, c->roomy ? "bit/s" : "");
+	else
+		snprintf(v, sizeof(v), "-");
+	scr_put_r(y, c->cr, A_BOLD, v);
+}
+
+/*
+ * The busiest conversations of the capture's open interval in rows lines
+ * (the header included), or why there are none.
+ */
+void
+panel_conversations(const Model *m, int y, int x, int w, int rows)
+{
+	const Snap *s = &m->snap;
+	ConvCols	c = conv_cols(s, x, w);
+	char		note[SNAP_NOTE_LEN + 96];
+
+	if (rows < 2)
+		return;
+	draw_conv_header(y, x, &c, s);
+	if (s->nflows == 0)
+	{
+		snap_flows_note(s, note, sizeof(note));
+		scr_put_n(y + 1, x + 1, w - 1, s->flows_state == SNAP_FLOWS_FAILED ?
+				  scr_attr(C_LOSS, 0) : A_DIM, note);
+		return;
+	}
+	for (int i = 0; i < s->nflows && i < TOP_SHOWN && i < rows - 1; i++)
+		draw_conv_row(y + 1 + i, x, &c, &s->flows[i], &m->flow_rate[i], i == 0);
 }

@@ -33,5 +33,6 @@ extern void panel_loss_column(const Model *m, int y, int x, int w);
 extern int	panel_loss_flow(const Model *m, int y, int x, int w, bool measure);
 extern void panel_protocols(const Model *m, int y, int x, int w, int rows);
 extern int	panel_talkers(const Model *m, int y, int w);
+extern void panel_conversations(const Model *m, int y, int x, int w, int rows);
 
 #endif							/* PKTOP_PANELS_H */

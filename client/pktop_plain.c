@@ -2,6 +2,7 @@
  * pktop_plain.c: the plain-text view, for logs, CI and the final
  * statistics printed on stdout when pktop ends.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -76,6 +77,58 @@ snapshot_talkers(FILE *f, const char *label, const Row *rows, int n)
 	}
 }
 
+/*
+ * A conversation on a line of its own: "10.0.0.1:40000 -> 10.0.0.2:443
+ * TCP  -> 12 pkt 1.4 kB  <- 10 pkt 5.2 kB", then its rate when known.
+ */
+static void
+snapshot_flow(FILE *f, const Flow *fl, const FlowRate *r)
+{
+	char		name[2 * SNAP_ADDR_LEN + 64],
+				p[2][48],
+				b[2][48],
+				pps[48],
+				bps[48];
+
+	snap_flow_name(name, sizeof(name), fl, INT_MAX, "~");
+	for (int d = 0; d < 2; d++)
+	{
+		fmt_or_dash(p[d], sizeof(p[d]), fl->has_packets[d], fl->packets[d], fmt_exact);
+		fmt_or_dash(b[d], sizeof(b[d]), fl->has_bytes[d], fl->bytes[d], fmt_bytes);
+	}
+	fprintf(f, "\n               %s  -> %s pkt %s  <- %s pkt %s", name, p[0], b[0], p[1], b[1]);
+	if (r->has)
+	{
+		fmt_pkt_rate(pps, sizeof(pps), r->pps);
+		fmt_si(bps, sizeof(bps), r->bps, "bit/s");
+		fprintf(f, "  %s, %s", pps, bps);
+	}
+}
+
+/*
+ * The busiest conversations of the open interval, or why there are none:
+ * "top conv    interval from 09:08:00", then one a line.
+ */
+static void
+snapshot_flows(FILE *f, const Model *m)
+{
+	const Snap *s = &m->snap;
+	char		note[SNAP_NOTE_LEN + 96];
+
+	if (s->flows_state == SNAP_FLOWS_UNREAD)
+		return;
+	fprintf(f, "\n   top conv   ");
+	if (s->nflows == 0)
+	{
+		snap_flows_note(s, note, sizeof(note));
+		fprintf(f, " %s", note);
+		return;
+	}
+	fprintf(f, " interval from %s", s->flows_from[0] ? s->flows_from : "-");
+	for (int i = 0; i < s->nflows && i < TOP_SHOWN; i++)
+		snapshot_flow(f, &s->flows[i], &m->flow_rate[i]);
+}
+
 /* The capture counters, then the loss counters that are not zero. */
 static void
 snapshot_counters(FILE *f, const Snap *s)
@@ -130,6 +183,7 @@ plain_snapshot(FILE *f, const Model *m, time_t now)
 	snapshot_protocols(f, s);
 	snapshot_talkers(f, "top src", s->src, s->nsrc);
 	snapshot_talkers(f, "top dst", s->dst, s->ndst);
+	snapshot_flows(f, m);
 	snapshot_counters(f, s);
 	fprintf(f, "\n");
 	fflush(f);

@@ -1,5 +1,6 @@
 /*
- * pktop_snap.c: a snapshot read from pkt_stats() and pkt_status() rows.
+ * pktop_snap.c: a snapshot read from pkt_stats(), pkt_status() and
+ * pkt_flows_live() rows.
  *
  * Nothing the server sends is trusted to be well formed: a NULL, a word
  * where a number belongs, a number out of range, an unknown section, more
@@ -8,6 +9,7 @@
  */
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -205,5 +207,155 @@ snap_proto_rest(const Snap *s, int from, long long *packets, long long *bytes,
 		if (r->has_bytes && r->bytes > 0)
 			*bytes = add_count(*bytes, r->bytes);
 		*share += r->has_share ? r->share : 0;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* live conversations                                                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * What pkt_flows_live gave this refresh: SNAP_FLOWS_READ before its rows,
+ * or why there are none (note: the extension's version for MISSING, NULL
+ * when it is not installed; the error for FAILED).
+ */
+void
+snap_set_flows(Snap *s, SnapFlows state, const char *note, bool utf8)
+{
+	s->flows_state = state;
+	s->nflows = 0;
+	s->has_flows_interval = false;
+	s->flows_from[0] = '\0';
+	fmt_sanitize(s->flows_note, sizeof(s->flows_note), note, utf8);
+}
+
+/*
+ * One row of pkt_flows_live: FLOWS_NCOLS fields.  The interval is the
+ * first row's: every row of a capture has the same.
+ */
+void
+snap_add_flow_row(Snap *s, const char *const *f, bool utf8)
+{
+	Flow	   *fl;
+
+	if (s->nflows >= SNAP_MAX_FLOWS)
+		return;
+	if (s->nflows == 0)
+	{
+		fmt_sanitize(s->flows_from, sizeof(s->flows_from), f[FLOWS_FROM], utf8);
+		s->has_flows_interval = snap_parse_double(f[FLOWS_INTERVAL], &s->flows_interval);
+	}
+	fl = &s->flows[s->nflows++];
+	memset(fl, 0, sizeof(*fl));
+	fmt_sanitize(fl->src, sizeof(fl->src), f[FLOWS_SRC], utf8);
+	fmt_sanitize(fl->dst, sizeof(fl->dst), f[FLOWS_DST], utf8);
+	fmt_sanitize(fl->proto, sizeof(fl->proto), f[FLOWS_PROTO], utf8);
+	fl->has_src_port = snap_parse_ll(f[FLOWS_SRC_PORT], &fl->src_port);
+	fl->has_dst_port = snap_parse_ll(f[FLOWS_DST_PORT], &fl->dst_port);
+	fl->has_packets[0] = snap_parse_ll(f[FLOWS_PACKETS], &fl->packets[0]);
+	fl->has_bytes[0] = snap_parse_ll(f[FLOWS_BYTES], &fl->bytes[0]);
+	fl->has_packets[1] = snap_parse_ll(f[FLOWS_REV_PACKETS], &fl->packets[1]);
+	fl->has_bytes[1] = snap_parse_ll(f[FLOWS_REV_BYTES], &fl->bytes[1]);
+}
+
+/* The same conversation: addresses, ports and protocol, as shown. */
+bool
+snap_flow_same(const Flow *a, const Flow *b)
+{
+	return strcmp(a->src, b->src) == 0 && strcmp(a->dst, b->dst) == 0 &&
+		strcmp(a->proto, b->proto) == 0 &&
+		a->has_src_port == b->has_src_port && a->has_dst_port == b->has_dst_port &&
+		(!a->has_src_port || a->src_port == b->src_port) &&
+		(!a->has_dst_port || a->dst_port == b->dst_port);
+}
+
+/*
+ * An address as written with a port: 10.0.0.1:53, [2001:db8::1]:53 (v6:
+ * the address as given has a colon), or alone.
+ */
+static void
+endpoint(char *buf, size_t len, const char *addr, bool v6, bool has_port, long long port)
+{
+	if (!has_port)
+		snprintf(buf, len, "%s", addr);
+	else if (v6)
+		snprintf(buf, len, "[%s]:%lld", addr, port);
+	else
+		snprintf(buf, len, "%s:%lld", addr, port);
+}
+
+/*
+ * How much of room the two addresses, a and b bytes long, each get: a
+ * short one all it needs, the rest to the other, else half each.
+ */
+static void
+split_room(int room, int a, int b, int *aw, int *bw)
+{
+	if (a <= room / 2)
+		*aw = a;
+	else if (b <= room / 2)
+		*aw = room - b;
+	else
+		*aw = room - room / 2;
+	*bw = room - *aw;
+}
+
+/*
+ * "10.0.0.1:40000 -> 10.0.0.2:443 TCP", in w columns when it is longer:
+ * the addresses shortened around mark (fmt_shorten), ports and protocol
+ * kept.
+ */
+void
+snap_flow_name(char *buf, size_t len, const Flow *f, int w, const char *mark)
+{
+	char		src[SNAP_ADDR_LEN + 24],
+				dst[SNAP_ADDR_LEN + 24],
+				a[SNAP_ADDR_LEN],
+				b[SNAP_ADDR_LEN];
+	int			sl = (int) strlen(f->src),
+				dl = (int) strlen(f->dst),
+				aw,
+				bw,
+				whole;
+
+	bool		v6src = strchr(f->src, ':') != NULL,
+				v6dst = strchr(f->dst, ':') != NULL;
+
+	endpoint(src, sizeof(src), f->src, v6src, f->has_src_port, f->src_port);
+	endpoint(dst, sizeof(dst), f->dst, v6dst, f->has_dst_port, f->dst_port);
+	whole = snprintf(buf, len, "%s -> %s %s", src, dst, f->proto);
+	if (whole <= w)
+		return;
+	split_room(w - (whole - sl - dl), sl, dl, &aw, &bw);
+	fmt_shorten(a, sizeof(a), f->src, aw, mark);
+	fmt_shorten(b, sizeof(b), f->dst, bw, mark);
+	endpoint(src, sizeof(src), a, v6src, f->has_src_port, f->src_port);
+	endpoint(dst, sizeof(dst), b, v6dst, f->has_dst_port, f->dst_port);
+	snprintf(buf, len, "%s -> %s %s", src, dst, f->proto);
+}
+
+/* What the views say where no conversation is listed, and why. */
+void
+snap_flows_note(const Snap *s, char *buf, size_t len)
+{
+	switch (s->flows_state)
+	{
+		case SNAP_FLOWS_UNREAD:
+			snprintf(buf, len, "not read");
+			break;
+		case SNAP_FLOWS_READ:
+			snprintf(buf, len, "%s", snap_active(s) ? "none yet" :
+					 "none: only a running capture has live conversations");
+			break;
+		case SNAP_FLOWS_MISSING:
+			if (s->flows_note[0])
+				snprintf(buf, len, "conversations need pktcapture 1.6 (pkt_flows_live);"
+						 " this database has %s", s->flows_note);
+			else
+				snprintf(buf, len, "conversations need pktcapture 1.6 (pkt_flows_live)");
+			break;
+		case SNAP_FLOWS_FAILED:
+			snprintf(buf, len, "pkt_flows_live failed: %s", s->flows_note);
+			break;
 	}
 }

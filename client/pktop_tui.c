@@ -4,10 +4,12 @@
  * From bottom to top: the help line, a message line (an error, the end
  * of the capture, approximate counts), and above them one of two
  * layouts.  The narrow one (60x16 to 109 columns) stacks traffic and
- * capture, the protocols, the top talkers and the loss counters, giving
- * spare rows to more protocols first, then to a packets/s chart.  The
- * wide one (from 110 columns) puts traffic, capture and loss side by
- * side and charts bits/s beside packets/s.
+ * capture, the protocols, the top talkers, the live conversations and
+ * the loss counters, giving spare rows to more protocols first, then to
+ * the conversations, then to a packets/s chart.  The wide one (from 110
+ * columns) puts traffic, capture and loss side by side, charts bits/s
+ * beside packets/s, and gives the conversations their rows before the
+ * charts.
  */
 #define _XOPEN_SOURCE_EXTENDED 1	/* curses' wide-character functions */
 #define NCURSES_WIDECHAR 1
@@ -240,6 +242,23 @@ draw_message(const Model *m, int y)
 /* layouts                                                            */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Rows the conversations panel wants: its header and the busiest 5 of a
+ * running capture (the same rows however many there are yet, so that
+ * the layout does not jump), else a line that says why there are none.
+ */
+static int
+conv_want(const Model *m)
+{
+	const Snap *s = &m->snap;
+
+	if (s->flows_state == SNAP_FLOWS_UNREAD)
+		return 0;
+	if (s->flows_state == SNAP_FLOWS_READ && (s->nflows > 0 || snap_active(s)))
+		return 1 + TOP_SHOWN;
+	return 2;
+}
+
 /* Where the wide layout puts things */
 typedef struct Wide
 {
@@ -249,16 +268,21 @@ typedef struct Wide
 	int			lx,				/* loss panel */
 				lw;
 	int			prows;			/* protocol rows */
+	int			conv;			/* conversation rows, 0: none */
 	int			chart;			/* chart rows, 0: sparklines instead */
 } Wide;
 
-/* Protocols take the rows to spare first, then the charts. */
+/*
+ * Protocols take the rows to spare first, then the conversations (a
+ * blank row, their header and one at least), then the charts.
+ */
 static Wide
-wide_layout(int proto_want)
+wide_layout(int proto_want, int conv_rows)
 {
 	Wide		l = {.cw = 28};
 	int			fixed = 1 + 1 + WIDE_BLOCK + 1 + 1 + 1 + 6 + 2;
 	int			room = H - fixed;
+	int			rest;
 
 	l.tw = W - 2 - 32 - l.cw - 6;
 	if (l.tw > 80)
@@ -269,15 +293,21 @@ wide_layout(int proto_want)
 	l.prows = proto_want < room ? proto_want : room;
 	if (l.prows < 1)
 		l.prows = 1;
-	if (room - l.prows >= 5)
-		l.chart = room - l.prows - 1 > CHART_MAX ? CHART_MAX : room - l.prows - 1;
+	rest = room - l.prows;
+	if (conv_rows > 0 && rest >= 3)
+	{
+		l.conv = rest - 1 < conv_rows ? rest - 1 : conv_rows;
+		rest -= 1 + l.conv;
+	}
+	if (rest >= 5)
+		l.chart = rest - 1 > CHART_MAX ? CHART_MAX : rest - 1;
 	return l;
 }
 
 static void
 draw_wide(const Model *m)
 {
-	Wide		l = wide_layout(m->snap.nproto > 0 ? m->snap.nproto : 1);
+	Wide		l = wide_layout(m->snap.nproto > 0 ? m->snap.nproto : 1, conv_want(m));
 	int			y = 2;
 
 	panel_traffic(m, y, 1, l.tw);
@@ -301,7 +331,9 @@ draw_wide(const Model *m)
 	}
 	panel_protocols(m, y, 1, W - 2, l.prows);
 	y += 1 + l.prows + 1;
-	panel_talkers(m, y, W);
+	y += panel_talkers(m, y, W) + 1;
+	if (l.conv)
+		panel_conversations(m, y, 1, W - 2, l.conv);
 }
 
 /* Where the narrow layout puts things */
@@ -309,6 +341,7 @@ typedef struct Narrow
 {
 	int			lossrows;		/* the loss counters, flowed */
 	int			prows;			/* protocol rows */
+	int			conv;			/* conversation rows, 0: none */
 	int			chart;			/* chart rows, 0: a sparkline instead */
 	int			nblank;			/* blank rows between sections, up to 4 */
 	bool		title_gap;		/* a blank row under the title */
@@ -316,10 +349,11 @@ typedef struct Narrow
 
 /*
  * Rows to spare go to the blank rows between sections, then to more
- * protocols, then to a chart; a 3-row chart rather than 3 empty rows.
+ * protocols, then to the conversations (their header and one at least),
+ * then to a chart; a 3-row chart rather than 3 empty rows.
  */
 static Narrow
-narrow_layout(int proto_want, int lossrows)
+narrow_layout(int proto_want, int lossrows, int conv_rows)
 {
 	Narrow		l = {.lossrows = lossrows, .nblank = 4};
 	int			fixed = 1 + 4 + 1 + 6 + lossrows + 2;
@@ -335,13 +369,18 @@ narrow_layout(int proto_want, int lossrows)
 		int			extra = l.prows - proto_want;
 
 		l.prows = proto_want;
+		if (conv_rows > 0 && extra >= 2)
+		{
+			l.conv = extra < conv_rows ? extra : conv_rows;
+			extra -= l.conv;
+		}
 		if (extra >= 4)
 			l.chart = extra - 1 > CHART_MAX ? CHART_MAX : extra - 1;
 	}
 	if (l.prows < 1)
 		l.prows = 1;
 	l.title_gap = l.nblank > 0;
-	if (!l.chart && room - l.nblank - l.prows == 3 && l.title_gap)
+	if (!l.chart && room - l.nblank - l.prows - l.conv == 3 && l.title_gap)
 	{
 		/* the title bar has its color: no blank row needed under it */
 		l.chart = 3;
@@ -354,11 +393,12 @@ static void
 draw_narrow(const Model *m)
 {
 	Narrow		l = narrow_layout(m->snap.nproto > 0 ? m->snap.nproto : 1,
-								  panel_loss_flow(m, 0, 1, W - 2, true));
+								  panel_loss_flow(m, 0, 1, W - 2, true), conv_want(m));
 	Series		pps = panel_series_pps(m);
 	int			tw = 54,
 				capx = tw + 2;
 	int			y = 1 + l.title_gap;
+	int			conv;
 
 	panel_traffic(m, y, 1, tw);
 	if (!l.chart)
@@ -378,6 +418,13 @@ draw_narrow(const Model *m)
 	y += 1 + l.prows + (l.nblank > 2);
 	y += panel_talkers(m, y, W);
 	y += (l.nblank > 3);
+	/* below 78 columns the talkers take 6 rows more than planned */
+	conv = H - 2 - l.lossrows - y < l.conv ? H - 2 - l.lossrows - y : l.conv;
+	if (conv >= 2)
+	{
+		panel_conversations(m, y, 1, W - 2, conv);
+		y += conv;
+	}
 	if (y + l.lossrows <= H - 2)
 		panel_loss_flow(m, y, 1, W - 2, false);
 }

@@ -3,12 +3,12 @@
  * a server.
  *
  * Checks the number formatting, the sanitizing of server text against
- * hostile bytes, the reading of pkt_stats()/pkt_status() rows given as
- * the strings libpq returns, the rates charted between two snapshots
- * (counters that go back or wrap, a capture that disappears, a failed
- * refresh), and the plain-text view.  Every expected value is worked out
- * by hand, the arithmetic in a comment where it is not obvious; none is
- * the code's own output.
+ * hostile bytes, the reading of pkt_stats()/pkt_status()/pkt_flows_live()
+ * rows given as the strings libpq returns, the rates charted between two
+ * snapshots (counters that go back or wrap, a capture that disappears, a
+ * failed refresh), the conversations' names and rates, and the plain-text
+ * view.  Every expected value is worked out by hand, the arithmetic in a
+ * comment where it is not obvious; none is the code's own output.
  *
  * Prints "ok - WHAT" or "not ok - WHAT" per check, a failure followed by
  * what it expected and what it got, then "test_pktop: N passed, M
@@ -679,6 +679,163 @@ test_proto_rest(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* live conversations                                                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * One pkt_flows_live row of the interval at epoch (shown as 09:08:00):
+ * UDP from src:40000 to 10.0.0.9:53, packets and bytes each way.
+ */
+static void
+conv(Snap *s, const char *epoch, const char *src, long long p0, long long b0,
+	 long long p1, long long b1)
+{
+	char		n[4][32];
+	const char *f[FLOWS_NCOLS] = {"09:08:00", epoch, src, "10.0.0.9", "UDP", "40000", "53",
+	n[0], n[1], n[2], n[3]};
+
+	snprintf(n[0], sizeof(n[0]), "%lld", p0);
+	snprintf(n[1], sizeof(n[1]), "%lld", b0);
+	snprintf(n[2], sizeof(n[2]), "%lld", p1);
+	snprintf(n[3], sizeof(n[3]), "%lld", b1);
+	snap_add_flow_row(s, f, true);
+}
+
+static void
+test_parse_flows(void)
+{
+	static Snap s;
+	const char *tcp[FLOWS_NCOLS] = {"09:08:00", "1000", "10.0.0.1", "10.0.0.2", "TCP",
+	"40000", "443", "12", "1400", "10", "5200"};
+	const char *odd[FLOWS_NCOLS] = {NULL, "NaN", "bad\x1b[2J", NULL, NULL, NULL, "99999",
+	NULL, "-5", "x", NULL};
+	char		src[32];
+
+	snap_clear(&s);
+	check("a new snapshot: conversations not read", s.flows_state == SNAP_FLOWS_UNREAD &&
+		  s.nflows == 0);
+	snap_set_flows(&s, SNAP_FLOWS_READ, NULL, true);
+	snap_add_flow_row(&s, tcp, true);
+	snap_add_flow_row(&s, odd, true);
+	check("flows: read, two rows", s.flows_state == SNAP_FLOWS_READ && s.nflows == 2);
+	check_str("flows: the interval's start as shown", s.flows_from, "09:08:00");
+	check("flows: the interval in seconds", s.has_flows_interval && s.flows_interval == 1000);
+	check("flows: a TCP conversation", strcmp(s.flows[0].src, "10.0.0.1") == 0 &&
+		  strcmp(s.flows[0].dst, "10.0.0.2") == 0 && strcmp(s.flows[0].proto, "TCP") == 0 &&
+		  s.flows[0].has_src_port && s.flows[0].src_port == 40000 &&
+		  s.flows[0].has_dst_port && s.flows[0].dst_port == 443);
+	check("flows: its counts each way", s.flows[0].packets[0] == 12 && s.flows[0].bytes[0] == 1400 &&
+		  s.flows[0].packets[1] == 10 && s.flows[0].bytes[1] == 5200 &&
+		  s.flows[0].has_packets[0] && s.flows[0].has_bytes[1]);
+	check_str("flows: controls in an address become spaces", s.flows[1].src, "bad [2J");
+	check("flows: NULLs and words where numbers belong are none",
+		  !s.flows[1].has_src_port && !s.flows[1].has_packets[0] && !s.flows[1].has_packets[1] &&
+		  !s.flows[1].has_bytes[1] && s.flows[1].has_bytes[0] && s.flows[1].bytes[0] == -5 &&
+		  s.flows[1].dst[0] == '\0' && s.flows[1].proto[0] == '\0');
+
+	/* more rows than fit: the busiest 16 kept */
+	snap_set_flows(&s, SNAP_FLOWS_READ, NULL, true);
+	for (int i = 0; i < 40; i++)
+	{
+		snprintf(src, sizeof(src), "10.0.0.%d", i);
+		conv(&s, i == 0 ? "NaN" : "1000", src, 1, 1, 0, 0);
+	}
+	check_ll("40 conversations: 16 kept", s.nflows, SNAP_MAX_FLOWS);
+	check_str("... the first 16", s.flows[15].src, "10.0.0.15");
+	check("a NaN interval on the first row: no interval", !s.has_flows_interval);
+
+	snap_set_flows(&s, SNAP_FLOWS_MISSING, "1.5", true);
+	check("missing: no conversations, the version kept", s.nflows == 0 &&
+		  strcmp(s.flows_note, "1.5") == 0 && s.flows_from[0] == '\0');
+	snap_set_flows(&s, SNAP_FLOWS_FAILED, "permission denied\n", true);
+	check_str("failed: why, on one line", s.flows_note, "permission denied ");
+}
+
+/* A Flow from its text: ports given as numbers, -1 for none. */
+static Flow
+flow_of(const char *src, long long sport, const char *dst, long long dport, const char *proto)
+{
+	Flow		f;
+
+	memset(&f, 0, sizeof(f));
+	snprintf(f.src, sizeof(f.src), "%s", src);
+	snprintf(f.dst, sizeof(f.dst), "%s", dst);
+	snprintf(f.proto, sizeof(f.proto), "%s", proto);
+	f.has_src_port = sport >= 0;
+	f.src_port = sport;
+	f.has_dst_port = dport >= 0;
+	f.dst_port = dport;
+	return f;
+}
+
+static void
+test_flow_names(void)
+{
+	const char *v6a = "2001:0db8:0000:0000:0000:0000:0000:0002";
+	const char *v6b = "2001:0db8:0000:0000:0000:0000:0000:0001";
+	Flow		f;
+
+	f = flow_of("10.0.0.1", 40000, "10.0.0.2", 443, "TCP");
+	FMT(snap_flow_name(buf, sizeof(buf), &f, INT_MAX, "~"), "10.0.0.1:40000 -> 10.0.0.2:443 TCP");
+	/* 34 bytes in 34 columns: whole */
+	FMT(snap_flow_name(buf, sizeof(buf), &f, 34, "~"), "10.0.0.1:40000 -> 10.0.0.2:443 TCP");
+	f = flow_of("2001:db8::2", 55000, "2001:db8::1", 443, "TCP");
+	FMT(snap_flow_name(buf, sizeof(buf), &f, INT_MAX, "~"),
+		"[2001:db8::2]:55000 -> [2001:db8::1]:443 TCP");
+	f = flow_of("2001:db8::2", -1, "2001:db8::1", -1, "58");
+	FMT(snap_flow_name(buf, sizeof(buf), &f, INT_MAX, "~"), "2001:db8::2 -> 2001:db8::1 58");
+	f = flow_of("10.0.0.1", -1, "10.0.0.2", 53, "UDP");
+	FMT(snap_flow_name(buf, sizeof(buf), &f, INT_MAX, "~"), "10.0.0.1 -> 10.0.0.2:53 UDP");
+
+	/*
+	 * 100 bytes to 40: 22 are brackets, ports, arrow and protocol; the
+	 * addresses 9 each: head 4, "~", tail 4
+	 */
+	f = flow_of(v6a, 55000, v6b, 443, "TCP");
+	FMT(snap_flow_name(buf, sizeof(buf), &f, 40, "~"), "[2001~0002]:55000 -> [2001~0001]:443 TCP");
+	FMT(snap_flow_name(buf, sizeof(buf), &f, 40, "\xe2\x80\xa6"),
+		"[2001\xe2\x80\xa6" "0002]:55000 -> [2001\xe2\x80\xa6" "0001]:443 TCP");
+	/* 67 bytes to 40: 20 fixed, the IPv4 address whole (8), the other 12 */
+	f = flow_of("10.0.0.1", 40000, v6b, 443, "TCP");
+	FMT(snap_flow_name(buf, sizeof(buf), &f, 40, "~"), "10.0.0.1:40000 -> [2001:0~:0001]:443 TCP");
+	f = flow_of(v6a, 40000, "10.0.0.2", 443, "TCP");
+	FMT(snap_flow_name(buf, sizeof(buf), &f, 40, "~"), "[2001:0~:0002]:40000 -> 10.0.0.2:443 TCP");
+	/* no room for the addresses: the rest as it is, the screen clips it */
+	FMT(snap_flow_name(buf, sizeof(buf), &f, 10, "~"), "[]:40000 -> :443 TCP");
+}
+
+static void
+test_flows_note(void)
+{
+	static Snap s;
+	char		note[256];
+
+	snap_clear(&s);
+	snap_flows_note(&s, note, sizeof(note));
+	check_str("note: not read", note, "not read");
+	status(&s, "running", "", "10");
+	snap_set_flows(&s, SNAP_FLOWS_READ, NULL, true);
+	snap_flows_note(&s, note, sizeof(note));
+	check_str("note: a running capture without conversations", note, "none yet");
+	status(&s, "stopped", "", "10");
+	snap_flows_note(&s, note, sizeof(note));
+	check_str("note: a capture that ended", note,
+			  "none: only a running capture has live conversations");
+	snap_set_flows(&s, SNAP_FLOWS_MISSING, "1.5", true);
+	snap_flows_note(&s, note, sizeof(note));
+	check_str("note: pktcapture 1.5", note,
+			  "conversations need pktcapture 1.6 (pkt_flows_live); this database has 1.5");
+	snap_set_flows(&s, SNAP_FLOWS_MISSING, NULL, true);
+	snap_flows_note(&s, note, sizeof(note));
+	check_str("note: no pktcapture at all", note,
+			  "conversations need pktcapture 1.6 (pkt_flows_live)");
+	snap_set_flows(&s, SNAP_FLOWS_FAILED, "permission denied for function pkt_flows_live", true);
+	snap_flows_note(&s, note, sizeof(note));
+	check_str("note: a failure", note,
+			  "pkt_flows_live failed: permission denied for function pkt_flows_live");
+}
+
+/* ------------------------------------------------------------------ */
 /* the model: rates between snapshots                                 */
 /* ------------------------------------------------------------------ */
 
@@ -849,6 +1006,103 @@ test_model_failures(void)
 	long_why[sizeof(long_why) - 1] = '\0';
 	model_fail(&m, long_why, 1700000011);
 	check_ll("a long reason is cut to the message", (long long) strlen(m.errmsg), MODEL_ERR_LEN - 1);
+}
+
+/* A running capture's snapshot whose conversations are read, none yet. */
+static Snap *
+live_flows(void)
+{
+	static Snap s;
+
+	snap_clear(&s);
+	stats(&s, "total", "IP packets", "1346", "297000", NULL, NULL);
+	status(&s, "running", "", "10");
+	snap_set_flows(&s, SNAP_FLOWS_READ, NULL, true);
+	return &s;
+}
+
+/* Conversation a's counts at t: p packets of 100 bytes, none back. */
+static void
+conv_at(Model *m, double t, const char *epoch, const char *a, long long p)
+{
+	Snap	   *s = live_flows();
+
+	conv(s, epoch, a, p, p * 100, 0, 0);
+	model_update(m, s, t, 0);
+}
+
+static void
+test_model_flow_rates(void)
+{
+	static Model m;
+	Snap	   *s;
+	const long long p[] = {0, 10, 20, 30, 40, 50};
+
+	model_init(&m, "lo");
+	conv_at(&m, 10.0, "1000", "10.0.0.1", 100);
+	check("a conversation's first refresh: no rate", !m.flow_rate[0].has);
+	s = live_flows();
+	conv(s, "1000", "10.0.0.1", 300, 30000, 150, 15000);
+	model_update(&m, s, 11.0, 0);
+	/* each way: 200 and 150 packets, 20000 and 15000 B, in 1 s */
+	check("1 s later: a rate", m.flow_rate[0].has);
+	check_dbl("... 200 + 150 packets in 1 s: 350 pkt/s", m.flow_rate[0].pps, 350);
+	check_dbl("... (20000 + 15000) B x 8 in 1 s: 280000 bit/s", m.flow_rate[0].bps, 280000);
+
+	/* the oldest refresh at most 5.5 s old is the base */
+	model_init(&m, "lo");
+	for (int i = 0; i < 6; i++)
+		conv_at(&m, 10.0 + i, "1000", "10.0.0.1", p[i]);
+	conv_at(&m, 16.0, "1000", "10.0.0.1", 1000);
+	/* the refresh at 10 is 6 s old: from 11 on, 990 packets in 5 s */
+	check_dbl("5 s back: 990 packets in 5 s, 198 pkt/s", m.flow_rate[0].pps, 198);
+	check_dbl("... 99000 B x 8 / 5 s = 158400 bit/s", m.flow_rate[0].bps, 158400);
+
+	/* a new interval starts from 0: no rate until its second refresh */
+	conv_at(&m, 17.0, "1060", "10.0.0.1", 5);
+	check("a new interval: no rate", !m.flow_rate[0].has);
+	conv_at(&m, 18.0, "1060", "10.0.0.1", 25);
+	check_dbl("its second refresh: 20 pkt/s", m.flow_rate[0].pps, 20);
+	conv_at(&m, 19.0, "1060", "10.0.0.1", 3);
+	check("counts that went back (a new capture): no rate", !m.flow_rate[0].has);
+	conv_at(&m, 20.0, "1060", "10.0.0.1", 4);
+	check_dbl("then from the new counts: 1 pkt/s", m.flow_rate[0].pps, 1);
+	conv_at(&m, 20.0, "1060", "10.0.0.1", 8);
+	/* not from 5 at 17 s: the counts went back at 19 s */
+	check_dbl("no time since the last refresh: from 3 at 19 s, 5 pkt/s",
+			  m.flow_rate[0].pps, 5);
+
+	/* another order, a newcomer, two alike, a count unknown */
+	s = live_flows();
+	conv(s, "1060", "10.0.0.2", 1, 1, 0, 0);
+	conv(s, "1060", "10.0.0.1", 10, 1000, 0, 0);
+	model_update(&m, s, 21.0, 0);
+	check("a newcomer: no rate", !m.flow_rate[0].has);
+	check_dbl("the one before, second now: from 3 at 19 s, 3.5 pkt/s", m.flow_rate[1].pps, 3.5);
+	s = live_flows();
+	conv(s, "1060", "10.0.0.1", 20, 2000, 0, 0);
+	conv(s, "1060", "10.0.0.1", 30, 3000, 0, 0);
+	model_update(&m, s, 22.0, 0);
+	check("two alike (two VLANs): no rate for either",
+		  !m.flow_rate[0].has && !m.flow_rate[1].has);
+	s = live_flows();
+	{
+		const char *f[FLOWS_NCOLS] = {"09:08:00", "1060", "10.0.0.2", "10.0.0.9", "UDP",
+		"40000", "53", "5", "500", NULL, "0"};
+
+		snap_add_flow_row(s, f, true);
+	}
+	model_update(&m, s, 23.0, 0);
+	check("a count the server did not give: no rate", !m.flow_rate[0].has);
+
+	/* a failed pkt_flows_live: no rates; a long pause: none either */
+	s = live_flows();
+	snap_set_flows(s, SNAP_FLOWS_FAILED, "permission denied", true);
+	model_update(&m, s, 24.0, 0);
+	check("conversations not read: no rate", !m.flow_rate[0].has && !m.flow_rate[1].has);
+	conv_at(&m, 40.0, "1060", "10.0.0.1", 100);
+	check("16 s after the last refresh that had it: no rate", !m.flow_rate[0].has);
+	check_ll("8 refreshes kept", m.flow_past_n, MODEL_FLOW_PAST);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1035,6 +1289,77 @@ test_plain_no_statistics(void)
 			  "  no statistics for \"eth9\" on this server\n");
 }
 
+/* A snapshot of live_flows() whose conversations print as conv. */
+static void
+check_flows_snapshot(const char *what, const Model *m, const char *conv_lines)
+{
+	char		want[2048];
+
+	snprintf(want, sizeof(want),
+			 "-- 01:01:01  lo  running  up 0:00:10 --\n"
+			 "   total      1,346 packets, 297 kB\n"
+			 "   protocol   -\n"
+			 "   top src    -\n"
+			 "   top dst    -\n"
+			 "%s"
+			 "   capture   \n"
+			 "   loss       none\n", conv_lines);
+	check_str(what, printed(print_snapshot, m), want);
+}
+
+/* The live conversations in a snapshot, with a rate from the one before. */
+static void
+test_plain_flows(void)
+{
+	static Model m;
+	Snap	   *s;
+	const char *v6[FLOWS_NCOLS] = {"09:08:00", "1000", "2001:db8::2", "2001:db8::1", "TCP",
+	"55000", "443", "12", "1400", "10", "5200"};
+	const char *icmp[FLOWS_NCOLS] = {"09:08:00", "1000", "10.0.0.1", "10.0.0.2", "1",
+	NULL, NULL, "100", "8400", NULL, "0"};
+	const char *udp[FLOWS_NCOLS] = {"09:08:00", "1000", "127.77.1.2", "127.77.2.2", "UDP",
+	"40001", "45220", "100", "20000", "0", "0"};
+
+	model_init(&m, "lo");
+	s = live_flows();
+	snap_add_flow_row(s, udp, true);
+	model_update(&m, s, 1.0, 0);
+	s = live_flows();
+	udp[FLOWS_PACKETS] = "1234";
+	udp[FLOWS_BYTES] = "290000";
+	snap_add_flow_row(s, udp, true);
+	snap_add_flow_row(s, v6, true);
+	snap_add_flow_row(s, icmp, true);
+	model_update(&m, s, 2.0, 0);
+	/*
+	 * 1134 packets and 270000 B in 1 s: 1.1 k pkt/s, 2160000 bit/s; the
+	 * others are new: no rate
+	 */
+	check_flows_snapshot("a snapshot with conversations", &m,
+						 "   top conv    interval from 09:08:00\n"
+						 "               127.77.1.2:40001 -> 127.77.2.2:45220 UDP"
+						 "  -> 1,234 pkt 290 kB  <- 0 pkt 0 B  1.1 k pkt/s, 2.2 Mbit/s\n"
+						 "               [2001:db8::2]:55000 -> [2001:db8::1]:443 TCP"
+						 "  -> 12 pkt 1.4 kB  <- 10 pkt 5.2 kB\n"
+						 "               10.0.0.1 -> 10.0.0.2 1  -> 100 pkt 8.4 kB  <- - pkt 0 B\n");
+
+	model_update(&m, live_flows(), 3.0, 0);
+	check_flows_snapshot("a running capture without conversations yet", &m,
+						 "   top conv    none yet\n");
+	s = live_flows();
+	snap_set_flows(s, SNAP_FLOWS_MISSING, "1.5", true);
+	model_update(&m, s, 4.0, 0);
+	check_flows_snapshot("pktcapture 1.5: the rest, and what conversations need", &m,
+						 "   top conv    conversations need pktcapture 1.6 (pkt_flows_live);"
+						 " this database has 1.5\n");
+	s = live_flows();
+	snap_set_flows(s, SNAP_FLOWS_FAILED, "permission denied for function pkt_flows_live", true);
+	model_update(&m, s, 5.0, 0);
+	check_flows_snapshot("pkt_flows_live failed: the rest, and why", &m,
+						 "   top conv    pkt_flows_live failed:"
+						 " permission denied for function pkt_flows_live\n");
+}
+
 int
 main(void)
 {
@@ -1056,14 +1381,19 @@ main(void)
 	test_top_approx();
 	test_states();
 	test_proto_rest();
+	test_parse_flows();
+	test_flow_names();
+	test_flows_note();
 	test_model_rates();
 	test_model_totals();
 	test_model_wrap();
 	test_model_history();
 	test_model_failures();
+	test_model_flow_rates();
 	test_plain();
 	test_plain_long_names();
 	test_plain_no_statistics();
+	test_plain_flows();
 	printf("test_pktop: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

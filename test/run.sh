@@ -20,7 +20,7 @@
 # The suites, what each covers, and how to run one test: docs/testing.md.
 set -u
 
-AS_ROOT_KEEP="PKT_ KEEP_WORK ONLY LIVE_ ROBUST_ VIEW_ PG_TEST_ HUB_ RT_ METRICS_ SECURITY_ SECHUB_ PACKAGE_ QUICKSTART_"
+AS_ROOT_KEEP="PKT_ KEEP_WORK ONLY LIVE_ ROBUST_ VIEW_ PG_TEST_ HUB_ RT_ METRICS_ SECURITY_ SECHUB_ PACKAGE_ QUICKSTART_ FLOWS_"
 . "$(dirname "$0")/lib/as-root.sh"
 as_root "$@"
 cd "$(dirname "$0")/.."
@@ -30,13 +30,13 @@ SHARED=$(cd "$ROOT/../shared" 2>/dev/null && pwd) ||
 export PKT_CORPUS=$SHARED/pcaps/tcpdump
 
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(layers decoder fuzz regress golden upgrade live robust security retention hub view metrics quickstart package)
+[ ${#suites[@]} -eq 0 ] && suites=(layers decoder fuzz regress golden upgrade live robust security retention flows hub view metrics quickstart package)
 
 # the scripts of a suite that has sections
 suite_scripts() {
 	case $1 in
 	security) echo test/security-test.sh test/security-hub-test.sh ;;
-	hub | live | metrics | package | quickstart | retention | robust | view) echo "test/$1-test.sh" ;;
+	flows | hub | live | metrics | package | quickstart | retention | robust | view) echo "test/$1-test.sh" ;;
 	esac
 }
 # the sections of a suite, one a line
@@ -192,6 +192,10 @@ suite_security() {
 
 suite_retention() {
 	test/retention-test.sh
+}
+
+suite_flows() {
+	test/flows-test.sh
 }
 
 suite_quickstart() {

@@ -18,23 +18,28 @@
 #    80x24, captures the pane as it shows a larger total each time (three
 #    times) and checks: title, totals, the protocol table, the top 5
 #    sources and destinations in the generator's order (the heavy source
-#    first), the loss line, the help line; nothing is wider than the window;
+#    first), the live conversations (the generator's, to its port), the
+#    loss line, the help line; nothing is wider than the window;
 # 4. resizes the window to 132x40 and checks the wide layout uses it
-#    (side-by-side charts, a loss column, bars beside the top talkers,
-#    lines past column 100, rows past 30);
+#    (side-by-side charts, a loss column, bars beside the top talkers, the
+#    5 busiest conversations, lines past column 100, rows past 30);
 # 5. sends q: pktop exits 0, pkt_status() says stopped, the final
 #    statistics are printed after the full screen, their total equals the
 #    rows in packets for that run and the heavy source is first;
 # 6. ctrl-c: a second run stopped with C-c: the same;
 # 7. plain: plain-text mode (stdout not a terminal): snapshots, never more
-#    than one a second, no escape sequences, --no-stop leaves the capture
-#    running;
-# 8. server-gone: the server goes away under pktop: a clear error on
+#    than one a second, no escape sequences, the live conversations (the
+#    generator's, to its port, nothing back; a rate once two snapshots
+#    show the same interval), --no-stop leaves the capture running;
+# 8. old-server: pktcapture 1.5 (no pkt_flows_live) in a database of its
+#    own: pktop shows the capture there, plain and full screen, and says
+#    that conversations need pktcapture 1.6;
+# 9. server-gone: the server goes away under pktop: a clear error on
 #    screen, pktop keeps running, and recovers when the server is back; q
 #    still exits 0;
-# 9. odd: odd values from the server (NULLs, huge, negative, NaN, long)
+# 10. odd: odd values from the server (NULLs, huge, negative, NaN, long)
 #    drawn at any size;
-# 10. no-capture: pktop with no capture running exits 1 with a clear
+# 11. no-capture: pktop with no capture running exits 1 with a clear
 #    message.
 #
 # Prints one line per check and, last, "view: N passed, M failed".  Exit 0
@@ -43,7 +48,7 @@
 # KEEP_WORK=1).
 set -u
 . "$(dirname "$0")/lib/suite.sh"
-sections unit screen ctrl-c plain server-gone odd no-capture
+sections unit screen ctrl-c plain old-server server-gone odd no-capture
 suite_init view VIEW_ "$@"
 
 # --- what the test needs -------------------------------------------------
@@ -228,6 +233,27 @@ def final_tops(lines, section):
             return out
     return out
 
+def conversations(lines, port, srcs, dsts):
+    """Per plain snapshot: its interval, the conversations listed, those
+    of the generator (its addresses, to its port, nothing back), those
+    with a rate."""
+    row = re.compile(r"^ {15}(\S+):(\d+) -> (\S+):(\d+) UDP  -> ([\d,]+) pkt \S+ \S+"
+                     r"  <- ([\d,]+) pkt \S+ \S+(  .* pkt/s, .*bit/s)?$")
+    snaps = []
+    for l in lines:
+        if l.startswith("-- "):
+            snaps.append(["-", 0, 0, 0])
+        elif snaps and l.startswith("   top conv    interval from "):
+            snaps[-1][0] = l.split()[-1]
+        elif snaps and snaps[-1][0] != "-" and l.startswith(" " * 15):
+            snaps[-1][1] += 1
+            m = row.match(l)
+            if (m and m.group(1) in srcs and m.group(3) in dsts and m.group(4) == port
+                    and m.group(5) != "0" and m.group(6) == "0"):
+                snaps[-1][2] += 1
+                snaps[-1][3] += 1 if m.group(7) else 0
+    return snaps
+
 cmd, path = sys.argv[1], sys.argv[2]
 lines = load(path)
 if cmd == "total":
@@ -252,8 +278,14 @@ elif cmd == "final":                # IP packets and top lists after the screen
     print(n)
     print(" ".join(final_tops(body, "top sources")))
     print(" ".join(final_tops(body, "top destinations")))
+elif cmd == "conv":                 # plain snapshots: PORT "SOURCES" "DESTINATIONS"
+    for s in conversations(lines, sys.argv[3], sys.argv[4].split(), sys.argv[5].split()):
+        print(*s)
 EOF
 scr() { "$PY" "$WORK/screen.py" "$@"; }
+# a conversation of the generator on screen: one of its sources to one of
+# its destinations, on its port, then the numbers
+CONV_ROW="^ +127\.77\.1\.[1-5]:[0-9]+ -> 127\.77\.2\.[1-5]:$PORT UDP +[0-9]"
 
 if section screen "1-3. the live screen at 80x24, resized, stopped with q"; then
 	start_view v1 "$WORK/rc1" --start lo --filter "$FILTER"
@@ -296,6 +328,8 @@ if section screen "1-3. the live screen at 80x24, resized, stopped with q"; then
 	check "the heavy source ${EXP_SRC[0]} is first" [ "${got_src[0]:-}" = "${EXP_SRC[0]}" ]
 	check "top 5 destinations in the generator's order (${got_dst[*]:-none})" \
 		[ "${got_dst[*]:-}" = "${EXP_DST[*]}" ]
+	check "the live conversations are shown, the generator's to port $PORT" \
+		eval 'grep -q "^ CONVERSATIONS" "$WORK/pane3.txt" && grep -Eq "$CONV_ROW" "$WORK/pane3.txt"'
 	check "the loss counters are shown" grep -q 'kernel dropped 0' "$WORK/pane3.txt"
 	check "the help line says how to quit" bash -c 'tail -n 1 "$1" | grep -q "q quit"' _ "$WORK/pane3.txt"
 	check "the capture runs with the filter pktop was given" \
@@ -322,6 +356,8 @@ if section screen "1-3. the live screen at 80x24, resized, stopped with q"; then
 	} < <(scr tops "$WORK/pane-wide.txt")
 	check "wide: top sources still in order, heavy first" [ "${got_src[*]:-}" = "${EXP_SRC[*]}" ]
 	check "wide: top destinations in order" [ "${got_dst[*]:-}" = "${EXP_DST[*]}" ]
+	n=$(grep -Ec "$CONV_ROW" "$WORK/pane-wide.txt")
+	check "wide: the 5 busiest conversations ($n shown)" [ "$n" = 5 ]
 
 	heading "3. q stops the capture and prints the final statistics"
 	tm send-keys -t v1 q
@@ -391,12 +427,62 @@ if section plain "5. plain text when stdout is not a terminal"; then
 	check "plain: no escape sequences" bash -c '! grep -q $'"'"'\x1b'"'"' "$1"' _ "$WORK/plain.txt"
 	check "plain: the heavy source is first in the snapshots" \
 		grep -q "^   top src    ${EXP_SRC[0]//./\\.} " "$WORK/plain.txt"
+	# per snapshot: interval, conversations listed, the generator's, with a rate
+	scr conv "$WORK/plain.txt" "$PORT" "${EXP_SRC[*]}" "${EXP_DST[*]}" >"$WORK/plain-conv.txt"
+	convs=$(paste -sd ';' "$WORK/plain-conv.txt")
+	check "plain: the live conversations, each the generator's to port $PORT ($convs)" \
+		awk '$2 > 0 { listed = 1 } $2 != $3 { bad = 1 } END { exit !(listed && !bad) }' "$WORK/plain-conv.txt"
+	# a rate needs the conversation in an earlier snapshot of its interval
+	if awk 'prev != "-" && $1 == prev && $2 > 0 { same = 1 } { prev = $1 } END { exit !same }' \
+		"$WORK/plain-conv.txt"; then
+		check "plain: a rate where a snapshot shows the interval of the one before" \
+			awk 'prev != "-" && $1 == prev && $2 > 0 && $4 == 0 { bad = 1 } { prev = $1 } END { exit bad }' \
+			"$WORK/plain-conv.txt"
+	else
+		ok "plain: no two snapshots in one interval ($convs): no rate to check"
+	fi
 	check "plain: --no-stop leaves the capture running" is_state running
 	check "plain: prints the statistics at exit" grep -q '^Statistics (the capture keeps running) for lo' "$WORK/plain.txt"
 	sed 's/^/#   |/' "$WORK/plain.txt" | head -n 9
 fi
 
-if section server-gone "6. the server goes away under pktop, and comes back"; then
+if section old-server "6. pktcapture 1.5: no conversations, the rest shown"; then
+	# the capture on lo, seen from a database whose pktcapture is 1.5 (a
+	# superuser sees every capture): pkt_stats and pkt_status, no
+	# pkt_flows_live
+	[ "$(state_of)" = running ] || must "a capture on lo" sql "SELECT pkt_start('lo', '$FILTER')"
+	must "database old" cluster_psql -c 'CREATE DATABASE old'
+	old_psql() { CLUSTER_DB=old cluster_psql "$@"; }
+	must "pktcapture 1.5 in it" old_psql -c "CREATE EXTENSION pktcapture VERSION '1.5'"
+	PGDATABASE=old LANG=C.UTF-8 timeout 30 "$PKTOP" -i lo --duration 2.5 --no-stop \
+		>"$WORK/old.txt" 2>"$WORK/old.err" </dev/null
+	rc=$?
+	check "1.5, plain: exits 0 (rc $rc)" [ "$rc" = 0 ]
+	check "1.5, plain: the statistics are shown" grep -Eq '^   total      [1-9][0-9,]* packets' "$WORK/old.txt"
+	check "1.5, plain: the heavy source first" grep -q "^   top src    ${EXP_SRC[0]//./\\.} " "$WORK/old.txt"
+	check "1.5, plain: says conversations need pktcapture 1.6" \
+		grep -qx '   top conv    conversations need pktcapture 1.6 (pkt_flows_live); this database has 1.5' "$WORK/old.txt"
+	sed 's/^/#   |/' "$WORK/old.txt" | head -n 9
+	VIEW_DB=old start_view v5 "$WORK/rc5" -i lo --no-stop
+	says_old() { grep -q 'conversations need pktcapture 1\.6' "$1" && grep -q "${EXP_SRC[4]}" "$1"; }
+	if snap_until 20 v5 "$WORK/pane-old.txt" says_old; then
+		ok "1.5, screen: the capture, and what conversations need"
+	else
+		not_ok "1.5, screen: the capture, and what conversations need"
+		cat "$WORK/pane-old.txt"
+	fi
+	{
+		read -r -a got_src
+		read -r -a got_dst
+	} < <(scr tops "$WORK/pane-old.txt")
+	check "1.5, screen: top 5 sources in the generator's order" [ "${got_src[*]:-}" = "${EXP_SRC[*]}" ]
+	tm send-keys -t v5 q
+	wait_until 15 test -s "$WORK/rc5" >/dev/null
+	check "1.5, screen: q exits 0 (--no-stop)" [ "$(cat "$WORK/rc5" 2>/dev/null)" = 0 ]
+	tm kill-session -t v5 2>/dev/null
+fi
+
+if section server-gone "7. the server goes away under pktop, and comes back"; then
 	# pktop -i lo shows the capture that runs there (plain's, or one of its own)
 	[ "$(state_of)" = running ] || must "a capture on lo" sql "SELECT pkt_start('lo', '$FILTER')"
 	start_view v3 "$WORK/rc3" -i lo
@@ -440,7 +526,7 @@ if section server-gone "6. the server goes away under pktop, and comes back"; th
 	tm kill-session -t v3 2>/dev/null
 fi
 
-if section odd "7. odd values from the server: NULLs, huge, negative, NaN, long"; then
+if section odd "8. odd values from the server: NULLs, huge, negative, NaN, long"; then
 	# A database whose pkt_stats and pkt_status are SQL functions returning
 	# what the real ones never should; pktop must draw them and not crash.
 	must "database odd" cluster_psql -c 'CREATE DATABASE odd'
@@ -500,7 +586,7 @@ if section odd "7. odd values from the server: NULLs, huge, negative, NaN, long"
 	check "odd values: plain text mode exits 0" [ $? = 0 ]
 fi
 
-if section no-capture "8. no capture running"; then
+if section no-capture "9. no capture running"; then
 	must "no capture running (pkt_stop of any)" sql "SELECT pkt_stop()"
 	"$PKTOP" >"$WORK/none.out" 2>"$WORK/none.err" </dev/null
 	rc=$?
