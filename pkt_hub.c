@@ -3,17 +3,17 @@
  *		A hub: the rows of many sensors in one database, received by
  *		PostgreSQL's logical replication.
  *
- * Each sensor publishes packets, the ledger and the summaries; the hub
- * subscribes to each (pkt_hub_add, in the SQL of version 1.3), one
+ * Each sensor publishes packets, the ledger, the summaries and the flows;
+ * the hub subscribes to each (pkt_hub_add, in the SQL of version 1.3), one
  * subscription named "pktcapture:<sensor>".  What runs here:
  *
- *	- pkt_hub_rows, a BEFORE INSERT trigger on the hub's packets, in the
- *	  processes of those subscriptions only: every row gets the sensor's
- *	  name as it arrives, whatever it held (the ledger and summaries get
- *	  it from pkt_hub_replace, through pkt_hub_origin).  In the copy of
- *	  a sensor's existing rows (a subscription's table sync), a row the hub
- *	  already holds is skipped: a sensor added again after its slot was
- *	  lost sends its rows again, and only the missing ones are kept.
+ *	- pkt_hub_rows, a BEFORE INSERT trigger on the hub's packets and flows,
+ *	  in the processes of those subscriptions only: every row gets the
+ *	  sensor's name as it arrives, whatever it held (the ledger and
+ *	  summaries get it from pkt_hub_replace, through pkt_hub_origin).  In
+ *	  the copy of a sensor's existing rows (a subscription's table sync), a
+ *	  row the hub already holds is skipped: a sensor added again after its
+ *	  slot was lost sends its rows again, and only the missing ones are kept.
  *
  *	- One worker per hub database ("pktcapture hub"), which keeps the
  *	  partitions of packets as a capture does (pkt_maint.c: partitions
@@ -21,7 +21,9 @@
  *	  oldest partitions dropped, then the subscriptions disabled until
  *	  space returns: the sensors keep the rows meanwhile, up to their
  *	  max_slot_wal_keep_size), and looks at each sensor once a minute,
- *	  logging what the hub missed when a sensor's slot was lost.
+ *	  logging what the hub missed when a sensor's slot was lost, and
+ *	  subscribing to the flows of a sensor updated from 1.5 (a statement
+ *	  that no SQL function may run).
  *	  pkt_hub_add starts it; at server start, a short-lived worker
  *	  ("pktcapture hubs") looks into each database for one.  A session
  *	  advisory lock makes it one per database.
@@ -37,6 +39,7 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_database.h"
 #include "commands/dbcommands.h"
 #include "commands/extension.h"
@@ -52,7 +55,9 @@
 #include "storage/latch.h"
 #include "storage/lmgr.h"
 #include "tcop/tcopprot.h"
+#include "tcop/utility.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -70,6 +75,7 @@
 #define HUB_LOCK_KEY			0x706b7468	/* "pkth": the advisory lock's key */
 #define HUB_TICK_MS				1000	/* the disk guard looks this often */
 #define HUB_CHECK_MS			60000	/* and the sensors this often */
+#define HUB_FLOWS_SOON_MS		10000	/* a sensor's flows, while they are about ready */
 #define HUB_PROBE_WAIT_MS		5000	/* a database's probe, at server start */
 
 PGDLLEXPORT void pkt_hubs_main(Datum main_arg);
@@ -113,11 +119,65 @@ subscription_sensor(void)
 	return MySubscription->name + strlen(HUB_SUBSCRIPTION_PREFIX);
 }
 
-/* Does rel (a partition of packets) hold a row with tuple's primary key? */
+/* The first btree index of rel, or InvalidOid. */
+static Oid
+first_btree_index(Relation rel)
+{
+	List	   *indexes = RelationGetIndexList(rel);
+	ListCell   *lc;
+	Oid			found = InvalidOid;
+
+	foreach(lc, indexes)
+	{
+		Relation	index = index_open(lfirst_oid(lc), AccessShareLock);
+		bool		btree = index->rd_rel->relam == BTREE_AM_OID;
+
+		index_close(index, AccessShareLock);
+		if (btree)
+		{
+			found = lfirst_oid(lc);
+			break;
+		}
+	}
+	list_free(indexes);
+	return found;
+}
+
+/*
+ * Is the row in slot tuple, column for column?  Generated columns aside:
+ * a BEFORE trigger's tuple has them not computed yet.
+ */
+static bool
+same_row(TupleDesc desc, HeapTuple tuple, TupleTableSlot *slot)
+{
+	slot_getallattrs(slot);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		bool		isnull;
+		Datum		value;
+
+		if (att->attisdropped || att->attgenerated)
+			continue;
+		value = heap_getattr(tuple, i + 1, desc, &isnull);
+		if (isnull != slot->tts_isnull[i] ||
+			(!isnull && !datum_image_eq(value, slot->tts_values[i], att->attbyval, att->attlen)))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Does rel already hold tuple?  A partition of packets: a row of its
+ * primary key.  A partition of flows, which has none: the same row, among
+ * those its first btree index finds by its key's columns (a
+ * conversation's source and first packet, NULL matching NULL).
+ */
 static bool
 row_exists(Relation rel, HeapTuple tuple)
 {
 	Oid			indexoid = RelationGetPrimaryKeyIndex(rel);
+	bool		whole = !OidIsValid(indexoid);
 	Relation	index;
 	ScanKeyData keys[INDEX_MAX_KEYS];
 	int			nkeys;
@@ -126,6 +186,8 @@ row_exists(Relation rel, HeapTuple tuple)
 	TupleTableSlot *slot;
 	bool		found;
 
+	if (whole)
+		indexoid = first_btree_index(rel);
 	if (!OidIsValid(indexoid))
 		return false;
 	index = index_open(indexoid, AccessShareLock);
@@ -136,22 +198,30 @@ row_exists(Relation rel, HeapTuple tuple)
 		Oid			optype = index->rd_opcintype[i];
 		Oid			eq = get_opfamily_member(index->rd_opfamily[i], optype, optype,
 											 BTEqualStrategyNumber);
-		bool		isnull;
-		Datum		value = heap_getattr(tuple, attno, RelationGetDescr(rel), &isnull);
+		bool		isnull = true;
+		Datum		value = (Datum) 0;
 
-		if (!OidIsValid(eq) || isnull)
+		if (attno > 0)
+			value = heap_getattr(tuple, attno, RelationGetDescr(rel), &isnull);
+		if (attno <= 0 || !OidIsValid(eq) || (isnull && !whole))
 		{
 			index_close(index, AccessShareLock);
 			return false;		/* a key column is never null here */
 		}
-		ScanKeyEntryInitialize(&keys[i], 0, i + 1, BTEqualStrategyNumber, optype,
-							   index->rd_indcollation[i], get_opcode(eq), value);
+		if (isnull)
+			ScanKeyEntryInitialize(&keys[i], SK_ISNULL | SK_SEARCHNULL, i + 1, InvalidStrategy,
+								   InvalidOid, InvalidOid, InvalidOid, (Datum) 0);
+		else
+			ScanKeyEntryInitialize(&keys[i], 0, i + 1, BTEqualStrategyNumber, optype,
+								   index->rd_indcollation[i], get_opcode(eq), value);
 	}
 	snap = RegisterSnapshot(GetLatestSnapshot());
 	scan = index_beginscan(rel, index, snap, nkeys, 0);
 	index_rescan(scan, keys, nkeys, NULL, 0);
 	slot = table_slot_create(rel, NULL);
-	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	while ((found = index_getnext_slot(scan, ForwardScanDirection, slot)) &&
+		   whole && !same_row(RelationGetDescr(rel), tuple, slot))
+		;
 	ExecDropSingleTupleTableSlot(slot);
 	index_endscan(scan);
 	UnregisterSnapshot(snap);
@@ -160,7 +230,7 @@ row_exists(Relation rel, HeapTuple tuple)
 }
 
 /*
- * pkt_hub_rows(): BEFORE INSERT FOR EACH ROW on packets, enabled ALWAYS
+ * pkt_hub_rows(): BEFORE INSERT FOR EACH ROW on packets and flows, enabled ALWAYS
  * (it must fire in replication, whose session_replication_role is
  * replica).  Elsewhere it returns the row as it is.
  */
@@ -194,7 +264,7 @@ pkt_hub_trigger(FunctionCallInfo fcinfo)
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("table \"%s\" has no text column \"sensor\"",
 						RelationGetRelationName(td->tg_relation)),
-				 errhint("pkt_hub_rows() is pktcapture's trigger on packets.")));
+				 errhint("pkt_hub_rows() is pktcapture's trigger on packets and flows.")));
 	/*
 	 * Every row is the subscription's sensor's, whatever it says: a sensor
 	 * cannot attribute rows to another (nor a hub of hubs name the sensors
@@ -304,6 +374,8 @@ typedef struct Hub
 	PktMaint	maint;
 	PktGuard	guard;			/* holding: the subscriptions are disabled */
 	TimestampTz checked_at;
+	TimestampTz flows_at;		/* last look for sensors' flows to take */
+	bool		flows_soon;		/* some will be ready: look again soon */
 	List	   *states;			/* "sensor\0state" of the last check */
 	MemoryContext cxt;
 } Hub;
@@ -476,6 +548,123 @@ step_check(void *arg)
 	return 1;
 }
 
+/*
+ * The subscriptions whose sensor's flows are to be taken now, in the
+ * caller's context; soon: some others will be ready shortly.
+ */
+typedef struct FlowsArg
+{
+	MemoryContext cxt;
+	List	   *subscriptions;
+	bool		soon;
+} FlowsArg;
+
+static int
+step_flows_pending(void *arg)
+{
+	FlowsArg   *f = arg;
+	char	   *sql;
+
+	if (!OidIsValid(get_extension_oid("pktcapture", true)))
+		return 0;
+	sql = psprintf("SELECT subname, ready FROM %s.pkt_hub_flows_pending()", pkt_ext_schema());
+	if (SPI_execute(sql, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not run pkt_hub_flows_pending()");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		bool		isnull;
+		bool		ready = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
+													   2, &isnull)) && !isnull;
+		MemoryContext old;
+
+		if (name == NULL || !ready)
+		{
+			f->soon = true;
+			continue;
+		}
+		old = MemoryContextSwitchTo(f->cxt);
+		f->subscriptions = lappend(f->subscriptions, pstrdup(name));
+		MemoryContextSwitchTo(old);
+	}
+	return (int) SPI_processed;
+}
+
+/*
+ * ALTER SUBSCRIPTION subscription ADD PUBLICATION pktcapture_flows: it
+ * copies the tables it adds, so PostgreSQL runs it only as a statement of
+ * its own, never in a function or a transaction block; here, a transaction
+ * of its own at top level, as a client's statement.  The statement is
+ * built, not parsed: the name never becomes SQL text.
+ */
+static void
+hub_add_flows(const char *subscription)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	char	   *what = psprintf("ALTER SUBSCRIPTION %s ADD PUBLICATION pktcapture_flows",
+								quote_identifier(subscription));
+
+	PG_TRY();
+	{
+		AlterSubscriptionStmt *alter = makeNode(AlterSubscriptionStmt);
+		PlannedStmt *stmt = makeNode(PlannedStmt);
+
+		alter->kind = ALTER_SUBSCRIPTION_ADD_PUBLICATION;
+		alter->subname = pstrdup(subscription);
+		alter->publication = list_make1(makeString("pktcapture_flows"));
+		alter->options = NIL;	/* refresh: the flows the sensor holds are copied */
+		stmt->commandType = CMD_UTILITY;
+		stmt->utilityStmt = (Node *) alter;
+		stmt->stmt_location = -1;
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		pgstat_report_activity(STATE_RUNNING, what);
+		ProcessUtility(stmt, what, false, PROCESS_UTILITY_TOPLEVEL, NULL, NULL,
+					   None_Receiver, NULL);
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		ereport(LOG,
+				(errmsg("pktcapture hub: subscription \"%s\" takes its sensor's flows: those it holds are copied, then new ones follow",
+						subscription)));
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata = pkt_xact_abort(oldcxt);
+
+		ereport(LOG,
+				(errmsg("pktcapture hub: %s failed: %s", what, edata->message),
+				 errhint("It is tried again at the next look at the sensors, in a minute.")));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+	pgstat_report_activity(STATE_IDLE, NULL);
+	pfree(what);
+}
+
+/*
+ * The sensors updated to 1.6 (or whose hub was) since they were added:
+ * their flows are taken, at each look at the sensors, and more often
+ * while some are about ready.
+ */
+static void
+hub_take_flows(Hub *h)
+{
+	FlowsArg	f = {CurrentMemoryContext, NIL, false};
+	ListCell   *lc;
+
+	h->flows_at = GetCurrentTimestamp();
+	h->flows_soon = false;
+	if (pkt_maint_step(&h->maint, step_flows_pending, &f,
+					   "pktcapture hub: looking for sensors' flows to take") <= 0)
+		return;
+	h->flows_soon = f.soon;
+	foreach(lc, f.subscriptions)
+		hub_add_flows(lfirst(lc));
+	list_free_deep(f.subscriptions);
+}
+
 /* Look at each sensor; false if this database is no longer a hub. */
 static bool
 hub_check(Hub *h)
@@ -487,6 +676,8 @@ hub_check(Hub *h)
 		return true;			/* logged; tried again at the next look */
 	list_free_deep(h->states);
 	h->states = c.states;
+	if (c.sensors > 0)
+		hub_take_flows(h);
 	return c.sensors > 0;
 }
 
@@ -533,6 +724,8 @@ pkt_hub_main(Datum main_arg)
 			ereport(LOG, (errmsg("pktcapture: the hub's worker stops: no sensor is left")));
 			proc_exit(0);
 		}
+		if (h.flows_soon && now >= TimestampTzPlusMilliseconds(h.flows_at, HUB_FLOWS_SOON_MS))
+			hub_take_flows(&h);
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 HUB_TICK_MS, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);

@@ -6,7 +6,9 @@
 -- partitions; the ledger counts the rows written and the packets folded or
 -- lost; pkt_report gains the top conversations, pkt_flows_live() the live
 -- ones.  The privileges machinery of packets' partitions now serves flows'
--- too.  Function bodies are those of pktcapture--1.6.sql.
+-- too.  A sensor publishes its flows to its hub (pktcapture_flows), which
+-- receives them once both are updated (docs/hub.md: the hub first).
+-- Function bodies are those of pktcapture--1.6.sql.
 
 \echo Use "ALTER EXTENSION pktcapture UPDATE TO '1.6'" to load this file. \quit
 
@@ -501,3 +503,361 @@ REVOKE ALL ON FUNCTION @extschema@.pkt_flow_partitions_expired() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.pkt_flow_partition_drop_oldest(timestamptz, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.pkt_report_conversations(timestamptz, timestamptz, text[], integer[], integer) FROM PUBLIC;
 GRANT SELECT ON @extschema@.pkt_flow_partitions TO pg_monitor;
+
+-- ---------------------------------------------------------------------
+-- Sensors and hubs: the flows too.
+--
+-- A sensor publishes its flows and their partitions in a publication of
+-- their own, pktcapture_flows (inserts only, as its rows): a hub
+-- subscribes to it once both are at 1.6.  A sensor updated first would
+-- stop its hub's subscription anyway (pkt_runs has columns the hub's has
+-- not yet), so docs/hub.md says: the hub first, then its sensors.  At the
+-- hub, pkt_hub_partitions makes the days of flows a sensor makes, and
+-- pkt_hub_rows names the sensor of each row.  The hub's worker has each
+-- sensor found at 1.6 publish its flows, and adds the publication to its
+-- subscription once the slot is past it (pkt_hub_flows_pending), which
+-- copies the flows the sensor holds.
+
+-- A hub's role at a sensor (pkt_sensor_grant gave it EXECUTE on
+-- pkt_sensor_publish) reads the flows, as pkt_sensor_grant gives it now.
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT DISTINCT a.grantee FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+             WHERE p.oid = '@extschema@.pkt_sensor_publish()'::pg_catalog.regprocedure
+               AND a.privilege_type = 'EXECUTE' AND a.grantee <> p.proowner AND a.grantee <> 0
+    LOOP
+        EXECUTE pg_catalog.format('GRANT SELECT ON @extschema@.flows, @extschema@.pkt_flow_partitions TO %I',
+                                  pg_catalog.pg_get_userbyid(r.grantee));
+    END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.pkt_sensor_publish()
+RETURNS text
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF current_setting('wal_level') <> 'logical' THEN
+        RAISE EXCEPTION 'sensor % has wal_level = %, a hub needs logical',
+            @extschema@.pkt_sensor(), current_setting('wal_level')
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'On the sensor: ALTER SYSTEM SET wal_level = logical; then restart it (see docs/hub.md of pktcapture).';
+    END IF;
+    -- a hub away for long must not fill the sensor's disk with WAL
+    IF current_setting('max_slot_wal_keep_size') = '-1' THEN
+        RAISE EXCEPTION 'sensor % keeps WAL for a replication slot without bound (max_slot_wal_keep_size = -1)',
+            @extschema@.pkt_sensor()
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'A hub that is away would keep the sensor''s WAL until its disk is full.',
+                  HINT = 'On the sensor: ALTER SYSTEM SET max_slot_wal_keep_size = ''10GB''; SELECT pg_reload_conf(); (what the hub may miss past it is counted in pkt_hub_status()).';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = 'pktcapture_rows') THEN
+        EXECUTE 'CREATE PUBLICATION pktcapture_rows FOR TABLE @extschema@.packets, @extschema@.pkt_partitions '
+                'WITH (publish = ''insert'', publish_via_partition_root = true)';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = 'pktcapture_ledger') THEN
+        EXECUTE 'CREATE PUBLICATION pktcapture_ledger FOR TABLE @extschema@.pkt_runs, @extschema@.pkt_summary, '
+                '@extschema@.pkt_summary_top WITH (publish = ''insert, update'')';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = 'pktcapture_flows') THEN
+        EXECUTE 'CREATE PUBLICATION pktcapture_flows FOR TABLE @extschema@.flows, @extschema@.pkt_flow_partitions '
+                'WITH (publish = ''insert'', publish_via_partition_root = true)';
+    END IF;
+    RETURN @extschema@.pkt_sensor();
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.pkt_sensor_grant(hub_role name)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = hub_role) THEN
+        RAISE EXCEPTION 'role "%" does not exist', hub_role
+            USING ERRCODE = 'undefined_object',
+                  HINT = format('CREATE ROLE %I LOGIN REPLICATION PASSWORD ''...'';', hub_role);
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = hub_role AND (rolreplication OR rolsuper)) THEN
+        RAISE EXCEPTION 'role "%" may not replicate', hub_role
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = format('ALTER ROLE %I REPLICATION; (a hub''s subscription streams through a replication slot)', hub_role);
+    END IF;
+    EXECUTE format('GRANT SELECT ON @extschema@.packets, @extschema@.pkt_partitions, @extschema@.pkt_runs, '
+                   '@extschema@.pkt_summary, @extschema@.pkt_summary_top, @extschema@.flows, '
+                   '@extschema@.pkt_flow_partitions TO %I',
+                   hub_role);
+    EXECUTE format('GRANT EXECUTE ON FUNCTION @extschema@.pkt_sensor_publish() TO %I', hub_role);
+    EXECUTE format('GRANT USAGE ON SCHEMA %s TO %I', '@extschema@', hub_role);
+    RETURN format('a hub may connect to this sensor as %s (pg_hba.conf must let it into this database; no replication line is needed)',
+                  hub_role);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.pkt_hub_partitions()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    span interval := current_setting('pktcapture.partition_span')::interval;
+    ahead integer := current_setting('pktcapture.partitions_ahead')::integer;
+    maxp integer := current_setting('pktcapture.max_partitions')::integer;
+BEGIN
+    -- the hub's own partitions (made below, or by its captures) are kept
+    IF current_setting('session_replication_role') <> 'replica' OR pg_trigger_depth() > 1 THEN
+        RETURN NEW;
+    END IF;
+    -- what a sensor asks for is bounded: nothing far ahead of now (rows
+    -- of a sensor cannot be from there but by a wrong clock or on purpose),
+    -- and never the last tenth of pktcapture.max_partitions, kept for the
+    -- hub's own partitions of now
+    IF NEW.range_start > now() + greatest(interval '1 day', span * (ahead + 2)) THEN
+        -- said once a transaction of the sensor's, not once a row
+        IF current_setting('pkt_internal.hub_refused', true) IS DISTINCT FROM 'on' THEN
+            RAISE WARNING 'pktcapture hub: sensor "%" asked for a partition from % to %, beyond a day ahead: not made',
+                @extschema@.pkt_hub_origin(), NEW.range_start, NEW.range_end
+                USING DETAIL = 'Its other such requests in the same transaction are refused without a word.';
+            PERFORM set_config('pkt_internal.hub_refused', 'on', true);
+        END IF;
+        RETURN NULL;
+    END IF;
+    IF TG_TABLE_NAME = 'pkt_flow_partitions' THEN
+        -- a day (a sensor's partition of flows is one), within the same bound
+        PERFORM @extschema@.pkt_flow_partitions_make(ARRAY(
+            SELECT NEW.range_start WHERE NEW.range_start > '-infinity'
+              AND (SELECT count(*) FROM @extschema@.pkt_flow_partitions WHERE dropped_at IS NULL)
+                  < maxp - maxp / 10));
+    ELSIF NEW.range_start > '-infinity' AND NEW.range_end < 'infinity' THEN
+        PERFORM @extschema@.pkt_partition_create(ARRAY(
+            SELECT t FROM generate_series(date_bin(span, NEW.range_start, @extschema@.pkt_bucket_epoch()),
+                                          NEW.range_end - interval '1 microsecond', span) AS g(t)
+            LIMIT greatest(maxp - maxp / 10
+                           - (SELECT count(*) FROM @extschema@.pkt_partitions WHERE dropped_at IS NULL), 0)));
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.pkt_hub_prepare()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- made, or made again as this version has them (the ledger's and the
+    -- summaries' are for updates too since 1.4)
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'pkt_hub_replace'
+                   AND tgrelid = '@extschema@.pkt_runs'::regclass AND (tgtype & 16) <> 0) THEN
+        CREATE OR REPLACE TRIGGER pkt_hub_rows BEFORE INSERT ON @extschema@.packets
+            FOR EACH ROW EXECUTE FUNCTION @extschema@.pkt_hub_rows();
+        ALTER TABLE @extschema@.packets ENABLE ALWAYS TRIGGER pkt_hub_rows;
+        CREATE OR REPLACE TRIGGER pkt_hub_partitions BEFORE INSERT ON @extschema@.pkt_partitions
+            FOR EACH ROW EXECUTE FUNCTION @extschema@.pkt_hub_partitions();
+        ALTER TABLE @extschema@.pkt_partitions ENABLE ALWAYS TRIGGER pkt_hub_partitions;
+        CREATE OR REPLACE TRIGGER pkt_hub_replace BEFORE INSERT OR UPDATE ON @extschema@.pkt_runs
+            FOR EACH ROW EXECUTE FUNCTION @extschema@.pkt_hub_replace('sensor,run_id');
+        ALTER TABLE @extschema@.pkt_runs ENABLE ALWAYS TRIGGER pkt_hub_replace;
+        CREATE OR REPLACE TRIGGER pkt_hub_replace BEFORE INSERT OR UPDATE ON @extschema@.pkt_summary
+            FOR EACH ROW EXECUTE FUNCTION @extschema@.pkt_hub_replace('span,bucket,sensor,run_id,part,ip_proto');
+        ALTER TABLE @extschema@.pkt_summary ENABLE ALWAYS TRIGGER pkt_hub_replace;
+        CREATE OR REPLACE TRIGGER pkt_hub_replace BEFORE INSERT OR UPDATE ON @extschema@.pkt_summary_top
+            FOR EACH ROW EXECUTE FUNCTION @extschema@.pkt_hub_replace('span,bucket,sensor,run_id,part,direction');
+        ALTER TABLE @extschema@.pkt_summary_top ENABLE ALWAYS TRIGGER pkt_hub_replace;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'pkt_hub_rows'
+                   AND tgrelid = '@extschema@.flows'::regclass) THEN
+        CREATE OR REPLACE TRIGGER pkt_hub_rows BEFORE INSERT ON @extschema@.flows
+            FOR EACH ROW EXECUTE FUNCTION @extschema@.pkt_hub_rows();
+        ALTER TABLE @extschema@.flows ENABLE ALWAYS TRIGGER pkt_hub_rows;
+        CREATE OR REPLACE TRIGGER pkt_hub_partitions BEFORE INSERT ON @extschema@.pkt_flow_partitions
+            FOR EACH ROW EXECUTE FUNCTION @extschema@.pkt_hub_partitions();
+        ALTER TABLE @extschema@.pkt_flow_partitions ENABLE ALWAYS TRIGGER pkt_hub_partitions;
+    END IF;
+    -- the partitions' keys name the sensor (now that pkt_hub_rows is there)
+    PERFORM @extschema@.pkt_partition_indexes(c.relname) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+    WHERE i.inhparent = '@extschema@.packets'::regclass;
+END
+$$;
+
+CREATE FUNCTION @extschema@.pkt_hub_sensor_flow_partitions(sensor text, conninfo text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    days timestamptz[];
+BEGIN
+    days := ARRAY(SELECT (x::jsonb #>> '{}')::timestamptz FROM @extschema@.pkt_hub_ask(conninfo,
+        'SELECT to_json(range_start) FROM pkt_flow_partitions WHERE dropped_at IS NULL') AS x);
+    IF cardinality(days) > current_setting('pktcapture.max_partitions')::integer THEN
+        RAISE EXCEPTION 'the flows of sensor "%" take % partitions, more than pktcapture.max_partitions (%)',
+            sensor, cardinality(days), current_setting('pktcapture.max_partitions')
+            USING ERRCODE = 'program_limit_exceeded',
+                  HINT = 'Give the hub a larger pktcapture.max_partitions, or the sensor a shorter pktcapture.flow_retention.';
+    END IF;
+    PERFORM @extschema@.pkt_flow_partitions_make(days);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.pkt_hub_add(sensor text, conninfo text)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    sub name := ('pktcapture:' || sensor)::name;
+    slot name := ('pktcapture_hub_' || (pg_control_system()).system_identifier)::name;
+    remote record;
+    span interval := current_setting('pktcapture.partition_span')::interval;
+BEGIN
+    PERFORM @extschema@.pkt_hub_add_check(sensor, conninfo);
+    SELECT * INTO remote FROM @extschema@.pkt_hub_sensor_facts(sensor, conninfo);
+    PERFORM @extschema@.pkt_hub_sensor_verify(sensor, remote.version, remote.name, remote.wal_level,
+                                              remote.sysid);
+    -- publications and a replication slot of this hub's, at the sensor
+    PERFORM @extschema@.pkt_hub_sensor_prepare(conninfo, slot);
+    PERFORM @extschema@.pkt_hub_prepare();
+    PERFORM @extschema@.pkt_hub_sensor_partitions(sensor, conninfo, span);
+    PERFORM @extschema@.pkt_hub_sensor_flow_partitions(sensor, conninfo);
+    EXECUTE format('CREATE SUBSCRIPTION %I CONNECTION %L PUBLICATION pktcapture_rows, pktcapture_ledger, '
+                   'pktcapture_flows WITH (create_slot = false, slot_name = %L, copy_data = true, binary = true)',
+                   sub, conninfo, slot);
+    INSERT INTO @extschema@.pkt_hub_sensors (sensor, subscription, slot, system_identifier)
+    VALUES (sensor, sub, slot, remote.sysid);
+    -- its worker waits for this transaction (pkt_hub_sensors is locked)
+    PERFORM @extschema@.pkt_hub_start();
+    RETURN format('sensor %s added: its rows are copied, then follow as it captures', sensor);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.pkt_hub_remove(sensor text, drop_rows boolean DEFAULT false)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $function$
+DECLARE
+    s record;
+BEGIN
+    SELECT h.*, sub.subconninfo AS conninfo INTO s
+    FROM @extschema@.pkt_hub_sensors h LEFT JOIN pg_subscription sub ON sub.subname = h.subscription
+    WHERE h.sensor = pkt_hub_remove.sensor;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'sensor "%" is not added to this hub', sensor
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'SELECT * FROM pkt_hub_status() lists the sensors.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_subscription WHERE subname = s.subscription) THEN
+        EXECUTE format('ALTER SUBSCRIPTION %I DISABLE', s.subscription);
+        EXECUTE format('ALTER SUBSCRIPTION %I SET (slot_name = NONE)', s.subscription);
+        EXECUTE format('DROP SUBSCRIPTION %I', s.subscription);
+    END IF;
+    DELETE FROM @extschema@.pkt_hub_sensors h WHERE h.sensor = pkt_hub_remove.sensor;
+    IF drop_rows THEN
+        DELETE FROM @extschema@.packets p WHERE p.sensor = s.sensor;
+        DELETE FROM @extschema@.flows f WHERE f.sensor = s.sensor;
+        DELETE FROM @extschema@.pkt_runs r WHERE r.sensor = s.sensor;
+        DELETE FROM @extschema@.pkt_summary x WHERE x.sensor = s.sensor;
+        DELETE FROM @extschema@.pkt_summary_top x WHERE x.sensor = s.sensor;
+    END IF;
+    -- the slot: its walsender is stopped first (this hub's apply worker
+    -- holds it until this transaction commits)
+    BEGIN
+        PERFORM @extschema@.pkt_hub_ask(s.conninfo, format($q$
+                DO $do$
+                DECLARE i int := 0;
+                BEGIN
+                    WHILE i < 100 AND EXISTS (SELECT 1 FROM pg_replication_slots
+                                              WHERE slot_name = %L AND active) LOOP
+                        PERFORM pg_terminate_backend(active_pid) FROM pg_replication_slots
+                        WHERE slot_name = %L AND active;
+                        PERFORM pg_sleep(0.1);
+                        i := i + 1;
+                    END LOOP;
+                    PERFORM pg_drop_replication_slot(%L) FROM pg_replication_slots
+                    WHERE slot_name = %L;
+                END $do$$q$, s.slot, s.slot, s.slot, s.slot), 30);
+    EXCEPTION WHEN OTHERS THEN
+        RAISE WARNING 'could not drop replication slot "%" at sensor "%": %', s.slot, s.sensor, SQLERRM
+            USING HINT = format('Until it goes it keeps the sensor''s WAL: there, SELECT pg_drop_replication_slot(%L);', s.slot);
+    END;
+    RETURN format('sensor %s removed%s', s.sensor,
+                  CASE WHEN drop_rows THEN ', its rows deleted' ELSE ', its rows kept' END);
+END
+$function$;
+
+CREATE FUNCTION @extschema@.pkt_hub_flows_pending(OUT subname name, OUT ready boolean)
+RETURNS SETOF record
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s record;
+    j jsonb;
+BEGIN
+    FOR s IN SELECT h.sensor, h.subscription, h.slot, ps.subconninfo AS conninfo
+             FROM @extschema@.pkt_hub_sensors h JOIN pg_subscription ps ON ps.subname = h.subscription
+             WHERE ps.subenabled AND h.held_at IS NULL
+               AND NOT 'pktcapture_flows' = ANY (ps.subpublications)
+             ORDER BY h.sensor
+    LOOP
+        BEGIN
+            -- the slot starts past the publication's making when the oldest
+            -- catalog it still reads (catalog_xmin) is younger
+            SELECT x::jsonb INTO j FROM @extschema@.pkt_hub_ask(s.conninfo, format($q$
+                SELECT json_build_object('flows', e.f,
+                    'may', CASE WHEN e.f THEN has_table_privilege('flows', 'SELECT')
+                                AND has_table_privilege('pkt_flow_partitions', 'SELECT') END,
+                    'published', p.oid IS NOT NULL,
+                    'ready', age(p.xmin) > age(sl.catalog_xmin))
+                FROM (SELECT string_to_array(extversion, '.')::integer[] >= '{1,6}' AS f
+                      FROM pg_extension WHERE extname = 'pktcapture') e
+                LEFT JOIN pg_publication p ON e.f AND p.pubname = 'pktcapture_flows'
+                LEFT JOIN pg_replication_slots sl ON sl.slot_name = %L$q$, s.slot), 5) AS x;
+            CONTINUE WHEN NOT coalesce((j->>'flows')::boolean, false);
+            IF NOT (j->>'may')::boolean THEN
+                RAISE WARNING 'pktcapture hub: sensor "%" has flows, but the role this hub connects as may not read them there', s.sensor
+                    USING HINT = 'On the sensor: SELECT pkt_sensor_grant(''...''); for that role.';
+                CONTINUE;
+            END IF;
+            subname := s.subscription;
+            ready := coalesce((j->>'ready')::boolean, false);
+            IF NOT (j->>'published')::boolean THEN
+                PERFORM @extschema@.pkt_hub_ask(s.conninfo, 'SELECT to_json(pkt_sensor_publish())');
+            ELSIF ready THEN
+                PERFORM @extschema@.pkt_hub_prepare();
+                PERFORM @extschema@.pkt_hub_sensor_flow_partitions(s.sensor, s.conninfo);
+            END IF;
+            RETURN NEXT;
+        EXCEPTION
+            WHEN sqlclient_unable_to_establish_sqlconnection OR connection_exception THEN
+                NULL;
+            WHEN OTHERS THEN
+                RAISE WARNING 'pktcapture hub: the flows of sensor "%" cannot be received yet: %', s.sensor, SQLERRM;
+        END;
+    END LOOP;
+END
+$$;
+
+REVOKE ALL ON FUNCTION @extschema@.pkt_hub_sensor_flow_partitions(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.pkt_hub_flows_pending() FROM PUBLIC;
+
+-- At a hub, its worker: at the server's start it found its SQL older than
+-- its library and stopped.  Started now, it waits for this transaction
+-- (pkt_hub_sensors is locked), then takes each sensor's flows once the
+-- sensor has them.
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM @extschema@.pkt_hub_sensors) THEN
+        LOCK TABLE @extschema@.pkt_hub_sensors IN ROW EXCLUSIVE MODE;
+        PERFORM @extschema@.pkt_hub_start();
+    END IF;
+EXCEPTION WHEN OTHERS THEN
+    RAISE WARNING 'pktcapture hub: its worker did not start: %', SQLERRM
+        USING HINT = 'SELECT pkt_hub_start(); once the update is done.';
+END
+$$;

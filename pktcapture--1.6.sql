@@ -1591,11 +1591,16 @@ COMMENT ON FUNCTION @extschema@.pkt_grant_read(name) IS
 -- ---------------------------------------------------------------------
 -- Sensors.
 --
--- A sensor publishes what a hub needs, in two publications: its rows and
+-- A sensor publishes what a hub needs, in three publications: its rows and
 -- the partitions it makes (inserts only: what a sensor's retention drops
--- stays at the hub), and its ledger and summaries (inserts and updates:
--- a run's row moves with each batch, a summary's part is rewritten while
--- its bucket is open).  Made when a hub first adds the sensor.
+-- stays at the hub), its ledger and summaries (inserts and updates: a
+-- run's row moves with each batch, a summary's part is rewritten while
+-- its bucket is open), and its flows and their partitions (inserts only,
+-- as its rows; since 1.6).  Made when a hub first adds the sensor, or
+-- (pktcapture_flows) when the hub of a sensor updated from 1.5 asks.
+-- The flows are a publication of their own: a hub subscribes to it once
+-- both it and the sensor have flows (a table published that the
+-- subscriber lacks stops its subscription).
 CREATE FUNCTION @extschema@.pkt_sensor_publish()
 RETURNS text
 LANGUAGE plpgsql
@@ -1625,6 +1630,10 @@ BEGIN
         EXECUTE 'CREATE PUBLICATION pktcapture_ledger FOR TABLE @extschema@.pkt_runs, @extschema@.pkt_summary, '
                 '@extschema@.pkt_summary_top WITH (publish = ''insert, update'')';
     END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = 'pktcapture_flows') THEN
+        EXECUTE 'CREATE PUBLICATION pktcapture_flows FOR TABLE @extschema@.flows, @extschema@.pkt_flow_partitions '
+                'WITH (publish = ''insert'', publish_via_partition_root = true)';
+    END IF;
     RETURN @extschema@.pkt_sensor();
 END
 $$;
@@ -1651,7 +1660,8 @@ BEGIN
                   HINT = format('ALTER ROLE %I REPLICATION; (a hub''s subscription streams through a replication slot)', hub_role);
     END IF;
     EXECUTE format('GRANT SELECT ON @extschema@.packets, @extschema@.pkt_partitions, @extschema@.pkt_runs, '
-                   '@extschema@.pkt_summary, @extschema@.pkt_summary_top TO %I',
+                   '@extschema@.pkt_summary, @extschema@.pkt_summary_top, @extschema@.flows, '
+                   '@extschema@.pkt_flow_partitions TO %I',
                    hub_role);
     EXECUTE format('GRANT EXECUTE ON FUNCTION @extschema@.pkt_sensor_publish() TO %I', hub_role);
     EXECUTE format('GRANT USAGE ON SCHEMA %s TO %I', '@extschema@', hub_role);
@@ -1696,17 +1706,19 @@ RETURNS text
 AS 'MODULE_PATHNAME', 'pkt_hub_origin'
 LANGUAGE C STABLE;
 
--- At a hub, a replicated row of packets gets the name of the sensor whose
--- subscription brought it (a C trigger: a few hundred nanoseconds a row, at
--- the hub only).
+-- At a hub, a replicated row of packets or flows gets the name of the
+-- sensor whose subscription brought it (a C trigger: a few hundred
+-- nanoseconds a row, at the hub only).
 CREATE FUNCTION @extschema@.pkt_hub_rows()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'pkt_hub_rows'
 LANGUAGE C;
 
 -- At a hub, a partition a sensor made is made here too, for the rows that
--- follow it (a capture file of 2009 loaded at a sensor), of the hub's own
--- span; the sensor's record is not kept (the hub's partitions are its own).
+-- follow it (a capture file of 2009 loaded at a sensor): of packets (the
+-- trigger on pkt_partitions), of the hub's own span; of flows (on
+-- pkt_flow_partitions), its day.  The sensor's record is not kept (the
+-- hub's partitions are its own: what the sensor drops stays here).
 CREATE FUNCTION @extschema@.pkt_hub_partitions()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -1735,7 +1747,13 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    IF NEW.range_start > '-infinity' AND NEW.range_end < 'infinity' THEN
+    IF TG_TABLE_NAME = 'pkt_flow_partitions' THEN
+        -- a day (a sensor's partition of flows is one), within the same bound
+        PERFORM @extschema@.pkt_flow_partitions_make(ARRAY(
+            SELECT NEW.range_start WHERE NEW.range_start > '-infinity'
+              AND (SELECT count(*) FROM @extschema@.pkt_flow_partitions WHERE dropped_at IS NULL)
+                  < maxp - maxp / 10));
+    ELSIF NEW.range_start > '-infinity' AND NEW.range_end < 'infinity' THEN
         PERFORM @extschema@.pkt_partition_create(ARRAY(
             SELECT t FROM generate_series(date_bin(span, NEW.range_start, @extschema@.pkt_bucket_epoch()),
                                           NEW.range_end - interval '1 microsecond', span) AS g(t)
@@ -1782,8 +1800,8 @@ END
 $$;
 
 -- A hub's tables take the rows of several sensors: the triggers above are
--- in place (once, at the first sensor), and the keys of packets'
--- partitions name the sensor.
+-- in place (once, at the first sensor; those of flows since 1.6), and the
+-- keys of packets' partitions name the sensor.
 CREATE FUNCTION @extschema@.pkt_hub_prepare()
 RETURNS void
 LANGUAGE plpgsql
@@ -1809,6 +1827,15 @@ BEGIN
         CREATE OR REPLACE TRIGGER pkt_hub_replace BEFORE INSERT OR UPDATE ON @extschema@.pkt_summary_top
             FOR EACH ROW EXECUTE FUNCTION @extschema@.pkt_hub_replace('span,bucket,sensor,run_id,part,direction');
         ALTER TABLE @extschema@.pkt_summary_top ENABLE ALWAYS TRIGGER pkt_hub_replace;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'pkt_hub_rows'
+                   AND tgrelid = '@extschema@.flows'::regclass) THEN
+        CREATE OR REPLACE TRIGGER pkt_hub_rows BEFORE INSERT ON @extschema@.flows
+            FOR EACH ROW EXECUTE FUNCTION @extschema@.pkt_hub_rows();
+        ALTER TABLE @extschema@.flows ENABLE ALWAYS TRIGGER pkt_hub_rows;
+        CREATE OR REPLACE TRIGGER pkt_hub_partitions BEFORE INSERT ON @extschema@.pkt_flow_partitions
+            FOR EACH ROW EXECUTE FUNCTION @extschema@.pkt_hub_partitions();
+        ALTER TABLE @extschema@.pkt_flow_partitions ENABLE ALWAYS TRIGGER pkt_hub_partitions;
     END IF;
     -- the partitions' keys name the sensor (now that pkt_hub_rows is there)
     PERFORM @extschema@.pkt_partition_indexes(c.relname) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
@@ -2112,6 +2139,29 @@ BEGIN
 END
 $$;
 
+-- At a hub, the partitions of a sensor's flows in place (a day each, as
+-- the sensor's), made before their copy; more than pktcapture.max_partitions
+-- of them is an error.
+CREATE FUNCTION @extschema@.pkt_hub_sensor_flow_partitions(sensor text, conninfo text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    days timestamptz[];
+BEGIN
+    days := ARRAY(SELECT (x::jsonb #>> '{}')::timestamptz FROM @extschema@.pkt_hub_ask(conninfo,
+        'SELECT to_json(range_start) FROM pkt_flow_partitions WHERE dropped_at IS NULL') AS x);
+    IF cardinality(days) > current_setting('pktcapture.max_partitions')::integer THEN
+        RAISE EXCEPTION 'the flows of sensor "%" take % partitions, more than pktcapture.max_partitions (%)',
+            sensor, cardinality(days), current_setting('pktcapture.max_partitions')
+            USING ERRCODE = 'program_limit_exceeded',
+                  HINT = 'Give the hub a larger pktcapture.max_partitions, or the sensor a shorter pktcapture.flow_retention.';
+    END IF;
+    PERFORM @extschema@.pkt_flow_partitions_make(days);
+END
+$$;
+
 -- Start receiving a sensor's rows: existing rows first (a table copy), then
 -- new ones as they commit.  The arguments checked, the sensor asked and
 -- checked, its publications and slot made, the hub's tables prepared, the
@@ -2136,8 +2186,10 @@ BEGIN
     PERFORM @extschema@.pkt_hub_sensor_prepare(conninfo, slot);
     PERFORM @extschema@.pkt_hub_prepare();
     PERFORM @extschema@.pkt_hub_sensor_partitions(sensor, conninfo, span);
-    EXECUTE format('CREATE SUBSCRIPTION %I CONNECTION %L PUBLICATION pktcapture_rows, pktcapture_ledger '
-                   'WITH (create_slot = false, slot_name = %L, copy_data = true, binary = true)', sub, conninfo, slot);
+    PERFORM @extschema@.pkt_hub_sensor_flow_partitions(sensor, conninfo);
+    EXECUTE format('CREATE SUBSCRIPTION %I CONNECTION %L PUBLICATION pktcapture_rows, pktcapture_ledger, '
+                   'pktcapture_flows WITH (create_slot = false, slot_name = %L, copy_data = true, binary = true)',
+                   sub, conninfo, slot);
     INSERT INTO @extschema@.pkt_hub_sensors (sensor, subscription, slot, system_identifier)
     VALUES (sensor, sub, slot, remote.sysid);
     -- its worker waits for this transaction (pkt_hub_sensors is locked)
@@ -2175,6 +2227,7 @@ BEGIN
     DELETE FROM @extschema@.pkt_hub_sensors h WHERE h.sensor = pkt_hub_remove.sensor;
     IF drop_rows THEN
         DELETE FROM @extschema@.packets p WHERE p.sensor = s.sensor;
+        DELETE FROM @extschema@.flows f WHERE f.sensor = s.sensor;
         DELETE FROM @extschema@.pkt_runs r WHERE r.sensor = s.sensor;
         DELETE FROM @extschema@.pkt_summary x WHERE x.sensor = s.sensor;
         DELETE FROM @extschema@.pkt_summary_top x WHERE x.sensor = s.sensor;
@@ -2207,6 +2260,74 @@ $function$;
 
 COMMENT ON FUNCTION @extschema@.pkt_hub_remove(text, boolean) IS
 'Stop receiving a sensor''s rows (drop_rows: delete those received too)';
+
+-- At a hub, the subscriptions of sensors that have flows (pktcapture 1.6)
+-- but do not bring them yet: the hub or the sensor was updated from 1.5
+-- since the sensor was added.  A sensor's publication of flows is made
+-- when the hub first finds it at 1.6 (pkt_sensor_publish); the
+-- subscription may take it only once the hub's replication slot at the
+-- sensor starts past the publication's making: PostgreSQL decodes each
+-- transaction with the catalog of its time, and a publication that did
+-- not exist yet stops the subscription for good ("publication ... does
+-- not exist").  Until then, ready is false: ask again soon.  Once ready,
+-- the hub's triggers are in place and the partitions of the sensor's
+-- flows made; the hub's worker then adds the publication to the
+-- subscription, which copies the flows the sensor holds and then follows
+-- new ones (ALTER SUBSCRIPTION ... ADD PUBLICATION cannot run in a
+-- function).  A sensor that does not answer is asked again at the next
+-- look (pkt_hub_status() says what is wrong with it).
+CREATE FUNCTION @extschema@.pkt_hub_flows_pending(OUT subname name, OUT ready boolean)
+RETURNS SETOF record
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s record;
+    j jsonb;
+BEGIN
+    FOR s IN SELECT h.sensor, h.subscription, h.slot, ps.subconninfo AS conninfo
+             FROM @extschema@.pkt_hub_sensors h JOIN pg_subscription ps ON ps.subname = h.subscription
+             WHERE ps.subenabled AND h.held_at IS NULL
+               AND NOT 'pktcapture_flows' = ANY (ps.subpublications)
+             ORDER BY h.sensor
+    LOOP
+        BEGIN
+            -- the slot starts past the publication's making when the oldest
+            -- catalog it still reads (catalog_xmin) is younger
+            SELECT x::jsonb INTO j FROM @extschema@.pkt_hub_ask(s.conninfo, format($q$
+                SELECT json_build_object('flows', e.f,
+                    'may', CASE WHEN e.f THEN has_table_privilege('flows', 'SELECT')
+                                AND has_table_privilege('pkt_flow_partitions', 'SELECT') END,
+                    'published', p.oid IS NOT NULL,
+                    'ready', age(p.xmin) > age(sl.catalog_xmin))
+                FROM (SELECT string_to_array(extversion, '.')::integer[] >= '{1,6}' AS f
+                      FROM pg_extension WHERE extname = 'pktcapture') e
+                LEFT JOIN pg_publication p ON e.f AND p.pubname = 'pktcapture_flows'
+                LEFT JOIN pg_replication_slots sl ON sl.slot_name = %L$q$, s.slot), 5) AS x;
+            CONTINUE WHEN NOT coalesce((j->>'flows')::boolean, false);
+            IF NOT (j->>'may')::boolean THEN
+                RAISE WARNING 'pktcapture hub: sensor "%" has flows, but the role this hub connects as may not read them there', s.sensor
+                    USING HINT = 'On the sensor: SELECT pkt_sensor_grant(''...''); for that role.';
+                CONTINUE;
+            END IF;
+            subname := s.subscription;
+            ready := coalesce((j->>'ready')::boolean, false);
+            IF NOT (j->>'published')::boolean THEN
+                PERFORM @extschema@.pkt_hub_ask(s.conninfo, 'SELECT to_json(pkt_sensor_publish())');
+            ELSIF ready THEN
+                PERFORM @extschema@.pkt_hub_prepare();
+                PERFORM @extschema@.pkt_hub_sensor_flow_partitions(s.sensor, s.conninfo);
+            END IF;
+            RETURN NEXT;
+        EXCEPTION
+            WHEN sqlclient_unable_to_establish_sqlconnection OR connection_exception THEN
+                NULL;
+            WHEN OTHERS THEN
+                RAISE WARNING 'pktcapture hub: the flows of sensor "%" cannot be received yet: %', s.sensor, SQLERRM;
+        END;
+    END LOOP;
+END
+$$;
 
 -- A sensor's subscription as the hub sees it: its state ('no
 -- subscription', 'held by the disk guard', 'disabled', 'copying', 'not
@@ -2484,8 +2605,10 @@ REVOKE ALL ON FUNCTION @extschema@.pkt_hub_sensor_facts(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.pkt_hub_sensor_verify(text, text, text, text, bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.pkt_hub_sensor_prepare(text, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.pkt_hub_sensor_partitions(text, text, interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.pkt_hub_sensor_flow_partitions(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.pkt_hub_add(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.pkt_hub_remove(text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.pkt_hub_flows_pending() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.pkt_hub_sensor_state(name, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.pkt_hub_sensor_slot(text, text, name, name, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.pkt_hub_check() FROM PUBLIC;

@@ -10,14 +10,16 @@
 # namespace where tcpreplay sends bench/gen-pcap.py's traffic at HUB_PPS),
 # and the hub, which adds both with pkt_hub_add.  Then:
 #
-#   0. (always) Rows a sensor held before it was added are copied.
+#   0. (always) Rows and flows a sensor held before it was added are copied.
 #   1. rows: the rows of live
 #      captures follow: at the hub, each sensor's rows equal the sensor's
 #      (count, and an md5 over id, src_ip, dst_ip, protocol, packet_size,
-#      capture_time in id order); each sensor stored every IP packet the
+#      capture_time in id order), and so do its flows (rows, and packets
+#      both ways); each sensor stored every IP packet the
 #      generator made; pkt_report at the hub equals GROUP BY over the
 #      hub's rows, per sensor and in total; pkt_runs shows each sensor's
-#      runs; a partition a sensor drops stays at the hub.
+#      runs; a partition of packets a sensor drops, or of flows its
+#      retention drops, stays at the hub.
 #   2. hub-down: the hub down for a minute during capture: it catches up, no row lost
 #      or twice.
 #   3. sensor-restart: a sensor restarted during capture: the same.
@@ -25,7 +27,8 @@
 #      slot is lost at the sensor, the hub says so in pkt_hub_status()
 #      (state, rows_missed = what the sensor has that the hub has not) and
 #      in its log; a sensor whose slot WAL is unbounded is refused; added
-#      again, the sensor's rows are copied and only the missing ones kept.
+#      again, the sensor's rows and flows are copied and only the missing
+#      ones kept.
 #   4b. guard: the hub's disk guard: its free space below pktcapture.min_free_space,
 #      it drops its oldest partition, then disables the subscriptions (the
 #      sensors keep capturing), and enables them again when space is back:
@@ -33,11 +36,17 @@
 #   5. errors: clear errors: a bad connection string, a database without
 #      pktcapture, an older pktcapture, a name used twice, a server added
 #      under another's name.
+#   6. update: a hub and sensors of 1.5 (databases of their own; the
+#      sensors leave the hub above first), updated: sensor-a before the
+#      hub (the hub's subscription waits for the hub's update), sensor-b
+#      after; each one's flows reach the hub once both are updated (the
+#      hub's worker subscribes to them), equal to the sensor's, and follow.
+#      (1.5's SQL with this library: nothing is written before an update.)
 # Prints "ok - ..." / "not ok - ..." and "hub: N passed, M failed".
 # HUB_KEEP=1 (or KEEP_WORK=1) keeps the work directory even when all pass.
 set -u
 . "$(dirname "$0")/lib/suite.sh"
-sections rows hub-down sensor-restart slot-lost guard errors
+sections rows hub-down sensor-restart slot-lost guard errors update
 suite_init hub HUB_ "$@"
 . "$here/lib/netns.sh"
 . "$here/lib/nodes.sh"
@@ -60,7 +69,7 @@ B1=hubB1-$$; B1=${B1:0:15}
 declare -A PORT
 NODES="sensor-a sensor-b hub"
 
-conninfo() {
+conninfo() {	# conninfo NODE [DB]
 	local user=postgres
 	[ "$1" = sensor-b ] && user=pkthub
 	echo "host=$WORK/$1 port=${PORT[$1]} dbname=${2:-postgres} user=$user"
@@ -73,6 +82,26 @@ FINGERPRINT="count(*) || ' ' || coalesce(md5(string_agg(concat_ws(',', id, src_i
 at_sensor() { nsql "$1" "SELECT $FINGERPRINT FROM packets WHERE sensor = '' AND capture_time >= '$SINCE'"; }
 at_hub() { nsql hub "SELECT $FINGERPRINT FROM packets WHERE sensor = '$1' AND capture_time >= '$SINCE'"; }
 hub_equals() { [ "$(at_hub "$1")" = "$2" ]; }
+# flows of a sensor as the sensor holds them, and as the hub does, from
+# FLOW_SINCE on (the 2020 ones checked apart): rows, and packets both ways;
+# FLOW_DB: the databases
+FLOW_SINCE='2021-01-01'
+FLOW_DB=postgres
+FLOW_FP="count(*) || ' ' || coalesce(sum(packets + reverse_packets), 0)"
+flows_at_sensor() { nsql "$1" "SELECT $FLOW_FP FROM flows WHERE first_seen >= '$FLOW_SINCE'" "$FLOW_DB"; }
+flows_at_hub() { nsql hub "SELECT $FLOW_FP FROM flows WHERE sensor = '$1' AND first_seen >= '$FLOW_SINCE'" "$FLOW_DB"; }
+hub_flows_equal() { [ "$(flows_at_hub "$1")" = "$2" ]; }
+check_hub_flows() {	# check_hub_flows SENSOR WHAT [SECONDS]
+	local want
+	want=$(flows_at_sensor "$1")
+	if wait_until "${3:-60}" hub_flows_equal "$1" "$want"; then
+		ok "$2: the hub holds sensor $1's flows (${want%% *} rows, ${want##* } packets)"
+	else
+		not_ok "$2: sensor $1 has flows '$want', the hub '$(flows_at_hub "$1")'"
+	fi
+}
+# the flows of 2020 (sensor-a's file of 2020) at a node, as sensor NAME's
+flows_2020() { nsql "$1" "SELECT $FLOW_FP FROM flows WHERE first_seen < '2021-01-01' AND sensor = '$2'"; }
 # until the hub holds exactly the sensor's rows (the sensor's capture stopped)
 hub_has() {	# hub_has SENSOR [SECONDS]
 	wait_until "${2:-120}" hub_equals "$1" "$(at_sensor "$1")"
@@ -151,6 +180,11 @@ check "the hub's worker runs" node_until hub 30 \
 	"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'pktcapture hub'"
 check "the rows of 2020 came in a partition of their own" node_until hub 30 \
 	"SELECT count(*) = 11 FROM packets WHERE sensor = 'sensor-a' AND capture_time < '2021-01-01'"
+F2020=$(flows_2020 sensor-a sensor-a)
+check_eq "sensor-a's flows of 2020 are its 11 packets" "${F2020#* }" 11
+check "... and came too, in the day's partition of flows" node_until hub 30 \
+	"SELECT '$F2020' = (SELECT $FLOW_FP FROM flows WHERE sensor = 'sensor-a' AND first_seen < '2021-01-01')
+	    AND EXISTS (SELECT 1 FROM pkt_flow_partitions WHERE relname = 'flows_20200302' AND dropped_at IS NULL)"
 
 # ---------------------------------------------------------------------------
 if section rows "1. rows before and during capture"; then
@@ -169,6 +203,12 @@ if section rows "1. rows before and during capture"; then
 		"$IP_PER_FILE $IP_PER_FILE"
 	check_hub_has sensor-a "copy and capture"
 	check_hub_has sensor-b "capture"
+	check "each sensor wrote flows of its capture" \
+		[ "$(nsql sensor-a "SELECT count(*) FROM flows WHERE run_id = (SELECT max(run_id) FROM pkt_runs)")" -gt 0 ]
+	check_hub_flows sensor-a "copy and capture"
+	check_hub_flows sensor-b "capture"
+	check_eq "no flows at the hub under another name" \
+		"$(nsql hub "SELECT string_agg(DISTINCT sensor, ' ' ORDER BY sensor) FROM flows")" "sensor-a sensor-b"
 	check_eq "pkt_runs at the hub: each sensor's runs, as the sensor has them" \
 		"$(nsql hub "SELECT string_agg(sensor || ':' || run_id || ':' || state || ':' || rows_stored, ' ' ORDER BY sensor, run_id) FROM pkt_runs")" \
 		"$(for n in sensor-a sensor-b; do nsql "$n" "SELECT string_agg(sensor || ':' || run_id || ':' || state || ':' || rows_stored, ' ' ORDER BY run_id) FROM pkt_runs"; done | paste -sd' ')"
@@ -204,6 +244,19 @@ if section rows "1. rows before and during capture"; then
 		node_until hub 60 "SELECT rows_removed = 11 FROM pkt_runs WHERE sensor = 'sensor-a' AND run_id = $RUN2020"
 	check_eq "... the hub keeps its copy" \
 		"$(nsql hub "SELECT count(*) FROM packets WHERE sensor = 'sensor-a' AND capture_time < '2021-01-01'")" 11
+	# flows: sensor-a's retention drops its day of 2020 (maintenance, as a
+	# capture's round runs it)
+	must "sensor-a keeps flows a day" set_conf sensor-a pktcapture.flow_retention 1d
+	must "sensor-a's maintenance" nsql sensor-a "CALL pkt_maintain()"
+	must "sensor-a keeps flows again" set_conf sensor-a pktcapture.flow_retention 0
+	check_eq "sensor-a dropped its flows of 2020 by retention" \
+		"$(nsql sensor-a "SELECT reason || ' ' || rows FROM pkt_flow_partitions WHERE relname = 'flows_20200302'")
+$(flows_2020 sensor-a sensor-a)" "retention ${F2020%% *}
+0 0"
+	# the drop is no insert: the hub has nothing to wait for
+	check_eq "... the hub keeps its copy of them, in its partition of that day" \
+		"$(flows_2020 hub sensor-a) $(nsql hub "SELECT count(*) FROM pkt_flow_partitions WHERE relname = 'flows_20200302' AND dropped_at IS NULL")" \
+		"$F2020 1"
 fi
 
 # ---------------------------------------------------------------------------
@@ -231,6 +284,8 @@ if section hub-down "2. the hub down for ${HUB_DOWN_SECONDS} s during capture"; 
 		[ "$(tcpreplay_sent "$WORK/r2a.txt") $(tcpreplay_sent "$WORK/r2b.txt")" = "$frames $frames" ]
 	check_hub_has sensor-a "after the hub's absence"
 	check_hub_has sensor-b "after the hub's absence"
+	check_hub_flows sensor-a "after the hub's absence"
+	check_hub_flows sensor-b "after the hub's absence"
 	check_eq "no row twice at the hub" \
 		"$(nsql hub "SELECT count(*) - count(DISTINCT (sensor, id)) FROM packets")" 0
 	check "the hub's worker runs again after its restart" node_until hub 30 \
@@ -248,6 +303,7 @@ if section sensor-restart "3. a sensor restarted during capture"; then
 	wait "$REPLAY"
 	stopped sensor-b
 	check_hub_has sensor-b "after the sensor's restart"
+	check_hub_flows sensor-b "after the sensor's restart"
 	check_eq "sensor-b's runs at the hub are the sensor's" \
 		"$(nsql hub "SELECT string_agg(run_id || ':' || state || ':' || rows_stored, ' ' ORDER BY run_id) FROM pkt_runs WHERE sensor = 'sensor-b'")" \
 		"$(nsql sensor-b "SELECT string_agg(run_id || ':' || state || ':' || rows_stored, ' ' ORDER BY run_id) FROM pkt_runs")"
@@ -294,6 +350,9 @@ if section slot-lost "4. the hub away past max_slot_wal_keep_size"; then
 	check_eq "added again" "$(nsql hub "SELECT pkt_hub_add('sensor-a', '$(conninfo sensor-a)')")" \
 		"sensor sensor-a added: its rows are copied, then follow as it captures"
 	check "... its rows are copied again and the missing ones kept" hub_has sensor-a 120
+	check_hub_flows sensor-a "... its flows copied again, none twice"
+	check_eq "... and its flows of 2020 the sensor dropped are still there, once" \
+		"$(flows_2020 hub sensor-a)" "$F2020"
 	check_eq "... and the rows of 2020 the sensor held or dropped are still there" \
 		"$(nsql hub "SELECT count(*) FROM packets WHERE sensor = 'sensor-a' AND capture_time < '2021-01-01'")" 11
 	check_eq "... none twice" \
@@ -337,6 +396,7 @@ if section guard "4b. the hub's disk guard"; then
 	check_eq "... what it dropped is older than the partition of now" \
 		"$(nsql hub "SELECT '$SINCE' <= date_bin(current_setting('pktcapture.partition_span')::interval, now(), '2000-01-01 00:00:00+00')")" "t"
 	check_hub_has sensor-b "after the disk guard let the rows in again (rows from $SINCE)"
+	check_hub_flows sensor-b "after the disk guard let the rows in again"
 fi
 
 # ---------------------------------------------------------------------------
@@ -359,6 +419,61 @@ if section errors "5. errors"; then
 	check_eq "an invalid name" "$msg" "invalid sensor name \"bad name\""
 	msg=$(nerr hub "SELECT pkt_hub_remove('sensor-c')")
 	check_eq "removing a sensor that is not there" "$msg" "sensor \"sensor-c\" is not added to this hub"
+fi
+
+# ---------------------------------------------------------------------------
+if section update "6. a hub and sensors of 1.5 updated: the flows follow"; then
+	# a hub's slot at a sensor is named after the hub's server: one hub
+	# database per sensor at a time
+	for n in sensor-a sensor-b; do
+		must "pkt_hub_remove('$n') from the hub's database postgres" nsql hub "SELECT pkt_hub_remove('$n')"
+	done
+	for n in sensor-a sensor-b hub; do
+		must "$n: a database up with pktcapture 1.5" \
+			eval "nsql $n 'CREATE DATABASE up' && nsql $n \"CREATE EXTENSION pktcapture VERSION '1.5'\" up"
+	done
+	must "the hub: dblink in up" nsql hub "CREATE EXTENSION dblink" up
+	must "sensor-b: pkt_sensor_grant('pkthub') of 1.5" nsql sensor-b "SELECT pkt_sensor_grant('pkthub')" up
+	for n in sensor-a sensor-b; do
+		check_eq "1.5: pkt_hub_add('$n', ...)" "$(nsql hub "SELECT pkt_hub_add('$n', '$(conninfo "$n" up)')" up)" \
+			"sensor $n added: its rows are copied, then follow as it captures"
+	done
+	FLOW_DB=up FLOW_SINCE=-infinity
+	up_rows() { nsql "$1" "SELECT count(*) FROM packets${2:+ WHERE sensor = '$2'}" up; }
+	up_t() { [ "$(nsql hub "$1" up 2>/dev/null)" = t ]; }
+	STREAMING="SELECT string_agg(sensor || ' ' || state, ', ' ORDER BY sensor) = 'sensor-a streaming, sensor-b streaming'
+		FROM pkt_hub_status()"
+	must "sensor-a updated before the hub" nsql sensor-a "ALTER EXTENSION pktcapture UPDATE" up
+	check_eq "sensor-a loads a file" "$(nsql sensor-a "SELECT pkt_load('$CORPUS/RADIUS-RFC4675.pcap')" up)" \
+		"$(up_rows sensor-a)"
+	check "the hub of 1.5 stops on sensor-a's ledger, which has columns its own has not yet" \
+		wait_until 30 grep -q 'relation "public.pkt_runs" is missing replicated column' "$WORK/hub/server.log"
+	check_eq "... and takes none of its rows" "$(up_rows hub sensor-a)" 0
+	must "the hub updated" nsql hub "ALTER EXTENSION pktcapture UPDATE" up
+	check "... its worker runs" node_until hub 30 \
+		"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'pktcapture hub' AND datname = 'up'"
+	check "sensor-a's rows come once the hub is updated" wait_until 60 up_t \
+		"SELECT count(*) = $(up_rows sensor-a) FROM packets WHERE sensor = 'sensor-a'"
+	check_hub_flows sensor-a "sensor-a updated before the hub" 240
+	check "... through its subscription, which takes pktcapture_flows now" up_t \
+		"SELECT 'pktcapture_flows' = ANY (subpublications) FROM pg_subscription WHERE subname = 'pktcapture:sensor-a'"
+	check "sensor-b, of 1.5, streams on" wait_until 30 up_t "$STREAMING"
+	must "sensor-b updated after the hub" nsql sensor-b "ALTER EXTENSION pktcapture UPDATE" up
+	check_eq "... the role its hub connects as may read its flows" \
+		"$(nsql sensor-b "SELECT has_table_privilege('pkthub', 'flows', 'SELECT') AND has_table_privilege('pkthub', 'pkt_flow_partitions', 'SELECT')" up)" t
+	check_eq "sensor-b loads a file" "$(nsql sensor-b "SELECT pkt_load('$CORPUS/pim-packet-assortment.pcap')" up)" \
+		"$(up_rows sensor-b)"
+	check_hub_flows sensor-b "sensor-b updated after the hub" 240
+	check_eq "sensor-a loads another file" "$(nsql sensor-a "SELECT pkt_load('$CORPUS/dns_tcp_8053.pcap')" up)" 11
+	check_hub_flows sensor-a "... whose flows follow"
+	check "... and its rows" wait_until 60 up_t \
+		"SELECT count(*) = $(up_rows sensor-a) FROM packets WHERE sensor = 'sensor-a'"
+	check "both stream" wait_until 60 up_t "$STREAMING"
+	check_eq "pkt_report at the hub: each sensor's conversations, as the sensor's own report" \
+		"$(for n in sensor-a sensor-b; do nsql hub "SELECT string_agg(item || '=' || packets, ' ' ORDER BY item)
+			FROM pkt_report_between('-infinity', 'infinity', 5, NULL, '$n') WHERE section = 'conversation'" up; done)" \
+		"$(for n in sensor-a sensor-b; do nsql "$n" "SELECT string_agg(item || '=' || packets, ' ' ORDER BY item)
+			FROM pkt_report_between('-infinity', 'infinity', 5) WHERE section = 'conversation'" up; done)"
 fi
 
 heading "the servers"
