@@ -55,27 +55,22 @@ load_cleanup(int code, Datum arg)
 }
 
 /*
- * Write a batch, if the disk guard has room for it (a load drops no
- * partition: they would stay locked to its end); else count it as not
- * stored.
+ * Write a batch, if the disk guard (guarding gr, the load's rows) has room
+ * for it (a load drops no partition: they would stay locked to its end);
+ * else count it as not stored.
  */
 static void
-load_write(PktRun *run, const char *path)
+load_write(PktRun *run, const PktGuardRows *gr)
 {
 	int			n = Min(pkt_run_pending(run), run->batch);
-	char	   *rows = psprintf("rows of capture file \"%s\"", path);
-	PktGuardRows gr = {rows,
-		"The rows are counted as not stored by the disk guard while space is short; drop partitions (CALL pkt_maintain() with pktcapture.retention set) or free space, then load the file again.",
-	NULL, NULL, &run->c.not_stored_disk};
 
-	if (pkt_maint_make_room(NULL, &run->guard, pkt_run_room_bytes(run, n), &gr) > 0)
+	if (pkt_maint_make_room(NULL, &run->guard, pkt_run_room_bytes(run, n), gr) > 0)
 	{
 		pkt_run_write(run);
 		pkt_run_committed(run);
 	}
 	else
 		pkt_run_refuse(run, n);
-	pfree(rows);
 }
 
 /* Read the whole file into packets; say in damage where it broke, if it did. */
@@ -88,6 +83,9 @@ read_capture_file(LoadState *ls, const char *path, char *damage, size_t damagele
 	int			rc;
 	int64		frame = 0;
 	Oid			packets_relid;
+	PktGuardRows gr = {psprintf("rows of capture file \"%s\"", path),
+		"The rows are counted as not stored by the disk guard while space is short; drop partitions (CALL pkt_maintain() with pktcapture.retention set) or free space, then load the file again.",
+	NULL, NULL, &run->c.not_stored_disk};
 
 	pkt_run_init(run, ls->slot, pcap_datalink(ls->p), NULL);
 	pkt_run_set_copy_rows(run, PKT_LOAD_COPY_ROWS);
@@ -115,7 +113,7 @@ read_capture_file(LoadState *ls, const char *path, char *damage, size_t damagele
 			run->flow_breaks >= PKT_FLOWS_LOAD_INTERVALS)
 		{
 			/* one transaction, the caller's: committed as far as we know */
-			load_write(run, path);
+			load_write(run, &gr);
 			if (pkt_sums_full(&run->sums))
 			{
 				/* bounded memory; the final ledger update says all are summed */
@@ -143,7 +141,7 @@ read_capture_file(LoadState *ls, const char *path, char *damage, size_t damagele
 				 errhint("The " INT64_FORMAT " frames before the damage were loaded.", frame)));
 	}
 	while (pkt_run_pending(run) > 0)
-		load_write(run, path);
+		load_write(run, &gr);
 	pkt_run_flush(run);
 	pkt_run_close(run);
 	pkt_run_write_summaries(run);
