@@ -472,3 +472,4 @@ DELETE FROM pkt_flow_partitions;
 SELECT pkt_load(:'corpus' || 'dns_tcp_8053.pcap') AS rows_after_the_list_was_emptied;
 SELECT relname, range_start, range_end FROM pkt_flow_partitions WHERE dropped_at IS NULL;
 SELECT count(*) AS flows_of_that_load FROM flows WHERE run_id = (SELECT max(run_id) FROM pkt_runs);
+TRUNCATE packets;
