@@ -553,7 +553,9 @@ orient(PktFlows *f, FlowInterval *iv, FlowEntry *e, int dir)
 	{
 		FlowInterval *x = dlist_container(FlowInterval, node, it.cur);
 
-		if (x->start < iv->start && (prev == NULL || x->start > prev->start))
+		/* closed intervals are in the orientation tables already */
+		if (x->open && x->start < iv->start &&
+			(prev == NULL || x->start > prev->start))
 			prev = x;
 	}
 	if (prev != NULL)
