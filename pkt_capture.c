@@ -56,7 +56,8 @@ pkt_capture_launch(const char *ifname, const char *filter, bool autostart,
 	strlcpy(cfg.name, ifname, sizeof(cfg.name));
 	if (filter != NULL)
 		strlcpy(cfg.filter, filter, sizeof(cfg.filter));
-	cfg.snaplen = pkt_snaplen;
+	cfg.snaplen = Max(pkt_snaplen, pkt_frame_snaplen);
+	cfg.frame_snaplen = pkt_frame_snaplen;
 	cfg.buffer_kb = pkt_buffer_kb;
 	cfg.promisc = pkt_promiscuous;
 	ref = pkt_slot_claim(&cfg, false, autostart);

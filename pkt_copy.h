@@ -134,4 +134,11 @@ pkt_copy_text(StringInfo s, const char *p, int len, int fields_after)
 	pkt_copy_bytes(s, p, len);
 }
 
+/* bytea: its bytes, as text's; room as pkt_copy_text() makes it */
+static inline void
+pkt_copy_bytea(StringInfo s, const uint8 *p, int len, int fields_after)
+{
+	pkt_copy_text(s, (const char *) p, len, fields_after);
+}
+
 #endif							/* PKT_COPY_H */

@@ -23,6 +23,8 @@ int			pkt_max_captures = 8;
 int			pkt_batch_size = 50000;
 int			pkt_flush_interval_ms = 500;
 int			pkt_snaplen = 128;
+int			pkt_frame_snaplen = 0;
+int			pkt_frame_memory_kb = 65536;
 int			pkt_buffer_kb = 262144;
 bool		pkt_promiscuous = true;
 int			pkt_log_interval_s = 10;
@@ -170,6 +172,16 @@ pkt_guc_define(void)
 							"The default covers link, IP and transport headers, so payloads are never read.",
 							&pkt_snaplen, 128, 64, 262144,
 							PGC_SUSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
+	DefineCustomIntVariable("pktcapture.frame_snaplen",
+							"Bytes of each frame kept in packets.frame, for pkt_export(); 0 keeps none.",
+							"Captures and loads read it when they start; a capture asks the kernel for at least this many bytes (pktcapture.snaplen). Frames are as captured, cut at this length.",
+							&pkt_frame_snaplen, 0, 0, 262144,
+							PGC_SUSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
+	DefineCustomIntVariable("pktcapture.frame_memory",
+							"Memory a capture or load holds frames in while their rows wait to be written.",
+							"A row whose frame finds no room is stored without it and counted in pkt_runs.frames_not_kept; a batch is written once half of it is used.",
+							&pkt_frame_memory_kb, 65536, 1024, 4194304,
+							PGC_SIGHUP, GUC_UNIT_KB, NULL, NULL, NULL);
 	DefineCustomIntVariable("pktcapture.buffer_size",
 							"Kernel capture buffer of each live capture.",
 							"It absorbs bursts while a batch is being written; at most 2 GB less 1 kB, as libpcap takes it in bytes as an int.",

@@ -17,6 +17,8 @@ extern int	pkt_max_captures;
 extern int	pkt_batch_size;
 extern int	pkt_flush_interval_ms;
 extern int	pkt_snaplen;
+extern int	pkt_frame_snaplen;
+extern int	pkt_frame_memory_kb;
 extern int	pkt_buffer_kb;
 extern bool pkt_promiscuous;
 extern int	pkt_log_interval_s;

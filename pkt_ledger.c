@@ -67,7 +67,8 @@ pkt_ledger_init(PktLedger *l, MemoryContext cxt, PktSlotRef slot)
  * connected SPI inside a transaction.
  */
 void
-pkt_ledger_open(PktLedger *l, const char *kind, const char *source, const char *filter)
+pkt_ledger_open(PktLedger *l, const char *kind, const char *source, const char *filter,
+				int linktype, int frame_snaplen)
 {
 	Oid			relid;
 	char	   *relname = pkt_ext_relname("pkt_runs", &relid);
@@ -75,9 +76,10 @@ pkt_ledger_open(PktLedger *l, const char *kind, const char *source, const char *
 	Datum		live[64];
 	int32		live_ids[64];
 	int			nlive;
-	Datum		args[6];
-	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
-	Oid			argtypes[6] = {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, REGCLASSOID, TEXTOID};
+	Datum		args[8];
+	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Oid			argtypes[8] = {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, REGCLASSOID, TEXTOID,
+	INT4OID, INT4OID};
 	bool		isnull;
 
 	pkt_check_ext_version();
@@ -112,9 +114,10 @@ pkt_ledger_open(PktLedger *l, const char *kind, const char *source, const char *
 	l->id_seq = packets_id_sequence();
 	resetStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "INSERT INTO %s (sensor, kind, source, filter, started_at, state, summarized_id) "
+					 "INSERT INTO %s (sensor, kind, source, filter, started_at, state, summarized_id, "
+					 "linktype, frame_snaplen) "
 					 "VALUES ($6, $1, $2, $3, $4, 'running', "
-					 "coalesce(pg_catalog.pg_sequence_last_value($5), 0)) RETURNING run_id",
+					 "coalesce(pg_catalog.pg_sequence_last_value($5), 0), $7, $8) RETURNING run_id",
 					 relname);
 	args[0] = CStringGetTextDatum(kind);
 	args[1] = CStringGetTextDatum(source);
@@ -123,7 +126,9 @@ pkt_ledger_open(PktLedger *l, const char *kind, const char *source, const char *
 	args[3] = TimestampTzGetDatum(GetCurrentTimestamp());
 	args[4] = ObjectIdGetDatum(l->id_seq);
 	args[5] = CStringGetTextDatum(pkt_sensor);
-	ledger_execute(l, sql.data, 6, argtypes, args, nulls, SPI_OK_INSERT_RETURNING, 1);
+	args[6] = Int32GetDatum(linktype);
+	args[7] = Int32GetDatum(frame_snaplen);
+	ledger_execute(l, sql.data, 8, argtypes, args, nulls, SPI_OK_INSERT_RETURNING, 1);
 	l->run_id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
 											SPI_tuptable->tupdesc, 1, &isnull));
 	/* in the slot before it commits: no other start takes it for a dead run */
@@ -154,9 +159,9 @@ void
 pkt_ledger_update(PktLedger *l, const PktCounters *c, uint64 rows_stored,
 				  const char *state, const char *error, PktSummarized summarized)
 {
-	Datum		args[22];
-	char		nulls[22];
-	Oid			argtypes[22];
+	Datum		args[23];
+	char		nulls[23];
+	Oid			argtypes[23];
 
 	if (l->run_id <= 0)
 		return;
@@ -175,7 +180,7 @@ pkt_ledger_update(PktLedger *l, const PktCounters *c, uint64 rows_stored,
 						 "state = coalesce($13, state), "
 						 "stopped_at = CASE WHEN $13 IS NULL THEN stopped_at ELSE $14 END, "
 						 "error = coalesce($15, error), not_stored_disk = $18, "
-						 "flow_rows = $20, flow_folded = $21, flow_lost = $22, "
+						 "flow_rows = $20, flow_folded = $21, flow_lost = $22, frames_not_kept = $23, "
 						 "summarized_id = CASE $16 WHEN 0 THEN summarized_id "
 						 "WHEN 1 THEN pg_catalog.currval($17) END "
 						 "WHERE run_id = $1 AND sensor = $19", relname);
@@ -220,11 +225,12 @@ pkt_ledger_update(PktLedger *l, const PktCounters *c, uint64 rows_stored,
 	args[17] = Int64GetDatum((int64) c->not_stored_disk);
 	argtypes[18] = TEXTOID;
 	args[18] = CStringGetTextDatum(pkt_sensor);
-	for (int i = 19; i <= 21; i++)
+	for (int i = 19; i <= 22; i++)
 		argtypes[i] = INT8OID;
 	args[19] = Int64GetDatum((int64) c->flow_rows);
 	args[20] = Int64GetDatum((int64) c->flow_folded);
 	args[21] = Int64GetDatum((int64) c->flow_lost);
+	args[22] = Int64GetDatum((int64) c->frames_not_kept);
 
-	ledger_execute(l, l->update_sql, 22, argtypes, args, nulls, SPI_OK_UPDATE, 0);
+	ledger_execute(l, l->update_sql, 23, argtypes, args, nulls, SPI_OK_UPDATE, 0);
 }

@@ -30,7 +30,8 @@ typedef enum PktSummarized
 
 extern void pkt_ledger_init(PktLedger *l, MemoryContext cxt, PktSlotRef slot);
 extern void pkt_ledger_open(PktLedger *l, const char *kind, const char *source,
-							const char *filter);
+							const char *filter,
+							int linktype, int frame_snaplen);
 extern void pkt_ledger_update(PktLedger *l, const PktCounters *c, uint64 rows_stored,
 							  const char *state, const char *error,
 							  PktSummarized summarized);

@@ -89,6 +89,7 @@ read_capture_file(LoadState *ls, const char *path, char *damage, size_t damagele
 
 	pkt_run_init(run, ls->slot, pcap_datalink(ls->p), NULL);
 	pkt_run_set_copy_rows(run, PKT_LOAD_COPY_ROWS);
+	pkt_run_keep_frames(run, pkt_frame_snaplen);
 	pkt_slot_set_linktype(ls->slot, run->linktype);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -109,7 +110,7 @@ read_capture_file(LoadState *ls, const char *path, char *damage, size_t damagele
 			CHECK_FOR_INTERRUPTS();
 			pkt_run_publish(run, false);
 		}
-		if (pkt_run_pending(run) >= run->batch ||
+		if (pkt_run_batch_due(run) ||
 			run->flow_breaks >= PKT_FLOWS_LOAD_INTERVALS)
 		{
 			/* one transaction, the caller's: committed as far as we know */

@@ -35,6 +35,8 @@
  */
 #define PKT_MAX_UNIX_SECONDS INT64CONST(9223371331200)
 
+static uint64 frames_in_use(const PktRun *run);
+
 static PktTopK *
 topk_create(MemoryContext cxt)
 {
@@ -83,7 +85,7 @@ pkt_run_open(PktRun *run, const char *kind, const char *source, const char *filt
 {
 	Oid			relid;
 
-	pkt_ledger_open(&run->ledger, kind, source, filter);
+	pkt_ledger_open(&run->ledger, kind, source, filter, run->linktype, run->frame_snaplen);
 	(void) pkt_ext_relname("packets", &relid);
 	pkt_guard_init(&run->guard, get_rel_tablespace(relid));
 }
@@ -95,7 +97,8 @@ pkt_run_open(PktRun *run, const char *kind, const char *source, const char *filt
 int64
 pkt_run_room_bytes(const PktRun *run, int nrows)
 {
-	return ((int64) nrows + run->writer.spool.nrows) * PKT_GUARD_ROW_BYTES;
+	return ((int64) nrows + run->writer.spool.nrows) * PKT_GUARD_ROW_BYTES +
+		(int64) frames_in_use(run);
 }
 
 /*
@@ -111,6 +114,71 @@ pkt_run_refuse(PktRun *run, int nrows)
 	run->first += nrows;
 	if (run->first == run->nrows)
 		run->first = run->nrows = 0;
+}
+
+/*
+ * Keep the first snaplen bytes of each IP packet's frame in its row
+ * (packets.frame); 0 keeps none.  Before pkt_run_open().
+ */
+void
+pkt_run_keep_frames(PktRun *run, int snaplen)
+{
+	run->frame_snaplen = snaplen;
+	if (snaplen <= 0 || run->frame_ring != NULL)
+		return;
+	/* room for two frames at least, however small the setting */
+	run->frame_ring_size = Max((uint64) pkt_frame_memory_kb * 1024, (uint64) snaplen * 4);
+	run->frame_ring = MemoryContextAllocHuge(run->cxt, run->frame_ring_size);
+	run->writer.frame_ring = run->frame_ring;
+	run->writer.frame_ring_size = run->frame_ring_size;
+}
+
+/* Bytes of the frame ring the pending rows hold. */
+static uint64
+frames_in_use(const PktRun *run)
+{
+	if (pkt_run_pending(run) == 0)
+		return 0;
+	return run->frame_head - run->rows[run->first].frame_at;
+}
+
+/*
+ * Is a batch due by size: a batch of rows, or frames filling half of the
+ * memory they may wait in?
+ */
+bool
+pkt_run_batch_due(const PktRun *run)
+{
+	return pkt_run_pending(run) >= run->batch ||
+		(run->frame_ring != NULL && frames_in_use(run) >= run->frame_ring_size / 2);
+}
+
+/*
+ * Copy n bytes of a frame into the ring for the row being added (not yet
+ * pending); its position in *at.  False if there is no room: the rows
+ * before it still wait with theirs.
+ */
+static bool
+frame_put(PktRun *run, const u_char *data, uint32 n, uint64 *at)
+{
+	uint64		size = run->frame_ring_size;
+	uint64		head = run->frame_head;
+	uint64		used = frames_in_use(run);
+	uint64		off = head % size;
+
+	/* a frame is contiguous: skip the end of the ring if it does not fit */
+	if (off + n > size)
+	{
+		used += size - off;
+		head += size - off;
+		off = 0;
+	}
+	if (used + n > size)
+		return false;
+	memcpy(run->frame_ring + off, data, n);
+	*at = head;
+	run->frame_head = head + n;
+	return true;
 }
 
 /* A file load: it COPYs copy_rows rows a statement. */
@@ -201,7 +269,19 @@ pkt_run_account(PktRun *run, const struct timeval *tv, uint32 caplen,
 	}
 	if (run->nrows == run->first)
 		run->first_row_at = GetCurrentTimestamp();
-	row = &run->rows[run->nrows++];
+	row = &run->rows[run->nrows];
+	row->frame_len = 0;
+	row->frame_at = run->frame_head;
+	if (run->frame_snaplen > 0)
+	{
+		uint32		n = Min(caplen, (uint32) run->frame_snaplen);
+
+		if (frame_put(run, data, n, &row->frame_at))
+			row->frame_len = n;
+		else
+			run->c.frames_not_kept++;
+	}
+	run->nrows++;
 	row->ts = ((TimestampTz) sec -
 			   ((POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY)) * USECS_PER_SEC +
 		tv->tv_usec;
@@ -209,8 +289,9 @@ pkt_run_account(PktRun *run, const struct timeval *tv, uint32 caplen,
 	row->caplen = caplen;
 	row->info = info;
 	run->c.pending++;
-	if (run->flows.enabled)
+	if (run->flows.enabled && !run->flows.live)
 	{
+		/* only a file load cuts its batches at interval changes */
 		TimestampTz start = pkt_bucket_start(row->ts, run->flows.interval);
 
 		if (start != run->flow_start)
@@ -313,14 +394,6 @@ pkt_run_close(PktRun *run)
 	pkt_flows_close_all(&run->flows);
 }
 
-/* Its last flows could not be written: their packets are counted lost. */
-void
-pkt_run_give_up_flows(PktRun *run)
-{
-	pkt_flows_give_up(&run->flows);
-	run->c.flow_lost = run->flows.lost;
-}
-
 /* The flows' counters, as the open transaction will have them committed. */
 static void
 flow_counters(PktRun *run, bool with_xact)
@@ -329,6 +402,15 @@ flow_counters(PktRun *run, bool with_xact)
 	run->c.flow_folded = run->flows.folded;
 	run->c.flow_lost = run->flows.lost;
 }
+
+/* Its last flows could not be written: their packets are counted lost. */
+void
+pkt_run_give_up_flows(PktRun *run)
+{
+	pkt_flows_give_up(&run->flows);
+	flow_counters(run, false);
+}
+
 
 /*
  * Bring the run's ledger row up to date with its counters; with a state,

@@ -33,6 +33,15 @@ typedef struct PktRun
 	bool		topk_from_sums; /* top talkers counted from the summaries */
 	/* pending rows are rows[first .. nrows) */
 	PktRow	   *rows;
+	/*
+	 * The frames of the pending rows (pktcapture.frame_snaplen), a ring:
+	 * a row's frame at frame_at (mod the size), bytes from the oldest
+	 * pending row's frame_at to frame_head in use.
+	 */
+	int			frame_snaplen;	/* 0: frames are not kept */
+	uint8	   *frame_ring;
+	uint64		frame_ring_size;
+	uint64		frame_head;
 	int			first;
 	int			nrows;
 	int			cap;			/* allocated; grows while writes fail */
@@ -70,6 +79,8 @@ pkt_run_pending(const PktRun *run)
 
 extern void pkt_run_init(PktRun *run, PktSlotRef slot, int linktype, const char *ifname);
 extern void pkt_run_set_copy_rows(PktRun *run, int64 copy_rows);
+extern void pkt_run_keep_frames(PktRun *run, int snaplen);
+extern bool pkt_run_batch_due(const PktRun *run);
 extern void pkt_run_open(PktRun *run, const char *kind, const char *source,
 						 const char *filter);
 extern int64 pkt_run_room_bytes(const PktRun *run, int nrows);

@@ -48,6 +48,7 @@ typedef struct PktCounters
 	uint64		flow_rows;		/* rows written to flows */
 	uint64		flow_folded;	/* packets folded into aggregate records */
 	uint64		flow_lost;		/* stored packets whose flow records went unwritten */
+	uint64		frames_not_kept;	/* rows whose frame found no room to wait in */
 	uint64		proto_packets[256];
 	uint64		proto_bytes[256];
 } PktCounters;
@@ -92,7 +93,8 @@ typedef struct PktCaptureConfig
 {
 	char		name[PKT_NAME_LEN];
 	char		filter[PKT_FILTER_LEN];
-	int			snaplen;
+	int			snaplen;		/* asked of the kernel: at least frame_snaplen */
+	int			frame_snaplen;	/* bytes of each frame kept in packets.frame */
 	int			buffer_kb;
 	bool		promisc;
 } PktCaptureConfig;

@@ -324,7 +324,7 @@ write_due(Worker *w, TimestampTz now)
 		return summaries_due(w, now);
 	if (w->rows.failures > 0)
 		return now >= w->rows.retry_at;
-	return pending >= run->batch ||
+	return pkt_run_batch_due(run) ||
 		now >= TimestampTzPlusMilliseconds(run->first_row_at, pkt_flush_interval_ms);
 }
 
@@ -377,7 +377,7 @@ worker_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 	Worker	   *w = (Worker *) user;
 	PktRun	   *run = &w->run;
 
-	if (pkt_run_pending(run) >= run->batch && w->rows.failures == 0)
+	if (pkt_run_batch_due(run) && w->rows.failures == 0)
 		worker_write(w);
 	pkt_run_account(run, &h->ts, h->caplen, h->len, bytes);
 }
@@ -533,15 +533,15 @@ log_started(Worker *w, const char *relname)
 		ereport(LOG,
 				(errmsg("pktcapture: capture started on interface \"%s\" with filter \"%s\"",
 						cfg->name, cfg->filter),
-				 errdetail("Link type %s, snap length %d bytes, buffer %d kB, promiscuous mode %s.",
-						   linkname ? linkname : "unknown", cfg->snaplen, cfg->buffer_kb,
-						   cfg->promisc ? "on" : "off")));
+				 errdetail("Link type %s, snap length %d bytes (%d kept), buffer %d kB, promiscuous mode %s.",
+						   linkname ? linkname : "unknown", cfg->snaplen, cfg->frame_snaplen,
+						   cfg->buffer_kb, cfg->promisc ? "on" : "off")));
 	else
 		ereport(LOG,
 				(errmsg("pktcapture: capture started on interface \"%s\"", cfg->name),
-				 errdetail("Link type %s, snap length %d bytes, buffer %d kB, promiscuous mode %s.",
-						   linkname ? linkname : "unknown", cfg->snaplen, cfg->buffer_kb,
-						   cfg->promisc ? "on" : "off")));
+				 errdetail("Link type %s, snap length %d bytes (%d kept), buffer %d kB, promiscuous mode %s.",
+						   linkname ? linkname : "unknown", cfg->snaplen, cfg->frame_snaplen,
+						   cfg->buffer_kb, cfg->promisc ? "on" : "off")));
 	ereport(LOG,
 			(errmsg("pktcapture: table %s is ready for rows from interface \"%s\"",
 					relname, cfg->name)));
@@ -743,6 +743,7 @@ pkt_worker_main(Datum main_arg)
 	/* connecting left us in TopMemoryContext */
 	MemoryContextSwitchTo(runcxt);
 	pkt_run_init(&w->run, my_slot, pcap_datalink(w->p), w->ifname);
+	pkt_run_keep_frames(&w->run, w->cfg.cfg.frame_snaplen);
 	relname = worker_prepare(w, runcxt);
 	pkt_slot_set_linktype(my_slot, w->run.linktype);
 	/* the partitions of now and ahead, before the first rows */

@@ -142,6 +142,8 @@ batch_function(Oid type)
 			return "pkt_batch_int8s";
 		case BOOLOID:
 			return "pkt_batch_bool";
+		case BYTEAOID:
+			return "pkt_batch_bytea";
 	}
 	elog(ERROR, "no batch function for type %u", type);
 	return NULL;
@@ -328,11 +330,11 @@ pkt_stmt_free(PktBatchStmt *st)
  * The rows of packets.
  * ------------------------------------------------------------------------
  */
-#define NCOLS 13
+#define NCOLS 14
 
 static const char packets_cols[] =
 "capture_time, src_ip, dst_ip, ip_version, ip_proto, src_port, dst_port, "
-"tcp_flags, packet_size, captured_size, vlan_id, interface, run_id";
+"tcp_flags, packet_size, captured_size, vlan_id, interface, run_id, frame";
 
 static const Oid packets_types[NCOLS] = {
 	TIMESTAMPTZOID,				/* capture_time */
@@ -348,7 +350,17 @@ static const Oid packets_types[NCOLS] = {
 	INT2OID,					/* vlan_id */
 	TEXTOID,					/* interface */
 	INT4OID,					/* run_id */
+	BYTEAOID,					/* frame */
 };
+
+/* The frame kept of a row, in the run's ring; NULL if none. */
+static const uint8 *
+row_frame(const PktWriter *w, const PktRow *row)
+{
+	if (row->frame_len == 0 || w->frame_ring == NULL)
+		return NULL;
+	return w->frame_ring + row->frame_at % w->frame_ring_size;
+}
 
 /*
  * A writer of batches of at most batch rows; COPY (where allowed) goes
@@ -424,6 +436,7 @@ spool_packets(PktWriter *w, const PktRow *rows, int n, int32 run_id)
 	char		ifname[IF_NAMESIZE];
 	int			ifnamelen = -1;	/* -1: NULL */
 	int			stored = 0;
+	const uint8 *frame;
 
 	for (int i = 0; i < n; i++)
 	{
@@ -466,10 +479,15 @@ spool_packets(PktWriter *w, const PktRow *rows, int n, int32 run_id)
 		else
 			pkt_copy_null(s);
 		if (ifnamelen >= 0)
-			pkt_copy_text(s, ifname, ifnamelen, 1);
+			pkt_copy_text(s, ifname, ifnamelen, 2);
 		else
 			pkt_copy_null(s);
 		pkt_copy_int4(s, run_id);
+		frame = row_frame(w, row);
+		if (frame != NULL)
+			pkt_copy_bytea(s, frame, row->frame_len, 0);
+		else
+			pkt_copy_null(s);
 	}
 	pkt_spool_add_end(&w->spool, stored);
 }
@@ -484,6 +502,7 @@ insert_packets(PktWriter *w, const PktRow *rows, int n, int32 run_id)
 	Datum		lastifname = (Datum) 0;
 	bool		lastifnull = true;
 	int			stored = 0;
+	const uint8 *frame;
 
 	if (w->values == NULL)
 	{
@@ -542,6 +561,17 @@ insert_packets(PktWriter *w, const PktRow *rows, int n, int32 run_id)
 		if (lastifnull)
 			nl[11] = 'n';
 		v[12] = Int32GetDatum(run_id);
+		frame = row_frame(w, row);
+		if (frame != NULL)
+		{
+			bytea	   *b = palloc(VARHDRSZ + row->frame_len);
+
+			SET_VARSIZE(b, VARHDRSZ + row->frame_len);
+			memcpy(VARDATA(b), frame, row->frame_len);
+			v[13] = PointerGetDatum(b);
+		}
+		else
+			nl[13] = 'n';
 	}
 	pkt_stmt_insert(w->stmt, stored, values, nulls);
 	return stored;

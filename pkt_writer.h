@@ -20,6 +20,8 @@ typedef struct PktRow
 	TimestampTz ts;
 	uint32		len;			/* bytes on the wire */
 	uint32		caplen;
+	uint32		frame_len;		/* bytes of the frame kept; 0: none */
+	uint64		frame_at;		/* where they are in the run's frame ring */
 	PktInfo		info;
 } PktRow;
 
@@ -52,6 +54,9 @@ typedef struct PktWriter
 	Datum	   *values;			/* one batch of rows as values, for INSERT */
 	char	   *nulls;
 	InetSlot   *addrs;
+	/* the frames of the rows (PktRow.frame_at), a ring of frame_ring_size bytes */
+	const uint8 *frame_ring;
+	uint64		frame_ring_size;
 	/* interface names by ifindex, for "any"; emptied at each batch */
 	int			nifnames;
 	int32		ifindex[16];

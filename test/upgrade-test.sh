@@ -50,6 +50,7 @@ RELEASES=(
 	"1.3 1d59974"
 	"1.4 f05f7e5"
 	"1.5 2820caa"
+	"1.6 dece0fd"
 )
 NEW=$(make -s --no-print-directory print-version)
 SYS_BINDIR=$PG_BINDIR
