@@ -30,13 +30,13 @@ SHARED=$(cd "$ROOT/../shared" 2>/dev/null && pwd) ||
 export PKT_CORPUS=$SHARED/pcaps/tcpdump
 
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(layers decoder fuzz regress golden upgrade live robust security retention flows hub view metrics quickstart package)
+[ ${#suites[@]} -eq 0 ] && suites=(layers decoder fuzz regress golden upgrade live robust security retention flows export hub view metrics quickstart package)
 
 # the scripts of a suite that has sections
 suite_scripts() {
 	case $1 in
 	security) echo test/security-test.sh test/security-hub-test.sh ;;
-	flows | hub | live | metrics | package | quickstart | retention | robust | view) echo "test/$1-test.sh" ;;
+	export | flows | hub | live | metrics | package | quickstart | retention | robust | view) echo "test/$1-test.sh" ;;
 	esac
 }
 # the sections of a suite, one a line
@@ -196,6 +196,10 @@ suite_retention() {
 
 suite_flows() {
 	test/flows-test.sh
+}
+
+suite_export() {
+	test/export-test.sh
 }
 
 suite_quickstart() {
