@@ -2596,9 +2596,13 @@ COMMENT ON FUNCTION @extschema@.pkt_pcapng_rows(text, text) IS
 -- that interval, both ways; for a folded row, its server's packets of the
 -- interval (those of its conversations kept apart too); none for the
 -- overflow row.  Every name qualified: it is inlined, so that its window
--- prunes the partitions.
+-- prunes the partitions.  Its columns are packets' (pkt_export_rows takes
+-- them), listed rather than SETOF packets: the table's row type stays free
+-- of a function's dependency.
 CREATE FUNCTION @extschema@.pkt_flow_packets(f @extschema@.flows)
-RETURNS SETOF @extschema@.packets
+RETURNS TABLE (id bigint, src_ip inet, dst_ip inet, protocol text, packet_size integer, capture_time timestamptz,
+        ip_version smallint, ip_proto smallint, src_port integer, dst_port integer, tcp_flags smallint,
+        captured_size integer, vlan_id smallint, interface text, run_id integer, sensor text, frame bytea)
 LANGUAGE sql STABLE
 AS $$
 SELECT p.* FROM @extschema@.packets p
@@ -2608,15 +2612,19 @@ WHERE p.capture_time OPERATOR(pg_catalog.>=) f.first_seen
   AND p.sensor OPERATOR(pg_catalog.=) (CASE WHEN f.sensor OPERATOR(pg_catalog.=) @extschema@.pkt_sensor()
                                             THEN '' ELSE f.sensor END)
   AND p.ip_proto OPERATOR(pg_catalog.=) f.ip_proto
-  AND p.vlan_id IS NOT DISTINCT FROM f.vlan_id
-  AND p.interface IS NOT DISTINCT FROM f.interface
+  AND (p.vlan_id OPERATOR(pg_catalog.=) f.vlan_id OR (p.vlan_id IS NULL AND f.vlan_id IS NULL))
+  AND (p.interface OPERATOR(pg_catalog.=) f.interface OR (p.interface IS NULL AND f.interface IS NULL))
   AND f.dst_ip IS NOT NULL
-  AND ((p.dst_ip OPERATOR(pg_catalog.=) f.dst_ip AND p.dst_port IS NOT DISTINCT FROM f.dst_port
-        AND (f.src_ip IS NULL OR (p.src_ip OPERATOR(pg_catalog.=) f.src_ip
-                                  AND p.src_port IS NOT DISTINCT FROM f.src_port)))
-    OR (p.src_ip OPERATOR(pg_catalog.=) f.dst_ip AND p.src_port IS NOT DISTINCT FROM f.dst_port
-        AND (f.src_ip IS NULL OR (p.dst_ip OPERATOR(pg_catalog.=) f.src_ip
-                                  AND p.dst_port IS NOT DISTINCT FROM f.src_port))))
+  AND ((p.dst_ip OPERATOR(pg_catalog.=) f.dst_ip
+        AND (p.dst_port OPERATOR(pg_catalog.=) f.dst_port OR (p.dst_port IS NULL AND f.dst_port IS NULL))
+        AND (f.src_ip IS NULL
+             OR (p.src_ip OPERATOR(pg_catalog.=) f.src_ip
+                 AND (p.src_port OPERATOR(pg_catalog.=) f.src_port OR (p.src_port IS NULL AND f.src_port IS NULL)))))
+    OR (p.src_ip OPERATOR(pg_catalog.=) f.dst_ip
+        AND (p.src_port OPERATOR(pg_catalog.=) f.dst_port OR (p.src_port IS NULL AND f.dst_port IS NULL))
+        AND (f.src_ip IS NULL
+             OR (p.dst_ip OPERATOR(pg_catalog.=) f.src_ip
+                 AND (p.dst_port OPERATOR(pg_catalog.=) f.src_port OR (p.dst_port IS NULL AND f.src_port IS NULL))))))
 $$;
 
 COMMENT ON FUNCTION @extschema@.pkt_flow_packets(@extschema@.flows) IS

@@ -50,6 +50,16 @@
 #            ordinary, at WRITES_PPS: statements and WAL (pg_stat_statements,
 #            preloaded for it), rows per table (pg_stat_user_tables), growth
 #            of each table of the extension, temporary file bytes
+# Frames (pktcapture 1.7):
+#   frames   a capture of full frames (bench/gen-pcap.py, snap length 65535,
+#            FRAMES_PACKETS): pkt_load with pktcapture.frame_snaplen 128 and
+#            65535 vs 0 (alternating, median of FRAMES_REPS), and the size
+#            of packets each way; pkt_export of every frame and with
+#            FRAMES_FILTER, frames/s, vs tcpdump -r of the same frames with
+#            the same filter (-w to a file); client/pkt-export of the
+#            filtered frames (same bytes); a live capture of the file at
+#            FRAMES_PPS with frame_snaplen 1514 vs 0: kernel drops, rows,
+#            worker CPU
 # Beyond one server (bench/hub.sh):
 #   hub      two sensors capturing their own veth pair at full replay speed
 #            (HUB_BENCH_PACKETS frames each), a hub subscribed to both: rows/s
@@ -93,6 +103,9 @@
 #          1, tcpreplay fell to 210k of 400k pkt/s while a capture ran)
 #   WRITES_PPS [the first of SPOOF_PPS] rate of the writes section's captures
 #          (taken from spoof-live's when it ran at that rate)
+#   FRAMES_PACKETS [1000000] frames of the frames section's file
+#   FRAMES_REPS [3] loads each way   FRAMES_FILTER ["tcp and port 443"]
+#   FRAMES_PPS [200000] its live captures' rate (tcpreplay --pps)
 #   HUB_BENCH_PACKETS [2000000] frames each sensor captures in the hub section
 #   RESULTS [bench/results-latest.txt]     KEEP [0]
 # Timings are wall clock and noisy: compare the ratios of one run.
@@ -157,6 +170,10 @@ SPOOF_PPS=${SPOOF_PPS:-200000 400000}
 WRITES_PPS=${WRITES_PPS:-${SPOOF_PPS%% *}}
 SPOOF_PPS_MULTI=${SPOOF_PPS_MULTI:-20}
 HUB_BENCH_PACKETS=${HUB_BENCH_PACKETS:-2000000}
+FRAMES_PACKETS=${FRAMES_PACKETS:-1000000}
+FRAMES_REPS=${FRAMES_REPS:-3}
+FRAMES_FILTER=${FRAMES_FILTER:-tcp and port 443}
+FRAMES_PPS=${FRAMES_PPS:-200000}
 PPS_MULTI=()
 [ "$SPOOF_PPS_MULTI" -gt 1 ] && PPS_MULTI=(--pps-multi="$SPOOF_PPS_MULTI")
 PY=/usr/bin/python3
@@ -198,7 +215,7 @@ enabled pgbench && { command -v tcpreplay >/dev/null || die "tcpreplay needed (S
 PGBENCH=$(command -v pgbench || echo "$(pg_config --bindir)/pgbench")
 enabled pgbench && { [ -x "$PGBENCH" ] || die "pgbench not found (SKIP=pgbench)"; }
 enabled profile && { command -v perf >/dev/null || die "perf not found: apt-get install linux-perf (or SKIP=profile)"; }
-for sec in spoof-live writes; do
+for sec in spoof-live writes frames; do
 	enabled $sec && { command -v tcpreplay >/dev/null && command -v ip >/dev/null || die "tcpreplay and ip needed (SKIP=$sec)"; }
 done
 # pg_stat_statements counts the worker's statements for the writes section
@@ -667,7 +684,7 @@ cpu_s() { # cpu_s PID -> user+system CPU seconds
 	awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$1/stat" 2>/dev/null
 }
 
-if enabled live || enabled pgbench || enabled spoof-live || enabled writes; then
+if enabled live || enabled pgbench || enabled spoof-live || enabled writes || enabled frames; then
 	setup_net || die "could not build the test network ($NS, $V0/$V1)"
 fi
 
@@ -1653,6 +1670,88 @@ fi
 # ---------------------------------------------------------------------------
 # spoof-live and writes: captures of the flood and of ordinary traffic
 # ---------------------------------------------------------------------------
+# frames (pktcapture 1.7): kept by pkt_load and a live capture, exported
+# ---------------------------------------------------------------------------
+if enabled frames; then
+	FPCAP=$WORK/frames.pcap
+	log "frames: $FRAMES_PACKETS full frames (bench/gen-pcap.py --snaplen 65535)"
+	"$PY" "$BENCH_DIR/gen-pcap.py" --out "$FPCAP" --count "$FRAMES_PACKETS" --seed "$SEED" \
+		--snaplen 65535 --json "$FPCAP.json" >/dev/null || die "gen-pcap.py failed"
+	chmod 644 "$FPCAP"
+	F_IP=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["ip_packets"])' "$FPCAP.json")
+	declare -A FL_T=() FL_SIZE=() FL_M=()
+	for rep in $(seq 1 "$FRAMES_REPS"); do
+		for fs in 0 128 65535; do
+			reset_tables
+			checkpoint
+			timed "frames-load-$fs-$rep" "SET pktcapture.frame_snaplen = $fs;
+SELECT pkt_load('$FPCAP');" || die "frames: pkt_load failed"
+			FL_T[$fs]="${FL_T[$fs]:-} $T"
+			n=$(q "SELECT count(*) || ' ' || count(frame) FROM packets")
+			want=$([ "$fs" = 0 ] && echo "$F_IP 0" || echo "$F_IP $F_IP")
+			[ "$n" = "$want" ] || die "frames: pkt_load with frame_snaplen $fs stored '$n' (rows, frames), want '$want'"
+			q "VACUUM ANALYZE packets" >/dev/null
+			FL_SIZE[$fs]=$(psize packets)
+		done
+	done
+	# the table holds the frames of the last load (65535)
+	for fs in 0 128 65535; do
+		# shellcheck disable=SC2086
+		FL_M[$fs]=$(median ${FL_T[$fs]})
+	done
+	row "frames: pkt_load, frame_snaplen 0 (s)" "${FL_M[0]}" "-" "-"
+	row "frames: pkt_load, 128 / 0" "${FL_M[128]}" "0: ${FL_M[0]}" "$(ratio "${FL_M[128]}" "${FL_M[0]}")"
+	row "frames: pkt_load, 65535 / 0" "${FL_M[65535]}" "0: ${FL_M[0]}" "$(ratio "${FL_M[65535]}" "${FL_M[0]}")"
+	row "frames: packets size, 128 / 0 (MB)" "$(mb "${FL_SIZE[128]}")" "0: $(mb "${FL_SIZE[0]}")" "$(ratio "${FL_SIZE[128]}" "${FL_SIZE[0]}")"
+	row "frames: packets size, 65535 / 0 (MB)" "$(mb "${FL_SIZE[65535]}")" "0: $(mb "${FL_SIZE[0]}")" "$(ratio "${FL_SIZE[65535]}" "${FL_SIZE[0]}")"
+
+	# exports, against tcpdump reading the exported frames with the same filter
+	fcount() { capinfos -c -M "$1" 2>/dev/null | awk '/Number of packets/ { print $NF }'; }
+	tcp_s() { # tcp_s IN OUT [FILTER] -> seconds of tcpdump -r IN -w OUT FILTER
+		local t0 t1
+		t0=$(date +%s.%N)
+		tcpdump -r "$1" -w "$2" ${3:+"$3"} 2>/dev/null
+		t1=$(date +%s.%N)
+		calc %.3f "$t1 - $t0"
+	}
+	chmod 777 "$WORK"
+	timed frames-export-all "SELECT pkt_export('$WORK/all.pcapng', '-infinity', 'infinity');" || die "frames: pkt_export failed"
+	FE_ALL=$T
+	n=$(fcount "$WORK/all.pcapng")
+	[ "$n" = "$F_IP" ] || die "frames: pkt_export wrote $n frames, want $F_IP"
+	FT_ALL=$(tcp_s "$WORK/all.pcapng" "$WORK/all.tcpdump.pcap")
+	timed frames-export-filter "SELECT pkt_export('$WORK/f.pcapng', '-infinity', 'infinity', '$FRAMES_FILTER');" || die "frames: pkt_export with a filter failed"
+	FE_F=$T
+	FT_F=$(tcp_s "$WORK/all.pcapng" "$WORK/f.tcpdump.pcap" "$FRAMES_FILTER")
+	nf=$(fcount "$WORK/f.pcapng")
+	[ "$nf" = "$(fcount "$WORK/f.tcpdump.pcap")" ] && [ "$nf" -gt 0 ] ||
+		die "frames: pkt_export with '$FRAMES_FILTER' wrote $nf frames, tcpdump takes $(fcount "$WORK/f.tcpdump.pcap")"
+	t0=$(date +%s.%N)
+	"$SRC_DIR/client/pkt-export" -o "$WORK/client.pcapng" --filter "$FRAMES_FILTER" -- -U postgres -d "${CLUSTER_DB:-postgres}" ||
+		die "frames: client/pkt-export failed"
+	t1=$(date +%s.%N)
+	FC_F=$(calc %.3f "$t1 - $t0")
+	cmp -s "$WORK/client.pcapng" "$WORK/f.pcapng" || die "frames: client/pkt-export's file differs from pkt_export's"
+	row "frames: pkt_export, every frame (frames/s)" "$(calc %.0f "$n / $FE_ALL")" "tcpdump -r -w: $(calc %.0f "$n / $FT_ALL")" "$(ratio "$FT_ALL" "$FE_ALL")"
+	row "frames: pkt_export, '$FRAMES_FILTER' (s)" "$FE_F" "tcpdump -r: $FT_F" "$(ratio "$FT_F" "$FE_F")"
+	row "frames: client/pkt-export, the same (s)" "$FC_F" "pkt_export: $FE_F" "$(ratio "$FE_F" "$FC_F")"
+	note "frames: $FPCAP: $FRAMES_PACKETS frames, $F_IP IP, full frames (mean $(calc %.0f "$(stat -c %s "$FPCAP") / $FRAMES_PACKETS") bytes a record). Loads into emptied tables, alternating 0 / 128 / 65535, median of $FRAMES_REPS: 0 ${FL_T[0]}, 128 ${FL_T[128]}, 65535 ${FL_T[65535]} s; every load checked: a row per IP packet, a frame per row when kept. Exports: pkt_export of all $n frames and of the $nf that '$FRAMES_FILTER' takes, in a session each, vs tcpdump -r of pkt_export's file writing the same frames to a file (ratio: tcpdump's time / pkt_export's); client/pkt-export over the Unix socket, byte-identical to pkt_export's file."
+
+	# a live capture with and without frames
+	FL_PPS_K=$(calc %.0fk "$FRAMES_PPS / 1000")
+	log "frames: live captures of $FPCAP at $FRAMES_PPS pkt/s, frame_snaplen 0 and 1514"
+	LIVE_SET="" live_run "frames-0" "$FPCAP" "$FRAMES_PPS"
+	LIVE_SET="SET pktcapture.frame_snaplen = 1514; " live_run "frames-1514" "$FPCAP" "$FRAMES_PPS"
+	n=$(q "SELECT count(frame) FROM packets")
+	for tag in frames-0 frames-1514; do
+		row "frames: live $FL_PPS_K pps, ${tag#frames-} kept: kernel dropped" "$(lv "$tag" KD)" "sent $(lv "$tag" SENT)" "$(ratio "$(lv "$tag" KD)" "$(lv "$tag" SENT)")"
+		row "frames: live $FL_PPS_K pps, ${tag#frames-} kept: rows stored" "$(lv "$tag" ROWS)" "frames seen $(lv "$tag" FRAMES)" "-"
+	done
+	row "frames: live $FL_PPS_K pps: worker CPU (s), 1514 / 0" "$(lv frames-1514 CPU)" "0: $(lv frames-0 CPU)" "$(ratio "$(lv frames-1514 CPU)" "$(lv frames-0 CPU)")"
+	note "frames: live: tcpreplay --pps $FRAMES_PPS of the file to $V0 (rates: $(lv frames-0 PPS) and $(lv frames-1514 PPS) pkt/s); frames kept by the second capture: $n of its $(lv frames-1514 ROWS) rows."
+fi
+
+# ---------------------------------------------------------------------------
 # wsnap FILE: what is written so far: "wal|bytes", "temp|bytes|files" and the
 # extension's tables (ext_tables)
 wsnap() {
@@ -1672,6 +1771,7 @@ cpuwatch() { # cpuwatch PID OUT: the CPU seconds of PID, every 0.1 s until it ex
 	done
 }
 # live_run TAG FILE PPS: a capture on $V0 while FILE (NAME.pcap) is replayed
+# (LIVE_SET: statements before its pkt_start, e.g. "SET ...; ")
 # at PPS from the namespace; results in $WORK/live.TAG (KEY=VALUE lines),
 # writes in $WORK/w0.TAG and w1.TAG, worker statements in $WORK/pgss.TAG
 live_run() {
@@ -1680,7 +1780,7 @@ live_run() {
 	checkpoint
 	wsnap "$WORK/w0.$tag"
 	[ "$PGSS" = 1 ] && q "SELECT pg_stat_statements_reset()" >/dev/null
-	wpid=$(q "SELECT pkt_start('$V0')") || die "pkt_start failed"
+	wpid=$(q "${LIVE_SET:-}SELECT pkt_start('$V0')") || die "pkt_start failed"
 	cpuwatch "$wpid" "$WORK/cpu.$tag" &
 	BG_PIDS="$BG_PIDS $!"
 	sleep 0.5

@@ -42,13 +42,17 @@
 #   8. live: a capture on a veth pair with frame_snaplen 2048 while
 #      tcpreplay sends gen.py's traffic: every row has its frame, and the
 #      exported frames are the file's, byte for byte, in order.
+#   9. hub: two sensors (test/lib/nodes.sh) load files with frames kept;
+#      at the hub, pkt_export(sensor => ...) of each equals the sensor's
+#      own export frame for frame, its interface blocks named after it.
 # Prints "ok - ..." / "not ok - ..." and "export: N passed, M failed".
 # EXPORT_KEEP=1 (or KEEP_WORK=1) keeps the work directory even when all pass.
 set -u
 . "$(dirname "$0")/lib/suite.sh"
-sections load window filter rows:filter client:filter hostile:filter memory live
+sections load window filter rows:filter client:filter hostile:filter memory live hub
 suite_init export EXPORT_ "$@"
 . "$here/lib/netns.sh"
+. "$here/lib/nodes.sh"
 
 FILES=${EXPORT_CORPUS_FILES:-"of13_ericsson.pcapng mptcp-v0.pcap various_gre.pcap bigtcp-ipv6-hbh.pcap dns_tcp_8053.pcap vrrp.pcap dhcpv4v6-rfc5970-rfc8572.pcap"}
 LONG=of13_ericsson.pcapng
@@ -425,6 +429,43 @@ if section live "8. a live capture keeps its frames"; then
 	for _ in $(seq "$LOOPS"); do tcpdump -r "$WORK/live.pcap" -t -nn -xx 2>/dev/null; done >"$WORK/live.want.txt"
 	check "... the frames sent, byte for byte, in order" cmp -s "$WORK/live.got.txt" "$WORK/live.want.txt"
 	check "... its interface block names $V0" sh -c "capinfos -M '$WORK/live.export.pcapng' | grep -q 'Name = exp:$V0\\|Name = $V0'"
+fi
+
+# ---------------------------------------------------------------------------
+if section hub "9. frames at a hub, exported by sensor"; then
+	[ -f "$(pg_config --pkglibdir)/dblink.so" ] || fatal "dblink is not installed (Debian: postgresql-15)"
+	declare -A PORT
+	[ -f "$WORK/mix.pcap" ] || must "traffic: gen.py mix" gen mix mix --seed 5
+	corpus_copy mptcp-v0.pcap
+	for n in sensor-a sensor-b; do
+		must "start $n" node_start "$n" "max_slot_wal_keep_size = '1GB'"
+		must "CREATE EXTENSION on $n" nsql "$n" "CREATE EXTENSION pktcapture"
+	done
+	must "start the hub" node_start hub
+	must "CREATE EXTENSION pktcapture, dblink on the hub" nsql hub "CREATE EXTENSION pktcapture; CREATE EXTENSION dblink"
+	must "sensor-a loads mix.pcap, frames kept" nsql sensor-a "SET pktcapture.frame_snaplen = 65535; SELECT pkt_load('$WORK/mix.pcap')"
+	for n in sensor-a sensor-b; do
+		must "pkt_hub_add('$n')" nsql hub "SELECT pkt_hub_add('$n', 'host=$WORK/$n port=${PORT[$n]} dbname=postgres user=postgres')"
+	done
+	must "sensor-b loads mptcp-v0.pcap, frames kept" nsql sensor-b "SET pktcapture.frame_snaplen = 65535; SELECT pkt_load('$WORK/mptcp-v0.pcap')"
+	declare -A NF
+	for n in sensor-a sensor-b; do
+		NF[$n]=$(nsql "$n" "SELECT pkt_export('$WORK/$n.own.pcapng', '-infinity', 'infinity', NULL, NULL, '$n')")
+	done
+	check "the hub holds both sensors' frames (within 60 s)" node_until hub 60 \
+		"SELECT count(frame) FILTER (WHERE sensor = 'sensor-a') = ${NF[sensor-a]} AND count(frame) FILTER (WHERE sensor = 'sensor-b') = ${NF[sensor-b]} FROM packets"
+	for n in sensor-a sensor-b; do
+		check_eq "pkt_export(sensor => '$n') at the hub: its frames" \
+			"$(nsql hub "SELECT pkt_export('$WORK/$n.hub.pcapng', '-infinity', 'infinity', NULL, NULL, '$n')")" "${NF[$n]}"
+		same_frames "... equal to $n's own export" "$WORK/$n.hub.pcapng" "$WORK/$n.own.pcapng"
+		check "... its interface block named $n:<file>" sh -c "capinfos -M '$WORK/$n.hub.pcapng' | grep -q 'Name = $n:$WORK/'"
+	done
+	check_eq "sensor-a's export by its own name equals its export of everything" \
+		"$(nsql sensor-a "SELECT pkt_export('$WORK/a-all.pcapng', '-infinity', 'infinity')")" "${NF[sensor-a]}"
+	for n in sensor-a sensor-b hub; do
+		check_eq "no crash in $n's log" "$(crash_lines "$WORK/$n/server.log" | head -3)" ""
+	done
+	nodes_stop
 fi
 
 finish

@@ -20,6 +20,10 @@
 #      newest packets are stored; for the run, rows in packets = rows
 #      stored - rows removed, and packets = rows stored + not stored + not
 #      stored by the disk guard.
+#   1b. guard-frames: the same with frames kept (pktcapture.frame_snaplen
+#      1514) of full frames at RT_GUARD_FRAMES_PPS (10 000) packets/s:
+#      frames fill the disk ten times as fast; the same checks, and every
+#      row stored has its frame (frames_not_kept 0).
 #   2. age: retention by age: partitions of a minute, pktcapture.retention
 #      of a minute, a live capture at RT_AGE_PPS until retention has
 #      dropped a partition, while reports and queries on packets run: none
@@ -35,12 +39,13 @@
 # RT_KEEP=1 (or KEEP_WORK=1) keeps the work directory even when all pass.
 set -u
 . "$(dirname "$0")/lib/suite.sh"
-sections guard age age-load
+sections guard guard-frames age age-load
 suite_init retention RT_ "$@"
 . "$here/lib/netns.sh"
 
 RT_GUARD_PPS=${RT_GUARD_PPS:-100000}
 RT_GUARD_SECONDS=${RT_GUARD_SECONDS:-70}
+RT_GUARD_FRAMES_PPS=${RT_GUARD_FRAMES_PPS:-10000}
 RT_AGE_PPS=${RT_AGE_PPS:-2000}
 
 for cmd in ip tcpreplay psql pg_config setpriv df mount; do
@@ -56,12 +61,13 @@ WORK_NOTE="server logs in $WORK"
 
 now_s() { date +%s.%N; }
 
-# replay PPS SECONDS OUT: tcpreplay of the traffic from the namespace, in the
-# background, for about SECONDS at PPS
+# replay PPS SECONDS OUT [FILE FRAMES]: tcpreplay of the traffic (or FILE
+# of FRAMES frames) from the namespace, in the background, for about
+# SECONDS at PPS
 replay() {
-	local loops=$(($1 * $2 / 400000 + 1))
+	local loops=$(($1 * $2 / ${5:-400000} + 1))
 	ip netns exec "$NS" tcpreplay -q --no-flow-stats -i "$V1" --pps="$1" --loop="$loops" --duration="$2" \
-		"$WORK/traffic.pcap" >"$3" 2>&1 &
+		"${4:-$WORK/traffic.pcap}" >"$3" 2>&1 &
 	REPLAY=$!
 	track_bg "$REPLAY"
 }
@@ -81,7 +87,11 @@ must "traffic: 400000 frames (bench/gen-pcap.py)" "$PY" "$ROOT/bench/gen-pcap.py
 chmod 644 "$WORK/traffic.pcap"
 
 # ---------------------------------------------------------------------------
-if section guard "1. the disk guard on a 300 MB filesystem"; then
+# guard PPS FRAME_SNAPLEN TRAFFIC FRAMES: the disk guard on a 300 MB
+# filesystem under a capture of TRAFFIC (FRAMES frames) at PPS, keeping
+# frames of FRAME_SNAPLEN bytes
+guard() {
+	local pps=$1 fsnap=$2 traffic=$3 frames=$4
 	mkdir -p "$DISK"
 	must "a tmpfs of 300 MB" mount -t tmpfs -o size=300m tmpfs "$DISK"
 	must "a cluster on the tmpfs" cluster_start "$DISK/pg" "shared_preload_libraries = 'pktcapture'" \
@@ -96,6 +106,7 @@ if section guard "1. the disk guard on a 300 MB filesystem"; then
 	reserve=$((total / 4))
 	echo "# cluster on $DISK (tmpfs of $total bytes; the guard keeps $reserve free)"
 
+	rm -f "$WORK/free.txt" "$WORK/other.txt" "$WORK/other.err"
 	# free space and the other table's inserts, sampled in the background
 	(
 		i=0
@@ -118,9 +129,10 @@ if section guard "1. the disk guard on a 300 MB filesystem"; then
 	SAMPLER=$!
 	track_bg "$SAMPLER"
 
-	must_get pid "pkt_start('$V0')" sql "SELECT pkt_start('$V0')"
+	must_get pid "pkt_start('$V0') (frame_snaplen $fsnap)" \
+		cluster_psql -At -c "SET pktcapture.frame_snaplen = $fsnap" -c "SELECT pkt_start('$V0')"
 	t0=$(now_s)
-	replay "$RT_GUARD_PPS" "$RT_GUARD_SECONDS" "$WORK/guard.tcpreplay"
+	replay "$pps" "$RT_GUARD_SECONDS" "$WORK/guard.tcpreplay" "$traffic" "$frames"
 	wait "$REPLAY"
 	t1=$(now_s)
 	must "pkt_stop('$V0')" sql "SELECT pkt_stop('$V0')"
@@ -183,9 +195,25 @@ if section guard "1. the disk guard on a 300 MB filesystem"; then
 	check_eq "pkt_status says the same" \
 		"$(sql "SELECT not_stored_disk || ' ' || disk_guard FROM pkt_status() WHERE run_id = $run")" \
 		"$held $(sql "SELECT disk_guard FROM pkt_status() WHERE run_id = $run")"
-	cp "$CLUSTER_DIR/server.log" "$WORK/guard-server.log"
+	if [ "$fsnap" -gt 0 ]; then
+		check_eq "every row stored has its frame (rows without one, frames_not_kept)" \
+			"$(sql "SELECT count(*) FILTER (WHERE frame IS NULL) FROM packets WHERE run_id = $run") $(sql "SELECT frames_not_kept FROM pkt_runs WHERE run_id = $run")" "0 0"
+		check "... and frames filled the disk: the guard's drops are of frames (rows kept are over 200 bytes each)" \
+			test "$(sql "SELECT coalesce(avg(length(frame)), 0)::int FROM packets WHERE run_id = $run")" -gt 200
+	fi
+	cp "$CLUSTER_DIR/server.log" "$WORK/guard-server-$fsnap.log"
 	must "stop the cluster on the tmpfs" cluster_stop
 	must "unmount the tmpfs" umount "$DISK"
+}
+
+if section guard "1. the disk guard on a 300 MB filesystem"; then
+	guard "$RT_GUARD_PPS" 0 "$WORK/traffic.pcap" 400000
+fi
+
+if section guard-frames "1b. the disk guard with frames kept"; then
+	must "traffic: 100000 full frames (bench/gen-pcap.py --snaplen 1514)" "$PY" "$ROOT/bench/gen-pcap.py" \
+		--out "$WORK/frames.pcap" --count 100000 --seed 8 --snaplen 1514 --json "$WORK/frames.json"
+	guard "$RT_GUARD_FRAMES_PPS" 1514 "$WORK/frames.pcap" 100000
 fi
 
 # ---------------------------------------------------------------------------
