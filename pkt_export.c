@@ -23,6 +23,7 @@
  */
 #include "postgres.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -95,7 +96,7 @@ typedef struct Export
 	MemoryContext cxt;
 	StringInfoData buf;			/* blocks not yet out */
 	/* out to a file ... */
-	FILE	   *file;
+	int			fd;				/* -1: none */
 	const char *path;
 	char	   *tmppath;
 	/* ... or to the client */
@@ -274,17 +275,41 @@ write_epb(StringInfo s, uint32 idb, int64 unix_usec, const char *data, uint32 ca
  * Out: to a file or to the client.
  * ------------------------------------------------------------------------
  */
+/* This server's name as a sensor; '' where the library is not preloaded. */
+static const char *
+own_sensor(void)
+{
+	return pkt_sensor ? pkt_sensor : "";
+}
+
 static void
 flush_out(Export *ex)
 {
 	if (ex->buf.len == 0)
 		return;
-	if (ex->file != NULL)
+	if (ex->fd >= 0)
 	{
-		if (fwrite(ex->buf.data, 1, ex->buf.len, ex->file) != (size_t) ex->buf.len)
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not write to file \"%s\": %m", ex->tmppath)));
+		const char *p = ex->buf.data;
+		int			left = ex->buf.len;
+
+		while (left > 0)
+		{
+			ssize_t		n = write(ex->fd, p, left);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+			{
+				/* a short write without an error is a full disk */
+				if (n == 0)
+					errno = ENOSPC;
+				ereport(ERROR,
+						(errcode_for_file_access(),
+						 errmsg("could not write to file \"%s\": %m", ex->tmppath)));
+			}
+			p += n;
+			left -= n;
+		}
 	}
 	else
 	{
@@ -308,6 +333,8 @@ static void
 open_file(Export *ex, const char *path)
 {
 	struct stat st;
+	mode_t		oumask;
+	int			save_errno;
 
 	if (!has_privs_of_role(GetUserId(), ROLE_PG_WRITE_SERVER_FILES))
 		ereport(ERROR,
@@ -329,8 +356,19 @@ open_file(Export *ex, const char *path)
 				 errhint("Name a file in a directory the server may write to.")));
 	ex->path = path;
 	ex->tmppath = psprintf("%s.pkt_export.%d", path, MyProcPid);
-	ex->file = AllocateFile(ex->tmppath, PG_BINARY_W);
-	if (ex->file == NULL)
+	/*
+	 * A new file of our own (O_EXCL: no link followed, nothing clobbered;
+	 * one a crashed export of this PID left is removed first), readable by
+	 * all as COPY TO makes its files.
+	 */
+	(void) unlink(ex->tmppath);
+	oumask = umask(S_IWGRP | S_IWOTH);
+	ex->fd = OpenTransientFilePerm(ex->tmppath, O_WRONLY | O_CREAT | O_EXCL | PG_BINARY,
+								   S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH);
+	save_errno = errno;
+	umask(oumask);
+	errno = save_errno;
+	if (ex->fd < 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not create file \"%s\" for pkt_export: %m", ex->tmppath),
@@ -341,19 +379,19 @@ open_file(Export *ex, const char *path)
 static void
 close_file(Export *ex)
 {
+	int			fd;
+
 	flush_out(ex);
-	if (fflush(ex->file) != 0 || pg_fsync(fileno(ex->file)) != 0)
+	if (pg_fsync(ex->fd) != 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not write to file \"%s\": %m", ex->tmppath)));
-	if (FreeFile(ex->file) != 0)
-	{
-		ex->file = NULL;
+	fd = ex->fd;
+	ex->fd = -1;
+	if (CloseTransientFile(fd) != 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not close file \"%s\": %m", ex->tmppath)));
-	}
-	ex->file = NULL;
 	if (rename(ex->tmppath, ex->path) != 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
@@ -364,10 +402,10 @@ close_file(Export *ex)
 static void
 abandon_file(Export *ex)
 {
-	if (ex->file != NULL)
+	if (ex->fd >= 0)
 	{
-		FreeFile(ex->file);
-		ex->file = NULL;
+		CloseTransientFile(ex->fd);
+		ex->fd = -1;
 	}
 	if (ex->tmppath != NULL)
 		(void) unlink(ex->tmppath);
@@ -472,7 +510,7 @@ run_of(Export *ex, int32 run_id, const char *sensor)
 	r->source = NULL;
 	args[0] = Int32GetDatum(run_id);
 	/* a server's own rows have sensor '', its runs its name */
-	args[1] = CStringGetTextDatum(sensor[0] == '\0' ? pkt_sensor : sensor);
+	args[1] = CStringGetTextDatum(sensor[0] == '\0' ? own_sensor() : sensor);
 	ret = SPI_execute_with_args(ex->runs_sql, 2, argtypes, args, NULL, true, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "reading pkt_runs failed: %s", SPI_result_code_string(ret));
@@ -587,8 +625,9 @@ export_row(Export *ex, HeapTuple tup, TupleDesc desc, const int *cols)
 								(const u_char *) VARDATA_ANY(frame)) == 0)
 			return;
 	}
-	write_epb(&ex->buf, idb_of(ex, run, sensor, ifname),
-			  ts + (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * USECS_PER_SEC,
+	/* microseconds since 1970; a time before (set by hand) as 1970 */
+	ts += (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * USECS_PER_SEC;
+	write_epb(&ex->buf, idb_of(ex, run, sensor, ifname), Max(ts, 0),
 			  VARDATA_ANY(frame), caplen, len);
 	ex->frames++;
 	if (ex->buf.len >= PIECE_BYTES)
@@ -704,7 +743,7 @@ open_window(const ExportSource *src)
 				   "AND ($4::pg_catalog.text IS NULL OR p.sensor OPERATOR(pg_catalog.=) $4) "
 				   "ORDER BY p.capture_time, p.id", schema);
 	/* this server's own rows have sensor '' */
-	if (sensor != NULL && strcmp(sensor, pkt_sensor) == 0)
+	if (sensor != NULL && strcmp(sensor, own_sensor()) == 0)
 		sensor = "";
 	args[0] = TimestampTzGetDatum(src->from);
 	args[1] = TimestampTzGetDatum(src->to);
@@ -794,6 +833,7 @@ static void
 export_init(Export *ex, const char *filter)
 {
 	memset(ex, 0, sizeof(*ex));
+	ex->fd = -1;
 	ex->cxt = CurrentMemoryContext;
 	initStringInfo(&ex->buf);
 	ex->filter = filter;

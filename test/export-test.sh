@@ -41,7 +41,9 @@
 #      up to 64 kB: every frame kept, the export equal to the file.
 #   8. live: a capture on a veth pair with frame_snaplen 2048 while
 #      tcpreplay sends gen.py's traffic: every row has its frame, and the
-#      exported frames are the file's, byte for byte, in order.
+#      exported frames are the file's, byte for byte, in order; again with
+#      packets locked for 4 s and 1 MB of frame memory: every row stored,
+#      those whose frame found no room counted in frames_not_kept.
 #   9. hub: two sensors (test/lib/nodes.sh) load files with frames kept;
 #      at the hub, pkt_export(sensor => ...) of each equals the sensor's
 #      own export frame for frame, its interface blocks named after it.
@@ -168,6 +170,8 @@ if section load "1. pkt_load with frames kept, exported whole and by run"; then
 	N=$(sql "SELECT pkt_export('$WORK/all.export.pcapng', '-infinity', 'infinity')")
 	check_eq "pkt_export of everything: every frame" "$N" "$(frames_in "$WORK/all.pcapng")"
 	same_frames "... in time order, equal to the files' frames sorted by time" "$WORK/all.export.pcapng" "$WORK/all.pcapng"
+	check_eq "... owned by the server, readable by all (as COPY TO makes its files)" \
+		"$(stat -c '%U %a' "$WORK/all.export.pcapng")" "postgres 644"
 	check_eq "... one interface block per file loaded" \
 		"$(capinfos -M "$WORK/all.export.pcapng" | sed -n 's/^Number of interfaces in file: *//p')" "$(wc -w <<<"$FILES")"
 	check_eq "... each with the snap length kept" \
@@ -429,6 +433,28 @@ if section live "8. a live capture keeps its frames"; then
 	for _ in $(seq "$LOOPS"); do tcpdump -r "$WORK/live.pcap" -t -nn -xx 2>/dev/null; done >"$WORK/live.want.txt"
 	check "... the frames sent, byte for byte, in order" cmp -s "$WORK/live.got.txt" "$WORK/live.want.txt"
 	check "... its interface block names $V0" sh -c "capinfos -M '$WORK/live.export.pcapng' | grep -q 'Name = exp:$V0\\|Name = $V0'"
+
+	# frames that find no room: packets locked for 4 s, the least frame memory
+	must "pktcapture.frame_memory = 1MB (ALTER SYSTEM)" sh -c \
+		"psql -X -q -U postgres -d postgres -c \"ALTER SYSTEM SET pktcapture.frame_memory = '1MB'\" -c 'SELECT pg_reload_conf()' >/dev/null"
+	check "... in force" cluster_poll 10 "SELECT current_setting('pktcapture.frame_memory') = '1MB'"
+	must_get pid "pkt_start('$V0') with frame_snaplen 2048" \
+		cluster_psql -At -c "SET pktcapture.frame_snaplen = 2048" -c "SELECT pkt_start('$V0', 'ether src $MAC')"
+	LRUN=$(sql "SELECT run_id FROM pkt_status() WHERE pid = $pid")
+	cluster_psql -c "BEGIN; LOCK TABLE packets IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT" >/dev/null 2>&1 &
+	LOCKER=$!
+	track_bg "$LOCKER"
+	must "packets is locked" cluster_poll 10 "SELECT count(*) > 0 FROM pg_locks WHERE relation = 'packets'::regclass AND mode = 'AccessExclusiveLock' AND granted"
+	LOOPS=60
+	FRAMES=$((frames * LOOPS))
+	must "tcpreplay: $LOOPS times live.pcap ($FRAMES frames) while it is" netns_replay "$V1" live --pps=4000 --loop=$LOOPS
+	wait "$LOCKER"
+	capture_saw "$pid" "$FRAMES" 20 || echo "# the capture has not seen every frame"
+	must "pkt_stop('$V0')" sql "SELECT pkt_stop('$V0')"
+	read -r rows kept nk <<<"$(sql "SELECT count(*), count(frame), (SELECT frames_not_kept FROM pkt_runs WHERE run_id = $LRUN) FROM packets WHERE run_id = $LRUN" | tr '|' ' ')"
+	check_eq "while packets was locked: every row stored, some frames found no room" "$rows $( [ "${nk:-0}" -gt 0 ] && echo some)" "$FRAMES some"
+	check_eq "... each row without its frame counted in frames_not_kept (rows - frames kept)" "$((rows - kept))" "$nk"
+	sql "ALTER SYSTEM RESET pktcapture.frame_memory" >/dev/null && sql "SELECT pg_reload_conf()" >/dev/null
 fi
 
 # ---------------------------------------------------------------------------
