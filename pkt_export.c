@@ -34,8 +34,10 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
+#include "storage/ipc.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
@@ -249,7 +251,7 @@ write_idb(Export *ex, int dlt, int snaplen, const char *name)
 	put16(s, 0);
 	put32(s, (uint32) Max(snaplen, 0));
 	if (name[0] != '\0')
-		put_option(s, OPT_IF_NAME, name, Min(strlen(name), IF_NAME_MAX));
+		put_option(s, OPT_IF_NAME, name, pg_mbcliplen(name, strlen(name), IF_NAME_MAX));
 	put_end_of_options(s);
 	block_end(s, b);
 	return ex->nidbs++;
@@ -334,7 +336,7 @@ open_file(Export *ex, const char *path)
 {
 	struct stat st;
 	mode_t		oumask;
-	int			save_errno;
+	volatile int save_errno = 0;
 
 	if (!has_privs_of_role(GetUserId(), ROLE_PG_WRITE_SERVER_FILES))
 		ereport(ERROR,
@@ -363,10 +365,17 @@ open_file(Export *ex, const char *path)
 	 */
 	(void) unlink(ex->tmppath);
 	oumask = umask(S_IWGRP | S_IWOTH);
-	ex->fd = OpenTransientFilePerm(ex->tmppath, O_WRONLY | O_CREAT | O_EXCL | PG_BINARY,
-								   S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH);
-	save_errno = errno;
-	umask(oumask);
+	PG_TRY();
+	{
+		ex->fd = OpenTransientFilePerm(ex->tmppath, O_WRONLY | O_CREAT | O_EXCL | PG_BINARY,
+									   S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH);
+		save_errno = errno;
+	}
+	PG_FINALLY();
+	{
+		umask(oumask);
+	}
+	PG_END_TRY();
 	errno = save_errno;
 	if (ex->fd < 0)
 		ereport(ERROR,
@@ -440,6 +449,8 @@ filter_for(Export *ex, int dlt, int snaplen)
 	old = MemoryContextSwitchTo(ex->cxt);
 	f = palloc0(sizeof(ExportFilter));
 	MemoryContextSwitchTo(old);
+	f->dlt = dlt;
+	f->snaplen = snaplen;
 	if (pcap_compile(p, &f->prog, ex->filter, 1, PCAP_NETMASK_UNKNOWN) != 0)
 	{
 		char	   *msg = pstrdup(pcap_geterr(p));
@@ -499,6 +510,7 @@ run_of(Export *ex, int32 run_id, const char *sensor)
 	Datum		args[2];
 	Oid			argtypes[2] = {INT4OID, TEXTOID};
 	int			ret;
+	MemoryContext cxt = CurrentMemoryContext;
 
 	memset(&key, 0, sizeof(key));
 	key.run_id = run_id;
@@ -512,6 +524,8 @@ run_of(Export *ex, int32 run_id, const char *sensor)
 	/* a server's own rows have sensor '', its runs its name */
 	args[1] = CStringGetTextDatum(sensor[0] == '\0' ? own_sensor() : sensor);
 	ret = SPI_execute_with_args(ex->runs_sql, 2, argtypes, args, NULL, true, 1);
+	/* SPI returns in its own context: the row's allocations stay in the caller's */
+	MemoryContextSwitchTo(cxt);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "reading pkt_runs failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 1)
@@ -551,10 +565,13 @@ idb_of(Export *ex, ExportRun *run, const char *sensor, const char *ifname)
 		return ex->last_idb;
 	if (ifname == NULL || ifname[0] == '\0')
 		ifname = run->source;
-	if (sensor[0] != '\0')
-		snprintf(name, sizeof(name), "%s:%s", sensor, ifname);
-	else
-		strlcpy(name, ifname, sizeof(name));
+	{
+		char	   *full = sensor[0] != '\0' ? psprintf("%s:%s", sensor, ifname) : pstrdup(ifname);
+
+		/* whole characters only: the name is UTF-8 in the file */
+		strlcpy(name, full, pg_mbcliplen(full, strlen(full), IF_NAME_MAX) + 1);
+		pfree(full);
+	}
 	memset(key, 0, sizeof(key));
 	snprintf(key, sizeof(key), "%d/%d/%s", run->dlt, run->snaplen, name);
 	e = hash_search(ex->idbs, key, HASH_ENTER, &found);
@@ -589,8 +606,11 @@ export_row(Export *ex, HeapTuple tup, TupleDesc desc, const int *cols)
 		return;
 	frame = DatumGetByteaPP(d);
 	ts = DatumGetTimestampTz(SPI_getbinval(tup, desc, cols[COL_TIME], &isnull));
-	if (isnull)
+	if (isnull || TIMESTAMP_NOT_FINITE(ts))
+	{
+		ex->unknown++;
 		return;
+	}
 	size = DatumGetInt32(SPI_getbinval(tup, desc, cols[COL_SIZE], &isnull));
 	if (isnull)
 		size = 0;
@@ -824,8 +844,8 @@ run_export(Export *ex, const ExportSource *src)
 	PG_END_TRY();
 	if (ex->unknown > 0)
 		ereport(NOTICE,
-				(errmsg(INT64_FORMAT " frames were left out: their runs are not in pkt_runs",
-						ex->unknown)));
+				(errmsg(INT64_FORMAT " frames were left out", ex->unknown),
+				 errdetail("Their runs are not in pkt_runs or give no link type, or their capture_time is not a finite time.")));
 	SPI_finish();
 }
 
@@ -867,26 +887,30 @@ window_args(FunctionCallInfo fcinfo, int first, ExportSource *src)
 	src->sensor = text_arg_or_null(fcinfo, first + 4);
 }
 
-/* Export src to the file at path. */
+static void
+abandon_file_callback(int code, Datum arg)
+{
+	abandon_file((Export *) DatumGetPointer(arg));
+}
+
+/*
+ * Export src to the file at path.  An export that fails, or whose backend
+ * is terminated, leaves no file behind.
+ */
 static int64
 export_to_file(const char *path, const ExportSource *src, const char *filter)
 {
-	Export		ex;
+	Export	   *ex = palloc(sizeof(Export));
 
-	export_init(&ex, filter);
-	open_file(&ex, path);
-	PG_TRY();
+	export_init(ex, filter);
+	open_file(ex, path);
+	PG_ENSURE_ERROR_CLEANUP(abandon_file_callback, PointerGetDatum(ex));
 	{
-		run_export(&ex, src);
-		close_file(&ex);
+		run_export(ex, src);
+		close_file(ex);
 	}
-	PG_CATCH();
-	{
-		abandon_file(&ex);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	return ex.frames;
+	PG_END_ENSURE_ERROR_CLEANUP(abandon_file_callback, PointerGetDatum(ex));
+	return ex->frames;
 }
 
 /* Export src to the client, as the rows (n, piece) of a set-returning function. */

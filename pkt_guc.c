@@ -179,8 +179,8 @@ pkt_guc_define(void)
 							PGC_SUSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
 	DefineCustomIntVariable("pktcapture.frame_memory",
 							"Memory a capture or load holds frames in while their rows wait to be written.",
-							"A row whose frame finds no room is stored without it and counted in pkt_runs.frames_not_kept; a batch is written once half of it is used.",
-							&pkt_frame_memory_kb, 65536, 1024, 4194304,
+							"A row whose frame finds no room is stored without it and counted in pkt_runs.frames_not_kept; a batch is written once half of it is used. At most 512 MB: a batch, frames included, stays far below PostgreSQL's 1 GB bound on a value.",
+							&pkt_frame_memory_kb, 65536, 1024, 524288,
 							PGC_SIGHUP, GUC_UNIT_KB, NULL, NULL, NULL);
 	DefineCustomIntVariable("pktcapture.buffer_size",
 							"Kernel capture buffer of each live capture.",

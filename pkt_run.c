@@ -92,13 +92,13 @@ pkt_run_open(PktRun *run, const char *kind, const char *source, const char *filt
 
 /*
  * The room on disk that nrows more rows need, with those waiting in the
- * writer's spool: for the disk guard.
+ * writer's spool, and the frames of both: for the disk guard.
  */
 int64
 pkt_run_room_bytes(const PktRun *run, int nrows)
 {
 	return ((int64) nrows + run->writer.spool.nrows) * PKT_GUARD_ROW_BYTES +
-		(int64) frames_in_use(run);
+		(int64) frames_in_use(run) + run->writer.spool_frame_bytes;
 }
 
 /*

@@ -485,7 +485,10 @@ spool_packets(PktWriter *w, const PktRow *rows, int n, int32 run_id)
 		pkt_copy_int4(s, run_id);
 		frame = row_frame(w, row);
 		if (frame != NULL)
+		{
 			pkt_copy_bytea(s, frame, row->frame_len, 0);
+			w->spool_frame_bytes += row->frame_len;
+		}
 		else
 			pkt_copy_null(s);
 	}
@@ -625,7 +628,11 @@ pkt_writer_flush(PktWriter *w)
 	int64		n = w->spool.nrows;
 
 	if (n > 0)
+	{
+		/* the spool starts again whatever COPY does */
+		w->spool_frame_bytes = 0;
 		pkt_stmt_copy(w->stmt, &w->spool);
+	}
 	return n;
 }
 

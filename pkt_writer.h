@@ -51,6 +51,7 @@ typedef struct PktWriter
 	int64		copy_rows;		/* COPY the spool once it holds this many */
 	PktBatchStmt *stmt;
 	PktSpool	spool;			/* rows waiting for their COPY */
+	int64		spool_frame_bytes;	/* bytes of frames among them */
 	Datum	   *values;			/* one batch of rows as values, for INSERT */
 	char	   *nulls;
 	InetSlot   *addrs;

@@ -168,7 +168,9 @@ $$;
 
 COMMENT ON FUNCTION @extschema@.pkt_grant_read(name) IS
 'Grant a role SELECT on everything pktcapture stores (packets and flows and their partitions, the ledger, the summaries), so that it may pg_dump it, and export the frames kept';
--- The readers pkt_grant_read() made before 1.7 may export the frames too.
+-- The readers pkt_grant_read() made before 1.7 may export the frames too
+-- (it grants pkt_hub_sensors, which a hub's role of pkt_sensor_grant() has
+-- not).
 DO $$
 DECLARE
     reader name;
@@ -181,6 +183,7 @@ BEGIN
         WHERE c.oid OPERATOR(pg_catalog.=) '@extschema@.packets'::pg_catalog.regclass
           AND a.privilege_type OPERATOR(pg_catalog.=) 'SELECT'
           AND a.grantee OPERATOR(pg_catalog.<>) c.relowner
+          AND pg_catalog.has_table_privilege(a.grantee, '@extschema@.pkt_hub_sensors', 'SELECT')
     LOOP
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.pkt_pcapng(timestamptz, timestamptz, text, text, text), '
                                   '@extschema@.pkt_pcapng_rows(text, text), @extschema@.pkt_flow_packets(@extschema@.flows), '
