@@ -1670,88 +1670,6 @@ fi
 # ---------------------------------------------------------------------------
 # spoof-live and writes: captures of the flood and of ordinary traffic
 # ---------------------------------------------------------------------------
-# frames (pktcapture 1.7): kept by pkt_load and a live capture, exported
-# ---------------------------------------------------------------------------
-if enabled frames; then
-	FPCAP=$WORK/frames.pcap
-	log "frames: $FRAMES_PACKETS full frames (bench/gen-pcap.py --snaplen 65535)"
-	"$PY" "$BENCH_DIR/gen-pcap.py" --out "$FPCAP" --count "$FRAMES_PACKETS" --seed "$SEED" \
-		--snaplen 65535 --json "$FPCAP.json" >/dev/null || die "gen-pcap.py failed"
-	chmod 644 "$FPCAP"
-	F_IP=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["ip_packets"])' "$FPCAP.json")
-	declare -A FL_T=() FL_SIZE=() FL_M=()
-	for rep in $(seq 1 "$FRAMES_REPS"); do
-		for fs in 0 128 65535; do
-			reset_tables
-			checkpoint
-			timed "frames-load-$fs-$rep" "SET pktcapture.frame_snaplen = $fs;
-SELECT pkt_load('$FPCAP');" || die "frames: pkt_load failed"
-			FL_T[$fs]="${FL_T[$fs]:-} $T"
-			n=$(q "SELECT count(*) || ' ' || count(frame) FROM packets")
-			want=$([ "$fs" = 0 ] && echo "$F_IP 0" || echo "$F_IP $F_IP")
-			[ "$n" = "$want" ] || die "frames: pkt_load with frame_snaplen $fs stored '$n' (rows, frames), want '$want'"
-			q "VACUUM ANALYZE packets" >/dev/null
-			FL_SIZE[$fs]=$(psize packets)
-		done
-	done
-	# the table holds the frames of the last load (65535)
-	for fs in 0 128 65535; do
-		# shellcheck disable=SC2086
-		FL_M[$fs]=$(median ${FL_T[$fs]})
-	done
-	row "frames: pkt_load, frame_snaplen 0 (s)" "${FL_M[0]}" "-" "-"
-	row "frames: pkt_load, 128 / 0" "${FL_M[128]}" "0: ${FL_M[0]}" "$(ratio "${FL_M[128]}" "${FL_M[0]}")"
-	row "frames: pkt_load, 65535 / 0" "${FL_M[65535]}" "0: ${FL_M[0]}" "$(ratio "${FL_M[65535]}" "${FL_M[0]}")"
-	row "frames: packets size, 128 / 0 (MB)" "$(mb "${FL_SIZE[128]}")" "0: $(mb "${FL_SIZE[0]}")" "$(ratio "${FL_SIZE[128]}" "${FL_SIZE[0]}")"
-	row "frames: packets size, 65535 / 0 (MB)" "$(mb "${FL_SIZE[65535]}")" "0: $(mb "${FL_SIZE[0]}")" "$(ratio "${FL_SIZE[65535]}" "${FL_SIZE[0]}")"
-
-	# exports, against tcpdump reading the exported frames with the same filter
-	fcount() { capinfos -c -M "$1" 2>/dev/null | awk '/Number of packets/ { print $NF }'; }
-	tcp_s() { # tcp_s IN OUT [FILTER] -> seconds of tcpdump -r IN -w OUT FILTER
-		local t0 t1
-		t0=$(date +%s.%N)
-		tcpdump -r "$1" -w "$2" ${3:+"$3"} 2>/dev/null
-		t1=$(date +%s.%N)
-		calc %.3f "$t1 - $t0"
-	}
-	chmod 777 "$WORK"
-	timed frames-export-all "SELECT pkt_export('$WORK/all.pcapng', '-infinity', 'infinity');" || die "frames: pkt_export failed"
-	FE_ALL=$T
-	n=$(fcount "$WORK/all.pcapng")
-	[ "$n" = "$F_IP" ] || die "frames: pkt_export wrote $n frames, want $F_IP"
-	FT_ALL=$(tcp_s "$WORK/all.pcapng" "$WORK/all.tcpdump.pcap")
-	timed frames-export-filter "SELECT pkt_export('$WORK/f.pcapng', '-infinity', 'infinity', '$FRAMES_FILTER');" || die "frames: pkt_export with a filter failed"
-	FE_F=$T
-	FT_F=$(tcp_s "$WORK/all.pcapng" "$WORK/f.tcpdump.pcap" "$FRAMES_FILTER")
-	nf=$(fcount "$WORK/f.pcapng")
-	[ "$nf" = "$(fcount "$WORK/f.tcpdump.pcap")" ] && [ "$nf" -gt 0 ] ||
-		die "frames: pkt_export with '$FRAMES_FILTER' wrote $nf frames, tcpdump takes $(fcount "$WORK/f.tcpdump.pcap")"
-	t0=$(date +%s.%N)
-	"$SRC_DIR/client/pkt-export" -o "$WORK/client.pcapng" --filter "$FRAMES_FILTER" -- -U postgres -d "${CLUSTER_DB:-postgres}" ||
-		die "frames: client/pkt-export failed"
-	t1=$(date +%s.%N)
-	FC_F=$(calc %.3f "$t1 - $t0")
-	cmp -s "$WORK/client.pcapng" "$WORK/f.pcapng" || die "frames: client/pkt-export's file differs from pkt_export's"
-	row "frames: pkt_export, every frame (frames/s)" "$(calc %.0f "$n / $FE_ALL")" "tcpdump -r -w: $(calc %.0f "$n / $FT_ALL")" "$(ratio "$FT_ALL" "$FE_ALL")"
-	row "frames: pkt_export, '$FRAMES_FILTER' (s)" "$FE_F" "tcpdump -r: $FT_F" "$(ratio "$FT_F" "$FE_F")"
-	row "frames: client/pkt-export, the same (s)" "$FC_F" "pkt_export: $FE_F" "$(ratio "$FE_F" "$FC_F")"
-	note "frames: $FPCAP: $FRAMES_PACKETS frames, $F_IP IP, full frames (mean $(calc %.0f "$(stat -c %s "$FPCAP") / $FRAMES_PACKETS") bytes a record). Loads into emptied tables, alternating 0 / 128 / 65535, median of $FRAMES_REPS: 0 ${FL_T[0]}, 128 ${FL_T[128]}, 65535 ${FL_T[65535]} s; every load checked: a row per IP packet, a frame per row when kept. Exports: pkt_export of all $n frames and of the $nf that '$FRAMES_FILTER' takes, in a session each, vs tcpdump -r of pkt_export's file writing the same frames to a file (ratio: tcpdump's time / pkt_export's); client/pkt-export over the Unix socket, byte-identical to pkt_export's file."
-
-	# a live capture with and without frames
-	FL_PPS_K=$(calc %.0fk "$FRAMES_PPS / 1000")
-	log "frames: live captures of $FPCAP at $FRAMES_PPS pkt/s, frame_snaplen 0 and 1514"
-	LIVE_SET="" live_run "frames-0" "$FPCAP" "$FRAMES_PPS"
-	LIVE_SET="SET pktcapture.frame_snaplen = 1514; " live_run "frames-1514" "$FPCAP" "$FRAMES_PPS"
-	n=$(q "SELECT count(frame) FROM packets")
-	for tag in frames-0 frames-1514; do
-		row "frames: live $FL_PPS_K pps, ${tag#frames-} kept: kernel dropped" "$(lv "$tag" KD)" "sent $(lv "$tag" SENT)" "$(ratio "$(lv "$tag" KD)" "$(lv "$tag" SENT)")"
-		row "frames: live $FL_PPS_K pps, ${tag#frames-} kept: rows stored" "$(lv "$tag" ROWS)" "frames seen $(lv "$tag" FRAMES)" "-"
-	done
-	row "frames: live $FL_PPS_K pps: worker CPU (s), 1514 / 0" "$(lv frames-1514 CPU)" "0: $(lv frames-0 CPU)" "$(ratio "$(lv frames-1514 CPU)" "$(lv frames-0 CPU)")"
-	note "frames: live: tcpreplay --pps $FRAMES_PPS of the file to $V0 (rates: $(lv frames-0 PPS) and $(lv frames-1514 PPS) pkt/s); frames kept by the second capture: $n of its $(lv frames-1514 ROWS) rows."
-fi
-
-# ---------------------------------------------------------------------------
 # wsnap FILE: what is written so far: "wal|bytes", "temp|bytes|files" and the
 # extension's tables (ext_tables)
 wsnap() {
@@ -1942,6 +1860,88 @@ if enabled writes; then
 	else
 		note "writes: pg_stat_statements not installed (postgresql-contrib): no statement counts"
 	fi
+fi
+
+# ---------------------------------------------------------------------------
+# frames (pktcapture 1.7): kept by pkt_load and a live capture, exported
+# ---------------------------------------------------------------------------
+if enabled frames; then
+	FPCAP=$WORK/frames.pcap
+	log "frames: $FRAMES_PACKETS full frames (bench/gen-pcap.py --snaplen 65535)"
+	"$PY" "$BENCH_DIR/gen-pcap.py" --out "$FPCAP" --count "$FRAMES_PACKETS" --seed "$SEED" \
+		--snaplen 65535 --json "$FPCAP.json" >/dev/null || die "gen-pcap.py failed"
+	chmod 644 "$FPCAP"
+	F_IP=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["ip_packets"])' "$FPCAP.json")
+	declare -A FL_T=() FL_SIZE=() FL_M=()
+	for rep in $(seq 1 "$FRAMES_REPS"); do
+		for fs in 0 128 65535; do
+			reset_tables
+			checkpoint
+			timed "frames-load-$fs-$rep" "SET pktcapture.frame_snaplen = $fs;
+SELECT pkt_load('$FPCAP');" || die "frames: pkt_load failed"
+			FL_T[$fs]="${FL_T[$fs]:-} $T"
+			n=$(q "SELECT count(*) || ' ' || count(frame) FROM packets")
+			want=$([ "$fs" = 0 ] && echo "$F_IP 0" || echo "$F_IP $F_IP")
+			[ "$n" = "$want" ] || die "frames: pkt_load with frame_snaplen $fs stored '$n' (rows, frames), want '$want'"
+			q "VACUUM ANALYZE packets" >/dev/null
+			FL_SIZE[$fs]=$(psize packets)
+		done
+	done
+	# the table holds the frames of the last load (65535)
+	for fs in 0 128 65535; do
+		# shellcheck disable=SC2086
+		FL_M[$fs]=$(median ${FL_T[$fs]})
+	done
+	row "frames: pkt_load, frame_snaplen 0 (s)" "${FL_M[0]}" "-" "-"
+	row "frames: pkt_load, 128 / 0" "${FL_M[128]}" "0: ${FL_M[0]}" "$(ratio "${FL_M[128]}" "${FL_M[0]}")"
+	row "frames: pkt_load, 65535 / 0" "${FL_M[65535]}" "0: ${FL_M[0]}" "$(ratio "${FL_M[65535]}" "${FL_M[0]}")"
+	row "frames: packets size, 128 / 0 (MB)" "$(mb "${FL_SIZE[128]}")" "0: $(mb "${FL_SIZE[0]}")" "$(ratio "${FL_SIZE[128]}" "${FL_SIZE[0]}")"
+	row "frames: packets size, 65535 / 0 (MB)" "$(mb "${FL_SIZE[65535]}")" "0: $(mb "${FL_SIZE[0]}")" "$(ratio "${FL_SIZE[65535]}" "${FL_SIZE[0]}")"
+
+	# exports, against tcpdump reading the exported frames with the same filter
+	fcount() { capinfos -c -M "$1" 2>/dev/null | awk '/Number of packets/ { print $NF }'; }
+	tcp_s() { # tcp_s IN OUT [FILTER] -> seconds of tcpdump -r IN -w OUT FILTER
+		local t0 t1
+		t0=$(date +%s.%N)
+		tcpdump -r "$1" -w "$2" ${3:+"$3"} 2>/dev/null
+		t1=$(date +%s.%N)
+		calc %.3f "$t1 - $t0"
+	}
+	chmod 777 "$WORK"
+	timed frames-export-all "SELECT pkt_export('$WORK/all.pcapng', '-infinity', 'infinity');" || die "frames: pkt_export failed"
+	FE_ALL=$T
+	n=$(fcount "$WORK/all.pcapng")
+	[ "$n" = "$F_IP" ] || die "frames: pkt_export wrote $n frames, want $F_IP"
+	FT_ALL=$(tcp_s "$WORK/all.pcapng" "$WORK/all.tcpdump.pcap")
+	timed frames-export-filter "SELECT pkt_export('$WORK/f.pcapng', '-infinity', 'infinity', '$FRAMES_FILTER');" || die "frames: pkt_export with a filter failed"
+	FE_F=$T
+	FT_F=$(tcp_s "$WORK/all.pcapng" "$WORK/f.tcpdump.pcap" "$FRAMES_FILTER")
+	nf=$(fcount "$WORK/f.pcapng")
+	[ "$nf" = "$(fcount "$WORK/f.tcpdump.pcap")" ] && [ "$nf" -gt 0 ] ||
+		die "frames: pkt_export with '$FRAMES_FILTER' wrote $nf frames, tcpdump takes $(fcount "$WORK/f.tcpdump.pcap")"
+	t0=$(date +%s.%N)
+	"$SRC_DIR/client/pkt-export" -o "$WORK/client.pcapng" --filter "$FRAMES_FILTER" -- -U postgres -d "${CLUSTER_DB:-postgres}" ||
+		die "frames: client/pkt-export failed"
+	t1=$(date +%s.%N)
+	FC_F=$(calc %.3f "$t1 - $t0")
+	cmp -s "$WORK/client.pcapng" "$WORK/f.pcapng" || die "frames: client/pkt-export's file differs from pkt_export's"
+	row "frames: pkt_export, every frame (frames/s)" "$(calc %.0f "$n / $FE_ALL")" "tcpdump -r -w: $(calc %.0f "$n / $FT_ALL")" "$(ratio "$FT_ALL" "$FE_ALL")"
+	row "frames: pkt_export, '$FRAMES_FILTER' (s)" "$FE_F" "tcpdump -r: $FT_F" "$(ratio "$FT_F" "$FE_F")"
+	row "frames: client/pkt-export, the same (s)" "$FC_F" "pkt_export: $FE_F" "$(ratio "$FE_F" "$FC_F")"
+	note "frames: $FPCAP: $FRAMES_PACKETS frames, $F_IP IP, full frames (mean $(calc %.0f "$(stat -c %s "$FPCAP") / $FRAMES_PACKETS") bytes a record). Loads into emptied tables, alternating 0 / 128 / 65535, median of $FRAMES_REPS: 0 ${FL_T[0]}, 128 ${FL_T[128]}, 65535 ${FL_T[65535]} s; every load checked: a row per IP packet, a frame per row when kept. Exports: pkt_export of all $n frames and of the $nf that '$FRAMES_FILTER' takes, in a session each, vs tcpdump -r of pkt_export's file writing the same frames to a file (ratio: tcpdump's time / pkt_export's); client/pkt-export over the Unix socket, byte-identical to pkt_export's file."
+
+	# a live capture with and without frames
+	FL_PPS_K=$(calc %.0fk "$FRAMES_PPS / 1000")
+	log "frames: live captures of $FPCAP at $FRAMES_PPS pkt/s, frame_snaplen 0 and 1514"
+	LIVE_SET="" live_run "frames-0" "$FPCAP" "$FRAMES_PPS"
+	LIVE_SET="SET pktcapture.frame_snaplen = 1514; " live_run "frames-1514" "$FPCAP" "$FRAMES_PPS"
+	n=$(q "SELECT count(frame) FROM packets")
+	for tag in frames-0 frames-1514; do
+		row "frames: live $FL_PPS_K pps, ${tag#frames-} kept: kernel dropped" "$(lv "$tag" KD)" "sent $(lv "$tag" SENT)" "$(ratio "$(lv "$tag" KD)" "$(lv "$tag" SENT)")"
+		row "frames: live $FL_PPS_K pps, ${tag#frames-} kept: rows stored" "$(lv "$tag" ROWS)" "frames seen $(lv "$tag" FRAMES)" "-"
+	done
+	row "frames: live $FL_PPS_K pps: worker CPU (s), 1514 / 0" "$(lv frames-1514 CPU)" "0: $(lv frames-0 CPU)" "$(ratio "$(lv frames-1514 CPU)" "$(lv frames-0 CPU)")"
+	note "frames: live: tcpreplay --pps $FRAMES_PPS of the file to $V0 (rates: $(lv frames-0 PPS) and $(lv frames-1514 PPS) pkt/s); frames kept by the second capture: $n of its $(lv frames-1514 ROWS) rows."
 fi
 
 # ---------------------------------------------------------------------------
