@@ -51,7 +51,7 @@
 # EXPORT_KEEP=1 (or KEEP_WORK=1) keeps the work directory even when all pass.
 set -u
 . "$(dirname "$0")/lib/suite.sh"
-sections load window filter rows:filter client:filter hostile:filter memory live hub
+sections load window filter rows:filter client:rows hostile:filter memory live hub
 suite_init export EXPORT_ "$@"
 . "$here/lib/netns.sh"
 . "$here/lib/nodes.sh"
