@@ -10,6 +10,14 @@
 /* Bytes a row may take on disk: heap, indexes and WAL, full pages included. */
 #define PKT_GUARD_ROW_BYTES 512
 
+/*
+ * Bytes on disk per byte of a frame kept: once in the heap, once in the
+ * WAL, and room for the full pages a checkpoint makes the WAL take again.
+ * Counted once, a capture of full frames went 3 MB below the guard's
+ * reserve (the retention suite's guard-frames section).
+ */
+#define PKT_GUARD_FRAME_FACTOR 3
+
 /* At most this much above the reserve before a guard that holds lets rows in */
 #define PKT_GUARD_RESUME_BYTES ((int64) 64 * 1024 * 1024)
 

@@ -98,7 +98,7 @@ int64
 pkt_run_room_bytes(const PktRun *run, int nrows)
 {
 	return ((int64) nrows + run->writer.spool.nrows) * PKT_GUARD_ROW_BYTES +
-		(int64) frames_in_use(run) + run->writer.spool_frame_bytes;
+		((int64) frames_in_use(run) + run->writer.spool_frame_bytes) * PKT_GUARD_FRAME_FACTOR;
 }
 
 /*
