@@ -18,6 +18,7 @@
 #include <sys/statvfs.h>
 
 #include "catalog/pg_tablespace_d.h"
+#include "access/xlog.h"
 #include "access/xlog_internal.h"
 #include "miscadmin.h"
 
@@ -77,6 +78,14 @@ pkt_guard_room(PktGuard *g, int64 bytes)
 	bool		holding = g->state == PKT_GUARD_HOLDING;
 	int64		table = free_above_reserve(g->table_dir, holding);
 	int64		wal = free_above_reserve(XLOGDIR, holding);
+
+	/*
+	 * The batch's WAL may start a new segment, which takes wal_segment_size
+	 * at once: counted with full frames, a capture went 2 MB below the
+	 * reserve when one was made.
+	 */
+	if (wal != INT64_MAX)
+		wal -= wal_segment_size;
 
 	g->wal_tight = wal < table;
 	g->free = Min(table, wal);
