@@ -1,6 +1,6 @@
 # pktcapture: PGXS build.  make; make install; make installcheck
 MODULE_big = pktcapture
-OBJS = pktcapture.o pkt_sql.o pkt_launcher.o pkt_hub.o pkt_capture.o pkt_worker.o pkt_load.o pkt_export.o \
+OBJS = pktcapture.o pkt_sql.o pkt_launcher.o pkt_hub.o pkt_capture.o pkt_worker.o pkt_spooler.o pkt_load.o pkt_export.o \
 	pkt_maint.o pkt_run.o pkt_writer.o pkt_partition.o pkt_summary.o pkt_flow.o pkt_ledger.o pkt_guard.o \
 	pkt_copy.o pkt_catalog.o pkt_pcap.o pkt_shmem.o pkt_guc.o \
 	pkt_decode.o pkt_topk.o pkt_toplist.o

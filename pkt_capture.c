@@ -60,6 +60,7 @@ pkt_capture_launch(const char *ifname, const char *filter, bool autostart,
 	cfg.frame_snaplen = pkt_frame_snaplen;
 	cfg.buffer_kb = pkt_buffer_kb;
 	cfg.promisc = pkt_promiscuous;
+	cfg.spool_mb = pkt_spool_mb;
 	ref = pkt_slot_claim(&cfg, false, autostart);
 
 	memset(&worker, 0, sizeof(worker));

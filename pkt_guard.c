@@ -68,6 +68,13 @@ free_above_reserve(const char *path, bool holding)
 	return (int64) (avail - reserve);
 }
 
+/* Bytes above the reserve on the filesystem of path (the spool's). */
+int64
+pkt_guard_free(const char *path)
+{
+	return free_above_reserve(path, false);
+}
+
 /*
  * Is there room for bytes more on both filesystems (with the margin of a
  * guard that holds)?  g says how much.

@@ -40,5 +40,6 @@ typedef struct PktGuard
 extern void pkt_guard_init(PktGuard *g, Oid tablespace);
 extern bool pkt_guard_room(PktGuard *g, int64 bytes);
 extern const char *pkt_guard_state_name(int state);
+extern int64 pkt_guard_free(const char *path);
 
 #endif							/* PKT_GUARD_H */

@@ -26,6 +26,7 @@ int			pkt_snaplen = 128;
 int			pkt_frame_snaplen = 0;
 int			pkt_frame_memory_kb = 65536;
 int			pkt_buffer_kb = 262144;
+int			pkt_spool_mb = 0;
 bool		pkt_promiscuous = true;
 int			pkt_log_interval_s = 10;
 int			pkt_top_capacity = 65536;
@@ -187,6 +188,11 @@ pkt_guc_define(void)
 							"It absorbs bursts while a batch is being written; at most 2 GB less 1 kB, as libpcap takes it in bytes as an int.",
 							&pkt_buffer_kb, 262144, 1024, INT_MAX / 1024,
 							PGC_SUSET, GUC_UNIT_KB, NULL, NULL, NULL);
+	DefineCustomIntVariable("pktcapture.spool_size",
+							"Disk a live capture may spool frames to while its rows fall behind; 0: no spool.",
+							"With a spool, a second process (the spooler) drains the kernel buffer into files under the data directory's pgsql_tmp, and the capture makes rows from them, so a burst faster than rows are written waits on disk instead of being dropped by the kernel. At this bound, or at the disk guard's reserve, the spooler stops reading and the kernel buffer fills. Each capture with a spool takes two background workers.",
+							&pkt_spool_mb, 0, 0, INT_MAX,
+							PGC_SUSET, GUC_UNIT_MB, NULL, NULL, NULL);
 	DefineCustomBoolVariable("pktcapture.promiscuous",
 							 "Put the interface in promiscuous mode, as tcpdump does.",
 							 NULL, &pkt_promiscuous, true,

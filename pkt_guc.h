@@ -20,6 +20,7 @@ extern int	pkt_snaplen;
 extern int	pkt_frame_snaplen;
 extern int	pkt_frame_memory_kb;
 extern int	pkt_buffer_kb;
+extern int	pkt_spool_mb;
 extern bool pkt_promiscuous;
 extern int	pkt_log_interval_s;
 extern int	pkt_top_capacity;

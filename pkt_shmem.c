@@ -353,6 +353,42 @@ pkt_slot_finish(PktSlotRef ref, PktState state, int open_error, const char *erro
 	ConditionVariableBroadcast(&pkt_shared->cv);
 }
 
+/* The capture worker: what it has read back from its spool. */
+void
+pkt_slot_spool_reading(PktSlotRef ref, const PktSpoolReading *r)
+{
+	PktSlot    *slot;
+
+	LWLockAcquire(pkt_shared->lock, LW_EXCLUSIVE);
+	slot = lookup(ref);
+	if (slot != NULL)
+		slot->spool_read = *r;
+	LWLockRelease(pkt_shared->lock);
+}
+
+/*
+ * The spooler: publish its state, and learn what the worker has read.
+ * False if the capture is over (its slot ended or reused): the spooler
+ * then has no reader left.
+ */
+bool
+pkt_slot_spooler_publish(PktSlotRef ref, const PktSpooler *s, PktSpoolReading *reading)
+{
+	PktSlot    *slot;
+	bool		active;
+
+	LWLockAcquire(pkt_shared->lock, LW_EXCLUSIVE);
+	slot = lookup(ref);
+	active = slot != NULL && pkt_slot_is_active(slot);
+	if (slot != NULL)
+	{
+		slot->spooler = *s;
+		*reading = slot->spool_read;
+	}
+	LWLockRelease(pkt_shared->lock);
+	return active;
+}
+
 /* A copy of the slot, if it still belongs to ref. */
 bool
 pkt_slot_read(PktSlotRef ref, PktSlot *copy)

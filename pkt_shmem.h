@@ -97,7 +97,46 @@ typedef struct PktCaptureConfig
 	int			frame_snaplen;	/* bytes of each frame kept in packets.frame */
 	int			buffer_kb;
 	bool		promisc;
+	int			spool_mb;		/* the spool's bound; 0: no spooler (pkt_spooler.c) */
 } PktCaptureConfig;
+
+typedef enum PktSpoolState
+{
+	PKT_SPOOL_NONE = 0,			/* the capture reads the kernel itself */
+	PKT_SPOOL_STARTING,			/* the spooler is opening the interface */
+	PKT_SPOOL_OPEN,
+	PKT_SPOOL_ENDED,			/* every frame it read is in a closed segment */
+	PKT_SPOOL_FAILED			/* error says why; what it spooled is there */
+} PktSpoolState;
+
+/* What a capture's spooler publishes (pkt_spooler.c); only it writes these. */
+typedef struct PktSpooler
+{
+	PktSpoolState state;
+	int			pid;
+	int			procno;			/* its PGPROC, whose latch the reader sets */
+	int			linktype;
+	int			open_error;		/* a PktOpenError, when it could not open */
+	bool		full;			/* at its bound: the kernel buffer fills */
+	uint64		segments;		/* closed segments, numbered 1.. */
+	uint64		frames;			/* frames written to them */
+	uint64		bytes;			/* their bytes */
+	uint64		kernel_dropped;
+	uint64		if_dropped;
+	uint64		full_waits;		/* times it stopped reading at its bound */
+	TimestampTz newest;			/* capture time of the newest frame spooled */
+	char		error[PKT_ERROR_LEN];
+} PktSpooler;
+
+/* What the capture worker has read back from its spool; only it writes these. */
+typedef struct PktSpoolReading
+{
+	int			procno;			/* the worker's PGPROC */
+	bool		stop;			/* the spooler is to close its last segment and end */
+	uint64		segments;		/* read and removed */
+	uint64		bytes;
+	TimestampTz newest;			/* capture time of the newest frame read */
+} PktSpoolReading;
 
 /* What a capture publishes of itself while it runs. */
 typedef struct PktPublished
@@ -134,6 +173,8 @@ typedef struct PktSlot
 	TimestampTz stopped_at;
 	int			open_error;		/* a PktOpenError: why a worker could not start */
 	PktPublished pub;			/* pub.error: also why it failed */
+	PktSpooler	spooler;
+	PktSpoolReading spool_read;
 } PktSlot;
 
 /* A slot as one capture knows it: a later reuse has another generation. */
@@ -157,6 +198,11 @@ extern void pkt_slot_set_stopping(PktSlotRef ref);
 extern void pkt_slot_publish(PktSlotRef ref, const PktPublished *pub);
 extern void pkt_slot_finish(PktSlotRef ref, PktState state, int open_error,
 							const char *error);
+extern void pkt_slot_spool_reading(PktSlotRef ref, const PktSpoolReading *r);
+
+/* a capture's spooler */
+extern bool pkt_slot_spooler_publish(PktSlotRef ref, const PktSpooler *s,
+									 PktSpoolReading *reading);
 
 /* anyone */
 extern bool pkt_slot_read(PktSlotRef ref, PktSlot *copy);

@@ -50,10 +50,11 @@
 typedef enum PktApi
 {
 	PKT_API_1_0,
-	PKT_API_1_2					/* pkt_status: the disk guard */
+	PKT_API_1_2,				/* pkt_status: the disk guard */
+	PKT_API_1_8					/* pkt_status: the spool */
 } PktApi;
 
-static const char *const api_names[] = {"1.0", "1.2"};
+static const char *const api_names[] = {"1.0", "1.2", "1.8"};
 
 /*
  * The SQL declaration of a set-returning function must have the columns
@@ -287,6 +288,57 @@ stats_internal(FunctionCallInfo fcinfo, PktApi api)
  */
 #define STATUS_NCOLS_1_0 24
 #define STATUS_NCOLS_1_2 27
+#define STATUS_NCOLS_1_8 32
+
+static int
+status_ncols(PktApi api)
+{
+	switch (api)
+	{
+		case PKT_API_1_0:
+			return STATUS_NCOLS_1_0;
+		case PKT_API_1_2:
+			return STATUS_NCOLS_1_2;
+		case PKT_API_1_8:
+			return STATUS_NCOLS_1_8;
+	}
+	return 0;
+}
+
+/*
+ * The spool of a live capture (pkt_spooler.c): frames spooled and not yet
+ * read back, their bytes on disk, and how far behind the newest frame
+ * spooled the newest frame read back is.  All NULL without a spool.
+ */
+static int
+status_spool(const PktSlot *slot, Datum *values, bool *nulls, int i)
+{
+	const PktSpooler *sp = &slot->spooler;
+	const PktSpoolReading *rd = &slot->spool_read;
+	bool		none = sp->state == PKT_SPOOL_NONE;
+	bool		behind = sp->segments > rd->segments;
+
+	nulls[i] = none || sp->pid == 0;
+	values[i++] = Int32GetDatum(sp->pid);
+	nulls[i] = none;
+	values[i++] = Int64GetDatum(sp->frames > slot->pub.c.frames ?
+								(int64) (sp->frames - slot->pub.c.frames) : 0);
+	nulls[i] = none;
+	values[i++] = Int64GetDatum(sp->bytes > rd->bytes ? (int64) (sp->bytes - rd->bytes) : 0);
+	nulls[i] = none;
+	{
+		Interval   *lag = palloc0(sizeof(Interval));
+
+		if (behind && sp->newest > rd->newest && rd->newest != 0)
+			lag->time = sp->newest - rd->newest;
+		else if (behind && rd->newest == 0 && sp->newest != 0)
+			lag->time = GetCurrentTimestamp() - slot->started_at;
+		values[i++] = IntervalPGetDatum(lag);
+	}
+	nulls[i] = none;
+	values[i++] = Int64GetDatum((int64) sp->full_waits);
+	return i;
+}
 
 static void
 status_internal(FunctionCallInfo fcinfo, PktApi api)
@@ -297,16 +349,15 @@ status_internal(FunctionCallInfo fcinfo, PktApi api)
 
 	pkt_require_loaded();
 	InitMaterializedSRF(fcinfo, 0);
-	check_columns(fcinfo, "pkt_status", api,
-				  api == PKT_API_1_0 ? STATUS_NCOLS_1_0 : STATUS_NCOLS_1_2);
+	check_columns(fcinfo, "pkt_status", api, status_ncols(api));
 	slots = pkt_slots_copy(NULL, &nslots);
 
 	for (int s = 0; s < nslots; s++)
 	{
 		const PktSlot *slot = &slots[s];
 		const PktCounters *c = &slot->pub.c;
-		Datum		values[STATUS_NCOLS_1_2];
-		bool		nulls[STATUS_NCOLS_1_2];
+		Datum		values[STATUS_NCOLS_1_8];
+		bool		nulls[STATUS_NCOLS_1_8];
 		int			i = 0;
 
 		if (!pkt_slot_visible(slot))
@@ -352,6 +403,11 @@ status_internal(FunctionCallInfo fcinfo, PktApi api)
 			nulls[i] = slot->pub.free_bytes == INT64_MAX || slot->pub.free_bytes == 0;
 			values[i++] = Int64GetDatum(slot->pub.free_bytes);
 			Assert(i == STATUS_NCOLS_1_2);
+		}
+		if (api >= PKT_API_1_8)
+		{
+			i = status_spool(slot, values, nulls, i);
+			Assert(i == STATUS_NCOLS_1_8);
 		}
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
@@ -542,6 +598,7 @@ PG_FUNCTION_INFO_V1(pkt_stop);
 PG_FUNCTION_INFO_V1(pkt_stats);
 PG_FUNCTION_INFO_V1(pkt_status);
 PG_FUNCTION_INFO_V1(pkt_status_1_2);
+PG_FUNCTION_INFO_V1(pkt_status_1_8);
 PG_FUNCTION_INFO_V1(pkt_interfaces);
 PG_FUNCTION_INFO_V1(pkt_flows_live);
 PG_FUNCTION_INFO_V1(pkt_load);
@@ -605,6 +662,13 @@ Datum
 pkt_status_1_2(PG_FUNCTION_ARGS)
 {
 	status_internal(fcinfo, PKT_API_1_2);
+	return (Datum) 0;
+}
+
+Datum
+pkt_status_1_8(PG_FUNCTION_ARGS)
+{
+	status_internal(fcinfo, PKT_API_1_8);
 	return (Datum) 0;
 }
 

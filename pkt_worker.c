@@ -56,6 +56,7 @@
 #include "pkt_maint.h"
 #include "pkt_pcap.h"
 #include "pkt_run.h"
+#include "pkt_spooler.h"
 
 #define PKT_PUBLISH_MS			250
 #define PKT_RETRY_MIN_MS		100
@@ -79,7 +80,10 @@ typedef struct Worker
 {
 	PktSlot		cfg;			/* the slot as it was when the worker took it */
 	const char *ifname;
-	pcap_t	   *p;
+	pcap_t	   *p;				/* the kernel's frames, without a spool */
+	bool		spooling;		/* with one: frames read back from its files */
+	PktSpoolReader spool;
+	TimestampTz spool_held_until;	/* stopping: when failing writes stop holding it */
 	PktRun		run;
 	Backoff		rows;
 	Backoff		sums;			/* the summaries' transactions */
@@ -380,6 +384,49 @@ worker_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 	if (pkt_run_batch_due(run) && w->rows.failures == 0)
 		worker_write(w);
 	pkt_run_account(run, &h->ts, h->caplen, h->len, bytes);
+	w->spool.last_ts = h->ts;
+}
+
+/*
+ * While batches fail (a lock, a full disk), frames wait in the spool
+ * rather than as rows in memory, up to the spool's bound; at the end of a
+ * capture, only for as long as its last writes may retry.
+ */
+static bool
+spool_held(Worker *w)
+{
+	return w->rows.failures > 0 && pkt_run_pending(&w->run) >= w->run.batch &&
+		(w->spool_held_until == 0 || GetCurrentTimestamp() < w->spool_held_until);
+}
+
+/*
+ * With a spool: read back what the spooler has closed, at most a few
+ * batches' worth.  Returns false if the spooler failed and every frame
+ * it spooled has been read (w->error says why), or a segment could not
+ * be read.
+ */
+static bool
+worker_read_spool(Worker *w)
+{
+	PktSpoolReader *r = &w->spool;
+
+	for (int i = 0; i < 8 && !spool_held(w); i++)
+	{
+		int			n = pkt_spooler_dispatch(r, w->run.batch, worker_packet, (u_char *) w,
+										   w->error, sizeof(w->error));
+
+		if (n < 0)
+			return false;
+		if (n == 0)
+			break;
+	}
+	if (pkt_spooler_done(r) && !r->reading.stop)
+	{
+		strlcpy(w->error, r->spooler.error[0] ? r->spooler.error :
+				"the spooler ended", sizeof(w->error));
+		return false;
+	}
+	return true;
 }
 
 /*
@@ -390,6 +437,8 @@ worker_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 static bool
 worker_read(Worker *w)
 {
+	if (w->spooling)
+		return worker_read_spool(w);
 	for (int i = 0; i < 8; i++)
 	{
 		int			n = pcap_dispatch(w->p, w->run.batch, worker_packet, (u_char *) w);
@@ -410,6 +459,13 @@ worker_kernel_stats(Worker *w)
 {
 	struct pcap_stat ps;
 
+	if (w->spooling)
+	{
+		pkt_spooler_refresh(&w->spool);
+		pkt_run_set_kernel_drops(&w->run, w->spool.spooler.kernel_dropped,
+								 w->spool.spooler.if_dropped);
+		return;
+	}
 	if (pcap_stats(w->p, &ps) == 0)
 	{
 		pkt_run_set_kernel_drops(&w->run, ps.ps_drop, ps.ps_ifdrop);
@@ -478,9 +534,18 @@ worker_open(Worker *w)
 	PktOpenError err;
 	char		msg[PCAP_ERRBUF_SIZE + 256];
 
-	w->p = pkt_open_live(&w->cfg.cfg, &err, msg, sizeof(msg));
-	if (w->p != NULL)
-		return;
+	if (w->cfg.cfg.spool_mb > 0)
+	{
+		w->spooling = true;
+		if (pkt_spooler_open(&w->spool, my_slot, w->ifname, &err, msg, sizeof(msg)))
+			return;
+	}
+	else
+	{
+		w->p = pkt_open_live(&w->cfg.cfg, &err, msg, sizeof(msg));
+		if (w->p != NULL)
+			return;
+	}
 	pkt_slot_finish(my_slot, PKT_STATE_FAILED, err, msg);
 	ereport(LOG,
 			(errmsg("pktcapture: could not capture on interface \"%s\": %s",
@@ -562,9 +627,11 @@ worker_loop(Worker *w)
 	PktRun	   *run = &w->run;
 	WaitEventSet *wes;
 
+	/* with a spool, the spooler sets our latch when it closes a segment */
 	wes = CreateWaitEventSet(TopMemoryContext, 3);
 	AddWaitEventToSet(wes, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
-	AddWaitEventToSet(wes, WL_SOCKET_READABLE, pcap_get_selectable_fd(w->p), NULL, NULL);
+	if (!w->spooling)
+		AddWaitEventToSet(wes, WL_SOCKET_READABLE, pcap_get_selectable_fd(w->p), NULL, NULL);
 	AddWaitEventToSet(wes, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
 	w->logged_at = GetCurrentTimestamp();
 	pgstat_report_activity(STATE_IDLE, NULL);
@@ -579,6 +646,9 @@ worker_loop(Worker *w)
 			deadline = Min(deadline, w->rows.failures > 0 ? w->rows.retry_at :
 						   TimestampTzPlusMilliseconds(run->first_row_at,
 													   pkt_flush_interval_ms));
+		/* rows behind the spool: catch up without sleeping */
+		if (w->spooling && pkt_spooler_backlog(&w->spool) && !spool_held(w))
+			deadline = now;
 		(void) WaitEventSetWait(wes, TimestampDifferenceMilliseconds(now, deadline),
 								events, lengthof(events), PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
@@ -628,6 +698,52 @@ worker_loop(Worker *w)
 }
 
 /*
+ * Stopping with a spool: the spooler puts what the kernel holds in a last
+ * segment and ends; every segment is read, its rows written as batches
+ * fall due.  Unless the table is gone: then no row can be stored.
+ */
+static void
+worker_finish_spool(Worker *w)
+{
+	PktSpoolReader *r = &w->spool;
+
+	pkt_spooler_stop(r);
+	w->spool_held_until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), PKT_STOP_RETRY_MS);
+	while (!w->table_gone)
+	{
+		pkt_spooler_refresh(r);
+		if (!worker_read_spool(w))
+		{
+			w->failed = true;
+			break;
+		}
+		if (pkt_spooler_done(r))
+			break;
+		if (!pkt_spooler_backlog(r) || spool_held(w))
+		{
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 PKT_RETRY_MIN_MS, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+		}
+		if (pkt_run_pending(&w->run) > 0 && w->rows.failures == 0 &&
+			write_due(w, GetCurrentTimestamp()))
+			worker_write(w);
+		if (GetCurrentTimestamp() >= TimestampTzPlusMilliseconds(w->run.last_publish_at,
+																 PKT_PUBLISH_MS))
+		{
+			worker_kernel_stats(w);
+			pkt_run_publish(&w->run, true);
+		}
+	}
+	pkt_spooler_refresh(r);
+	if (r->spooler.state == PKT_SPOOL_FAILED && r->spooler.error[0] != '\0' && !w->failed)
+	{
+		w->failed = true;
+		strlcpy(w->error, r->spooler.error, sizeof(w->error));
+	}
+}
+
+/*
  * Stopping: drain the kernel buffer, write every row in hand (retrying
  * for a bounded time), record the end of the run.
  */
@@ -635,9 +751,8 @@ static void
 worker_finish(Worker *w)
 {
 	PktRun	   *run = &w->run;
-	const char *state = (w->failed || w->table_gone) ? "failed" : "stopped";
-	const char *error = w->failed ? w->error :
-		w->table_gone ? "table packets was dropped" : NULL;
+	const char *state;
+	const char *error;
 	TimestampTz give_up;
 
 	pkt_slot_set_stopping(my_slot);
@@ -647,7 +762,9 @@ worker_finish(Worker *w)
 	 * Packets the kernel holds in a block it has not handed over yet
 	 * appear within one timeout: read twice around it.
 	 */
-	if (!w->failed && !w->table_gone)
+	if (w->spooling)
+		worker_finish_spool(w);
+	else if (!w->failed && !w->table_gone)
 	{
 		for (int pass = 0; pass < 2; pass++)
 		{
@@ -658,13 +775,18 @@ worker_finish(Worker *w)
 		}
 	}
 	worker_kernel_stats(w);
+	state = (w->failed || w->table_gone) ? "failed" : "stopped";
+	error = w->failed ? w->error : w->table_gone ? "table packets was dropped" : NULL;
 
 	give_up = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), PKT_STOP_RETRY_MS);
 	while (!worker_write(w) && !w->table_gone && GetCurrentTimestamp() < give_up)
 		worker_sleep(w->rows.delay_ms);
 	pkt_run_give_up_pending(run);
 	pkt_run_publish(run, true);
-	pcap_close(w->p);
+	if (w->spooling)
+		pkt_spooler_close(&w->spool);
+	else
+		pcap_close(w->p);
 
 	/*
 	 * The end of the run in the ledger, with the last summaries; if these
@@ -742,7 +864,8 @@ pkt_worker_main(Datum main_arg)
 	worker_open(w);
 	/* connecting left us in TopMemoryContext */
 	MemoryContextSwitchTo(runcxt);
-	pkt_run_init(&w->run, my_slot, pcap_datalink(w->p), w->ifname);
+	pkt_run_init(&w->run, my_slot,
+				 w->spooling ? w->spool.spooler.linktype : pcap_datalink(w->p), w->ifname);
 	pkt_run_keep_frames(&w->run, w->cfg.cfg.frame_snaplen);
 	relname = worker_prepare(w, runcxt);
 	pkt_slot_set_linktype(my_slot, w->run.linktype);

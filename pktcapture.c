@@ -19,6 +19,7 @@
  *	entry		pktcapture.c
  *	sql			pkt_sql.c pkt_launcher.c
  *	jobs		pkt_capture.c pkt_worker.c pkt_load.c pkt_export.c pkt_hub.c
+ *	spool		pkt_spooler.c
  *	maintenance	pkt_maint.c
  *	run			pkt_run.c
  *	outputs		pkt_summary.c pkt_flow.c pkt_ledger.c pkt_partition.c

@@ -51,6 +51,7 @@ RELEASES=(
 	"1.4 f05f7e5"
 	"1.5 2820caa"
 	"1.6 dece0fd"
+	"1.7 e63a3b8"
 )
 NEW=$(make -s --no-print-directory print-version)
 SYS_BINDIR=$PG_BINDIR
