@@ -124,7 +124,8 @@ typedef struct PktSpooler
 	uint64		kernel_dropped;
 	uint64		if_dropped;
 	uint64		full_waits;		/* times it stopped reading at its bound */
-	TimestampTz newest;			/* capture time of the newest frame spooled */
+	TimestampTz first;			/* capture time of the first frame spooled */
+	TimestampTz newest;			/* and of the newest */
 	char		error[PKT_ERROR_LEN];
 } PktSpooler;
 

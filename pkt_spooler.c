@@ -156,7 +156,8 @@ typedef struct Spooler
 	TimestampTz seg_first_at;	/* 0 while the open segment has no frame */
 	TimestampTz published_at;
 	TimestampTz stats_at;		/* the kernel's counters last read */
-	struct timeval last_ts;		/* of the newest frame spooled */
+	struct timeval first_ts;	/* of the first frame spooled */
+	struct timeval last_ts;		/* and of the newest */
 	PktSpooler	pub;
 	PktSpoolReading reading;
 	bool		over;			/* the capture ended without asking us */
@@ -193,7 +194,11 @@ spooler_on_exit(int code, Datum arg)
 static void
 spooler_publish(Spooler *s, bool wake)
 {
-	s->pub.newest = time_of(&s->last_ts);
+	if (s->pub.frames > 0)
+	{
+		s->pub.first = time_of(&s->first_ts);
+		s->pub.newest = time_of(&s->last_ts);
+	}
 	if (!pkt_slot_spooler_publish(s->ref, &s->pub, &s->reading))
 		s->over = true;
 	s->published_at = GetCurrentTimestamp();
@@ -299,6 +304,8 @@ spooler_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 	pcap_dump((u_char *) s->out, h, bytes);
 	s->seg_bytes += rec;
 	s->pub.bytes += rec;
+	if (s->pub.frames == 0)
+		s->first_ts = h->ts;
 	s->pub.frames++;
 	s->last_ts = h->ts;
 	if (s->seg_first_at == 0)

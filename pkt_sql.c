@@ -329,10 +329,11 @@ status_spool(const PktSlot *slot, Datum *values, bool *nulls, int i)
 	{
 		Interval   *lag = palloc0(sizeof(Interval));
 
-		if (behind && sp->newest > rd->newest && rd->newest != 0)
-			lag->time = sp->newest - rd->newest;
-		else if (behind && rd->newest == 0 && sp->newest != 0)
-			lag->time = GetCurrentTimestamp() - slot->started_at;
+		TimestampTz read = rd->newest != 0 ? rd->newest : sp->first;
+
+		/* nothing read back yet: behind since the first frame spooled */
+		if (behind && sp->newest > read)
+			lag->time = sp->newest - read;
 		values[i++] = IntervalPGetDatum(lag);
 	}
 	nulls[i] = none;
