@@ -28,8 +28,11 @@ static const char status_sql[] =
 	"    THEN 'HH24:MI:SS' ELSE 'YYYY-MM-DD HH24:MI' END), "
 	"  to_char(stopped_at, 'HH24:MI:SS'), "
 	"  extract(epoch FROM coalesce(stopped_at, clock_timestamp()) - started_at)::float8, "
-	"  last_batch_ms "
-	"FROM pkt_status() WHERE interface = $1 "
+	"  last_batch_ms, "
+	/* the spool's columns (pktcapture 1.8), NULL from an older server */
+	"  extract(epoch FROM (to_jsonb(st) ->> 'lag')::interval)::float8, "
+	"  to_jsonb(st) ->> 'spool_frames', to_jsonb(st) ->> 'spool_bytes' "
+	"FROM pkt_status() st WHERE interface = $1 "
 	"ORDER BY started_at DESC LIMIT 1";
 
 static const char flows_probe_sql[] =

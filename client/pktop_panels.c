@@ -267,6 +267,14 @@ draw_capture_details(const Snap *s, int y, int x, int w)
 		snprintf(v, sizeof(v), "%.1f ms", s->batch_ms);
 		detail_row(y++, x, w, "last batch", v);
 	}
+	if (s->has_spool)
+	{
+		char		n[24];
+
+		fmt_count(n, sizeof(n), s->spool_frames);
+		snprintf(v, sizeof(v), "%.1f s, %s", s->lag, n);
+		detail_row(y++, x, w, "spool lag", v);
+	}
 }
 
 /* Capture counters, one per row: frames seen, rows stored, rows pending. */
@@ -286,8 +294,9 @@ panel_capture(const Model *m, int y, int x, int w, bool details)
 		fmt_or_dash(v, sizeof(v), row->has_packets, row->packets, fmt_exact);
 		scr_put_r(y + r, x + w, m->stale ? A_DIM : A_BOLD, v);
 	}
+	/* with a spool's line, the details take the blank line above them */
 	if (details)
-		draw_capture_details(s, y + r + 1, x, w);
+		draw_capture_details(s, y + r + (s->has_spool ? 0 : 1), x, w);
 }
 
 /* Loss counters as a column: label and value per row. */

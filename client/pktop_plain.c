@@ -171,8 +171,19 @@ plain_snapshot(FILE *f, const Model *m, time_t now)
 		return;
 	}
 	fmt_duration(up, sizeof(up), s->has_uptime, s->uptime);
-	fprintf(f, "-- %s  %s  %s  up %s --\n", clock, m->iface,
-			s->has_status ? s->state : "no capture", up);
+	if (s->has_spool)
+	{
+		char		n[24],
+					b[24];
+
+		fmt_count(n, sizeof(n), s->spool_frames);
+		fmt_bytes(b, sizeof(b), s->spool_bytes);
+		fprintf(f, "-- %s  %s  %s  up %s  spool lag %.1f s (%s frames, %s) --\n", clock,
+				m->iface, s->has_status ? s->state : "no capture", up, s->lag, n, b);
+	}
+	else
+		fprintf(f, "-- %s  %s  %s  up %s --\n", clock, m->iface,
+				s->has_status ? s->state : "no capture", up);
 	if (!s->has_stats)
 	{
 		fprintf(f, "   no statistics for \"%s\"\n", m->iface);

@@ -122,6 +122,9 @@ snap_set_status(Snap *s, const char *const *f, bool utf8)
 	fmt_sanitize(s->stopped, sizeof(s->stopped), f[STATUS_STOPPED], utf8);
 	s->has_uptime = snap_parse_double(f[STATUS_UPTIME], &s->uptime);
 	s->has_batch_ms = snap_parse_double(f[STATUS_BATCH_MS], &s->batch_ms);
+	s->has_spool = snap_parse_double(f[STATUS_LAG], &s->lag) &&
+		snap_parse_ll(f[STATUS_SPOOL_FRAMES], &s->spool_frames) &&
+		snap_parse_ll(f[STATUS_SPOOL_BYTES], &s->spool_bytes);
 }
 
 /* The capture runs, or is about to start or stop. */

@@ -33,6 +33,7 @@ enum
 {
 	STATUS_STATE, STATUS_KIND, STATUS_FILTER, STATUS_ERROR, STATUS_PID,
 	STATUS_STARTED, STATUS_STOPPED, STATUS_UPTIME, STATUS_BATCH_MS,
+	STATUS_LAG, STATUS_SPOOL_FRAMES, STATUS_SPOOL_BYTES,
 	STATUS_NCOLS
 };
 
@@ -119,6 +120,10 @@ typedef struct Snap
 	double		uptime;			/* seconds */
 	bool		has_batch_ms;
 	double		batch_ms;
+	bool		has_spool;		/* a spool (pktcapture 1.8, spool_size set) */
+	double		lag;			/* seconds the rows are behind the spool */
+	long long	spool_frames;	/* frames spooled, not yet rows */
+	long long	spool_bytes;
 
 	SnapFlows	flows_state;
 	char		flows_note[SNAP_NOTE_LEN];	/* the version (MISSING), why (FAILED) */

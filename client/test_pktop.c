@@ -529,6 +529,15 @@ test_parse_rows(void)
 	check("status: pid, uptime, last batch", s.has_pid && s.pid == 4242 &&
 		  s.has_uptime && s.uptime == 62.5 && s.has_batch_ms && s.batch_ms == 1.25);
 	check("status: no stop time, no error", s.stopped[0] == '\0' && s.error[0] == '\0');
+	check("status: no spool from a server before 1.8", !s.has_spool);
+	{
+		const char *f[STATUS_NCOLS] = {"running", "live", NULL, NULL, "4242", "03:00:00",
+		NULL, "62.5", "1.25", "2.5", "150000", "19500000"};
+
+		snap_set_status(&s, f, true);
+		check("status: the spool's lag, frames and bytes", s.has_spool && s.lag == 2.5 &&
+			  s.spool_frames == 150000 && s.spool_bytes == 19500000);
+	}
 }
 
 static void
