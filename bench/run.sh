@@ -20,7 +20,8 @@
 #   tshark   tshark -T fields | awk | psql \copy, on a sample (extrapolated), vs
 #            pkt_load of the whole file just before and just after it
 #   decode   the decoder alone (bench/decode-bench.c), frames/s on one core
-#   live     netns + veth, tcpreplay --topspeed, pkt_start vs tcpdump -w /dev/null
+#   live     netns + veth, tcpreplay --topspeed, pkt_start vs tcpdump -w /dev/null;
+#            then with a spool (LIVE_SPOOL): drops, rows, lag, catch-up
 #   pgbench  pgbench -S and TPC-B-like tps: idle, traffic only, traffic + capture
 #   growth   pkt_load of 1M rows into a table of GROWTH_ROWS vs into an empty one
 #   profile  perf record --call-graph dwarf of one pkt_load, stage shares
@@ -46,6 +47,8 @@
 #   spoof-live  the flood and the ordinary traffic replayed at SPOOF_PPS
 #            (tcpreplay --pps) on the live section's veth pair: kernel drops,
 #            frames seen, rows stored; tcpdump on the flood as reference
+#   spool-flood  the flood (spoof-live's file) at tcpreplay's full speed:
+#            without a spool, with one (LIVE_SPOOL), and tcpdump
 #   writes   what the capture worker writes per minute of traffic, flood vs
 #            ordinary, at WRITES_PPS: statements and WAL (pg_stat_statements,
 #            preloaded for it), rows per table (pg_stat_user_tables), growth
@@ -136,6 +139,7 @@ TSHARK_PACKETS=${TSHARK_PACKETS:-100000}
 DECODE_REPS=${DECODE_REPS:-5}
 PGBENCH_TIME=${PGBENCH_TIME:-15}
 LIVE_LOOPS=${LIVE_LOOPS:-1}
+LIVE_SPOOL=${LIVE_SPOOL:-4GB}
 PGBENCH_SCALE=${PGBENCH_SCALE:-10}
 GROWTH_ROWS=${GROWTH_ROWS:-10000000}
 GROWTH_REPS=${GROWTH_REPS:-3}
@@ -684,7 +688,7 @@ cpu_s() { # cpu_s PID -> user+system CPU seconds
 	awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$1/stat" 2>/dev/null
 }
 
-if enabled live || enabled pgbench || enabled spoof-live || enabled writes || enabled frames; then
+if enabled live || enabled pgbench || enabled spoof-live || enabled writes || enabled frames || enabled spool-flood; then
 	setup_net || die "could not build the test network ($NS, $V0/$V1)"
 fi
 
@@ -745,11 +749,64 @@ if enabled live; then
 	row "live: kernel dropped / sent" "$(ratio "$LKD" "$SENT")" "tcpdump $(ratio "$TD_DROP" "$TD_SENT")" "-"
 	row "live: rows stored / IP packets sent" "$LROWS" "IP sent $SENT_IP" "$(ratio "$LROWS" "$SENT_IP")"
 	row "live: rows stored = status rows_stored" "$LROWS" "pkt_status $LST" "$(ratio "$LROWS" "$LST")"
-	row "live: worker CPU (s) for the replay" "$(calc %.2f "$CPU1 - $CPU0")" "-" "-"
+	LCPU=$(calc %.2f "$CPU1 - $CPU0")
+	row "live: worker CPU (s) for the replay" "$LCPU" "-" "-"
 	row "live: worker VmHWM (MB, incl. shm+ring)" "$W_HWM" "-" "-"
 	row "live: worker peak RssAnon (MB)" "$W_ANON" "-" "-"
 	row "live: pkt_stop duration (s)" "$STOP_S" "-" "-"
 	note "live: not stored $LNS, pending $LPE, interface dropped $LID; kernel dropped when tcpreplay ended $KD_RUN. Buffer ${BUF_KB} KiB for both (pktcapture.buffer_size, tcpdump -B), snap length 128 for tcpdump. tcpdump writes to /dev/null: a lower bound on per-packet work."
+
+	# the same replay with a spool (pktcapture.spool_size, pkt_spooler.c):
+	# the spooler drains the kernel into files, rows follow from them
+	log "live: the same replay with pktcapture.spool_size = $LIVE_SPOOL"
+	reset_tables
+	checkpoint
+	WPID=$(q "SET pktcapture.spool_size = '$LIVE_SPOOL'; SELECT pkt_start('$V0')") || die "pkt_start with a spool failed"
+	SPID=$(q "SELECT spooler_pid FROM pkt_status() WHERE pid = $WPID")
+	[ -n "$SPID" ] || die "no spooler beside capture $WPID"
+	sleep 0.5
+	CPU0=$(cpu_s "$WPID")
+	SCPU0=$(cpu_s "$SPID")
+	replay "$WORK/replay.spool" --loop="$LIVE_LOOPS" &
+	RPID=$!
+	MAXLAG=0 MAXSPOOL=0
+	while kill -0 "$RPID" 2>/dev/null; do
+		IFS='|' read -r l b <<<"$(q "SELECT extract(epoch FROM lag), spool_bytes FROM pkt_status() WHERE pid = $WPID")"
+		[ -n "$l" ] && MAXLAG=$(calc %.3f "($l > $MAXLAG) ? $l : $MAXLAG")
+		[ -n "$b" ] && [ "$b" -gt "$MAXSPOOL" ] && MAXSPOOL=$b
+		sleep 0.2
+	done
+	wait "$RPID"
+	t0=$(date +%s.%N)
+	# catching up: until every frame spooled is a row
+	for _ in $(seq 1 3000); do
+		IFS='|' read -r l b sf pe <<<"$(q "SELECT extract(epoch FROM lag), spool_bytes, spool_frames, rows_pending FROM pkt_status() WHERE pid = $WPID")"
+		[ -n "$l" ] && MAXLAG=$(calc %.3f "($l > $MAXLAG) ? $l : $MAXLAG")
+		[ -n "$b" ] && [ "$b" -gt "$MAXSPOOL" ] && MAXSPOOL=$b
+		[ "$sf" = 0 ] && [ "$pe" = 0 ] && break
+		sleep 0.2
+	done
+	t1=$(date +%s.%N)
+	CATCHUP_S=$(calc %.1f "$t1 - $t0")
+	CPU1=$(cpu_s "$WPID")
+	SCPU1=$(cpu_s "$SPID")
+	IFS='|' read -r RID _ _ _ _ _ _ _ <<<"$(status)"
+	q "SELECT pkt_stop('$V0')" >/dev/null
+	IFS='|' read -r _ SFR SPK SKD SID SST SNS SPE <<<"$(status)"
+	SROWS=$(q "SELECT count(*) FROM packets WHERE run_id = $RID")
+	SSENT=$(replay_sent "$WORK/replay.spool")
+	SPPS=$(replay_pps "$WORK/replay.spool")
+	SSENT_IP=$(calc %.0f "$IP_PACKETS * ${SSENT:-0} / $FRAMES")
+	row "live spool: tcpreplay rate (pps)" "${SPPS%.*}" "without spool: ${PPS%.*}" "$(ratio "$SPPS" "$PPS")"
+	row "live spool: kernel dropped" "$SKD" "without spool $LKD; tcpdump $TD_DROP" "-"
+	row "live spool: frames seen / sent" "$SFR" "sent $SSENT" "$(ratio "$SFR" "$SSENT")"
+	row "live spool: rows stored / IP packets sent" "$SROWS" "IP sent $SSENT_IP" "$(ratio "$SROWS" "$SSENT_IP")"
+	row "live spool: largest lag seen (s)" "$MAXLAG" "-" "-"
+	row "live spool: largest spool seen (MB)" "$(calc %.0f "$MAXSPOOL / 1048576")" "bound $LIVE_SPOOL" "-"
+	row "live spool: catch-up after tcpreplay ended (s)" "$CATCHUP_S" "-" "-"
+	row "live spool: worker CPU (s)" "$(calc %.2f "$CPU1 - $CPU0")" "without spool: $(calc %.2f "$LCPU")" "-"
+	row "live spool: spooler CPU (s)" "$(calc %.2f "$SCPU1 - $SCPU0")" "-" "-"
+	note "live spool: not stored $SNS, pending $SPE, interface dropped $SID; the lag and the spool's size sampled every 0.2 s from pkt_status while tcpreplay ran and until the rows caught up."
 fi
 
 # ---------------------------------------------------------------------------
@@ -1692,6 +1749,14 @@ cpuwatch() { # cpuwatch PID OUT: the CPU seconds of PID, every 0.1 s until it ex
 # (LIVE_SET: statements before its pkt_start, e.g. "SET ...; ")
 # at PPS from the namespace; results in $WORK/live.TAG (KEY=VALUE lines),
 # writes in $WORK/w0.TAG and w1.TAG, worker statements in $WORK/pgss.TAG
+# rate_opts PPS -> RATE: tcpreplay's options for PPS, or for full speed if "top"
+rate_opts() {
+	if [ "$1" = top ]; then
+		RATE=(--topspeed)
+	else
+		RATE=(--pps "$1" "${PPS_MULTI[@]}")
+	fi
+}
 live_run() {
 	local tag=$1 file=$2 pps=$3 wpid t0 t1 rid fr kd idr st ns pe rows n
 	reset_tables
@@ -1702,7 +1767,8 @@ live_run() {
 	cpuwatch "$wpid" "$WORK/cpu.$tag" &
 	BG_PIDS="$BG_PIDS $!"
 	sleep 0.5
-	timeout 900 ip netns exec "$NS" tcpreplay --no-flow-stats -i "$V1" --pps "$pps" "${PPS_MULTI[@]}" "$file" >"$WORK/replay.$tag" 2>&1
+	rate_opts "$pps"
+	timeout 900 ip netns exec "$NS" tcpreplay --no-flow-stats -i "$V1" "${RATE[@]}" "$file" >"$WORK/replay.$tag" 2>&1
 	sleep 1.5
 	IFS='|' read -r _ _ _ kd _ _ _ _ <<<"$(status)"
 	t0=$(date +%s.%N)
@@ -1744,7 +1810,8 @@ tcpdump_run() {
 		grep -q "listening on" "$WORK/tcpdump.$tag" && break
 		sleep 0.1
 	done
-	timeout 900 ip netns exec "$NS" tcpreplay --no-flow-stats -i "$V1" --pps "$pps" "${PPS_MULTI[@]}" "$file" >"$WORK/replay.$tag" 2>&1
+	rate_opts "$pps"
+	timeout 900 ip netns exec "$NS" tcpreplay --no-flow-stats -i "$V1" "${RATE[@]}" "$file" >"$WORK/replay.$tag" 2>&1
 	sleep 1.5
 	kill -INT "$td"
 	wait "$td"
@@ -1754,7 +1821,7 @@ tcpdump_run() {
 		echo "KD=$(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' "$WORK/tcpdump.$tag")"
 	} >"$WORK/live.$tag"
 }
-if enabled spoof-live || enabled writes; then
+if enabled spoof-live || enabled writes || enabled spool-flood; then
 	if [ "$SPOOF_LIVE_PACKETS" = "$SPOOF_PACKETS" ]; then
 		LSP=spoof LOR=ordinary
 	else
@@ -1798,6 +1865,24 @@ if enabled spoof-live; then
 		note "spoof-live $pps pkt/s: flood: not stored $(lv "flood-$pps" NOTSTORED), pending $(lv "flood-$pps" PENDING), interface dropped $(lv "flood-$pps" IFD), tcpreplay $(lv "flood-$pps" SECS) s; ordinary: not stored $(lv "ordinary-$pps" NOTSTORED), pending $(lv "ordinary-$pps" PENDING), interface dropped $(lv "ordinary-$pps" IFD), tcpreplay $(lv "ordinary-$pps" SECS) s; tcpdump captured $(lv "tcpdump-$pps" CAPTURED) of the flood."
 	done
 	note "spoof-live: $LSP.pcap ($LSP_FR frames, $(tj $LSP flood_packets) spoofed SYNs) and $LOR.pcap ($LOR_FR frames of ordinary traffic) replayed by tcpreplay --no-flow-stats --pps${PPS_MULTI[*]:+ ${PPS_MULTI[*]}} from the namespace to $V0, a capture by pkt_start('$V0') each (tables truncated before), then tcpdump -w /dev/null -s $SNAPLEN -B $BUF_KB on the flood. Kernel drops and frames seen from pkt_status after pkt_stop; worker CPU until the worker exited (pkt_stop drains the kernel buffer and writes every row)."
+fi
+if enabled spool-flood; then
+	log "spool-flood: $LSP_FR flood frames at full speed: pkt_start('$V0') without a spool, with one of $LIVE_SPOOL; then tcpdump"
+	live_run flood-top "$WORK/$LSP.pcap" top
+	LIVE_SET="SET pktcapture.spool_size = '$LIVE_SPOOL'; " live_run flood-top-spool "$WORK/$LSP.pcap" top
+	tcpdump_run tcpdump-top "$WORK/$LSP.pcap" top
+	for tag in flood-top flood-top-spool; do
+		label="flood, full speed"
+		[ "$tag" = flood-top-spool ] && label="flood, full speed, spool"
+		sent=$(lv "$tag" SENT)
+		ipsent=$(calc %.0f "$LSP_IP * ${sent:-0} / $LSP_FR")
+		row "$label: tcpreplay rate (pps)" "$(lv "$tag" PPS | cut -d. -f1)" "tcpdump run $(lv tcpdump-top PPS | cut -d. -f1)" "$(ratio "$(lv "$tag" PPS)" "$(lv tcpdump-top PPS)")"
+		row "$label: kernel dropped" "$(lv "$tag" KD)" "sent $sent" "$(ratio "$(lv "$tag" KD)" "$sent")"
+		row "$label: rows stored" "$(lv "$tag" ROWS)" "IP packets sent $ipsent" "$(ratio "$(lv "$tag" ROWS)" "$ipsent")"
+		row "$label: worker CPU (s), pkt_stop (s)" "$(lv "$tag" CPU)" "pkt_stop $(lv "$tag" STOP)" "-"
+	done
+	row "tcpdump, flood, full speed: kernel dropped" "$(lv tcpdump-top KD)" "sent $(lv tcpdump-top SENT)" "$(ratio "$(lv tcpdump-top KD)" "$(lv tcpdump-top SENT)")"
+	note "spool-flood: $LSP.pcap ($LSP_FR frames, $(tj $LSP flood_packets) spoofed SYNs) replayed by tcpreplay --topspeed to $V0: a capture without a spool, one with pktcapture.spool_size = $LIVE_SPOOL (its pkt_stop returns once the spool is read back: the time to catch up), tcpdump -w /dev/null -s $SNAPLEN -B $BUF_KB. Not stored: $(lv flood-top NOTSTORED) and $(lv flood-top-spool NOTSTORED); interface dropped $(lv flood-top IFD) and $(lv flood-top-spool IFD)."
 fi
 if enabled writes; then
 	if ! enabled spoof-live || [[ " $SPOOF_PPS " != *" $WRITES_PPS "* ]]; then
