@@ -69,6 +69,8 @@ if [ -z "${DB_HOST:-}" ]; then
 			unix_socket_directories = '$SOCKET_DIR'
 			shared_preload_libraries = 'pktcapture'
 			max_worker_processes = 16
+			# a burst faster than rows are stored waits here, not in the kernel
+			pktcapture.spool_size = '1GB'
 		EOF
 	fi
 	# a server started before the library was (re)installed runs the old code
