@@ -74,6 +74,7 @@
 #define PKT_SPOOL_SEGMENT_MIN	((int64) 1024 * 1024)
 #define PKT_SPOOL_STDIO_BUF		(1024 * 1024)
 #define PKT_SPOOL_OPEN_WAIT_MS	100
+#define PKT_SPOOL_DRAIN_MS		2000	/* longest each reading of the kernel at the end */
 #define PKT_SPOOL_END_WAIT_S	30	/* how long the worker waits for it to end */
 #define PCAP_FILE_HEADER		24	/* libpcap's file header */
 #define PCAP_RECORD_HEADER		16	/* and each record's */
@@ -161,6 +162,7 @@ typedef struct Spooler
 	PktSpooler	pub;
 	PktSpoolReading reading;
 	bool		over;			/* the capture ended without asking us */
+	uint64		discarded;		/* read at the end with no room to keep them */
 } Spooler;
 
 static Spooler *spooler;
@@ -321,7 +323,7 @@ spooler_kernel_stats(Spooler *s)
 
 	if (pcap_stats(s->p, &ps) == 0)
 	{
-		s->pub.kernel_dropped = ps.ps_drop;
+		s->pub.kernel_dropped = ps.ps_drop + s->discarded;
 		s->pub.if_dropped = ps.ps_ifdrop;
 	}
 }
@@ -422,10 +424,18 @@ spooler_loop(Spooler *s)
 	FreeWaitEventSet(full);
 }
 
+/* At the end, a frame there is no room to keep: counted as a kernel drop. */
+static void
+spooler_discard(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+	((Spooler *) user)->discarded++;
+}
+
 /*
  * Ending: the frames the kernel still holds (a block it has not handed
  * over yet appears within its timeout: read twice around it) go into the
- * last segment, whatever the bound, since the capture ends.
+ * last segment, whatever the bound, since the capture ends; but not below
+ * the disk guard's reserve: those are read and counted as kernel drops.
  */
 static void
 spooler_finish(Spooler *s)
@@ -435,11 +445,33 @@ spooler_finish(Spooler *s)
 		s->bound = INT64_MAX;
 		for (int pass = 0; pass < 2; pass++)
 		{
-			if (!spooler_read(s))
+			uint64		before;
+			TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+															PKT_SPOOL_DRAIN_MS);
+
+			/* until the kernel has nothing ready, within a bound: traffic goes on */
+			do
+			{
+				before = s->pub.frames;
+				if (!spooler_read(s))
+					break;
+			} while (s->pub.frames != before && GetCurrentTimestamp() < until);
+			if (s->pub.state != PKT_SPOOL_OPEN)
 				break;
 			if (pass == 0)
 				pg_usleep((PKT_PCAP_TIMEOUT_MS + 50) * 1000L);
 		}
+	}
+	/*
+	 * What the disk guard's reserve left in the kernel buffer is counted
+	 * (frames after the end, as without a spool, are not read at all).
+	 */
+	for (TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+														 PKT_SPOOL_DRAIN_MS);
+		 s->pub.full && GetCurrentTimestamp() < until;)
+	{
+		if (pcap_dispatch(s->p, -1, spooler_discard, (u_char *) s) <= 0)
+			break;
 	}
 	spooler_kernel_stats(s);
 	if (s->pub.state == PKT_SPOOL_OPEN || s->pub.state == PKT_SPOOL_FAILED)
