@@ -111,31 +111,17 @@ set_latch_of(int procno)
 		SetLatch(&ProcGlobal->allProcs[procno].procLatch);
 }
 
-/* Remove the spool's files and its directory; missing is fine. */
+/*
+ * Remove the spool's files and its directory, with PostgreSQL's rmtree()
+ * (which warns of what it cannot remove); missing is fine.
+ */
 static void
 remove_spool(const char *dir)
 {
-	DIR		   *d = AllocateDir(dir);
-	struct dirent *de;
-	char		path[MAXPGPATH];
+	struct stat st;
 
-	if (d == NULL)
-		return;
-	while ((de = ReadDirExtended(d, dir, LOG)) != NULL)
-	{
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (unlink(path) != 0 && errno != ENOENT)
-			ereport(LOG,
-					(errcode_for_file_access(),
-					 errmsg("pktcapture: could not remove spool file \"%s\": %m", path)));
-	}
-	FreeDir(d);
-	if (rmdir(dir) != 0 && errno != ENOENT)
-		ereport(LOG,
-				(errcode_for_file_access(),
-				 errmsg("pktcapture: could not remove spool directory \"%s\": %m", dir)));
+	if (stat(dir, &st) == 0)
+		(void) rmtree(dir, true);
 }
 
 /* ------------------------------------------------------------------------

@@ -709,9 +709,9 @@ worker_finish_spool(Worker *w)
 
 	pkt_spooler_stop(r);
 	w->spool_held_until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), PKT_STOP_RETRY_MS);
+	/* pkt_spooler_dispatch() reads the spooler's state when out of segments */
 	while (!w->table_gone)
 	{
-		pkt_spooler_refresh(r);
 		if (!worker_read_spool(w))
 		{
 			w->failed = true;
